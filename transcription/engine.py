@@ -1,0 +1,77 @@
+"""The ASR engine interface and its settings.
+
+Two engines implement it over the same CTranslate2 Whisper weights:
+``faster-whisper`` (default) and ``openai-whisper`` (PyTorch, converted weights).
+"""
+
+from __future__ import annotations
+
+import os
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+import numpy as np
+
+from callscope.transcription.types import Word
+
+ENGINE_CHOICES = ("faster-whisper", "openai-whisper")
+DEVICE_CHOICES = ("auto", "cpu", "cuda")
+
+
+@dataclass(frozen=True)
+class AsrSettings:
+    """How to run ASR.
+
+    Attributes:
+        engine: ``faster-whisper`` or ``openai-whisper``.
+        model: ``tiny.en`` (default), ``base`` or ``small`` (``small`` needs ``model_dir``).
+        model_dir: a user-supplied CTranslate2 Whisper directory; overrides the bundled weights.
+        device: ``auto`` (CUDA when present), ``cpu`` or ``cuda``.
+        beam_size: beam width (1 = greedy).
+        language: ISO code; ``en`` by default. English-only (``.en``) models ignore it.
+        threads: CPU threads (0 = all cores).
+    """
+
+    engine: str = "faster-whisper"
+    model: str = "tiny.en"
+    model_dir: str | None = None
+    device: str = "auto"
+    beam_size: int = 1
+    language: str | None = "en"
+    threads: int = 0
+
+    def cpu_threads(self) -> int:
+        return self.threads or (os.cpu_count() or 1)
+
+
+class Engine(ABC):
+    """Transcribes 16 kHz mono float32 audio into words with timestamps."""
+
+    name: str
+    settings: AsrSettings
+    device: str  # the device actually used: "cpu" or "cuda"
+    compute_type: str
+
+    @abstractmethod
+    def transcribe(self, audio: np.ndarray) -> list[Word]:
+        """Words of ``audio`` (16 kHz mono float32), times in seconds from its first sample."""
+
+    def describe(self) -> str:
+        return f"{self.name} {self.settings.model} ({self.device}, {self.compute_type}, beam {self.settings.beam_size})"
+
+
+def create_engine(settings: AsrSettings) -> Engine:
+    """Load the engine named in ``settings`` (weights from disk only)."""
+    if settings.engine == "faster-whisper":
+        from callscope.transcription.faster_whisper_engine import FasterWhisperEngine
+
+        return FasterWhisperEngine(settings)
+    if settings.engine == "openai-whisper":
+        from callscope.transcription.openai_whisper_engine import OpenAIWhisperEngine
+
+        return OpenAIWhisperEngine(settings)
+    raise ValueError(f"unknown engine {settings.engine!r}; choose one of {', '.join(ENGINE_CHOICES)}")
+
+
+def clean_word(text: str) -> str:
+    return text.strip()

@@ -1,0 +1,51 @@
+"""openai-whisper (PyTorch) over the same CTranslate2 weights, converted once and cached."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from callscope.transcription.engine import AsrSettings, Engine, clean_word
+from callscope.transcription.types import Word
+from callscope.transcription.weights import force_offline, resolve_model_dir
+
+
+class OpenAIWhisperEngine(Engine):
+    name = "openai-whisper"
+
+    def __init__(self, settings: AsrSettings) -> None:
+        force_offline()
+        import torch
+
+        from callscope.transcription.ct2_to_openai import load_openai_whisper
+
+        self.settings = settings
+        if settings.device == "cuda" and not torch.cuda.is_available():
+            raise RuntimeError("--device cuda was asked for, but torch sees no CUDA device")
+        self.device = "cuda" if settings.device in ("cuda", "auto") and torch.cuda.is_available() else "cpu"
+        self.compute_type = "float16" if self.device == "cuda" else "float32"
+        if self.device == "cpu":
+            torch.set_num_threads(settings.cpu_threads())
+        self.model_path = resolve_model_dir(settings.model, settings.model_dir)
+        self.model = load_openai_whisper(self.model_path, self.device)
+
+    def transcribe(self, audio: np.ndarray) -> list[Word]:
+        import whisper
+
+        if len(audio) == 0:
+            return []
+        options = dict(
+            word_timestamps=True,
+            condition_on_previous_text=False,
+            fp16=self.device == "cuda",
+            verbose=None,
+            beam_size=self.settings.beam_size if self.settings.beam_size > 1 else None,
+            language="en" if not self.model.is_multilingual else self.settings.language,
+        )
+        result = whisper.transcribe(self.model, audio.astype(np.float32, copy=False), **options)
+        words: list[Word] = []
+        for segment in result["segments"]:
+            for w in segment.get("words", []):
+                text = clean_word(w["word"])
+                if text:
+                    words.append(Word(text, float(w["start"]), float(w["end"]), float(w["probability"])))
+        return words
