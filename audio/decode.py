@@ -106,7 +106,7 @@ def decode_file(
         declared = _declared_duration_s(container, stream)
         if declared is not None and declared > max_duration_s:
             raise AudioTooLongError(
-                str(p), f"recording is {declared / 3600:.2f} h long, over the limit of {max_duration_s / 3600:.2f} h"
+                str(p), f"recording is {_human_duration(declared)} long, over the limit of {_human_duration(max_duration_s)}"
             )
         codec = stream.codec_context.name
         chunks: list[np.ndarray] = []
@@ -119,7 +119,7 @@ def decode_file(
                 decoded_frames += planar.shape[1]
                 if decoded_frames > max_frames:
                     raise AudioTooLongError(
-                        str(p), f"recording is longer than the limit of {max_duration_s / 3600:.2f} h"
+                        str(p), f"recording is longer than the limit of {_human_duration(max_duration_s)}"
                     )
         except AudioTooLongError:
             raise
@@ -156,6 +156,16 @@ def _declared_duration_s(container: av.container.InputContainer, stream: av.Audi
     return None
 
 
+def _human_duration(seconds: float) -> str:
+    """``seconds`` as "2.50 h", "12.5 min" or "42.0 s"."""
+    if seconds >= 3600:
+        return f"{seconds / 3600:.2f} h"
+    if seconds >= 60:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds:.1f} s"
+
+
 def _short(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text[:160]
+    """FFmpeg's reason without the file name it repeats."""
+    text = getattr(exc, "strerror", None) or str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0][:160]

@@ -22,14 +22,29 @@ class SpeechMap:
     regions: tuple[SpeechRegion, ...]
     offsets: tuple[float, ...]  # start of each region inside the joined signal
 
-    def to_original(self, t: float, prefer_end: bool = False) -> float:
+    def region_index(self, t: float) -> int:
+        """Index of the region that joined-signal time ``t`` (s) falls in."""
+        idx = int(np.searchsorted(self.offsets, t, side="right")) - 1
+        return min(max(idx, 0), len(self.regions) - 1)
+
+    def to_original(self, t: float) -> float:
         """Time ``t`` (s) in the joined signal → time in the original recording."""
         if not self.regions:
             return t
-        idx = int(np.searchsorted(self.offsets, t, side="left" if prefer_end else "right")) - 1
-        idx = min(max(idx, 0), len(self.regions) - 1)
+        idx = self.region_index(t)
         region = self.regions[idx]
-        return min(region.start + (t - self.offsets[idx]), region.end) if t >= self.offsets[idx] else region.start
+        return min(max(region.start + (t - self.offsets[idx]), region.start), region.end)
+
+    def span_to_original(self, start: float, end: float) -> tuple[float, float]:
+        """A word's (start, end) in the joined signal → original times, kept inside the region
+        its start falls in: a word never spans a pause the VAD found."""
+        if not self.regions:
+            return start, end
+        idx = self.region_index(start)
+        region = self.regions[idx]
+        s = self.to_original(start)
+        e = min(region.start + (end - self.offsets[idx]), region.end)
+        return s, max(s, e)
 
 
 def gather_speech(audio: np.ndarray, regions: list[SpeechRegion], sample_rate: int) -> tuple[np.ndarray, SpeechMap]:
@@ -58,7 +73,6 @@ def transcribe_speech(
         return []
     words = []
     for w in engine.transcribe(joined):
-        start = speech_map.to_original(w.start)
-        end = max(start, speech_map.to_original(w.end, prefer_end=True))
+        start, end = speech_map.span_to_original(w.start, w.end)
         words.append(Word(w.word, round(start, 3), round(end, 3), round(w.probability, 4), channel))
     return words

@@ -1,0 +1,185 @@
+"""The ``callscope`` command line."""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.panel import Panel
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from callscope.errors import CallscopeError
+
+app = typer.Typer(
+    help="Speech and voice call analytics for contact centres, offline: transcripts, speakers, scores.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+console = Console(stderr=True)
+
+
+class OutputFormat(str, Enum):
+    json = "json"
+    rttm = "rttm"
+    srt = "srt"
+    vtt = "vtt"
+    txt = "txt"
+
+
+class ModelName(str, Enum):
+    tiny_en = "tiny.en"
+    base = "base"
+    small = "small"
+
+
+class EngineName(str, Enum):
+    faster_whisper = "faster-whisper"
+    openai_whisper = "openai-whisper"
+
+
+class DeviceName(str, Enum):
+    auto = "auto"
+    cpu = "cpu"
+    cuda = "cuda"
+
+
+def _quiet_libraries() -> None:
+    warnings.filterwarnings("ignore")
+    logging.getLogger("faster_whisper").setLevel(logging.ERROR)
+
+
+def _unique_stem(path: Path, used: set[str]) -> str:
+    stem, n = path.stem, 2
+    while stem in used:
+        stem, n = f"{path.stem}-{n}", n + 1
+    used.add(stem)
+    return stem
+
+
+def _summary(result) -> Panel:
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold")
+    table.add_column()
+    table.add_row("duration", f"{result.duration_s:.1f} s at {result.sample_rate} Hz, {result.channels} ch ({result.channel_layout})")
+    table.add_row("speakers", ", ".join(
+        f"{s.id}{'' if s.channel is None else f' (ch {s.channel})'}: {s.talk_time_s:.1f} s" for s in result.speakers
+    ) or "none (no speech found)")
+    table.add_row("utterances", str(len(result.utterances)))
+    t = result.timings_s
+    rtf = t.total / result.duration_s if result.duration_s else 0.0
+    table.add_row("time", f"{t.total:.1f} s (RTF {rtf:.3f}): decode {t.decode:.1f}, vad {t.vad:.1f}, asr {t.asr:.1f}, diarise {t.diarise:.1f}")
+    lines = [f"[dim]{u.start:6.1f}s[/dim] [bold]{u.speaker}[/bold] {u.text[:100]}" for u in result.utterances[:6]]
+    if len(result.utterances) > 6:
+        lines.append(f"[dim]… {len(result.utterances) - 6} more[/dim]")
+    body = Table.grid()
+    body.add_row(table)
+    if lines:
+        body.add_row("")
+        body.add_row("\n".join(lines))
+    return Panel(body, title=result.file, subtitle=f"{result.engine} {result.model}", expand=False)
+
+
+@app.command()
+def analyze(
+    files: Annotated[list[Path], typer.Argument(help="Recordings (WAV incl. mu-law/A-law, MP3, FLAC, Ogg/Opus, M4A).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Directory for the results (created if missing).")] = Path("callscope-results"),
+    fmt: Annotated[list[OutputFormat], typer.Option("--format", "-f", help="Output format; repeat for several.")] = [OutputFormat.json],  # noqa: B006
+    model: Annotated[ModelName, typer.Option(help="Whisper model. 'small' needs --model-dir.")] = ModelName.tiny_en,
+    model_dir: Annotated[Optional[Path], typer.Option(help="A CTranslate2 Whisper model directory to use instead of the bundled weights (env CALLSCOPE_MODEL_DIR).")] = None,
+    engine: Annotated[EngineName, typer.Option(help="ASR engine (same weights either way).")] = EngineName.faster_whisper,
+    device: Annotated[DeviceName, typer.Option(help="auto uses CUDA when present.")] = DeviceName.auto,
+    beam_size: Annotated[int, typer.Option(min=1, max=10, help="Beam width (1 = greedy, fastest).")] = 1,
+    language: Annotated[str, typer.Option(help="Spoken language (multilingual models only).")] = "en",
+    min_speakers: Annotated[int, typer.Option(min=1, help="Fewest speakers in a mono call.")] = 1,
+    max_speakers: Annotated[int, typer.Option(min=1, help="Most speakers in a mono call.")] = 4,
+    max_duration_h: Annotated[float, typer.Option(min=0.0, help="Reject recordings longer than this (hours).")] = 4.0,
+    threads: Annotated[int, typer.Option(min=0, help="CPU threads (0 = all cores).")] = 0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No per-call summary.")] = False,
+) -> None:
+    """Transcribe and diarise call recordings; write one result per file to --out.
+
+    Each file is analysed on its own: a file that fails is reported (one line, with the reason)
+    and the others are still processed. Exit code 1 if any file failed, 2 if nothing could start.
+    """
+    _quiet_libraries()
+    if min_speakers > max_speakers:
+        raise typer.BadParameter("--min-speakers must not exceed --max-speakers")
+    from callscope.pipeline import STAGES, AnalysisSettings, Analyzer
+    from callscope.transcription.diarisation import DiarisationSettings
+    from callscope.transcription.engine import AsrSettings
+    from callscope.formats import write_outputs
+
+    settings = AnalysisSettings(
+        asr=AsrSettings(
+            engine=engine.value, model=model.value, model_dir=str(model_dir) if model_dir else None,
+            device=device.value, beam_size=beam_size, language=language, threads=threads,
+        ),
+        diarisation=DiarisationSettings(min_speakers=min_speakers, max_speakers=max_speakers),
+        max_duration_s=max_duration_h * 3600.0,
+    )
+    try:
+        with console.status(f"loading {engine.value} {model.value}…"):
+            analyzer = Analyzer(settings)
+    except (CallscopeError, RuntimeError) as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+    formats = [f.value for f in dict.fromkeys(fmt)]
+    failures: list[str] = []
+    used: set[str] = set()
+    progress = Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=console, transient=True, disable=not console.is_terminal,
+    )
+    with progress:
+        overall = progress.add_task("calls", total=len(files))
+        stage_task = progress.add_task("", total=len(STAGES))
+        for path in files:
+            progress.reset(stage_task, total=len(STAGES), description=f"{path.name}: starting")
+
+            def on_stage(stage: str, _p=path) -> None:
+                progress.update(stage_task, completed=STAGES.index(stage), description=f"{_p.name}: {stage}")
+
+            try:
+                result = analyzer.analyze(path, on_stage=on_stage)
+                written = write_outputs(result, out, _unique_stem(path, used), formats)
+            except CallscopeError as exc:
+                failures.append(str(exc))
+                console.print(f"[red]failed:[/red] {exc}")
+            except Exception as exc:  # noqa: BLE001 - one bad file must not stop a bulk run
+                failures.append(f"{path}: unexpected error: {type(exc).__name__}: {exc}")
+                console.print(f"[red]failed:[/red] {path}: unexpected error: {type(exc).__name__}: {exc}")
+            else:
+                if not quiet:
+                    console.print(_summary(result))
+                console.print(f"[green]wrote[/green] {', '.join(str(p) for p in written)}")
+            progress.advance(overall)
+    done = len(files) - len(failures)
+    console.print(f"{done} of {len(files)} call(s) analysed" + (f", {len(failures)} failed" if failures else ""))
+    if failures:
+        raise typer.Exit(1)
+
+
+@app.command()
+def models() -> None:
+    """List the Whisper models and whether their weights are installed."""
+    from callscope.errors import MissingWeightsError
+    from callscope.transcription.weights import MODEL_CHOICES, resolve_model_dir
+
+    for name in MODEL_CHOICES:
+        try:
+            path = resolve_model_dir(name)
+            console.print(f"[green]{name:8s}[/green] {path}")
+        except MissingWeightsError as exc:
+            console.print(f"[yellow]{name:8s}[/yellow] {exc}")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,147 @@
+"""One call recording in, one :class:`~callscope.schema.CallAnalysis` out.
+
+decode → channel layout → VAD → ASR on speech only → diarisation → words to speakers.
+Models load once per :class:`Analyzer`, so a bulk run pays for them once.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from callscope.audio.channels import ChannelLayout, classify_channels
+from callscope.audio.decode import DEFAULT_MAX_DURATION_S, decode_file
+from callscope.audio.vad import SileroVad, SpeechRegion
+from callscope.schema import CallAnalysis, SpeakerOut, Timings, TurnOut, UtteranceOut, WordOut
+from callscope.transcription.alignment import DEFAULT_MAX_PAUSE_S, build_utterances
+from callscope.transcription.diarisation import (
+    DiarisationSettings,
+    SpeakerEncoder,
+    channel_turns,
+    diarise_mono,
+    speaker_id,
+)
+from callscope.transcription.engine import AsrSettings, Engine, create_engine
+from callscope.transcription.speech_gate import transcribe_speech
+from callscope.transcription.types import SpeakerTurn, Utterance, Word
+
+#: Stages reported to the progress callback, in order.
+STAGES = ("decode", "vad", "asr", "diarise")
+
+StageCallback = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class AnalysisSettings:
+    """Everything that shapes one analysis."""
+
+    asr: AsrSettings = field(default_factory=AsrSettings)
+    diarisation: DiarisationSettings = field(default_factory=DiarisationSettings)
+    max_duration_s: float = DEFAULT_MAX_DURATION_S
+    max_pause_s: float = DEFAULT_MAX_PAUSE_S
+
+
+def _talk_time(intervals: list[tuple[float, float]]) -> float:
+    """Seconds covered by the union of ``intervals``."""
+    total, end = 0.0, float("-inf")
+    for s, e in sorted(intervals):
+        if e <= end:
+            continue
+        total += e - max(s, end)
+        end = e
+    return round(total, 3)
+
+
+class Analyzer:
+    """Loads the models once and analyses recordings one after another."""
+
+    def __init__(self, settings: AnalysisSettings | None = None) -> None:
+        self.settings = settings or AnalysisSettings()
+        self.vad = SileroVad()
+        self.engine: Engine = create_engine(self.settings.asr)
+        self._encoder: SpeakerEncoder | None = None
+
+    @property
+    def encoder(self) -> SpeakerEncoder:
+        if self._encoder is None:
+            self._encoder = SpeakerEncoder(threads=self.settings.asr.cpu_threads())
+        return self._encoder
+
+    def analyze(self, path: str | os.PathLike[str], on_stage: StageCallback | None = None) -> CallAnalysis:
+        """Analyse one recording. Raises :class:`~callscope.errors.AudioInputError` for bad input."""
+        notify = on_stage or (lambda _stage: None)
+        timings = Timings()
+        t_total = time.perf_counter()
+
+        notify("decode")
+        t0 = time.perf_counter()
+        audio = decode_file(path, max_duration_s=self.settings.max_duration_s)
+        layout = classify_channels(audio.samples, audio.sample_rate).layout
+        timings.decode = time.perf_counter() - t0
+
+        dual = layout == ChannelLayout.DUAL_CHANNEL
+        signals = list(audio.samples[:2]) if dual else [audio.mono()]
+
+        notify("vad")
+        t0 = time.perf_counter()
+        regions: list[list[SpeechRegion]] = [self.vad.regions(sig) for sig in signals]
+        timings.vad = time.perf_counter() - t0
+
+        notify("asr")
+        t0 = time.perf_counter()
+        words: list[Word] = []
+        for ch, (sig, regs) in enumerate(zip(signals, regions)):
+            words += transcribe_speech(self.engine, sig, regs, audio.sample_rate, channel=ch if dual else None)
+        timings.asr = time.perf_counter() - t0
+
+        notify("diarise")
+        t0 = time.perf_counter()
+        if dual:
+            turns = channel_turns(regions)
+        elif regions[0]:
+            turns = diarise_mono(signals[0], regions[0], audio.sample_rate, self.encoder, self.settings.diarisation)
+        else:
+            turns = []
+        utterances = build_utterances(words, turns, self.settings.max_pause_s)
+        timings.diarise = time.perf_counter() - t0
+        timings.total = time.perf_counter() - t_total
+
+        return CallAnalysis(
+            file=Path(path).name,
+            duration_s=round(audio.duration_s, 3),
+            sample_rate=audio.source_sample_rate,
+            channels=audio.channels,
+            channel_layout=layout.value,
+            engine=self.engine.name,
+            model=self.settings.asr.model if not self.settings.asr.model_dir else str(self.settings.asr.model_dir),
+            speakers=_speakers(turns, utterances, dual, len(signals)),
+            turns=[TurnOut(speaker=t.speaker, start=t.start, end=t.end) for t in turns],
+            utterances=[_utterance_out(u) for u in utterances],
+            timings_s=Timings(**{k: round(v, 3) for k, v in timings.model_dump().items()}),
+        )
+
+
+def _speakers(turns: list[SpeakerTurn], utterances: list[Utterance], dual: bool, n_channels: int) -> list[SpeakerOut]:
+    ids = [speaker_id(ch) for ch in range(n_channels)] if dual else []
+    for name in [t.speaker for t in turns] + [u.speaker for u in utterances]:
+        if name not in ids:
+            ids.append(name)
+    out = []
+    for name in ids:
+        intervals = [(t.start, t.end) for t in turns if t.speaker == name]
+        channel = int(name[1:]) if dual else None
+        out.append(SpeakerOut(id=name, channel=channel, talk_time_s=_talk_time(intervals)))
+    return out
+
+
+def _utterance_out(u: Utterance) -> UtteranceOut:
+    return UtteranceOut(
+        speaker=u.speaker,
+        start=round(u.start, 3),
+        end=round(u.end, 3),
+        text=u.text,
+        words=[WordOut(word=w.word, start=w.start, end=w.end, probability=w.probability) for w in u.words],
+    )

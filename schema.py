@@ -1,0 +1,64 @@
+"""The analysis result as it leaves callscope (JSON), as pydantic models.
+
+``SCHEMA_VERSION`` changes only when a field changes meaning or disappears; new fields are
+added without a change (consumers must ignore fields they don't know). All times are seconds
+from the start of the recording.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+SCHEMA_VERSION = "1.0"
+
+
+class WordOut(BaseModel):
+    word: str
+    start: float = Field(description="seconds")
+    end: float = Field(description="seconds")
+    probability: float = Field(ge=0.0, le=1.0)
+
+
+class UtteranceOut(BaseModel):
+    speaker: str
+    start: float = Field(description="seconds")
+    end: float = Field(description="seconds")
+    text: str
+    words: list[WordOut]
+
+
+class SpeakerOut(BaseModel):
+    id: str
+    channel: int | None = Field(None, description="channel index for dual-channel calls")
+    talk_time_s: float
+
+
+class TurnOut(BaseModel):
+    speaker: str
+    start: float
+    end: float
+
+
+class Timings(BaseModel):
+    """Wall-clock seconds per stage."""
+
+    decode: float = 0.0
+    vad: float = 0.0
+    asr: float = 0.0
+    diarise: float = 0.0
+    total: float = 0.0
+
+
+class CallAnalysis(BaseModel):
+    schema_version: str = SCHEMA_VERSION
+    file: str
+    duration_s: float
+    sample_rate: int = Field(description="the recording's own sample rate (Hz); analysis runs at 16 kHz")
+    channels: int
+    channel_layout: str = Field(description="mono | dual_mono | dual_channel | mixed_stereo")
+    engine: str
+    model: str
+    speakers: list[SpeakerOut]
+    turns: list[TurnOut] = Field(default_factory=list, description="diarisation speaker turns")
+    utterances: list[UtteranceOut]
+    timings_s: Timings
