@@ -136,9 +136,9 @@ def decode_file(
         raise AudioInputError(str(p), "audio stream holds no samples")
     if not np.all(np.isfinite(samples)):
         samples = np.nan_to_num(samples, nan=0.0, posinf=0.0, neginf=0.0)
-    samples = np.clip(samples, -1.0, 1.0)
     if rate != target_sample_rate:
         samples = soxr.resample(samples.T, rate, target_sample_rate, quality="HQ").T
+    samples = np.clip(samples, -1.0, 1.0)  # after resampling, whose ringing can overshoot
     return DecodedAudio(
         path=str(p),
         samples=np.ascontiguousarray(samples, dtype=np.float32),

@@ -1,0 +1,28 @@
+# Two commands set up and run everything on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: install demo test bench clean
+
+# (Re)install whenever pyproject.toml changes. torch is pinned to the CPU build in pyproject.
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[base,dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/callscope analyze samples/*.wav samples/*.flac --out demo-results --format json --format txt
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+bench: $(STAMP)
+	$(PY) benchmarks/asr_engines.py
+	$(PY) benchmarks/diarisation.py
+
+clean:
+	rm -rf $(VENV) demo-results .pytest_cache

@@ -1,0 +1,68 @@
+"""Both ASR engines run the real Whisper tiny.en weights on real speech."""
+
+from __future__ import annotations
+
+import jiwer
+import pytest
+
+from benchmarks.reference import normalise_text
+from callscope.audio.decode import decode_file
+from callscope.errors import MissingWeightsError
+from callscope.transcription.ct2_format import read_ct2_model
+from callscope.transcription.engine import AsrSettings, create_engine
+from callscope.transcription.weights import resolve_model_dir
+
+
+@pytest.fixture(scope="module")
+def jfk(audio_dir):
+    return decode_file(audio_dir / "jfk.flac").mono(), (audio_dir / "jfk.txt").read_text()
+
+
+@pytest.mark.parametrize("engine_name", ["faster-whisper", "openai-whisper"])
+def test_engine_transcribes_jfk_with_word_times(jfk, engine_name):
+    audio, reference = jfk
+    engine = create_engine(AsrSettings(engine=engine_name, device="cpu"))
+    words = engine.transcribe(audio)
+    hyp = normalise_text(" ".join(w.word for w in words))
+    assert jiwer.wer(normalise_text(reference), hyp) <= 0.05
+    assert all(0.0 <= w.start <= w.end <= 11.1 for w in words)
+    assert all(a.start <= b.start for a, b in zip(words, words[1:]))
+    assert all(0.0 <= w.probability <= 1.0 for w in words)
+    # "country" is the last word, near the end of the clip (10.0-10.6 s)
+    assert words[-1].word.lower().startswith("country") and words[-1].end > 9.5
+
+
+def test_converted_weights_match_the_ctranslate2_file():
+    from callscope.transcription.ct2_to_openai import convert
+
+    model_dir = resolve_model_dir("tiny.en")
+    dims, state = convert(model_dir)
+    _, variables = read_ct2_model(model_dir / "model.bin")
+    assert dims["n_audio_layer"] == 4 and dims["n_text_layer"] == 4 and dims["n_vocab"] == 51864
+    fused = variables["encoder/layer_0/self_attention/linear_0/weight"].astype("float32")
+    assert (state["encoder.blocks.0.attn.key.weight"].numpy() == fused[384:768]).all()
+    assert (state["decoder.token_embedding.weight"].numpy() == variables["decoder/projection/weight"].astype("float32")).all()
+
+
+def test_base_weights_are_joined_from_their_two_packages():
+    path = resolve_model_dir("base")
+    assert (path / "model.bin").stat().st_size > 140_000_000
+    _, variables = read_ct2_model(path / "model.bin")
+    assert variables["encoder/conv1/weight"].shape == (512, 80, 3)
+
+
+def test_small_needs_a_user_supplied_directory(tmp_path):
+    with pytest.raises(MissingWeightsError, match="--model-dir"):
+        resolve_model_dir("small")
+    with pytest.raises(MissingWeightsError, match="not a CTranslate2 Whisper model directory"):
+        resolve_model_dir("small", tmp_path)
+
+
+def test_user_supplied_model_directory_is_used(tmp_path, jfk):
+    import shutil
+
+    for f in resolve_model_dir("tiny.en").iterdir():
+        shutil.copy(f, tmp_path / f.name)
+    engine = create_engine(AsrSettings(model="small", model_dir=str(tmp_path), device="cpu"))
+    assert engine.model_path == tmp_path
+    assert "country" in " ".join(w.word for w in engine.transcribe(jfk[0])).lower()
