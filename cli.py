@@ -95,7 +95,7 @@ def analyze(
     model_dir: Annotated[Optional[Path], typer.Option(help="A CTranslate2 Whisper model directory to use instead of the bundled weights (env CALLSCOPE_MODEL_DIR).")] = None,
     engine: Annotated[EngineName, typer.Option(help="ASR engine (same weights either way).")] = EngineName.faster_whisper,
     device: Annotated[DeviceName, typer.Option(help="auto uses CUDA when present.")] = DeviceName.auto,
-    beam_size: Annotated[int, typer.Option(min=1, max=10, help="Beam width (1 = greedy, fastest).")] = 1,
+    beam_size: Annotated[int, typer.Option(min=1, max=10, help="Beam width (1 = greedy; 5 costs ~10 % more time on CPU for fewer errors).")] = 5,
     language: Annotated[str, typer.Option(help="Spoken language (multilingual models only).")] = "en",
     min_speakers: Annotated[int, typer.Option(min=1, help="Fewest speakers in a mono call.")] = 1,
     max_speakers: Annotated[int, typer.Option(min=1, help="Most speakers in a mono call.")] = 4,

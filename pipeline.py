@@ -87,7 +87,7 @@ class Analyzer:
 
         notify("vad")
         t0 = time.perf_counter()
-        regions: list[list[SpeechRegion]] = [self.vad.regions(sig) for sig in signals]
+        regions: list[list[SpeechRegion]] = self.vad.regions_batch(signals)
         timings.vad = time.perf_counter() - t0
 
         notify("asr")

@@ -36,8 +36,10 @@ class DiarisationSettings:
         min_speakers, max_speakers: bounds on the speaker count (1..max).
         single_speaker_similarity: when ``min_speakers`` is 1, a recording is one speaker if the
             10th percentile of cosine similarity between non-overlapping windows is at or above
-            this (0..1). Measured on 18 real recordings (benchmarks/diarisation.py): one speaker
-            ≥ 0.676, two or more ≤ 0.635; the default is the midpoint.
+            this (0..1). Measured on 17 real telephone and close-talk recordings
+            (benchmarks/diarisation.py): one speaker ≥ 0.676, two or more ≤ 0.635; the default
+            is the midpoint. Far-field meeting audio does not separate (AMI tst01, four
+            speakers: 0.724 → taken for one); set ``min_speakers`` ≥ 2 when you know better.
     """
 
     min_speakers: int = 1

@@ -36,7 +36,7 @@ class AsrSettings:
     model: str = "tiny.en"
     model_dir: str | None = None
     device: str = "auto"
-    beam_size: int = 1
+    beam_size: int = 5
     language: str | None = "en"
     threads: int = 0
 

@@ -1,0 +1,65 @@
+"""Text sentiment per utterance, -1 (very negative) .. +1 (very positive), with a confidence.
+
+A small linear head over the bundled MiniLM sentence encoder. The head ships in
+``scoring/models/sentiment_head.npz`` and is retrained by ``python -m
+callscope.scoring.train_sentiment`` from commercially redistributable data
+(sentence_polarity, CC BY 4.0, and vader's movie-snippet ratings, MIT).
+
+* score: a ridge regression onto the mean human rating / 4 (vader's -4..+4 scale), clipped to
+  -1..+1, so 0.25 means "raters would give +1 of 4".
+* confidence: the probability (0.5..1) that the score's sign is right, from a logistic head
+  trained on the same embeddings; near 0.5 for neutral or mixed sentences.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from callscope.scoring.text_encoder import TextEncoder
+
+HEAD_PATH = Path(__file__).resolve().parent / "models" / "sentiment_head.npz"
+
+
+@dataclass(frozen=True)
+class Sentiment:
+    """Sentiment of one text: ``score`` in -1..+1, ``confidence`` in 0.5..1."""
+
+    score: float
+    confidence: float
+
+
+class SentimentModel:
+    """MiniLM embeddings → linear heads (see module doc)."""
+
+    def __init__(self, encoder: TextEncoder | None = None, head_path: Path = HEAD_PATH) -> None:
+        if not head_path.is_file():
+            raise FileNotFoundError(
+                f"sentiment head {head_path} is missing: run `python -m callscope.scoring.train_sentiment`"
+            )
+        head = np.load(head_path)
+        self.ridge_coef = head["ridge_coef"]
+        self.ridge_intercept = float(head["ridge_intercept"])
+        self.logit_coef = head["logit_coef"]
+        self.logit_intercept = float(head["logit_intercept"])
+        self.version = str(head["version"])
+        self.encoder = encoder or TextEncoder()
+
+    def score_embeddings(self, embeddings: np.ndarray) -> list[Sentiment]:
+        if len(embeddings) == 0:
+            return []
+        raw = embeddings @ self.ridge_coef + self.ridge_intercept
+        p_pos = 1.0 / (1.0 + np.exp(-(embeddings @ self.logit_coef + self.logit_intercept)))
+        scores = np.clip(raw, -1.0, 1.0)
+        conf = np.where(scores >= 0, p_pos, 1.0 - p_pos)
+        return [Sentiment(round(float(s), 4), round(float(max(c, 0.5)), 4)) for s, c in zip(scores, conf)]
+
+    def score(self, texts: list[str]) -> list[Sentiment]:
+        """Sentiment of each text; an empty text is neutral (0.0) with confidence 0.5."""
+        nonempty = [i for i, t in enumerate(texts) if t.strip()]
+        out = [Sentiment(0.0, 0.5)] * len(texts)
+        for i, s in zip(nonempty, self.score_embeddings(self.encoder.encode([texts[i] for i in nonempty]))):
+            out[i] = s
+        return out
