@@ -98,6 +98,8 @@ class Analyzer:
         timings.asr = time.perf_counter() - t0
 
         notify("diarise")
+        if not dual and regions[0]:
+            _ = self.encoder  # loaded once, on first use, outside the stage timing
         t0 = time.perf_counter()
         if dual:
             turns = channel_turns(regions)

@@ -3,7 +3,8 @@
 A word goes to the speaker whose turns overlap it most; a word that falls between turns goes
 to the nearest turn. Words heard on one channel of a dual-channel call belong to that
 channel's speaker. Consecutive words of one speaker form an utterance, split where the speaker
-pauses longer than ``max_pause_s``.
+pauses longer than ``max_pause_s`` after the end of a sentence, or longer than
+``HARD_PAUSE_S`` anywhere (a rhetorical pause mid-sentence does not cut the sentence in two).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from callscope.transcription.diarisation import speaker_id
 from callscope.transcription.types import SpeakerTurn, Utterance, Word
 
 DEFAULT_MAX_PAUSE_S = 1.0
+#: A pause this long (seconds) ends an utterance even in the middle of a sentence.
+HARD_PAUSE_S = 3.0
 
 
 def speaker_for_word(word: Word, turns: list[SpeakerTurn]) -> str:
@@ -83,7 +86,14 @@ def build_utterances(
         current: Utterance | None = None
         for i, w in enumerate(stream):
             who = spk if spk is not None else speakers[i]
-            if current is None or who != current.speaker or w.start - current.end > max_pause_s:
+            gap = w.start - current.end if current is not None else 0.0
+            sentence_ended = current is not None and current.words[-1].word.endswith(SENTENCE_END)
+            if (
+                current is None
+                or who != current.speaker
+                or gap > HARD_PAUSE_S
+                or (gap > max_pause_s and sentence_ended)
+            ):
                 current = Utterance(who, w.start, w.end, [w])
                 utterances.append(current)
             else:
