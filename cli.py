@@ -69,13 +69,30 @@ def _summary(result) -> Panel:
     table.add_column()
     table.add_row("duration", f"{result.duration_s:.1f} s at {result.sample_rate} Hz, {result.channels} ch ({result.channel_layout})")
     table.add_row("speakers", ", ".join(
-        f"{s.id}{'' if s.channel is None else f' (ch {s.channel})'}: {s.talk_time_s:.1f} s" for s in result.speakers
+        f"{s.id}{'' if s.channel is None else f' (ch {s.channel})'}{'' if not s.role else f' {s.role}'}: {s.talk_time_s:.1f} s"
+        for s in result.speakers
     ) or "none (no speech found)")
+    c = result.call_scores
+    if c is not None:
+        colour = {"green": "green", "yellow": "yellow", "orange": "dark_orange", "red": "red"}.get(str(c.escalation.value), "white")
+        table.add_row("escalation", f"[{colour}]{c.escalation.value}[/{colour}] ({c.escalation.confidence:.2f}): " + "; ".join(c.reasons))
+        for sp in result.speaker_scores:
+            fmt = lambda v: "–" if v is None else f"{float(v):+.2f}"  # noqa: E731
+            table.add_row(f"  {sp.speaker}", f"sentiment start {fmt(sp.sentiment_start.value)} → end {fmt(sp.sentiment_end.value)}, "
+                          f"mean {fmt(sp.sentiment_mean.value)}; {sp.words_per_minute or 0:.0f} wpm; acoustic emotion {'on' if sp.acoustic_emotion else 'off'}")
+        table.add_row("silence", f"{c.silence_s:.1f} s (longest {c.longest_silence_s:.1f} s); overlap {c.overlap_s:.1f} s; "
+                      f"interruptions {sum(c.interruptions_by.values())}")
     table.add_row("utterances", str(len(result.utterances)))
     t = result.timings_s
     rtf = t.total / result.duration_s if result.duration_s else 0.0
-    table.add_row("time", f"{t.total:.1f} s (RTF {rtf:.3f}): decode {t.decode:.1f}, vad {t.vad:.1f}, asr {t.asr:.1f}, diarise {t.diarise:.1f}")
-    lines = [f"[dim]{u.start:6.1f}s[/dim] [bold]{u.speaker}[/bold] {u.text[:100]}" for u in result.utterances[:6]]
+    table.add_row("time", f"{t.total:.1f} s (RTF {rtf:.3f}): decode {t.decode:.1f}, vad {t.vad:.1f}, asr {t.asr:.1f}, "
+                  f"diarise {t.diarise:.1f}, features {t.features:.1f}, sentiment {t.sentiment:.1f}, fusion {t.fusion:.1f}")
+    lines = [
+        f"[dim]{u.start:6.1f}s[/dim] [bold]{u.speaker}[/bold]"
+        + (f" [dim]({u.emotion.label} {u.sentiment.score:+.2f})[/dim]" if u.emotion and u.sentiment else "")
+        + f" {u.text[:90]}"
+        for u in result.utterances[:6]
+    ]
     if len(result.utterances) > 6:
         lines.append(f"[dim]… {len(result.utterances) - 6} more[/dim]")
     body = Table.grid()
@@ -101,6 +118,12 @@ def analyze(
     max_speakers: Annotated[int, typer.Option(min=1, help="Most speakers in a mono call.")] = 4,
     max_duration_h: Annotated[float, typer.Option(min=0.0, help="Reject recordings longer than this (hours).")] = 4.0,
     threads: Annotated[int, typer.Option(min=0, help="CPU threads (0 = all cores).")] = 0,
+    scores: Annotated[bool, typer.Option("--scores/--no-scores", help="Sentiment, emotion timeline and call scores.")] = True,
+    channel_map: Annotated[str, typer.Option(help="Roles of channel 0,1 in dual-channel calls.")] = "agent,customer",
+    agent_acoustic_emotion: Annotated[bool, typer.Option(
+        "--agent-acoustic-emotion", envvar="CALLSCOPE_AGENT_ACOUSTIC_EMOTION",
+        help="Opt this deployment in to emotion from agents' voices (banned in EU workplaces, AI Act Art. 5(1)(f)). "
+             "Off: acoustic emotion for customers only; text sentiment for everyone.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No per-call summary.")] = False,
 ) -> None:
     """Transcribe and diarise call recordings; write one result per file to --out.
@@ -111,6 +134,13 @@ def analyze(
     _quiet_libraries()
     if min_speakers > max_speakers:
         raise typer.BadParameter("--min-speakers must not exceed --max-speakers")
+    from callscope.scoring.roles import parse_channel_map
+    from callscope.scoring.scorer import ScoringSettings
+
+    try:
+        roles_by_channel = parse_channel_map(channel_map)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--channel-map") from exc
     from callscope.pipeline import STAGES, AnalysisSettings, Analyzer
     from callscope.transcription.diarisation import DiarisationSettings
     from callscope.transcription.engine import AsrSettings
@@ -123,11 +153,13 @@ def analyze(
         ),
         diarisation=DiarisationSettings(min_speakers=min_speakers, max_speakers=max_speakers),
         max_duration_s=max_duration_h * 3600.0,
+        score=scores,
+        scoring=ScoringSettings(agent_acoustic_emotion=agent_acoustic_emotion, channel_map=roles_by_channel),
     )
     try:
         with console.status(f"loading {engine.value} {model.value}…"):
             analyzer = Analyzer(settings)
-    except (CallscopeError, RuntimeError) as exc:
+    except (CallscopeError, RuntimeError, FileNotFoundError) as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
 
@@ -165,6 +197,32 @@ def analyze(
     console.print(f"{done} of {len(files)} call(s) analysed" + (f", {len(failures)} failed" if failures else ""))
     if failures:
         raise typer.Exit(1)
+
+
+@app.command()
+def plot(
+    result_json: Annotated[Path, typer.Argument(help="A result written by `callscope analyze` (JSON).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="PNG to write.")] = Path("timeline.png"),
+) -> None:
+    """Plot per-speaker sentiment and arousal timelines with escalation bands and utterance markers."""
+    from pydantic import ValidationError
+
+    from callscope.plot import plot_timeline
+    from callscope.schema import CallAnalysis
+
+    try:
+        result = CallAnalysis.model_validate_json(result_json.read_text(encoding="utf-8"))
+        plot_timeline(result, out)
+    except FileNotFoundError as exc:
+        console.print(f"[red]error:[/red] {result_json}: file not found")
+        raise typer.Exit(1) from exc
+    except (ValidationError, UnicodeDecodeError) as exc:
+        console.print(f"[red]error:[/red] {result_json}: not a callscope result ({type(exc).__name__})")
+        raise typer.Exit(1) from exc
+    except ValueError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    console.print(f"[green]wrote[/green] {out}")
 
 
 @app.command()

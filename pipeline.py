@@ -14,8 +14,11 @@ from pathlib import Path
 
 from callscope.audio.channels import ChannelLayout, classify_channels
 from callscope.audio.decode import DEFAULT_MAX_DURATION_S, decode_file
+from callscope.audio.features import FrameFeatures, frame_features
 from callscope.audio.vad import SileroVad, SpeechRegion
 from callscope.schema import CallAnalysis, SpeakerOut, Timings, TurnOut, UtteranceOut, WordOut
+from callscope.scoring.results import UtteranceScores
+from callscope.scoring.scorer import CallScorer, CallScoring, ScoringSettings
 from callscope.transcription.alignment import DEFAULT_MAX_PAUSE_S, build_utterances
 from callscope.transcription.diarisation import (
     DiarisationSettings,
@@ -29,7 +32,7 @@ from callscope.transcription.speech_gate import transcribe_speech
 from callscope.transcription.types import SpeakerTurn, Utterance, Word
 
 #: Stages reported to the progress callback, in order.
-STAGES = ("decode", "vad", "asr", "diarise")
+STAGES = ("decode", "vad", "asr", "diarise", "features", "scoring")
 
 StageCallback = Callable[[str], None]
 
@@ -40,6 +43,8 @@ class AnalysisSettings:
 
     asr: AsrSettings = field(default_factory=AsrSettings)
     diarisation: DiarisationSettings = field(default_factory=DiarisationSettings)
+    scoring: ScoringSettings = field(default_factory=ScoringSettings)
+    score: bool = True
     max_duration_s: float = DEFAULT_MAX_DURATION_S
     max_pause_s: float = DEFAULT_MAX_PAUSE_S
 
@@ -63,6 +68,7 @@ class Analyzer:
         self.vad = SileroVad()
         self.engine: Engine = create_engine(self.settings.asr)
         self._encoder: SpeakerEncoder | None = None
+        self.scorer = CallScorer(self.settings.scoring) if self.settings.score else None
 
     @property
     def encoder(self) -> SpeakerEncoder:
@@ -109,6 +115,32 @@ class Analyzer:
             turns = []
         utterances = build_utterances(words, turns, self.settings.max_pause_s)
         timings.diarise = time.perf_counter() - t0
+
+        speakers = _speakers(turns, utterances, dual, len(signals))
+        scoring: CallScoring | None = None
+        if self.scorer is not None:
+            notify("features")
+            t0 = time.perf_counter()
+            talk = {sp.id: sp.talk_time_s for sp in speakers}
+            channel_of = {sp.id: sp.channel for sp in speakers} if dual else None
+            roles = self.scorer.assign_roles(utterances, [sp.id for sp in speakers], talk, channel_of)
+            allowed = self.scorer.acoustic_allowed(roles, [sp.id for sp in speakers])
+            frames: dict[int, FrameFeatures] = {}
+            frames_of: dict[str, FrameFeatures | None] = {}
+            for sp in speakers:
+                signal_index = sp.channel if dual else 0
+                if allowed[sp.id]:
+                    if signal_index not in frames:
+                        frames[signal_index] = frame_features(signals[signal_index], audio.sample_rate)
+                    frames_of[sp.id] = frames[signal_index]
+            timings.features = time.perf_counter() - t0
+            notify("scoring")
+            scoring = self.scorer.score(utterances, turns, [sp.id for sp in speakers], talk,
+                                        audio.duration_s, frames_of, roles)
+            timings.sentiment = scoring.timings_s["sentiment"]
+            timings.fusion = scoring.timings_s["fusion"]
+            for sp in speakers:
+                sp.role = scoring.call.roles.get(sp.id)
         timings.total = time.perf_counter() - t_total
 
         return CallAnalysis(
@@ -119,9 +151,12 @@ class Analyzer:
             channel_layout=layout.value,
             engine=self.engine.name,
             model=self.settings.asr.model if not self.settings.asr.model_dir else str(self.settings.asr.model_dir),
-            speakers=_speakers(turns, utterances, dual, len(signals)),
+            speakers=speakers,
             turns=[TurnOut(speaker=t.speaker, start=t.start, end=t.end) for t in turns],
-            utterances=[_utterance_out(u) for u in utterances],
+            utterances=[_utterance_out(u, scoring.utterances[i] if scoring else None) for i, u in enumerate(utterances)],
+            speaker_scores=scoring.speakers if scoring else [],
+            call_scores=scoring.call if scoring else None,
+            timeline=scoring.timelines if scoring else [],
             timings_s=Timings(**{k: round(v, 3) for k, v in timings.model_dump().items()}),
         )
 
@@ -139,8 +174,11 @@ def _speakers(turns: list[SpeakerTurn], utterances: list[Utterance], dual: bool,
     return out
 
 
-def _utterance_out(u: Utterance) -> UtteranceOut:
+def _utterance_out(u: Utterance, scores: UtteranceScores | None) -> UtteranceOut:
     return UtteranceOut(
+        sentiment=scores.sentiment if scores else None,
+        emotion=scores.emotion if scores else None,
+        features=scores.features if scores else None,
         speaker=u.speaker,
         start=round(u.start, 3),
         end=round(u.end, 3),

@@ -9,6 +9,15 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from callscope.scoring.results import (
+    CallScores,
+    EmotionOut,
+    SentimentOut,
+    SpeakerScores,
+    SpeakerTimeline,
+    UtteranceFeatures,
+)
+
 SCHEMA_VERSION = "1.0"
 
 
@@ -25,12 +34,16 @@ class UtteranceOut(BaseModel):
     end: float = Field(description="seconds")
     text: str
     words: list[WordOut]
+    sentiment: SentimentOut | None = None
+    emotion: EmotionOut | None = None
+    features: UtteranceFeatures | None = None
 
 
 class SpeakerOut(BaseModel):
     id: str
     channel: int | None = Field(None, description="channel index for dual-channel calls")
     talk_time_s: float
+    role: str | None = Field(None, description="agent | customer | unknown")
 
 
 class TurnOut(BaseModel):
@@ -46,6 +59,9 @@ class Timings(BaseModel):
     vad: float = 0.0
     asr: float = 0.0
     diarise: float = 0.0
+    features: float = 0.0
+    sentiment: float = 0.0
+    fusion: float = 0.0
     total: float = 0.0
 
 
@@ -61,4 +77,7 @@ class CallAnalysis(BaseModel):
     speakers: list[SpeakerOut]
     turns: list[TurnOut] = Field(default_factory=list, description="diarisation speaker turns")
     utterances: list[UtteranceOut]
+    speaker_scores: list[SpeakerScores] = Field(default_factory=list)
+    call_scores: CallScores | None = None
+    timeline: list[SpeakerTimeline] = Field(default_factory=list)
     timings_s: Timings

@@ -1,9 +1,9 @@
 """Text sentiment per utterance, -1 (very negative) .. +1 (very positive), with a confidence.
 
-A small linear head over the bundled MiniLM sentence encoder. The head ships in
-``scoring/models/sentiment_head.npz`` and is retrained by ``python -m
-callscope.scoring.train_sentiment`` from commercially redistributable data
-(sentence_polarity, CC BY 4.0, and vader's movie-snippet ratings, MIT).
+Small linear heads over the bundled MiniLM sentence encoder. They ship in
+``scoring/models/sentiment_head.npz`` and are retrained by ``python -m
+callscope.scoring.train_sentiment`` from commercially redistributable data (vader's
+human-rated movie snippets, tweets and Amazon snippets, MIT).
 
 * score: a ridge regression onto the mean human rating / 4 (vader's -4..+4 scale), clipped to
   -1..+1, so 0.25 means "raters would give +1 of 4".

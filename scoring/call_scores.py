@@ -1,0 +1,194 @@
+"""Speaker- and call-level scores: sentiment over the call, talk and silence, overlaps and
+interruptions, and the escalation level with human-readable reasons."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from callscope.scoring.emotion import LABELS
+from callscope.scoring.results import Interruption, Score, SpeakerScores, UtteranceScores
+from callscope.transcription.types import SpeakerTurn, Utterance
+
+CALL_RULES_VERSION = "call-scores/1"
+BACKCHANNEL_WORDS = 2  # an overlap of at most this many words ("mm-hmm", "yeah, right") is not an interruption
+
+
+@dataclass(frozen=True)
+class EscalationBands:
+    """Customer sentiment bands (-1..+1): green above ``green``, yellow down to ``yellow``,
+    orange down to ``orange``, red below."""
+
+    green: float = 0.3
+    yellow: float = -0.2
+    orange: float = -0.5
+
+    def level(self, sentiment: float) -> str:
+        if sentiment > self.green:
+            return "green"
+        if sentiment >= self.yellow:
+            return "yellow"
+        if sentiment >= self.orange:
+            return "orange"
+        return "red"
+
+
+def union(intervals: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Merged, sorted intervals (seconds)."""
+    merged: list[list[float]] = []
+    for s, e in sorted(intervals):
+        if merged and s <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], e)
+        else:
+            merged.append([s, e])
+    return [(s, e) for s, e in merged]
+
+
+def covered(intervals: list[tuple[float, float]]) -> float:
+    return sum(e - s for s, e in union(intervals))
+
+
+def _weighted_mean(idx: list[int], utterances: list[Utterance], scores: list[UtteranceScores]) -> float | None:
+    if not idx:
+        return None
+    w = np.array([max(len(utterances[i].words), 1) for i in idx], dtype=float)
+    v = np.array([scores[i].sentiment.score for i in idx])
+    return float(np.sum(w * v) / np.sum(w))
+
+
+def _confidence(idx: list[int], scores: list[UtteranceScores]) -> float:
+    """Mean utterance confidence, discounted when there are few utterances (n / (n + 2))."""
+    if not idx:
+        return 0.0
+    mean = float(np.mean([scores[i].sentiment.confidence for i in idx]))
+    return round(mean * len(idx) / (len(idx) + 2), 3)
+
+
+def _quarter(u: Utterance, duration: float) -> int:
+    mid = (u.start + u.end) / 2
+    return min(3, int(4 * mid / duration)) if duration > 0 else 0
+
+
+def speaker_scores(
+    speaker: str,
+    role: str,
+    acoustic: bool,
+    utterances: list[Utterance],
+    scores: list[UtteranceScores],
+    talk_time: float,
+    total_talk: float,
+    duration: float,
+    version: str,
+) -> SpeakerScores:
+    idx = [i for i, u in enumerate(utterances) if u.speaker == speaker]
+    quarters = [[i for i in idx if _quarter(utterances[i], duration) == q] for q in range(4)]
+    by_quarter = [None if (m := _weighted_mean(q, utterances, scores)) is None else round(m, 4) for q in quarters]
+
+    def score(value, evidence, detail=None):
+        return Score(value=None if value is None else round(value, 4), confidence=_confidence(evidence, scores),
+                     evidence=evidence, version=version, detail=detail)
+
+    sentiments = {i: scores[i].sentiment.score for i in idx}
+    lo = min(idx, key=sentiments.get) if idx else None
+    hi = max(idx, key=sentiments.get) if idx else None
+    start, end = by_quarter[0], by_quarter[3]
+    # start/end fall back to the first/last quarter this speaker spoke in
+    spoken = [q for q in range(4) if by_quarter[q] is not None]
+    start_q, end_q = (spoken[0], spoken[-1]) if spoken else (0, 3)
+    start, end = by_quarter[start_q], by_quarter[end_q]
+    trend = None if start is None or end is None or start_q == end_q else end - start
+    label_time = {label: 0.0 for label in LABELS}
+    for i in idx:
+        label_time[scores[i].emotion.label] += utterances[i].end - utterances[i].start
+    spoken_time = sum(label_time.values())
+    words = sum(len(utterances[i].words) for i in idx)
+    utt_time = sum(utterances[i].end - utterances[i].start for i in idx)
+    levels = [scores[i].features.loudness_dbfs for i in idx if scores[i].features.loudness_dbfs is not None]
+    return SpeakerScores(
+        speaker=speaker, role=role, acoustic_emotion=acoustic,
+        talk_time_s=round(talk_time, 3), talk_share=round(talk_time / total_talk, 4) if total_talk else 0.0,
+        words_per_minute=round(60 * words / utt_time, 1) if utt_time > 0 else None,
+        loudness_dbfs=round(float(np.median(levels)), 1) if levels else None,
+        sentiment_mean=score(_weighted_mean(idx, utterances, scores), idx),
+        sentiment_min=score(sentiments.get(lo), [lo] if lo is not None else []),
+        sentiment_max=score(sentiments.get(hi), [hi] if hi is not None else []),
+        sentiment_start=score(start, quarters[start_q], f"quarter {start_q + 1} of the call"),
+        sentiment_end=score(end, quarters[end_q], f"quarter {end_q + 1} of the call"),
+        sentiment_trend=score(trend, quarters[start_q] + quarters[end_q], "end minus start"),
+        sentiment_by_quarter=by_quarter,
+        emotion_shares={k: round(v / spoken_time, 4) for k, v in label_time.items()} if spoken_time else {k: 0.0 for k in LABELS},
+    )
+
+
+def silence(turns: list[SpeakerTurn], duration: float) -> tuple[float, float, float | None]:
+    """(time nobody speaks, longest silence, its start) in seconds; leading and trailing silence count."""
+    speech = union([(t.start, t.end) for t in turns])
+    gaps, pos = [], 0.0
+    for s, e in speech:
+        if s > pos:
+            gaps.append((pos, s))
+        pos = max(pos, e)
+    if duration > pos:
+        gaps.append((pos, duration))
+    if not gaps:
+        return 0.0, 0.0, None
+    longest = max(gaps, key=lambda g: g[1] - g[0])
+    return sum(e - s for s, e in gaps), longest[1] - longest[0], longest[0]
+
+
+def overlap_time(turns: list[SpeakerTurn]) -> float:
+    """Seconds in which two or more speakers talk at once."""
+    by_speaker: dict[str, list[tuple[float, float]]] = {}
+    for t in turns:
+        by_speaker.setdefault(t.speaker, []).append((t.start, t.end))
+    per_speaker = sum(covered(v) for v in by_speaker.values())
+    return max(0.0, per_speaker - covered([(t.start, t.end) for t in turns]))
+
+
+def interruptions(utterances: list[Utterance], min_overlap_s: float = 0.3) -> list[Interruption]:
+    """Who cut in on whom.
+
+    Overlapping speech (dual-channel calls): B starts while A is mid-utterance (A started at
+    least 0.5 s earlier), they overlap ≥ ``min_overlap_s``, and B says more than a backchannel.
+    Mono calls have no overlapping utterances; there, B taking over within 0.2 s of A's last
+    word while A's sentence is unfinished counts as a cut-off.
+    """
+    found: list[Interruption] = []
+    for j, b in enumerate(utterances):
+        if len(b.words) <= BACKCHANNEL_WORDS:
+            continue
+        for i, a in enumerate(utterances):
+            if a.speaker == b.speaker or i == j:
+                continue
+            overlap = min(a.end, b.end) - max(a.start, b.start)
+            cut_in = a.start + 0.5 <= b.start < a.end and overlap >= min_overlap_s
+            cut_off = (
+                i == j - 1 and 0.0 <= b.start - a.end < 0.2 and a.words
+                and not a.words[-1].word.endswith((".", "?", "!"))
+            )
+            if cut_in or cut_off:
+                found.append(Interruption(by=b.speaker, of=a.speaker, at_s=round(b.start, 3),
+                                          overlap_s=round(max(overlap, 0.0), 3), evidence=[i, j]))
+                break
+    return found
+
+
+def escalation(customer: SpeakerScores | None, bands: EscalationBands, version: str) -> tuple[Score, list[str]]:
+    """Level from the lower of the customer's mean and end sentiment, with reasons."""
+    if customer is None or customer.sentiment_mean.value is None:
+        return Score(value=None, confidence=0.0, version=version, detail="no customer speech"), ["no customer speech to score"]
+    mean = float(customer.sentiment_mean.value)
+    end = customer.sentiment_end.value
+    basis, value = ("end", float(end)) if end is not None and float(end) < mean else ("mean", mean)
+    evidence = (customer.sentiment_end if basis == "end" else customer.sentiment_mean).evidence
+    level = bands.level(value)
+    reasons = [f"customer {basis} sentiment {value:+.2f} is in the {level} band"]
+    start = customer.sentiment_start.value
+    if end is not None and start is not None and customer.sentiment_trend.value is not None:
+        change = float(end) - float(start)
+        if abs(change) >= 0.2:
+            reasons.append(f"customer sentiment {'fell' if change < 0 else 'rose'} from {float(start):+.1f} to {float(end):+.1f} over the call")
+    confidence = (customer.sentiment_end if basis == "end" else customer.sentiment_mean).confidence
+    return Score(value=level, confidence=confidence, evidence=evidence, version=version,
+                 detail=f"{basis} sentiment {value:+.3f}; bands green > {bands.green}, yellow ≥ {bands.yellow}, orange ≥ {bands.orange}, else red"), reasons

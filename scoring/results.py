@@ -1,0 +1,114 @@
+"""Scoring results that cross into the API and the JSON output (pydantic).
+
+Every inferred score is a :class:`Score`: its value, a confidence 0..1, the utterances it
+came from (``evidence``: indices into the call's ``utterances``) and the model/rule version,
+so QA can trust, dispute and re-score it. Times are seconds from the start of the call.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class Score(BaseModel):
+    value: float | str | None
+    confidence: float = Field(ge=0.0, le=1.0)
+    evidence: list[int] = Field(default_factory=list, description="indices into utterances")
+    version: str
+    detail: str | None = None
+
+
+class SentimentOut(BaseModel):
+    score: float = Field(ge=-1.0, le=1.0, description="-1 very negative .. +1 very positive")
+    confidence: float = Field(ge=0.0, le=1.0)
+
+
+class EmotionOut(BaseModel):
+    label: str
+    confidence: float = Field(ge=0.0, le=1.0)
+    valence: float = Field(ge=-1.0, le=1.0)
+    arousal: float | None = Field(None, ge=-1.0, le=1.0, description="None: no acoustic emotion for this speaker")
+    acoustic: bool = Field(description="whether voice acoustics were used (customers by default; agents only by opt-in)")
+
+
+class UtteranceFeatures(BaseModel):
+    """Speaking rate and pauses from the words; acoustics only where acoustic emotion is allowed."""
+
+    words_per_minute: float | None = None
+    pause_mean_s: float | None = None
+    pause_max_s: float | None = None
+    f0_median_hz: float | None = None
+    f0_range_st: float | None = None
+    f0_std_st: float | None = None
+    voiced_fraction: float | None = None
+    loudness_dbfs: float | None = None
+    centroid_hz: float | None = None
+    flux: float | None = None
+    flatness: float | None = None
+
+
+class UtteranceScores(BaseModel):
+    sentiment: SentimentOut
+    emotion: EmotionOut
+    features: UtteranceFeatures
+
+
+class SpeakerScores(BaseModel):
+    speaker: str
+    role: str = Field(description="agent | customer | unknown")
+    acoustic_emotion: bool
+    talk_time_s: float
+    talk_share: float = Field(ge=0.0, le=1.0, description="share of all talk time in the call")
+    words_per_minute: float | None
+    loudness_dbfs: float | None = Field(None, description="median utterance level; None without acoustic consent")
+    sentiment_mean: Score
+    sentiment_min: Score
+    sentiment_max: Score
+    sentiment_start: Score = Field(description="mean over the first quarter of the call")
+    sentiment_end: Score = Field(description="mean over the last quarter of the call")
+    sentiment_trend: Score = Field(description="end minus start")
+    sentiment_by_quarter: list[float | None]
+    emotion_shares: dict[str, float] = Field(description="share of this speaker's utterance time per label")
+
+
+class Interruption(BaseModel):
+    by: str = Field(description="the speaker who cut in")
+    of: str = Field(description="the speaker who was talking")
+    at_s: float
+    overlap_s: float
+    evidence: list[int]
+
+
+class CallScores(BaseModel):
+    roles: dict[str, str]
+    role_source: str = Field(description="channel_map | text | none")
+    role_confidence: float
+    emotion_policy: dict[str, bool] = Field(description="acoustic emotion used for customers / agents")
+    silence_s: float = Field(description="time in which nobody speaks")
+    silence_share: float
+    longest_silence_s: float
+    longest_silence_at_s: float | None
+    overlap_s: float = Field(description="time in which two or more speakers talk at once")
+    interruptions: list[Interruption]
+    interruptions_by: dict[str, int]
+    escalation: Score
+    reasons: list[str]
+    versions: dict[str, str]
+
+
+class TimelinePoint(BaseModel):
+    utterance: int
+    t: float = Field(description="utterance midpoint, seconds")
+    valence: float
+    arousal: float | None
+    label: str
+
+
+class SpeakerTimeline(BaseModel):
+    speaker: str
+    role: str
+    points: list[TimelinePoint]
+    grid_s: float = Field(description="spacing of the smoothed series, seconds")
+    grid_t: list[float]
+    valence: list[float | None] = Field(description="smoothed valence on the grid; None far from this speaker's speech")
+    arousal: list[float | None] = Field(description="arousal of 1 s windows on the grid; None where silent or not allowed")

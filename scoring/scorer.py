@@ -1,0 +1,150 @@
+"""Score one transcribed call: utterance sentiment and emotion, speaker and call scores, timelines.
+
+Acoustic emotion policy (EU AI Act, Art. 5(1)(f): no emotion recognition from employees'
+voices in the workplace): voice acoustics feed emotion for customers by default; for agents
+only when the deployment opts in (``ScoringSettings.agent_acoustic_emotion``). Speakers whose
+role is unknown are treated like agents. Text sentiment is computed for every speaker. The
+output says which was used (``emotion_policy`` and each speaker's ``acoustic_emotion``).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from callscope.audio.features import FrameFeatures
+from callscope.scoring.call_scores import (
+    CALL_RULES_VERSION,
+    EscalationBands,
+    escalation,
+    interruptions,
+    overlap_time,
+    silence,
+    speaker_scores,
+)
+from callscope.scoring.emotion import EMOTION_RULES_VERSION, EmotionThresholds
+from callscope.scoring.results import CallScores, SpeakerScores, SpeakerTimeline, UtteranceScores
+from callscope.scoring.roles import (
+    DEFAULT_CHANNEL_MAP,
+    ROLE_RULES_VERSION,
+    RoleAssignment,
+    roles_from_channels,
+    roles_from_text,
+)
+from callscope.scoring.sentiment import SentimentModel
+from callscope.scoring.timeline import build_timeline
+from callscope.scoring.utterance_scores import score_utterances
+from callscope.transcription.types import SpeakerTurn, Utterance
+
+
+@dataclass(frozen=True)
+class ScoringSettings:
+    """Per-deployment scoring settings.
+
+    Attributes:
+        agent_acoustic_emotion: opt in to emotion from agents' voices (off by default: banned in
+            EU workplaces).
+        channel_map: role of channel 0, 1, … in dual-channel calls.
+        thresholds: emotion mapping thresholds.
+        bands: escalation bands on customer sentiment.
+    """
+
+    agent_acoustic_emotion: bool = False
+    channel_map: tuple[str, ...] = DEFAULT_CHANNEL_MAP
+    thresholds: EmotionThresholds = field(default_factory=EmotionThresholds)
+    bands: EscalationBands = field(default_factory=EscalationBands)
+
+
+@dataclass
+class CallScoring:
+    """What :meth:`CallScorer.score` returns (crosses into the pipeline and the API)."""
+
+    utterances: list[UtteranceScores]
+    speakers: list[SpeakerScores]
+    call: CallScores
+    timelines: list[SpeakerTimeline]
+    timings_s: dict[str, float]
+
+
+class CallScorer:
+    """Holds the sentiment model; scores calls one after another."""
+
+    def __init__(self, settings: ScoringSettings | None = None, sentiment: SentimentModel | None = None) -> None:
+        self.settings = settings or ScoringSettings()
+        self.sentiment = sentiment or SentimentModel()
+
+    @property
+    def versions(self) -> dict[str, str]:
+        return {"sentiment": self.sentiment.version, "emotion": EMOTION_RULES_VERSION,
+                "roles": ROLE_RULES_VERSION, "call_scores": CALL_RULES_VERSION}
+
+    def assign_roles(
+        self,
+        utterances: list[Utterance],
+        speakers: list[str],
+        talk_time: dict[str, float],
+        channel_of: dict[str, int] | None = None,
+    ) -> RoleAssignment:
+        """Roles from the channel map (dual-channel calls, ``channel_of`` given) or from the words."""
+        if channel_of:
+            return roles_from_channels(speakers, channel_of, self.settings.channel_map)
+        return roles_from_text(utterances, talk_time)
+
+    def acoustic_allowed(self, roles: RoleAssignment, speakers: list[str]) -> dict[str, bool]:
+        """Whose voice may feed emotion: customers always, agents (and unknowns) only by opt-in."""
+        return {sp: roles.roles.get(sp) == "customer" or self.settings.agent_acoustic_emotion for sp in speakers}
+
+    def score(
+        self,
+        utterances: list[Utterance],
+        turns: list[SpeakerTurn],
+        speakers: list[str],
+        talk_time: dict[str, float],
+        duration: float,
+        frames_of: dict[str, FrameFeatures | None],
+        roles: RoleAssignment,
+    ) -> CallScoring:
+        """Score a call. ``frames_of[speaker]``: frame features of the signal the speaker is heard
+        on (only needed where :meth:`acoustic_allowed`); ``roles`` from :meth:`assign_roles`."""
+        s = self.settings
+        role_of = {sp: roles.roles.get(sp, "unknown") for sp in speakers}
+        acoustic = self.acoustic_allowed(roles, speakers)
+        t0 = time.perf_counter()
+        sentiments = self.sentiment.score([u.text for u in utterances])
+        t_sentiment = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        utt_scores = score_utterances(utterances, sentiments, frames_of, acoustic, s.thresholds)
+
+        total_talk = sum(talk_time.values())
+        sentiment_version = self.sentiment.version
+        spk_scores = [
+            speaker_scores(sp, role_of[sp], acoustic[sp], utterances, utt_scores, talk_time.get(sp, 0.0),
+                           total_talk, duration, sentiment_version)
+            for sp in speakers
+        ]
+        customer = next((x for x in spk_scores if x.role == "customer"), None)
+        level, reasons = escalation(customer, s.bands, f"{CALL_RULES_VERSION}+{sentiment_version}")
+        cuts = interruptions(utterances)
+        by: dict[str, int] = {}
+        for c in cuts:
+            by[c.by] = by.get(c.by, 0) + 1
+        for sp, n in sorted(by.items(), key=lambda kv: -kv[1]):
+            if n >= 2:
+                reasons.append(f"{role_of.get(sp, 'unknown') if role_of.get(sp) != 'unknown' else sp} interrupted {n} times")
+        silent, longest, longest_at = silence(turns, duration)
+        if longest >= 20:
+            reasons.append(f"silence of {longest:.0f} s at {longest_at:.0f} s")
+        call = CallScores(
+            roles=role_of, role_source=roles.source, role_confidence=roles.confidence,
+            emotion_policy={"customer": True, "agent": s.agent_acoustic_emotion},
+            silence_s=round(silent, 3), silence_share=round(silent / duration, 4) if duration else 0.0,
+            longest_silence_s=round(longest, 3), longest_silence_at_s=None if longest_at is None else round(longest_at, 3),
+            overlap_s=round(overlap_time(turns), 3), interruptions=cuts, interruptions_by=by,
+            escalation=level, reasons=reasons, versions=self.versions,
+        )
+        timelines = [
+            build_timeline(sp, role_of[sp], utterances, utt_scores, duration, frames_of.get(sp) if acoustic[sp] else None)
+            for sp in speakers
+        ]
+        return CallScoring(utt_scores, spk_scores, call, timelines,
+                           {"sentiment": t_sentiment, "fusion": time.perf_counter() - t0})

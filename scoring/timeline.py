@@ -1,0 +1,72 @@
+"""Per-speaker emotion timeline: utterance points plus smoothed series on a fixed grid."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from callscope.audio.features import FrameFeatures, summarise
+from callscope.scoring.results import SpeakerTimeline, TimelinePoint, UtteranceScores
+from callscope.transcription.types import Utterance
+
+GRID_S = 1.0
+SMOOTHING_S = 8.0  # Gaussian σ (seconds) of the valence series
+
+
+def _grid_arousal(frames: FrameFeatures, utterances: list[Utterance], t: np.ndarray) -> list[float | None]:
+    """Arousal of each 1 s window in which the speaker talks: tanh of the mean z-score of level
+    and pitch against this speaker's own windows."""
+    spans = [(u.start, u.end) for u in utterances]
+    rows = []
+    for c in t:
+        talking = sum(max(0.0, min(e, c + GRID_S / 2) - max(s, c - GRID_S / 2)) for s, e in spans)
+        s = summarise(frames, c - GRID_S / 2, c + GRID_S / 2, min_voiced_frames=5) if talking >= 0.3 else None
+        rows.append(None if s is None else (s.loudness_dbfs, None if s.f0_median_hz is None else 12 * math.log2(s.f0_median_hz / 100)))
+    out: list[float | None] = [None] * len(t)
+    cols = []
+    for k in range(2):
+        vals = np.array([r[k] if r is not None and r[k] is not None else np.nan for r in rows])
+        fin = vals[np.isfinite(vals)]
+        if len(fin) < 5:
+            cols.append(np.full(len(t), np.nan))
+            continue
+        med = np.median(fin)
+        spread = max(1.4826 * np.median(np.abs(fin - med)), 1e-3)
+        cols.append((vals - med) / spread)
+    z = np.vstack(cols)
+    for i, r in enumerate(rows):
+        zi = z[:, i][np.isfinite(z[:, i])]
+        if r is not None and len(zi):
+            out[i] = round(float(math.tanh(np.mean(zi))), 4)
+    return out
+
+
+def build_timeline(
+    speaker: str,
+    role: str,
+    utterances: list[Utterance],
+    scores: list[UtteranceScores],
+    duration: float,
+    frames: FrameFeatures | None,
+) -> SpeakerTimeline:
+    """The timeline of ``speaker``; ``frames`` None means no acoustic arousal for them."""
+    idx = [i for i, u in enumerate(utterances) if u.speaker == speaker]
+    points = [
+        TimelinePoint(utterance=i, t=round((utterances[i].start + utterances[i].end) / 2, 3),
+                      valence=scores[i].emotion.valence, arousal=scores[i].emotion.arousal, label=scores[i].emotion.label)
+        for i in idx
+    ]
+    t = np.arange(GRID_S / 2, max(duration, GRID_S), GRID_S)
+    valence: list[float | None] = [None] * len(t)
+    if points:
+        pt = np.array([p.t for p in points])
+        pv = np.array([p.valence for p in points])
+        pw = np.array([max(len(utterances[i].words), 1) for i in idx], dtype=float)
+        for k, c in enumerate(t):
+            kernel = np.exp(-0.5 * ((pt - c) / SMOOTHING_S) ** 2) * pw
+            if kernel.sum() > 0.05 * pw.max():  # far from any of this speaker's speech: no value
+                valence[k] = round(float(np.sum(kernel * pv) / kernel.sum()), 4)
+    arousal = _grid_arousal(frames, [utterances[i] for i in idx], t) if frames is not None else [None] * len(t)
+    return SpeakerTimeline(speaker=speaker, role=role, points=points, grid_s=GRID_S,
+                           grid_t=[round(float(x), 3) for x in t], valence=valence, arousal=arousal)

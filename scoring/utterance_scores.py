@@ -1,0 +1,104 @@
+"""Per-utterance features, sentiment and emotion, with each speaker normalised to themself."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from callscope.audio.features import FrameFeatures, summarise
+from callscope.scoring.emotion import EmotionThresholds, arousal_from_z, classify
+from callscope.scoring.results import EmotionOut, SentimentOut, UtteranceFeatures, UtteranceScores
+from callscope.scoring.sentiment import Sentiment
+from callscope.transcription.types import Utterance
+
+#: Features whose rise (against the speaker's own baseline) means higher arousal.
+AROUSAL_FEATURES = ("loudness_dbfs", "f0_median_st", "f0_std_st", "flux", "words_per_minute")
+MIN_BASELINE_UTTERANCES = 3
+
+
+def word_features(u: Utterance) -> UtteranceFeatures:
+    """Speaking rate (words per minute of utterance time) and pauses between words (seconds)."""
+    duration = u.end - u.start
+    gaps = [b.start - a.end for a, b in zip(u.words, u.words[1:]) if b.start - a.end > 0.2]
+    return UtteranceFeatures(
+        words_per_minute=round(60.0 * len(u.words) / duration, 1) if duration >= 0.5 else None,
+        pause_mean_s=round(float(np.mean(gaps)), 3) if gaps else 0.0,
+        pause_max_s=round(float(max(gaps)), 3) if gaps else 0.0,
+    )
+
+
+def acoustic_features(u: Utterance, frames: FrameFeatures, base: UtteranceFeatures) -> UtteranceFeatures:
+    s = summarise(frames, u.start, u.end)
+    if s is None:
+        return base
+    r = lambda v, n=2: None if v is None else round(float(v), n)  # noqa: E731
+    return base.model_copy(update=dict(
+        f0_median_hz=r(s.f0_median_hz, 1), f0_range_st=r(s.f0_range_st), f0_std_st=r(s.f0_std_st),
+        voiced_fraction=r(s.voiced_fraction, 3), loudness_dbfs=r(s.loudness_dbfs, 1),
+        centroid_hz=r(s.centroid_hz, 0), flux=r(s.flux, 3), flatness=r(s.flatness, 4),
+    ))
+
+
+def _arousal_inputs(f: UtteranceFeatures) -> dict[str, float | None]:
+    return {
+        "loudness_dbfs": f.loudness_dbfs,
+        "f0_median_st": None if not f.f0_median_hz else 12 * math.log2(f.f0_median_hz / 100.0),
+        "f0_std_st": f.f0_std_st,
+        "flux": f.flux,
+        "words_per_minute": f.words_per_minute,
+    }
+
+
+def speaker_z_scores(features: list[UtteranceFeatures]) -> list[list[float | None]]:
+    """Robust z-scores (median, 1.4826·MAD) of the arousal features against this speaker's utterances."""
+    table = [_arousal_inputs(f) for f in features]
+    out: list[list[float | None]] = [[] for _ in features]
+    for key in AROUSAL_FEATURES:
+        values = np.array([row[key] if row[key] is not None else np.nan for row in table], dtype=float)
+        finite = values[np.isfinite(values)]
+        if len(finite) < MIN_BASELINE_UTTERANCES:
+            for row in out:
+                row.append(None)
+            continue
+        med = float(np.median(finite))
+        spread = 1.4826 * float(np.median(np.abs(finite - med)))
+        spread = max(spread, 1e-3, 0.1 * float(np.std(finite)))
+        for row, v in zip(out, values):
+            row.append(float(np.clip((v - med) / spread, -4, 4)) if np.isfinite(v) else None)
+    return out
+
+
+def score_utterances(
+    utterances: list[Utterance],
+    sentiments: list[Sentiment],
+    frames_of: dict[str, FrameFeatures | None],
+    acoustic_allowed: dict[str, bool],
+    thresholds: EmotionThresholds,
+) -> list[UtteranceScores]:
+    """Scores for every utterance, in order. ``frames_of[speaker]`` is the signal the speaker is
+    heard on; acoustics are used only where ``acoustic_allowed[speaker]``."""
+    features = []
+    for u in utterances:
+        f = word_features(u)
+        frames = frames_of.get(u.speaker)
+        if acoustic_allowed.get(u.speaker) and frames is not None:
+            f = acoustic_features(u, frames, f)
+        features.append(f)
+    arousal: list[float | None] = [None] * len(utterances)
+    for speaker in {u.speaker for u in utterances}:
+        idx = [i for i, u in enumerate(utterances) if u.speaker == speaker]
+        if not acoustic_allowed.get(speaker):
+            continue
+        for i, z in zip(idx, speaker_z_scores([features[i] for i in idx])):
+            arousal[i] = arousal_from_z(z)
+    out = []
+    for u, f, s, a in zip(utterances, features, sentiments, arousal):
+        longest_pause = f.pause_max_s or 0.0
+        e = classify(s.score, s.confidence, a, u.text, longest_pause, thresholds)
+        out.append(UtteranceScores(
+            sentiment=SentimentOut(score=s.score, confidence=s.confidence),
+            emotion=EmotionOut(label=e.label, confidence=e.confidence, valence=e.valence, arousal=e.arousal, acoustic=e.acoustic),
+            features=f,
+        ))
+    return out
