@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from callscope.audio.channels import ChannelLayout, classify_channels
 from callscope.audio.decode import DEFAULT_MAX_DURATION_S, decode_file
 from callscope.audio.features import FrameFeatures, frame_features
@@ -69,6 +71,8 @@ class Analyzer:
         self.engine: Engine = create_engine(self.settings.asr)
         self._encoder: SpeakerEncoder | None = None
         self.scorer = CallScorer(self.settings.scoring) if self.settings.score else None
+        if self.scorer is not None:  # librosa compiles its kernels on first use: do it at load time
+            frame_features(np.zeros(16_000, dtype=np.float32) + 1e-3, 16_000)
 
     @property
     def encoder(self) -> SpeakerEncoder:
@@ -125,14 +129,12 @@ class Analyzer:
             channel_of = {sp.id: sp.channel for sp in speakers} if dual else None
             roles = self.scorer.assign_roles(utterances, [sp.id for sp in speakers], talk, channel_of)
             allowed = self.scorer.acoustic_allowed(roles, [sp.id for sp in speakers])
-            frames: dict[int, FrameFeatures] = {}
             frames_of: dict[str, FrameFeatures | None] = {}
             for sp in speakers:
-                signal_index = sp.channel if dual else 0
-                if allowed[sp.id]:
-                    if signal_index not in frames:
-                        frames[signal_index] = frame_features(signals[signal_index], audio.sample_rate)
-                    frames_of[sp.id] = frames[signal_index]
+                if allowed[sp.id]:  # only the voices the acoustic-emotion policy allows are analysed
+                    spans = [(u.start, u.end) for u in utterances if u.speaker == sp.id]
+                    signal = signals[sp.channel if dual else 0]
+                    frames_of[sp.id] = frame_features(signal, audio.sample_rate, spans=spans)
             timings.features = time.perf_counter() - t0
             notify("scoring")
             scoring = self.scorer.score(utterances, turns, [sp.id for sp in speakers], talk,

@@ -29,7 +29,8 @@ class FrameFeatures:
         f0_hz: fundamental frequency in Hz, ``nan`` where unvoiced.
         rms_dbfs: RMS level in dBFS (0 = full scale; silence about -100).
         centroid_hz: spectral centroid in Hz.
-        flux: spectral flux (mean positive change of the log-magnitude spectrum, dB per frame).
+        flux: spectral flux (mean positive change of the log-magnitude spectrum, floored at -80 dB,
+            dB per frame).
         flatness: spectral flatness 0..1 (tonal ≈ 0, noise ≈ 1), the voice-quality proxy:
             breathy or strained voice is flatter than modal voice.
     """
@@ -91,18 +92,18 @@ def _yin_f0(y: np.ndarray, sr: int, hop: int, frame: int) -> np.ndarray:
     return out
 
 
-def frame_features(y: np.ndarray, sr: int = 16_000, f0_method: str = "yin") -> FrameFeatures:
-    """Frame features of mono float32 ``y`` at ``sr`` Hz (see :class:`FrameFeatures`)."""
+def _frame_block(y: np.ndarray, sr: int, f0_method: str) -> tuple[np.ndarray, ...]:
+    """(f0, rms dBFS, centroid, flux, flatness) per 10 ms frame of ``y``."""
     hop = int(round(HOP_S * sr))
     frame = 2048 if sr > 16_000 else 1024  # 64 ms at 16 kHz: two periods of 65 Hz
     if len(y) < frame:
         y = np.pad(y, (0, frame - len(y)))
-    rms = librosa.feature.rms(y=y, frame_length=frame // 2, hop_length=hop)[0]
-    rms_dbfs = 20 * np.log10(rms + 1e-5)
     spec = np.abs(librosa.stft(y, n_fft=frame // 2, hop_length=hop))
+    rms = librosa.feature.rms(S=spec, frame_length=frame // 2)[0]
+    rms_dbfs = 20 * np.log10(rms + 1e-5)
     centroid = librosa.feature.spectral_centroid(S=spec, sr=sr)[0]
     flatness = librosa.feature.spectral_flatness(S=spec)[0]
-    log_spec = librosa.amplitude_to_db(spec, ref=1.0, top_db=80)
+    log_spec = librosa.amplitude_to_db(spec, ref=1.0, amin=1e-4, top_db=None)  # fixed floor: -80 dB
     flux = np.concatenate([[0.0], np.mean(np.maximum(np.diff(log_spec, axis=1), 0.0), axis=0)])
     if f0_method == "pyin":
         f0, voiced, _ = librosa.pyin(y, fmin=F0_MIN_HZ, fmax=F0_MAX_HZ, sr=sr, frame_length=frame, hop_length=hop)
@@ -112,11 +113,45 @@ def frame_features(y: np.ndarray, sr: int = 16_000, f0_method: str = "yin") -> F
     else:
         raise ValueError(f"unknown f0 method {f0_method!r} (yin or pyin)")
     n = min(len(rms_dbfs), len(centroid), len(f0), len(flux))
-    f0 = np.asarray(f0[:n], dtype=np.float64)
-    rms_dbfs = rms_dbfs[:n]
+    return np.asarray(f0[:n], dtype=np.float64), rms_dbfs[:n], centroid[:n], flux[:n], flatness[:n]
+
+
+def frame_features(
+    y: np.ndarray,
+    sr: int = 16_000,
+    f0_method: str = "yin",
+    spans: list[tuple[float, float]] | None = None,
+) -> FrameFeatures:
+    """Frame features of mono float32 ``y`` at ``sr`` Hz (see :class:`FrameFeatures`).
+
+    With ``spans`` (seconds), only those stretches are analysed (e.g. one speaker's
+    utterances): frames elsewhere hold ``nan`` pitch and silence, and the work shrinks to
+    the speech. Summaries of the spans are the same as with the whole signal analysed.
+    """
+    hop = int(round(HOP_S * sr))
+    if spans is None:
+        f0, rms_dbfs, centroid, flux, flatness = _frame_block(y, sr, f0_method)
+    else:
+        n = len(y) // hop + 1
+        f0 = np.full(n, np.nan)
+        rms_dbfs = np.full(n, -100.0)
+        centroid, flux, flatness = np.zeros(n), np.zeros(n), np.zeros(n)
+        merged: list[list[float]] = []
+        for a, b in sorted(spans):
+            a, b = max(0.0, a - 0.1), min(len(y) / sr, b + 0.1)
+            if merged and a <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], b)
+            elif b > a:
+                merged.append([a, b])
+        for a, b in merged:
+            first = int(a / HOP_S)
+            block = _frame_block(y[first * hop : int(b * sr)], sr, f0_method)
+            m = min(len(block[0]), n - first)
+            for target, values in zip((f0, rms_dbfs, centroid, flux, flatness), block):
+                target[first : first + m] = values[:m]
     # Quiet frames are not voice: silence between words must not count as voiced.
     f0[rms_dbfs < np.max(rms_dbfs) - 45.0] = np.nan
-    return FrameFeatures(f0, rms_dbfs, centroid[:n], flux[:n], flatness[:n])
+    return FrameFeatures(f0, rms_dbfs, centroid, flux, flatness)
 
 
 def _semitones(f0: np.ndarray, ref: float) -> np.ndarray:

@@ -83,6 +83,7 @@ class CallScores(BaseModel):
     roles: dict[str, str]
     role_source: str = Field(description="channel_map | text | none")
     role_confidence: float
+    role_note: str | None = Field(None, description="set when the words contradict the declared channel map")
     emotion_policy: dict[str, bool] = Field(description="acoustic emotion used for customers / agents")
     silence_s: float = Field(description="time in which nobody speaks")
     silence_share: float

@@ -21,6 +21,7 @@ DEFAULT_CHANNEL_MAP = ("agent", "customer")
 _AGENT_PHRASES = [
     r"thank(s| you) for (calling|contacting|holding|waiting)",
     r"how (can|may|could) i (help|assist)",
+    r"(can|may|could) i help you",
     r"what can i do for you",
     r"(welcome to|you'?ve reached|you have reached)",
     r"my name is \w+",
@@ -38,6 +39,7 @@ class RoleAssignment:
     roles: dict[str, str]
     source: str
     confidence: float
+    note: str | None = None
 
 
 def parse_channel_map(text: str) -> tuple[str, ...]:
@@ -48,9 +50,22 @@ def parse_channel_map(text: str) -> tuple[str, ...]:
     return roles
 
 
-def roles_from_channels(speakers: list[str], channel_of: dict[str, int], channel_map: tuple[str, ...]) -> RoleAssignment:
+def roles_from_channels(
+    speakers: list[str], channel_of: dict[str, int], channel_map: tuple[str, ...], utterances: list[Utterance] | None = None
+) -> RoleAssignment:
+    """Roles from the declared channel map. If the words clearly say otherwise (the text rule
+    is confident, ≥ 0.7, and disagrees), the map is kept but a note says so: a wrong map
+    silently swaps agent and customer in every score."""
     roles = {s: (channel_map[channel_of[s]] if channel_of[s] < len(channel_map) else "unknown") for s in speakers}
-    return RoleAssignment(roles, "channel_map", 1.0)
+    note = None
+    if utterances:
+        by_text = roles_from_text(utterances, {s: 1.0 for s in speakers})
+        agent_by_text = next((s for s, r in by_text.roles.items() if r == "agent"), None)
+        agent_by_map = next((s for s, r in roles.items() if r == "agent"), None)
+        if by_text.confidence >= 0.7 and agent_by_text and agent_by_map and agent_by_text != agent_by_map:
+            note = (f"channel map puts the agent on channel {channel_of[agent_by_map]}, but the words suggest channel "
+                    f"{channel_of[agent_by_text]} (confidence {by_text.confidence:.1f}): check --channel-map")
+    return RoleAssignment(roles, "channel_map", 1.0, note)
 
 
 def agent_evidence(utterances: list[Utterance], speaker: str, first_n: int = 4) -> float:

@@ -87,7 +87,7 @@ class CallScorer:
     ) -> RoleAssignment:
         """Roles from the channel map (dual-channel calls, ``channel_of`` given) or from the words."""
         if channel_of:
-            return roles_from_channels(speakers, channel_of, self.settings.channel_map)
+            return roles_from_channels(speakers, channel_of, self.settings.channel_map, utterances)
         return roles_from_text(utterances, talk_time)
 
     def acoustic_allowed(self, roles: RoleAssignment, speakers: list[str]) -> dict[str, bool]:
@@ -131,11 +131,13 @@ class CallScorer:
         for sp, n in sorted(by.items(), key=lambda kv: -kv[1]):
             if n >= 2:
                 reasons.append(f"{role_of.get(sp, 'unknown') if role_of.get(sp) != 'unknown' else sp} interrupted {n} times")
+        if roles.note:
+            reasons.append(roles.note)
         silent, longest, longest_at = silence(turns, duration)
         if longest >= 20:
             reasons.append(f"silence of {longest:.0f} s at {longest_at:.0f} s")
         call = CallScores(
-            roles=role_of, role_source=roles.source, role_confidence=roles.confidence,
+            roles=role_of, role_source=roles.source, role_confidence=roles.confidence, role_note=roles.note,
             emotion_policy={"customer": True, "agent": s.agent_acoustic_emotion},
             silence_s=round(silent, 3), silence_share=round(silent / duration, 4) if duration else 0.0,
             longest_silence_s=round(longest, 3), longest_silence_at_s=None if longest_at is None else round(longest_at, 3),

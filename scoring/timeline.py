@@ -57,7 +57,8 @@ def build_timeline(
                       valence=scores[i].emotion.valence, arousal=scores[i].emotion.arousal, label=scores[i].emotion.label)
         for i in idx
     ]
-    t = np.arange(GRID_S / 2, max(duration, GRID_S), GRID_S)
+    # cell k covers [k, k+1) * GRID_S, the last one possibly partial: the whole call is covered
+    t = (np.arange(max(1, int(np.ceil(duration / GRID_S)))) + 0.5) * GRID_S
     valence: list[float | None] = [None] * len(t)
     if points:
         pt = np.array([p.t for p in points])
