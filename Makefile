@@ -23,6 +23,9 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/asr_engines.py
 	$(PY) benchmarks/diarisation.py
+	$(PY) benchmarks/sentiment.py
+	$(PY) benchmarks/features.py
+	$(PY) benchmarks/pipeline.py
 
 clean:
 	rm -rf $(VENV) demo-results .pytest_cache

@@ -5,9 +5,11 @@ arousal separates high- from low-arousal acted speech (Berlin EmoDB).
   alternately in one run (best of 3).
 * Agreement: on frames both call voiced, median |Δf0| in semitones and the share within one
   semitone; voicing agreement (share of frames with the same decision).
-* EmoDB: each file's arousal (tanh of the mean z-score of its loudness, pitch, pitch
-  variability and flux, z against the same speaker's other files), compared with the
-  ``arousal_class`` convention (anger/fear/happiness high; sadness/boredom low): ROC AUC.
+* EmoDB: each file's arousal (tanh of the mean z-score of the product's arousal features that
+  need no words: loudness, pitch, spectral centroid and flux; z against the same speaker's
+  other files), compared with the ``arousal_class`` convention (anger/fear/happiness high;
+  sadness/boredom low): ROC AUC, overall and per feature. Caveat: this packaging of EmoDB is
+  level-normalised per file, so loudness says nothing about arousal here (it does on calls).
 
     .venv/bin/python benchmarks/features.py [--out benchmarks/results/features.json]
 """
@@ -80,24 +82,32 @@ def main() -> None:
         if s is None or s.f0_median_hz is None:
             continue
         rows.append({"speaker": lab["speaker"], "high": lab["arousal_class"] == "high",
-                     "x": [s.loudness_dbfs, 12 * np.log2(s.f0_median_hz / 100), s.f0_std_st, s.flux]})
-    arousal = []
+                     "x": [s.loudness_dbfs, 12 * np.log2(s.f0_median_hz / 100), s.centroid_hz, s.flux, s.f0_std_st]})
+    z = []
     for r in rows:
         own = np.array([q["x"] for q in rows if q["speaker"] == r["speaker"]])
         med = np.median(own, axis=0)
         spread = np.maximum(1.4826 * np.median(np.abs(own - med), axis=0), 1e-3)
-        arousal.append(arousal_from_z(list((np.array(r["x"]) - med) / spread)))
-    auc = float(roc_auc_score([r["high"] for r in rows], arousal))
+        z.append((np.array(r["x"]) - med) / spread)
+    z = np.array(z)
+    high = [r["high"] for r in rows]
+    auc = float(roc_auc_score(high, [arousal_from_z(list(v[:4])) for v in z]))
+    auc_no_level = float(roc_auc_score(high, [arousal_from_z(list(v[1:4])) for v in z]))
+    per_feature = {n: round(float(roc_auc_score(high, z[:, i])), 3)
+                   for i, n in enumerate(("loudness", "f0_median", "centroid", "flux", "f0_std (not used)"))}
 
     print(f"{'recording':30} {'yin s/s':>8} {'pyin s/s':>9} {'pyin/yin':>9} {'|Δf0| st':>9} {'≤1 st':>6} {'voicing agree':>14}")
     for name in clips:
         sp, ag = speed[name], agreement[name]
         print(f"{name:30} {sp['yin']:>8.4f} {sp['pyin']:>9.4f} {sp['pyin'] / sp['yin']:>8.1f}x {ag['median_abs_diff_st']:>9} {ag['within_1_st']:>6} {ag['voicing_agreement']:>14}")
-    print(f"EmoDB: speaker-normalised arousal, high vs low arousal classes: ROC AUC {auc:.3f} over {len(rows)} files")
+    print(f"EmoDB: speaker-normalised arousal, high vs low arousal classes, {len(rows)} files: ROC AUC {auc:.3f} "
+          f"(without the level-normalised loudness: {auc_no_level:.3f}); per feature {per_feature}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"benchmark": "features", "date": time.strftime("%Y-%m-%d %H:%M:%S"),
                                     "seconds_per_audio_second": speed, "f0_agreement": agreement,
-                                    "emodb_arousal_auc": round(auc, 4), "emodb_files": len(rows)}, indent=2) + "\n")
+                                    "emodb_arousal_auc": round(auc, 4),
+                                    "emodb_arousal_auc_without_loudness": round(auc_no_level, 4),
+                                    "emodb_auc_per_feature": per_feature, "emodb_files": len(rows)}, indent=2) + "\n")
     print(f"wrote {args.out}")
 
 

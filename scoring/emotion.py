@@ -3,7 +3,7 @@
 Mapping (thresholds in :class:`EmotionThresholds`, all configurable):
 
 * arousal, -1..+1, 0 = this speaker's usual: ``tanh`` of the mean z-score (against the same
-  speaker's utterances in this call) of loudness, median pitch, pitch variability, spectral
+  speaker's utterances in this call) of loudness, median pitch, spectral centroid, spectral
   flux and speaking rate. A naturally loud speaker is therefore not "aroused".
 * valence, -1..+1: the text sentiment, nudged by prosody: ``s + prosody_nudge * arousal *
   sign(s)`` (raised voice sharpens what the words say; a flat voice softens it), clipped.

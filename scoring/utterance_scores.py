@@ -12,8 +12,11 @@ from callscope.scoring.results import EmotionOut, SentimentOut, UtteranceFeature
 from callscope.scoring.sentiment import Sentiment
 from callscope.transcription.types import Utterance
 
-#: Features whose rise (against the speaker's own baseline) means higher arousal.
-AROUSAL_FEATURES = ("loudness_dbfs", "f0_median_st", "f0_std_st", "flux", "words_per_minute")
+#: Features whose rise (against the speaker's own baseline) means higher arousal: level, pitch,
+#: spectral balance (vocal effort lifts the high frequencies), spectral change and speaking rate.
+#: Pitch variability is reported but not used: on EmoDB it fell with arousal (AUC 0.19,
+#: benchmarks/features.py) and the literature is mixed.
+AROUSAL_FEATURES = ("loudness_dbfs", "f0_median_st", "centroid_hz", "flux", "words_per_minute")
 MIN_BASELINE_UTTERANCES = 3
 
 
@@ -44,7 +47,7 @@ def _arousal_inputs(f: UtteranceFeatures) -> dict[str, float | None]:
     return {
         "loudness_dbfs": f.loudness_dbfs,
         "f0_median_st": None if not f.f0_median_hz else 12 * math.log2(f.f0_median_hz / 100.0),
-        "f0_std_st": f.f0_std_st,
+        "centroid_hz": f.centroid_hz,
         "flux": f.flux,
         "words_per_minute": f.words_per_minute,
     }
