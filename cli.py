@@ -226,6 +226,61 @@ def plot(
 
 
 @app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    worker: Annotated[bool, typer.Option("--worker/--no-worker", help="Run one worker in this process (the embedded default); use --no-worker with `callscope worker`.")] = True,
+) -> None:
+    """Run the HTTP API (/v1, docs at /docs). Database: CALLSCOPE_DATABASE_URL (SQLite in
+    CALLSCOPE_DATA_DIR by default); audio is kept in CALLSCOPE_DATA_DIR/audio."""
+    _quiet_libraries()
+    import uvicorn
+
+    from callscope.api.app import create_app
+
+    uvicorn.run(create_app(inline_worker=worker), host=host, port=port, log_level="warning")
+
+
+def _worker_process(index: int) -> None:
+    _quiet_libraries()
+    from callscope.api.config import ServiceSettings
+    from callscope.api.worker import Worker
+
+    w = Worker(ServiceSettings.from_env())
+    _ = w.analyzer  # load the models once, before taking work
+    console.print(f"worker {index} ({w.worker_id}) ready")
+    w.run_forever()
+
+
+@app.command("worker")
+def worker_cmd(
+    processes: Annotated[int, typer.Option("--processes", "-n", min=1, help="Worker processes (each loads the models once).")] = 1,
+) -> None:
+    """Run N worker processes that analyse queued calls (same settings as `serve`)."""
+    import multiprocessing as mp
+
+    from callscope.api.config import ServiceSettings
+    from callscope.api.db import migrate
+
+    migrate(ServiceSettings.from_env().database_url)
+    if processes == 1:
+        _worker_process(0)
+        return
+    ctx = mp.get_context("spawn")
+    procs = [ctx.Process(target=_worker_process, args=(i,), daemon=False) for i in range(processes)]
+    for p in procs:
+        p.start()
+    try:
+        for p in procs:
+            p.join()
+    except KeyboardInterrupt:
+        for p in procs:
+            p.terminate()
+    if any(p.exitcode not in (0, None, -15) for p in procs):
+        raise typer.Exit(1)
+
+
+@app.command()
 def models() -> None:
     """List the Whisper models and whether their weights are installed."""
     from callscope.errors import MissingWeightsError
