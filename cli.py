@@ -281,6 +281,38 @@ def worker_cmd(
 
 
 @app.command()
+def feed(
+    day: Annotated[str, typer.Option("--date", help="The day, YYYY-MM-DD (UTC day of the call).")],
+    fmt: Annotated[str, typer.Option("--format", help="ndjson or csv.")] = "ndjson",
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="File to write (default: stdout).")] = None,
+) -> None:
+    """Write the daily call-score feed (the same rows as GET /v1/feeds/daily)."""
+    import sys
+    from datetime import date as date_cls
+
+    from callscope.api.config import ServiceSettings
+    from callscope.api.db import make_engine, migrate, session_factory
+    from callscope.api.feed import FEED_FORMATS, encode, feed_rows
+    from callscope.formats import write_atomic
+
+    try:
+        when = date_cls.fromisoformat(day)
+    except ValueError as exc:
+        raise typer.BadParameter(f"{day!r} is not a date (YYYY-MM-DD)", param_hint="--date") from exc
+    if fmt not in FEED_FORMATS:
+        raise typer.BadParameter(f"choose one of {', '.join(FEED_FORMATS)}", param_hint="--format")
+    settings = ServiceSettings.from_env()
+    migrate(settings.database_url)
+    chunks = encode(feed_rows(session_factory(make_engine(settings.database_url)), when), fmt)
+    if out is None:
+        for chunk in chunks:
+            sys.stdout.write(chunk)
+    else:
+        write_atomic(out, "".join(chunks))
+        console.print(f"[green]wrote[/green] {out}")
+
+
+@app.command()
 def models() -> None:
     """List the Whisper models and whether their weights are installed."""
     from callscope.errors import MissingWeightsError

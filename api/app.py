@@ -11,17 +11,21 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import FastAPI, File, Form, HTTPException, Request, UploadFile
+import base64
+from datetime import date, timedelta
+
+from fastapi import FastAPI, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from pydantic import BaseModel
-from sqlalchemy import select, text
+from sqlalchemy import String, case, delete, func, select, text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from callscope.api import jobs
 from callscope.api.audio_store import AudioStore, TooLarge
 from callscope.api.config import ServiceSettings
-from callscope.api.db import Call, make_engine, migrate, session_factory
+from callscope.api.db import Call, Job, make_engine, migrate, session_factory
+from callscope.api.feed import FEED_COLUMNS, call_time, day_bounds, encode, feed_rows
 from callscope.api.sniff import MEDIA_TYPES, audio_kind
 
 
@@ -195,5 +199,118 @@ def create_app(settings: ServiceSettings | None = None, inline_worker: bool = Fa
             raise HTTPException(410, f"the audio of call {call_id} is no longer stored")
         kind = audio_kind(store.head(call.audio_key)) or "wav"
         return FileResponse(path, media_type=MEDIA_TYPES[kind], filename=call.filename)
+
+    def _cursor_encode(c: Call) -> str:
+        return base64.urlsafe_b64encode(f"{c.created_at.isoformat()}|{c.id}".encode()).decode()
+
+    def _cursor_decode(cursor: str) -> tuple[datetime, str]:
+        try:
+            when, call_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
+            return datetime.fromisoformat(when), call_id
+        except Exception as exc:  # noqa: BLE001
+            raise HTTPException(400, "invalid cursor: pass the next_cursor of a previous page") from exc
+
+    @app.get("/v1/calls")
+    def list_calls(
+        agent_id: str | None = None, team: str | None = None, queue: str | None = None, product: str | None = None,
+        status: str | None = Query(None, pattern="^(queued|running|done|failed)$"),
+        escalation: str | None = Query(None, pattern="^(green|yellow|orange|red)$"),
+        date_from: Annotated[date | None, Query(alias="from")] = None,
+        date_to: Annotated[date | None, Query(alias="to", description="inclusive")] = None,
+        limit: int = Query(50, ge=1, le=500),
+        cursor: str | None = None,
+    ) -> dict:
+        """Calls, newest upload first, filtered; ``next_cursor`` fetches the next page."""
+        q = select(Call)
+        for column, value in ((Call.agent_id, agent_id), (Call.team, team), (Call.queue, queue), (Call.product, product),
+                              (Call.status, status), (Call.escalation, escalation)):
+            if value is not None:
+                q = q.where(column == value)
+        if date_from:
+            q = q.where(call_time() >= day_bounds(date_from)[0])
+        if date_to:
+            q = q.where(call_time() < day_bounds(date_to)[1])
+        if cursor:
+            when, last_id = _cursor_decode(cursor)
+            q = q.where((Call.created_at < when) | ((Call.created_at == when) & (Call.id < last_id)))
+        with sessions() as s:
+            calls = s.execute(q.order_by(Call.created_at.desc(), Call.id.desc()).limit(limit + 1)).scalars().all()
+        page = calls[:limit]
+        return {
+            "calls": [{"id": c.id, "filename": c.filename, "status": c.status, "external_id": c.external_id,
+                       "agent_id": c.agent_id, "team": c.team, "queue": c.queue, "escalation": c.escalation,
+                       "customer_sentiment": c.customer_sentiment, "duration_s": c.duration_s,
+                       "url": f"/v1/calls/{c.id}"} for c in page],
+            "next_cursor": _cursor_encode(page[-1]) if len(calls) > limit else None,
+        }
+
+    GROUPS = {"agent": Call.agent_id, "team": Call.team, "queue": Call.queue, "product": Call.product}
+
+    def _aggregate(group_by: str, start: datetime, end: datetime) -> dict[str, dict]:
+        key = func.substr(func.cast(call_time(), String), 1, 10) if group_by == "day" else GROUPS[group_by]
+        levels = {lvl: func.sum(case((Call.escalation == lvl, 1), else_=0)) for lvl in ("green", "yellow", "orange", "red")}
+        q = (select(key, func.count(), func.avg(Call.customer_sentiment), func.avg(Call.agent_talk_share),
+                    func.avg(Call.silence_share), *levels.values())
+             .where(Call.status == "done", call_time() >= start, call_time() < end).group_by(key))
+        out = {}
+        with sessions() as s:
+            for row in s.execute(q):
+                n = row[1]
+                out[str(row[0]) if row[0] is not None else "(none)"] = {
+                    "calls": n,
+                    "mean_customer_sentiment": None if row[2] is None else round(float(row[2]), 4),
+                    "mean_agent_talk_share": None if row[3] is None else round(float(row[3]), 4),
+                    "mean_silence_share": None if row[4] is None else round(float(row[4]), 4),
+                    "escalation_share": {lvl: round(int(v or 0) / n, 4) for lvl, v in zip(levels, row[5:])},
+                }
+        return out
+
+    @app.get("/v1/aggregates")
+    def aggregates(
+        group_by: str = Query(..., pattern="^(agent|team|queue|day|product)$"),
+        date_from: Annotated[date, Query(alias="from")] = ...,
+        date_to: Annotated[date, Query(alias="to", description="inclusive")] = ...,
+    ) -> dict:
+        """Per group: call count, mean customer sentiment, agent talk share, silence share, share per
+        escalation level, and the change in mean customer sentiment against the previous period
+        of the same length."""
+        if date_to < date_from:
+            raise HTTPException(400, "'to' is before 'from'")
+        start, end = day_bounds(date_from)[0], day_bounds(date_to)[1]
+        days = (date_to - date_from).days + 1
+        current = _aggregate(group_by, start, end)
+        previous = _aggregate(group_by, start - timedelta(days=days), start)
+        for name, g in current.items():
+            before = previous.get(name, {}).get("mean_customer_sentiment")
+            now = g["mean_customer_sentiment"]
+            g["previous_mean_customer_sentiment"] = before
+            g["trend"] = None if before is None or now is None else round(now - before, 4)
+        return {"group_by": group_by, "from": date_from.isoformat(), "to": date_to.isoformat(), "groups": current}
+
+    @app.get("/v1/feeds/daily")
+    def daily_feed(day: Annotated[date, Query(alias="date")], format: str = Query("ndjson", pattern="^(ndjson|csv)$")) -> StreamingResponse:
+        """The day's call-score feed (UTC day of the call), streamed; columns: see FEED_COLUMNS."""
+        media = "application/x-ndjson" if format == "ndjson" else "text/csv"
+        return StreamingResponse(encode(feed_rows(sessions, day), format), media_type=media,
+                                 headers={"Content-Disposition": f'attachment; filename="callscope-{day.isoformat()}.{format}"',
+                                          "X-Feed-Columns": ",".join(FEED_COLUMNS)})
+
+    @app.delete("/v1/calls/{call_id}")
+    def delete_call(call_id: str) -> dict:
+        """Erase a call (GDPR): its audio (unless another call holds the same bytes), transcript,
+        scores and jobs."""
+        with sessions() as s:
+            call = s.get(Call, call_id)
+            if call is None:
+                raise HTTPException(404, f"no call {call_id}")
+            key = call.audio_key
+            s.execute(delete(Job).where(Job.call_id == call_id))
+            s.delete(call)
+            s.flush()
+            shared = s.execute(select(func.count()).select_from(Call).where(Call.audio_key == key)).scalar_one()
+            s.commit()
+        if not shared:
+            store.delete(key)
+        return {"deleted": call_id, "audio_deleted": not shared, "transcript_deleted": True, "scores_deleted": True}
 
     return app

@@ -26,11 +26,21 @@ log = logging.getLogger("callscope.worker")
 
 
 def _call_values(result) -> dict:
+    """The columns that listing, feeds and aggregates read, taken from the full result."""
     customer = next((s for s in result.speaker_scores if s.role == "customer"), None)
+    agent = next((s for s in result.speaker_scores if s.role == "agent"), None)
+    c = result.call_scores
     return {
         "duration_s": result.duration_s,
-        "escalation": result.call_scores.escalation.value if result.call_scores else None,
+        "escalation": c.escalation.value if c else None,
         "customer_sentiment": customer.sentiment_mean.value if customer else None,
+        "customer_sentiment_start": customer.sentiment_start.value if customer else None,
+        "customer_sentiment_end": customer.sentiment_end.value if customer else None,
+        "agent_sentiment": agent.sentiment_mean.value if agent else None,
+        "agent_talk_share": agent.talk_share if agent else None,
+        "silence_share": c.silence_share if c else None,
+        "overlap_s": c.overlap_s if c else None,
+        "interruptions": len(c.interruptions) if c else None,
         "result_json": result.model_dump_json(),
     }
 

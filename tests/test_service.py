@@ -188,3 +188,65 @@ def test_killed_worker_job_is_reclaimed_and_finished(tmp_path):
             if p.poll() is None:
                 p.kill()
             p.wait(10)
+
+
+def test_list_feed_aggregates_and_erasure(server):
+    base, data = server
+    stereo = (SAMPLES / "stereo_diarization.wav").read_bytes()
+    ids = []
+    for i, when in enumerate(["2026-11-21T09:00:00Z", "2026-11-21T15:30:00Z", "2026-11-20T12:00:00Z"]):
+        r = httpx.post(f"{base}/v1/calls", files={"files": (f"f{i}.wav", stereo)},
+                       data={"team": "t-feed", "agent_id": f"agent-{i % 2}", "recorded_at": when, "external_id": f"feed-{i}"},
+                       timeout=60)
+        ids.append(r.json()["calls"][0]["id"])
+    assert all(_wait_done(base, i)["status"] == "done" for i in ids)
+
+    first = httpx.get(f"{base}/v1/calls", params={"team": "t-feed", "limit": 2}).json()
+    second = httpx.get(f"{base}/v1/calls", params={"team": "t-feed", "limit": 2, "cursor": first["next_cursor"]}).json()
+    assert len(first["calls"]) == 2 and len(second["calls"]) == 1 and second["next_cursor"] is None
+    assert sorted(c["id"] for c in first["calls"] + second["calls"]) == sorted(ids)
+    day = httpx.get(f"{base}/v1/calls", params={"team": "t-feed", "from": "2026-11-21", "to": "2026-11-21"}).json()
+    assert sorted(c["id"] for c in day["calls"]) == sorted(ids[:2])
+    assert httpx.get(f"{base}/v1/calls", params={"cursor": "garbage"}).status_code == 400
+
+    from callscope.api.feed import FEED_COLUMNS
+
+    csv_response = httpx.get(f"{base}/v1/feeds/daily", params={"date": "2026-11-21", "format": "csv"})
+    csv_text = csv_response.text
+    lines = csv_text.strip().splitlines()
+    assert lines[0].split(",") == list(FEED_COLUMNS)
+    assert sorted(line.split(",")[0] for line in lines[1:]) == sorted(ids[:2])
+    import json as _json
+
+    rows = [_json.loads(x) for x in httpx.get(f"{base}/v1/feeds/daily", params={"date": "2026-11-21"}).text.splitlines()]
+    assert [r["call_id"] for r in rows] == [ids[0], ids[1]]  # ordered by call time
+    assert all(r["escalation"] in ("green", "yellow", "orange", "red") and r["duration_s"] == 5.0 for r in rows)
+    assert rows[0]["call_time"] == "2026-11-21T09:00:00+00:00"
+    cli = subprocess.run([sys.executable, "-m", "callscope.cli", "feed", "--date", "2026-11-21", "--format", "csv"],
+                         env=_env(data), capture_output=True, timeout=120)
+    assert cli.returncode == 0 and cli.stdout == csv_response.content
+
+    agg = httpx.get(f"{base}/v1/aggregates", params={"group_by": "team", "from": "2026-11-21", "to": "2026-11-21"}).json()
+    g = agg["groups"]["t-feed"]
+    assert g["calls"] == 2 and sum(g["escalation_share"].values()) == pytest.approx(1.0)
+    assert g["previous_mean_customer_sentiment"] is not None  # the 20th is the previous period
+    assert g["trend"] == pytest.approx(g["mean_customer_sentiment"] - g["previous_mean_customer_sentiment"], abs=1e-3)
+    by_day = httpx.get(f"{base}/v1/aggregates", params={"group_by": "day", "from": "2026-11-20", "to": "2026-11-21"}).json()
+    assert by_day["groups"]["2026-11-21"]["calls"] >= 2 and by_day["groups"]["2026-11-20"]["calls"] >= 1
+    assert httpx.get(f"{base}/v1/aggregates", params={"group_by": "planet", "from": "2026-11-21", "to": "2026-11-21"}).status_code == 422
+
+    # erasure: a call whose audio nobody else holds takes its audio with it
+    unique = (AUDIO / "librivox" / "sense_and_sensibility_01_austen_64kb-0880.wav").read_bytes()
+    cid = httpx.post(f"{base}/v1/calls", files={"files": ("erase-me.wav", unique)}, timeout=60).json()["calls"][0]["id"]
+    _wait_done(base, cid)
+    gone = httpx.delete(f"{base}/v1/calls/{cid}").json()
+    assert gone == {"deleted": cid, "audio_deleted": True, "transcript_deleted": True, "scores_deleted": True}
+    assert httpx.get(f"{base}/v1/calls/{cid}").status_code == 404
+    assert httpx.get(f"{base}/v1/calls/{cid}/transcript").status_code == 404
+    import hashlib
+
+    sha = hashlib.sha256(unique).hexdigest()
+    assert not (data / "audio" / sha[:2] / sha[2:4] / sha).exists()
+    shared = httpx.delete(f"{base}/v1/calls/{ids[2]}").json()
+    assert shared["audio_deleted"] is False  # other calls hold the same recording
+    assert httpx.get(f"{base}/v1/calls/{ids[0]}/audio").content == stereo

@@ -1,0 +1,84 @@
+"""The nightly call-score feed: one row per analysed call, stable columns, streamed."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from datetime import date, datetime, time, timedelta, timezone
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import sessionmaker
+
+from callscope.api.db import Call
+
+#: Feed columns, in order. New columns are only ever appended.
+FEED_COLUMNS = (
+    "call_id", "external_id", "call_time", "agent_id", "team", "queue", "product", "channel", "duration_s",
+    "escalation", "customer_sentiment", "customer_sentiment_start", "customer_sentiment_end", "agent_sentiment",
+    "agent_talk_share", "silence_share", "overlap_s", "interruptions",
+)
+FEED_FORMATS = ("ndjson", "csv")
+
+
+def call_time():
+    """When the call happened: its ``recorded_at``, else when it was uploaded."""
+    return func.coalesce(Call.recorded_at, Call.created_at)
+
+
+def day_bounds(day: date) -> tuple[datetime, datetime]:
+    start = datetime.combine(day, time.min, tzinfo=timezone.utc)
+    return start, start + timedelta(days=1)
+
+
+def _row(c: Call) -> dict:
+    when = c.recorded_at or c.created_at
+    if when is not None and when.tzinfo is None:  # SQLite keeps no zone; every time stored is UTC
+        when = when.replace(tzinfo=timezone.utc)
+    return {
+        "call_id": c.id, "external_id": c.external_id, "call_time": when.isoformat() if when else None,
+        "agent_id": c.agent_id, "team": c.team, "queue": c.queue, "product": c.product, "channel": c.channel,
+        "duration_s": c.duration_s, "escalation": c.escalation, "customer_sentiment": c.customer_sentiment,
+        "customer_sentiment_start": c.customer_sentiment_start, "customer_sentiment_end": c.customer_sentiment_end,
+        "agent_sentiment": c.agent_sentiment, "agent_talk_share": c.agent_talk_share,
+        "silence_share": c.silence_share, "overlap_s": c.overlap_s, "interruptions": c.interruptions,
+    }
+
+
+def feed_rows(sessions: sessionmaker, day: date, batch: int = 500) -> Iterator[dict]:
+    """Rows of the calls analysed (status done) whose call time falls on ``day`` (UTC), in a
+    stable order, read in batches so a large day never sits in memory at once."""
+    start, end = day_bounds(day)
+    last: tuple | None = None
+    while True:
+        with sessions() as s:
+            q = select(Call).where(Call.status == "done", call_time() >= start, call_time() < end)
+            if last is not None:
+                q = q.where((call_time() > last[0]) | ((call_time() == last[0]) & (Call.id > last[1])))
+            calls = s.execute(q.order_by(call_time(), Call.id).limit(batch)).scalars().all()
+        if not calls:
+            return
+        for c in calls:
+            yield _row(c)
+        last = (calls[-1].recorded_at or calls[-1].created_at, calls[-1].id)
+
+
+def encode(rows: Iterator[dict], fmt: str) -> Iterator[str]:
+    """``rows`` as NDJSON lines or CSV (with a header), chunk by chunk."""
+    if fmt == "ndjson":
+        for r in rows:
+            yield json.dumps(r) + "\n"
+        return
+    if fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=FEED_COLUMNS)
+        writer.writeheader()
+        yield buf.getvalue()
+        for r in rows:
+            buf.seek(0)
+            buf.truncate()
+            writer.writerow(r)
+            yield buf.getvalue()
+        return
+    raise ValueError(f"unknown feed format {fmt!r}; choose one of {', '.join(FEED_FORMATS)}")
