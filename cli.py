@@ -126,7 +126,7 @@ def analyze(
              "Off: acoustic emotion for customers only; text sentiment for everyone.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No per-call summary.")] = False,
 ) -> None:
-    """Transcribe and diarise call recordings; write one result per file to --out.
+    """Transcribe, diarise and score call recordings; write one result per file to --out.
 
     Each file is analysed on its own: a file that fails is reported (one line, with the reason)
     and the others are still processed. Exit code 1 if any file failed, 2 if nothing could start.
