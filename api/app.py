@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import threading
 import uuid
+from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Annotated
 
@@ -52,7 +53,21 @@ def create_app(settings: ServiceSettings | None = None, inline_worker: bool = Fa
     engine = make_engine(settings.database_url)
     sessions = session_factory(engine)
     store = AudioStore(settings.audio_dir)
-    app = FastAPI(title="callscope", version="0.1.0",
+    worker = None
+    if inline_worker:
+        from callscope.api.worker import Worker
+
+        worker = Worker(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        if worker is not None:
+            threading.Thread(target=worker.run_forever, name="callscope-worker", daemon=True).start()
+        yield
+        if worker is not None:
+            worker.stop.set()
+
+    app = FastAPI(title="callscope", version="0.1.0", lifespan=lifespan,
                   description="Call analytics: upload recordings, read transcripts, emotion timelines and scores.")
     app.state.settings = settings
 
@@ -64,19 +79,6 @@ def create_app(settings: ServiceSettings | None = None, inline_worker: bool = Fa
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
         return _error(422, "invalid request", json.loads(json.dumps(exc.errors(), default=str)))
-
-    if inline_worker:
-        from callscope.api.worker import Worker
-
-        worker = Worker(settings)
-
-        @app.on_event("startup")
-        def _start_worker() -> None:
-            threading.Thread(target=worker.run_forever, name="callscope-worker", daemon=True).start()
-
-        @app.on_event("shutdown")
-        def _stop_worker() -> None:
-            worker.stop.set()
 
     @app.get("/healthz")
     def healthz() -> dict:
