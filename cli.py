@@ -75,7 +75,8 @@ def _summary(result) -> Panel:
     c = result.call_scores
     if c is not None:
         colour = {"green": "green", "yellow": "yellow", "orange": "dark_orange", "red": "red"}.get(str(c.escalation.value), "white")
-        table.add_row("escalation", f"[{colour}]{c.escalation.value}[/{colour}] ({c.escalation.confidence:.2f}): " + "; ".join(c.reasons))
+        level = "n/a" if c.escalation.value is None else f"[{colour}]{c.escalation.value}[/{colour}] ({c.escalation.confidence:.2f})"
+        table.add_row("escalation", f"{level}: " + "; ".join(c.reasons))
         for sp in result.speaker_scores:
             fmt = lambda v: "–" if v is None else f"{float(v):+.2f}"  # noqa: E731
             table.add_row(f"  {sp.speaker}", f"sentiment start {fmt(sp.sentiment_start.value)} → end {fmt(sp.sentiment_end.value)}, "
