@@ -284,7 +284,7 @@ def worker_cmd(
 @app.command()
 def feed(
     day: Annotated[str, typer.Option("--date", help="The day, YYYY-MM-DD (UTC day of the call).")],
-    fmt: Annotated[str, typer.Option("--format", help="ndjson or csv.")] = "ndjson",
+    fmt: Annotated[str, typer.Option("--format", help="ndjson, csv or parquet.")] = "ndjson",
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="File to write (default: stdout).")] = None,
 ) -> None:
     """Write the daily call-score feed (the same rows as GET /v1/feeds/daily)."""
@@ -307,9 +307,10 @@ def feed(
     chunks = encode(feed_rows(session_factory(make_engine(settings.database_url)), when), fmt)
     if out is None:
         for chunk in chunks:
-            sys.stdout.write(chunk)
+            sys.stdout.buffer.write(chunk)
+        sys.stdout.buffer.flush()
     else:
-        write_atomic(out, "".join(chunks))
+        write_atomic(out, b"".join(chunks))
         console.print(f"[green]wrote[/green] {out}")
 
 
@@ -326,6 +327,15 @@ def models() -> None:
         except MissingWeightsError as exc:
             console.print(f"[yellow]{name:8s}[/yellow] {exc}")
 
+
+def _add_admin_commands() -> None:
+    from callscope.admin_cli import keys_app, purge
+
+    app.add_typer(keys_app, name="keys")
+    app.command()(purge)
+
+
+_add_admin_commands()
 
 if __name__ == "__main__":
     app()

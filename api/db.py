@@ -73,6 +73,51 @@ class Job(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
 
+class CallEmotion(Base):
+    """Share of a role's utterance time per emotion label in one call (for the emotion filter)."""
+
+    __tablename__ = "call_emotions"
+
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(20), primary_key=True)  # customer | agent
+    label: Mapped[str] = mapped_column(String(20), primary_key=True, index=True)
+    share: Mapped[float] = mapped_column(Float)  # 0..1
+
+
+class Correction(Base):
+    """A QA reviewer's override of one value: an utterance's sentiment or emotion, or the call's
+    escalation level. The analysis result itself is never changed; reads apply the newest
+    correction per (utterance, field) on top of it, so the original stays for audit."""
+
+    __tablename__ = "corrections"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    utterance: Mapped[int | None] = mapped_column(Integer)  # index into the call's utterances; None: the call
+    field: Mapped[str] = mapped_column(String(20))  # sentiment | emotion | escalation
+    original: Mapped[str] = mapped_column(Text)  # JSON value before this correction
+    value: Mapped[str] = mapped_column(Text)  # JSON value set by the reviewer
+    reviewer: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text)
+    api_key_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ApiKey(Base):
+    """An API key. Only a SHA-256 of the secret is kept; ``prefix`` finds the row."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200))
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    secret_sha256: Mapped[str] = mapped_column(String(64))
+    scopes: Mapped[str] = mapped_column(String(100))  # comma-separated: read,upload,review,admin
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 def make_engine(url: str) -> Engine:
     """An engine; SQLite gets WAL (readers never block the writer) and a busy timeout."""
     if url.startswith("sqlite:///"):
@@ -88,7 +133,8 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # UTC sessions: grouping by day and comparing times must not depend on the server's zone
+    return create_engine(url, pool_pre_ping=True, connect_args={"options": "-c timezone=UTC"})
 
 
 def migrate(url: str) -> None:

@@ -19,7 +19,9 @@ FEED_COLUMNS = (
     "escalation", "customer_sentiment", "customer_sentiment_start", "customer_sentiment_end", "agent_sentiment",
     "agent_talk_share", "silence_share", "overlap_s", "interruptions",
 )
-FEED_FORMATS = ("ndjson", "csv")
+FEED_FORMATS = ("ndjson", "csv", "parquet")
+MEDIA_TYPES = {"ndjson": "application/x-ndjson", "csv": "text/csv; charset=utf-8",
+               "parquet": "application/vnd.apache.parquet"}
 
 
 def call_time():
@@ -64,21 +66,85 @@ def feed_rows(sessions: sessionmaker, day: date, batch: int = 500) -> Iterator[d
         last = (calls[-1].recorded_at or calls[-1].created_at, calls[-1].id)
 
 
-def encode(rows: Iterator[dict], fmt: str) -> Iterator[str]:
-    """``rows`` as NDJSON lines or CSV (with a header), chunk by chunk."""
+def _parquet_schema():
+    import pyarrow as pa
+
+    text, number = pa.string(), pa.float64()
+    types = {"call_time": pa.timestamp("us", tz="UTC"), "interruptions": pa.int32()}
+    for name in ("duration_s", "customer_sentiment", "customer_sentiment_start", "customer_sentiment_end",
+                 "agent_sentiment", "agent_talk_share", "silence_share", "overlap_s"):
+        types[name] = number
+    return pa.schema([(c, types.get(c, text)) for c in FEED_COLUMNS])
+
+
+class _Drain(io.RawIOBase):
+    """A write-only file whose bytes are taken out as they come, so Parquet can be streamed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._buf, self._pos = bytearray(), 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b) -> int:
+        self._buf += b
+        self._pos += len(b)
+        return len(b)
+
+    def tell(self) -> int:
+        return self._pos
+
+    def take(self) -> bytes:
+        out = bytes(self._buf)
+        self._buf.clear()
+        return out
+
+
+def _parquet(rows: Iterator[dict], batch: int) -> Iterator[bytes]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema, sink = _parquet_schema(), _Drain()
+    writer = pq.ParquetWriter(sink, schema)
+    chunk: list[dict] = []
+
+    def flush() -> bytes:
+        for r in chunk:
+            r["call_time"] = datetime.fromisoformat(r["call_time"]) if r["call_time"] else None
+        writer.write_table(pa.Table.from_pylist(chunk, schema=schema))
+        chunk.clear()
+        return sink.take()
+
+    for r in rows:
+        chunk.append(r)
+        if len(chunk) >= batch:
+            yield flush()
+    if chunk:
+        yield flush()
+    writer.close()
+    yield sink.take()
+
+
+def encode(rows: Iterator[dict], fmt: str, parquet_row_group: int = 5000) -> Iterator[bytes]:
+    """``rows`` as NDJSON lines, CSV (with a header) or Parquet (one row group per
+    ``parquet_row_group`` rows; typed columns, ``call_time`` a UTC timestamp), chunk by chunk."""
     if fmt == "ndjson":
         for r in rows:
-            yield json.dumps(r) + "\n"
+            yield (json.dumps(r) + "\n").encode()
         return
     if fmt == "csv":
         buf = io.StringIO()
         writer = csv.DictWriter(buf, fieldnames=FEED_COLUMNS)
         writer.writeheader()
-        yield buf.getvalue()
+        yield buf.getvalue().encode()
         for r in rows:
             buf.seek(0)
             buf.truncate()
             writer.writerow(r)
-            yield buf.getvalue()
+            yield buf.getvalue().encode()
+        return
+    if fmt == "parquet":
+        yield from _parquet(rows, parquet_row_group)
         return
     raise ValueError(f"unknown feed format {fmt!r}; choose one of {', '.join(FEED_FORMATS)}")

@@ -15,7 +15,10 @@ from datetime import timedelta
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from callscope.api.call_columns import write_scores
+from callscope.api.corrections import apply_corrections, corrections_of
 from callscope.api.db import Call, Job, utcnow
+from callscope.schema import CallAnalysis
 
 
 @dataclass(frozen=True)
@@ -81,15 +84,17 @@ def heartbeat(sessions: sessionmaker, claim_: Claim, worker_id: str, lease_s: fl
         return r.rowcount == 1
 
 
-def complete(sessions: sessionmaker, claim_: Claim, worker_id: str, call_values: dict) -> bool:
-    """Store the result and close the job, atomically; False if the lease was lost meanwhile."""
+def complete(sessions: sessionmaker, claim_: Claim, worker_id: str, result: CallAnalysis) -> bool:
+    """Store the result (and its score columns) and close the job, atomically; False if the
+    lease was lost meanwhile."""
     with sessions() as s:
         r = s.execute(update(Job).where(Job.id == claim_.job_id, Job.worker_id == worker_id, Job.status == "running")
                       .values(status="done", lease_until=None))
         if r.rowcount != 1:
             s.rollback()
             return False
-        s.execute(update(Call).where(Call.id == claim_.call_id).values(status="done", stage="done", progress=1.0, error=None, **call_values))
+        write_scores(s, claim_.call_id, apply_corrections(result, corrections_of(s, claim_.call_id)),
+                     status="done", stage="done", progress=1.0, error=None, result_json=result.model_dump_json())
         s.commit()
         return True
 

@@ -25,26 +25,6 @@ from callscope.errors import AudioInputError
 log = logging.getLogger("callscope.worker")
 
 
-def _call_values(result) -> dict:
-    """The columns that listing, feeds and aggregates read, taken from the full result."""
-    customer = next((s for s in result.speaker_scores if s.role == "customer"), None)
-    agent = next((s for s in result.speaker_scores if s.role == "agent"), None)
-    c = result.call_scores
-    return {
-        "duration_s": result.duration_s,
-        "escalation": c.escalation.value if c else None,
-        "customer_sentiment": customer.sentiment_mean.value if customer else None,
-        "customer_sentiment_start": customer.sentiment_start.value if customer else None,
-        "customer_sentiment_end": customer.sentiment_end.value if customer else None,
-        "agent_sentiment": agent.sentiment_mean.value if agent else None,
-        "agent_talk_share": agent.talk_share if agent else None,
-        "silence_share": c.silence_share if c else None,
-        "overlap_s": c.overlap_s if c else None,
-        "interruptions": len(c.interruptions) if c else None,
-        "result_json": result.model_dump_json(),
-    }
-
-
 class Worker:
     """One worker; :meth:`run_forever` until ``stop`` is set, or :meth:`run_once`."""
 
@@ -93,7 +73,7 @@ class Worker:
             # the stored file has no name of the user's: the decoder probes its content
             result = self.analyzer.analyze(self.store.path(key), on_stage=lambda stage: self._progress(claim.call_id, stage))
             result.file = name
-            if not jobs.complete(self.sessions, claim, self.worker_id, _call_values(result)):
+            if not jobs.complete(self.sessions, claim, self.worker_id, result):
                 log.warning("job %s was taken over while running; result dropped", claim.job_id)
         except AudioInputError as exc:
             jobs.fail(self.sessions, claim, self.worker_id, exc.reason, st.max_attempts, st.retry_backoff_s, permanent=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import uuid
 import warnings
 from pathlib import Path
 
@@ -20,6 +22,49 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         raise pytest.UsageError(
             f"real test data not found at {DATA}: clone the repo beside shared/ or set CALLSCOPE_SHARED_DATA"
         )
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url():
+    """Admin URL of a PostgreSQL server: ``CALLSCOPE_TEST_POSTGRES_URL`` (``.ci/run`` starts one
+    from Debian's package), else a throwaway server started here. Under CI a missing PostgreSQL
+    fails the tests instead of skipping them."""
+    url = os.environ.get("CALLSCOPE_TEST_POSTGRES_URL")
+    if url:
+        yield url
+        return
+    from benchmarks.pgserver import TempPostgres, bin_dir
+
+    if bin_dir() is None:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL is not installed and CALLSCOPE_TEST_POSTGRES_URL is not set")
+        pytest.skip("PostgreSQL is not installed (Debian package 'postgresql'); `bash .ci/run` installs it")
+    pg = TempPostgres()
+    try:
+        yield pg.start()
+    finally:
+        pg.stop()
+
+
+def new_postgres_database(admin_url: str) -> str:
+    """A fresh, empty database on the server of ``admin_url``; its URL."""
+    from sqlalchemy import create_engine, text
+
+    name = f"callscope_test_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return admin_url.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def database(request):
+    """Run a test module against each database: a function data_dir -> database URL."""
+    if request.param == "sqlite":
+        return lambda data_dir: f"sqlite:///{data_dir / 'callscope.db'}"
+    admin = request.getfixturevalue("postgres_admin_url")
+    return lambda _data_dir: new_postgres_database(admin)
 
 
 @pytest.fixture(scope="session")

@@ -1,252 +1,328 @@
-"""The service as clients use it: a real uvicorn server on 127.0.0.1, real SQLite, real
-worker processes, real recordings."""
+"""The service as clients use it: a real uvicorn server on 127.0.0.1 with its worker, real
+SQLite and PostgreSQL (each test runs against both), real recordings."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import signal
-import socket
+import hashlib
+import io
+import json
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import httpx
+import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import create_engine, text
 
 from benchmarks.reference import AUDIO
+from benchmarks.serverproc import Service, admin_key
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples"
+LEVELS = ("green", "yellow", "orange", "red")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+@pytest.fixture(scope="module")
+def service(tmp_path_factory, database):
+    data = tmp_path_factory.mktemp("service")
+    svc = Service(data, database(data), CALLSCOPE_MAX_UPLOAD_MB="1", CALLSCOPE_LEASE_S="10",
+                  CALLSCOPE_RETENTION_DAYS="3650", CALLSCOPE_RETENTION_CHECK_S="1")
+    svc.key = admin_key(svc.env)
+    try:
+        svc.start_api()
+        yield svc
+    finally:
+        svc.close()
 
 
-def _start(args: list[str], env: dict) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "callscope.cli", *args], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+@pytest.fixture(scope="module")
+def admin(service):
+    with service.client(service.key) as c:
+        yield c
 
 
-def _wait_ready(base: str, proc: subprocess.Popen, timeout: float = 120) -> None:
+def wait_done(client: httpx.Client, call_id: str, timeout: float = 240) -> dict:
     deadline = time.time() + timeout
     while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited: {proc.stderr.read()[-2000:]}")
-        try:
-            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise TimeoutError("server did not become ready")
-
-
-def _wait_done(base: str, call_id: str, timeout: float = 240) -> dict:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        body = httpx.get(f"{base}/v1/calls/{call_id}", timeout=10).json()
+        body = client.get(f"/v1/calls/{call_id}").json()
         if body["status"] in ("done", "failed"):
             return body
         time.sleep(0.5)
     raise TimeoutError(f"call {call_id} still {body['status']}")
 
 
-def _env(data_dir: Path, **extra: str) -> dict:
-    env = dict(os.environ, CALLSCOPE_DATA_DIR=str(data_dir), PYTHONUNBUFFERED="1")
-    env.update(extra)
-    return env
+def sql(service: Service, query: str, **params) -> list:
+    engine = create_engine(service.database_url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(text(query), params).all()
+    finally:
+        engine.dispose()
+
+
+def new_key(admin: httpx.Client, name: str, *scopes: str) -> str:
+    r = admin.post("/v1/keys", json={"name": name, "scopes": list(scopes)})
+    assert r.status_code == 201, r.text
+    return r.json()["key"]
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    data = tmp_path_factory.mktemp("service")
-    port = _free_port()
-    proc = _start(["serve", "--port", str(port)], _env(data, CALLSCOPE_MAX_UPLOAD_MB="1", CALLSCOPE_LEASE_S="10"))
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_ready(base, proc)
-        yield base, data
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-
-
-def test_upload_poll_scores(server):
-    base, _ = server
+def analysed_call(admin) -> tuple[dict, dict]:
+    """The two-speaker 8 kHz µ-law sample, uploaded with metadata and analysed: (upload ref, call)."""
     with open(SAMPLES / "pyannote_sample_mulaw_8k.wav", "rb") as f:
-        r = httpx.post(f"{base}/v1/calls", files={"files": ("call.wav", f, "audio/wav")},
+        r = admin.post("/v1/calls", files={"files": ("call.wav", f, "audio/wav")},
                        data={"agent_id": "a-17", "team": "north", "queue": "billing", "external_id": "crm-1",
-                             "recorded_at": "2026-11-20T10:00:00Z"}, timeout=60)
+                             "recorded_at": "2026-11-20T10:00:00Z"})
     assert r.status_code == 202, r.text
     ref = r.json()["calls"][0]
+    return ref, wait_done(admin, ref["id"])
+
+
+def test_upload_poll_scores(service, admin, analysed_call):
+    ref, body = analysed_call
     assert ref["status"] == "queued" and ref["status_url"] == f"/v1/calls/{ref['id']}" and not ref["existing"]
-    body = _wait_done(base, ref["id"])
     assert body["status"] == "done" and body["progress"] == 1.0, body
     assert body["metadata"]["agent_id"] == "a-17" and body["metadata"]["queue"] == "billing"
-    assert body["escalation"] in ("green", "yellow", "orange", "red")
+    assert body["escalation"] in LEVELS
     assert body["scores"]["call"]["escalation"]["value"] == body["escalation"]
     assert len(body["scores"]["speakers"]) == 2
-    transcript = httpx.get(f"{base}/v1/calls/{ref['id']}/transcript").json()
+    transcript = admin.get(f"/v1/calls/{ref['id']}/transcript").json()
     assert transcript["file"] == "call.wav" and len(transcript["utterances"]) > 3
     assert "chicago" in " ".join(u["text"] for u in transcript["utterances"]).lower()
-    timeline = httpx.get(f"{base}/v1/calls/{ref['id']}/timeline").json()
+    timeline = admin.get(f"/v1/calls/{ref['id']}/timeline").json()
     assert len(timeline["timeline"]) == 2
-    audio = httpx.get(f"{base}/v1/calls/{ref['id']}/audio")
+    audio = admin.get(f"/v1/calls/{ref['id']}/audio")
     assert audio.status_code == 200 and audio.headers["content-type"] == "audio/wav"
     assert audio.content == (SAMPLES / "pyannote_sample_mulaw_8k.wav").read_bytes()
 
     # the same content with the same external_id is the same call
     with open(SAMPLES / "pyannote_sample_mulaw_8k.wav", "rb") as f:
-        again = httpx.post(f"{base}/v1/calls", files={"files": ("renamed.wav", f)}, data={"external_id": "crm-1"}, timeout=60)
+        again = admin.post("/v1/calls", files={"files": ("renamed.wav", f)}, data={"external_id": "crm-1"})
     assert again.status_code == 202 and again.json()["calls"][0] == {**ref, "status": "done", "existing": True}
 
 
-def test_bulk_upload_every_call_ends_done(server):
-    base, data = server
-    n = 6
-    files = [("files", (f"bulk{i}.wav", (SAMPLES / "stereo_diarization.wav").read_bytes(), "audio/wav")) for i in range(n)]
-    r = httpx.post(f"{base}/v1/calls", files=files, data={"team": "bulk"}, timeout=60)
-    assert r.status_code == 202
-    ids = [c["id"] for c in r.json()["calls"]]
-    assert len(set(ids)) == n
-    assert all(_wait_done(base, i)["status"] == "done" for i in ids)
-    engine = create_engine(f"sqlite:///{data / 'callscope.db'}")
-    with engine.connect() as conn:
-        jobs = conn.execute(text("SELECT call_id, status FROM jobs WHERE call_id IN (%s)" % ",".join(f"'{i}'" for i in ids))).all()
-    assert sorted(c for c, _ in jobs) == sorted(ids) and {s for _, s in jobs} == {"done"}
-    # content-addressed: six uploads of the same bytes are stored once
-    assert len(list((data / "audio").rglob("*"))) - len([p for p in (data / "audio").rglob("*") if p.is_dir()]) <= 3
-
-
-def test_bad_uploads_get_json_errors_and_store_nothing(server, tmp_path):
-    base, data = server
+def test_bad_uploads_get_json_errors_and_store_nothing(service, admin):
+    data = service.data_dir
     before = sorted(p.name for p in (data / "audio").rglob("*") if p.is_file())
-    notes = httpx.post(f"{base}/v1/calls", files={"files": ("notes.wav", b"agent notes, not audio" * 10)}, timeout=30)
+    notes = admin.post("/v1/calls", files={"files": ("notes.wav", b"agent notes, not audio" * 10)})
     assert notes.status_code == 415
     assert notes.json()["error"]["details"][0] == {"file": "notes.wav", "status": 415,
                                                      "reason": "not an audio file (WAV, MP3, FLAC, Ogg/Opus, M4A)"}
-    big = httpx.post(f"{base}/v1/calls", files={"files": ("jfk.flac", (SAMPLES / "jfk.flac").read_bytes())}, timeout=30)
+    big = admin.post("/v1/calls", files={"files": ("jfk.flac", (SAMPLES / "jfk.flac").read_bytes())})
     assert big.status_code == 413 and "limit of 1 MB" in big.json()["error"]["message"]
-    empty = httpx.post(f"{base}/v1/calls", files={"files": ("empty.wav", b"")}, timeout=30)
+    empty = admin.post("/v1/calls", files={"files": ("empty.wav", b"")})
     assert empty.status_code == 400
-    # one bad file in a bulk upload: nothing is taken, and the good file is named as fine by omission
-    mixed = httpx.post(f"{base}/v1/calls", files=[("files", ("ok.wav", (SAMPLES / "stereo_diarization.wav").read_bytes())),
-                                                  ("files", ("../../etc/passwd", b"root:x:0:0"))], timeout=30)
+    # one bad file in a bulk upload: nothing is taken; a path in the name is cut to its last part
+    mixed = admin.post("/v1/calls", files=[("files", ("ok.wav", (SAMPLES / "stereo_diarization.wav").read_bytes())),
+                                           ("files", ("../../etc/passwd", b"root:x:0:0"))])
     assert mixed.status_code == 415 and [d["file"] for d in mixed.json()["error"]["details"]] == ["passwd"]
     assert sorted(p.name for p in (data / "audio").rglob("*") if p.is_file()) == before
-    missing = httpx.get(f"{base}/v1/calls/does-not-exist")
+    missing = admin.get("/v1/calls/does-not-exist")
     assert missing.status_code == 404 and missing.json()["error"]["message"] == "no call does-not-exist"
-    bad_map = httpx.post(f"{base}/v1/calls", files={"files": ("x.wav", (SAMPLES / "stereo_diarization.wav").read_bytes())},
-                         data={"channel_map": "boss,customer"}, timeout=30)
+    bad_map = admin.post("/v1/calls", files={"files": ("x.wav", (SAMPLES / "stereo_diarization.wav").read_bytes())},
+                         data={"channel_map": "boss,customer"})
     assert bad_map.status_code == 422 and bad_map.json()["error"]["message"] == "invalid request"
+    nul = admin.get("/v1/calls", params={"agent_id": "a\x00b"})
+    assert nul.status_code == 400 and "NUL" in nul.json()["error"]["message"]
+    far = admin.get("/v1/aggregates", params={"group_by": "day", "from": "9999-12-30", "to": "9999-12-31"})
+    assert far.status_code == 400 and "outside" in far.json()["error"]["message"]
 
 
-def test_killed_worker_job_is_reclaimed_and_finished(tmp_path):
-    """kill -9 a worker in the middle of a long call: the lease runs out, another worker takes
-    the job and finishes it; the call ends done, analysed once more, never lost or doubled."""
-    port = _free_port()
-    env = _env(tmp_path, CALLSCOPE_LEASE_S="3")
-    api = _start(["serve", "--port", str(port), "--no-worker"], env)
-    base = f"http://127.0.0.1:{port}"
-    workers = []
-    try:
-        _wait_ready(base, api)
-        call = AUDIO / "spokenwoz" / "MUL1011.opus"
-        with open(call, "rb") as f:
-            call_id = httpx.post(f"{base}/v1/calls", files={"files": ("MUL1011.opus", f)}, timeout=60).json()["calls"][0]["id"]
-        first = _start(["worker"], env)
-        workers.append(first)
-        deadline = time.time() + 180
-        while time.time() < deadline:
-            body = httpx.get(f"{base}/v1/calls/{call_id}").json()
-            if body["status"] == "running" and body["stage"] in ("vad", "asr"):
-                break
-            time.sleep(0.2)
-        else:
-            raise TimeoutError("the first worker never started the job")
-        first.send_signal(signal.SIGKILL)
-        first.wait(10)
-        assert httpx.get(f"{base}/v1/calls/{call_id}").json()["status"] == "running"  # not done by a dead worker
-        workers.append(_start(["worker"], env))
-        body = _wait_done(base, call_id)
-        assert body["status"] == "done", body
-        engine = create_engine(f"sqlite:///{tmp_path / 'callscope.db'}")
-        with engine.connect() as conn:
-            rows = conn.execute(text("SELECT status, attempts FROM jobs WHERE call_id = :c"), {"c": call_id}).all()
-        assert rows == [("done", 2)]
-    finally:
-        for p in workers + [api]:
-            if p.poll() is None:
-                p.kill()
-            p.wait(10)
+def test_api_keys_and_scopes(service, admin):
+    anonymous = httpx.get(f"{service.base}/v1/calls")
+    assert anonymous.status_code == 401 and anonymous.headers["www-authenticate"] == "Bearer"
+    assert "missing API key" in anonymous.json()["error"]["message"]
+    assert httpx.get(f"{service.base}/v1/calls", headers={"X-API-Key": "cs_nope_nope"}).status_code == 401
+    assert httpx.get(f"{service.base}/healthz").status_code == 200  # probes stay open
+
+    reader, uploader = new_key(admin, "dashboard", "read"), new_key(admin, "ingest", "upload")
+    with service.client(reader) as r, service.client(uploader) as u:
+        assert r.get("/v1/calls").status_code == 200
+        assert httpx.get(f"{service.base}/v1/calls", headers={"X-API-Key": reader}).status_code == 200
+        denied = r.post("/v1/calls", files={"files": ("x.wav", (SAMPLES / "stereo_diarization.wav").read_bytes())})
+        assert denied.status_code == 403 and "lacks the 'upload' scope" in denied.json()["error"]["message"]
+        assert r.delete("/v1/calls/whatever").status_code == 403
+        assert r.get("/v1/keys").status_code == 403
+        up = u.post("/v1/calls", files={"files": ("k.wav", (SAMPLES / "stereo_diarization.wav").read_bytes())},
+                    data={"team": "keys"})
+        assert up.status_code == 202
+        assert u.get(up.json()["calls"][0]["status_url"]).status_code == 403  # upload only: cannot read
+
+        keys = admin.get("/v1/keys").json()["keys"]
+        listed = {k["name"]: k for k in keys}
+        assert listed["dashboard"]["scopes"] == ["read"] and listed["ingest"]["scopes"] == ["upload"]
+        assert all("key" not in k for k in keys) and listed["dashboard"]["last_used_at"] is not None
+        stored = sql(service, "SELECT prefix, secret_sha256 FROM api_keys")
+        assert not any(reader.endswith(secret) or secret in reader for _, secret in stored)  # only a hash is kept
+        assert admin.delete(f"/v1/keys/{listed['dashboard']['id']}").json() == {"revoked": listed["dashboard"]["id"]}
+        assert r.get("/v1/calls").status_code == 401
+    bad_scope = admin.post("/v1/keys", json={"name": "x", "scopes": ["boss"]})
+    assert bad_scope.status_code == 422 and "unknown scope" in bad_scope.json()["error"]["message"]
 
 
-def test_list_feed_aggregates_and_erasure(server):
-    base, data = server
+def test_qa_corrections_show_in_reads_and_aggregates_and_keep_originals(service, admin, analysed_call):
+    ref, body = analysed_call
+    cid = ref["id"]
+    customer = next(s for s in body["scores"]["speakers"] if s["role"] == "customer")
+    transcript = admin.get(f"/v1/calls/{cid}/transcript").json()
+    i = next(k for k, u in enumerate(transcript["utterances"]) if u["speaker"] == customer["speaker"])
+    before = transcript["utterances"][i]
+    target = -0.9 if before["sentiment"]["score"] > -0.5 else 0.9
+
+    with service.client(new_key(admin, "viewer", "read")) as viewer:
+        assert viewer.post(f"/v1/calls/{cid}/corrections", json={"utterance": i, "sentiment": target,
+                                                                  "reason": "sarcasm"}).status_code == 403
+    with service.client(new_key(admin, "qa-jane", "read", "review")) as qa:
+        r = qa.post(f"/v1/calls/{cid}/corrections", json={"utterance": i, "sentiment": target, "reason": "sarcasm, not praise"})
+        assert r.status_code == 201, r.text
+        made = r.json()["corrections"][0]
+        assert made["original"] == before["sentiment"]["score"] and made["value"] == target
+        assert made["reviewer"] == "qa-jane" and made["reason"] == "sarcasm, not praise" and made["at"]
+        bad = [qa.post(f"/v1/calls/{cid}/corrections", json=j) for j in (
+            {"utterance": 100000, "sentiment": 0.1, "reason": "out of range"},
+            {"utterance": i, "escalation": "red", "reason": "mixed"},
+            {"utterance": i, "sentiment": 0.1},
+            {"utterance": i, "sentiment": 3.0, "reason": "too big"},
+            {"escalation": "purple", "reason": "no such level"})]
+        assert [b.status_code for b in bad] == [422] * 5
+        assert qa.post("/v1/calls/nope/corrections", json={"escalation": "red", "reason": "x-y"}).status_code == 404
+
+        after = qa.get(f"/v1/calls/{cid}/transcript").json()["utterances"][i]
+        assert after["sentiment"] == {"score": target, "confidence": 1.0}
+        assert after["corrected"]["sentiment"]["original"] == before["sentiment"]["score"]
+        assert after["corrected"]["sentiment"]["reviewer"] == "qa-jane"
+        assert after["emotion"]["label"] in (("frustrated", "dissatisfied") if target < 0 else ("satisfied", "enthusiastic"))
+        call = qa.get(f"/v1/calls/{cid}").json()
+        new_customer = next(s for s in call["scores"]["speakers"] if s["role"] == "customer")
+        assert new_customer["sentiment_mean"]["version"].endswith("+qa-corrected")
+        assert (new_customer["sentiment_mean"]["value"] - customer["sentiment_mean"]["value"]) * target > 0
+        assert call["customer_sentiment"] == new_customer["sentiment_mean"]["value"]  # the stored column follows
+
+        level = qa.post(f"/v1/calls/{cid}/corrections", json={"escalation": "red", "reason": "customer threatened to cancel",
+                                                                "reviewer": "Jane Doe"})
+        assert level.status_code == 201 and level.json()["escalation"]["value"] == "red"
+        call = qa.get(f"/v1/calls/{cid}").json()
+        assert call["escalation"] == "red" and call["scores"]["call"]["escalation"]["value"] == "red"
+        assert call["scores"]["call"]["reasons"][0] == "level set to red by QA reviewer Jane Doe: customer threatened to cancel"
+        assert call["corrections"] == 2
+        audit = qa.get(f"/v1/calls/{cid}/corrections").json()["corrections"]
+        assert [(c["field"], c["reviewer"]) for c in audit] == [("sentiment", "qa-jane"), ("escalation", "Jane Doe")]
+        assert audit[1]["original"] == body["escalation"]
+
+    agg = admin.get("/v1/aggregates", params={"group_by": "team", "from": "2026-11-20", "to": "2026-11-20"}).json()
+    north = agg["groups"]["north"]
+    assert north["calls"] == 1 and north["escalation_share"]["red"] == 1.0
+    assert north["mean_customer_sentiment"] == pytest.approx(call["customer_sentiment"], abs=1e-4)
+    feed = [json.loads(x) for x in admin.get("/v1/feeds/daily", params={"date": "2026-11-20"}).text.splitlines()]
+    assert next(r for r in feed if r["call_id"] == cid)["escalation"] == "red"
+    # the analysis as stored is untouched: the originals stay for audit
+    stored = json.loads(sql(service, "SELECT result_json FROM calls WHERE id = :c", c=cid)[0][0])
+    assert stored["utterances"][i]["sentiment"] == before["sentiment"]
+    assert stored["call_scores"]["escalation"]["value"] == body["escalation"]
+
+
+def test_list_feed_aggregates_emotion_filter_and_erasure(service, admin):
     stereo = (SAMPLES / "stereo_diarization.wav").read_bytes()
     ids = []
     for i, when in enumerate(["2026-11-21T09:00:00Z", "2026-11-21T15:30:00Z", "2026-11-20T12:00:00Z"]):
-        r = httpx.post(f"{base}/v1/calls", files={"files": (f"f{i}.wav", stereo)},
-                       data={"team": "t-feed", "agent_id": f"agent-{i % 2}", "recorded_at": when, "external_id": f"feed-{i}"},
-                       timeout=60)
+        r = admin.post("/v1/calls", files={"files": (f"f{i}.wav", stereo)},
+                       data={"team": "t-feed", "agent_id": f"agent-{i % 2}", "recorded_at": when, "external_id": f"feed-{i}"})
         ids.append(r.json()["calls"][0]["id"])
-    assert all(_wait_done(base, i)["status"] == "done" for i in ids)
+    assert all(wait_done(admin, i)["status"] == "done" for i in ids)
 
-    first = httpx.get(f"{base}/v1/calls", params={"team": "t-feed", "limit": 2}).json()
-    second = httpx.get(f"{base}/v1/calls", params={"team": "t-feed", "limit": 2, "cursor": first["next_cursor"]}).json()
+    first = admin.get("/v1/calls", params={"team": "t-feed", "limit": 2}).json()
+    second = admin.get("/v1/calls", params={"team": "t-feed", "limit": 2, "cursor": first["next_cursor"]}).json()
     assert len(first["calls"]) == 2 and len(second["calls"]) == 1 and second["next_cursor"] is None
     assert sorted(c["id"] for c in first["calls"] + second["calls"]) == sorted(ids)
-    day = httpx.get(f"{base}/v1/calls", params={"team": "t-feed", "from": "2026-11-21", "to": "2026-11-21"}).json()
+    day = admin.get("/v1/calls", params={"team": "t-feed", "from": "2026-11-21", "to": "2026-11-21"}).json()
     assert sorted(c["id"] for c in day["calls"]) == sorted(ids[:2])
-    assert httpx.get(f"{base}/v1/calls", params={"cursor": "garbage"}).status_code == 400
+    assert admin.get("/v1/calls", params={"cursor": "garbage"}).status_code == 400
+
+    # emotion filter: exactly the calls whose customer spent time in that emotion
+    shares = {}
+    for cid in ids:
+        speakers = admin.get(f"/v1/calls/{cid}").json()["scores"]["speakers"]
+        shares[cid] = next((s["emotion_shares"] for s in speakers if s["role"] == "customer"), {})
+    for label in ("neutral", "frustrated", "satisfied", "uncertain"):
+        listed = {c["id"] for c in admin.get("/v1/calls", params={"team": "t-feed", "emotion": label}).json()["calls"]}
+        assert listed == {cid for cid in ids if shares[cid].get(label, 0) > 0}, label
+    strict = admin.get("/v1/calls", params={"team": "t-feed", "emotion": "neutral", "emotion_min_share": 1.0}).json()["calls"]
+    assert {c["id"] for c in strict} == {cid for cid in ids if shares[cid].get("neutral", 0) >= 1.0}
+    assert admin.get("/v1/calls", params={"emotion": "furious"}).status_code == 422
 
     from callscope.api.feed import FEED_COLUMNS
 
-    csv_response = httpx.get(f"{base}/v1/feeds/daily", params={"date": "2026-11-21", "format": "csv"})
-    csv_text = csv_response.text
-    lines = csv_text.strip().splitlines()
+    csv_response = admin.get("/v1/feeds/daily", params={"date": "2026-11-21", "format": "csv"})
+    lines = csv_response.text.strip().splitlines()
     assert lines[0].split(",") == list(FEED_COLUMNS)
     assert sorted(line.split(",")[0] for line in lines[1:]) == sorted(ids[:2])
-    import json as _json
-
-    rows = [_json.loads(x) for x in httpx.get(f"{base}/v1/feeds/daily", params={"date": "2026-11-21"}).text.splitlines()]
+    rows = [json.loads(x) for x in admin.get("/v1/feeds/daily", params={"date": "2026-11-21"}).text.splitlines()]
     assert [r["call_id"] for r in rows] == [ids[0], ids[1]]  # ordered by call time
-    assert all(r["escalation"] in ("green", "yellow", "orange", "red") and r["duration_s"] == 5.0 for r in rows)
+    assert all(r["escalation"] in LEVELS and r["duration_s"] == 5.0 for r in rows)
     assert rows[0]["call_time"] == "2026-11-21T09:00:00+00:00"
-    cli = subprocess.run([sys.executable, "-m", "callscope.cli", "feed", "--date", "2026-11-21", "--format", "csv"],
-                         env=_env(data), capture_output=True, timeout=120)
-    assert cli.returncode == 0 and cli.stdout == csv_response.content
+    parquet = admin.get("/v1/feeds/daily", params={"date": "2026-11-21", "format": "parquet"})
+    assert parquet.status_code == 200 and parquet.headers["content-type"] == "application/vnd.apache.parquet"
+    table = pq.read_table(io.BytesIO(parquet.content))
+    assert table.column_names == list(FEED_COLUMNS) and table.column("call_id").to_pylist() == [ids[0], ids[1]]
+    assert str(table.schema.field("call_time").type) == "timestamp[us, tz=UTC]"
+    assert table.column("customer_sentiment").to_pylist() == [r["customer_sentiment"] for r in rows]
+    for fmt in ("csv", "parquet"):
+        cli = subprocess.run([sys.executable, "-m", "callscope.cli", "feed", "--date", "2026-11-21", "--format", fmt],
+                             env=service.env, capture_output=True, timeout=120)
+        assert cli.returncode == 0 and cli.stdout == admin.get("/v1/feeds/daily", params={"date": "2026-11-21", "format": fmt}).content
 
-    agg = httpx.get(f"{base}/v1/aggregates", params={"group_by": "team", "from": "2026-11-21", "to": "2026-11-21"}).json()
+    agg = admin.get("/v1/aggregates", params={"group_by": "team", "from": "2026-11-21", "to": "2026-11-21"}).json()
     g = agg["groups"]["t-feed"]
     assert g["calls"] == 2 and sum(g["escalation_share"].values()) == pytest.approx(1.0)
     assert g["previous_mean_customer_sentiment"] is not None  # the 20th is the previous period
     assert g["trend"] == pytest.approx(g["mean_customer_sentiment"] - g["previous_mean_customer_sentiment"], abs=1e-3)
-    by_day = httpx.get(f"{base}/v1/aggregates", params={"group_by": "day", "from": "2026-11-20", "to": "2026-11-21"}).json()
+    by_day = admin.get("/v1/aggregates", params={"group_by": "day", "from": "2026-11-20", "to": "2026-11-21"}).json()
     assert by_day["groups"]["2026-11-21"]["calls"] >= 2 and by_day["groups"]["2026-11-20"]["calls"] >= 1
-    assert httpx.get(f"{base}/v1/aggregates", params={"group_by": "planet", "from": "2026-11-21", "to": "2026-11-21"}).status_code == 422
+    assert admin.get("/v1/aggregates", params={"group_by": "planet", "from": "2026-11-21", "to": "2026-11-21"}).status_code == 422
 
     # erasure: a call whose audio nobody else holds takes its audio with it
     unique = (AUDIO / "librivox" / "sense_and_sensibility_01_austen_64kb-0880.wav").read_bytes()
-    cid = httpx.post(f"{base}/v1/calls", files={"files": ("erase-me.wav", unique)}, timeout=60).json()["calls"][0]["id"]
-    _wait_done(base, cid)
-    gone = httpx.delete(f"{base}/v1/calls/{cid}").json()
-    assert gone == {"deleted": cid, "audio_deleted": True, "transcript_deleted": True, "scores_deleted": True}
-    assert httpx.get(f"{base}/v1/calls/{cid}").status_code == 404
-    assert httpx.get(f"{base}/v1/calls/{cid}/transcript").status_code == 404
-    import hashlib
-
+    cid = admin.post("/v1/calls", files={"files": ("erase-me.wav", unique)}).json()["calls"][0]["id"]
+    wait_done(admin, cid)
+    gone = admin.delete(f"/v1/calls/{cid}").json()
+    assert gone == {"deleted": cid, "audio_deleted": True, "transcript_deleted": True, "scores_deleted": True,
+                    "corrections_deleted": True}
+    assert admin.get(f"/v1/calls/{cid}").status_code == 404
+    assert admin.get(f"/v1/calls/{cid}/transcript").status_code == 404
     sha = hashlib.sha256(unique).hexdigest()
-    assert not (data / "audio" / sha[:2] / sha[2:4] / sha).exists()
-    shared = httpx.delete(f"{base}/v1/calls/{ids[2]}").json()
+    assert not (service.data_dir / "audio" / sha[:2] / sha[2:4] / sha).exists()
+    assert sql(service, "SELECT count(*) FROM call_emotions WHERE call_id = :c", c=cid) == [(0,)]
+    shared = admin.delete(f"/v1/calls/{ids[2]}").json()
     assert shared["audio_deleted"] is False  # other calls hold the same recording
-    assert httpx.get(f"{base}/v1/calls/{ids[0]}/audio").content == stereo
+    assert admin.get(f"/v1/calls/{ids[0]}/audio").content == stereo
+
+
+def test_retention_purges_old_calls(service, admin):
+    """The server's retention sweep (3650 days here, every second) erases a call recorded 20
+    years ago on its own; an admin purge takes an explicit age; newer calls stay."""
+    stereo = (SAMPLES / "stereo_diarization.wav").read_bytes()
+    old = admin.post("/v1/calls", files={"files": ("old.wav", stereo)}, data={"recorded_at": "2006-01-02T03:04:05Z"})
+    recent = admin.post("/v1/calls", files={"files": ("recent.wav", stereo)},
+                        data={"recorded_at": "2025-11-01T00:00:00Z", "team": "retention"})
+    old_id, recent_id = old.json()["calls"][0]["id"], recent.json()["calls"][0]["id"]
+    deadline = time.time() + 120
+    while admin.get(f"/v1/calls/{old_id}").status_code != 404:
+        assert time.time() < deadline, "the retention sweep never erased the old call"
+        time.sleep(0.5)
+    assert admin.get(f"/v1/calls/{recent_id}").status_code == 200
+    wait_done(admin, recent_id)
+    purged = admin.post("/v1/admin/purge", params={"older_than_days": 300}).json()
+    assert recent_id in purged["call_ids"] and purged["older_than_days"] == 300
+    assert admin.get(f"/v1/calls/{recent_id}").status_code == 404
+    assert sql(service, "SELECT count(*) FROM jobs WHERE call_id IN (:a, :b)", a=old_id, b=recent_id) == [(0,)]
+
+
+def test_metrics(service, admin):
+    admin.get("/v1/calls", params={"limit": 1})
+    body = httpx.get(f"{service.base}/metrics").text
+    assert 'callscope_http_requests_total{method="GET",route="/v1/calls",status="200"}' in body
+    done = next(line for line in body.splitlines() if line.startswith('callscope_jobs{status="done"}'))
+    assert float(done.split()[-1]) >= 1
+    assert "callscope_queue_oldest_age_seconds" in body and 'callscope_http_request_duration_seconds_bucket{' in body

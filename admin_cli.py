@@ -1,0 +1,94 @@
+"""Service administration commands: ``callscope keys …`` and ``callscope purge``. They work on
+the service's database directly (``CALLSCOPE_DATABASE_URL`` / ``CALLSCOPE_DATA_DIR``), so the
+first admin key can be made before the server has any."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+keys_app = typer.Typer(help="Create, list and revoke API keys (stored hashed; a key is shown once).", no_args_is_help=True)
+console = Console(stderr=True)
+
+
+def _sessions():
+    from callscope.api.config import ServiceSettings
+    from callscope.api.db import make_engine, migrate, session_factory
+
+    settings = ServiceSettings.from_env()
+    migrate(settings.database_url)
+    return settings, session_factory(make_engine(settings.database_url))
+
+
+@keys_app.command("create")
+def create(
+    name: Annotated[str, typer.Option(help="Who or what uses the key (shown in audit records).")],
+    scope: Annotated[list[str], typer.Option("--scope", "-s", help="read, upload, review or admin; repeat for several.")],
+) -> None:
+    """Create a key and print it to stdout (it cannot be shown again)."""
+    from callscope.api.auth import create_key, parse_scopes
+
+    try:
+        scopes = parse_scopes(scope)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--scope") from exc
+    _, sessions = _sessions()
+    with sessions() as s:
+        row, key = create_key(s, name, scopes)
+        s.commit()
+    console.print(f"key {row.id} '{name}' with scopes {', '.join(scopes)}; store it now, it is not kept:")
+    typer.echo(key)
+
+
+@keys_app.command("list")
+def list_keys() -> None:
+    """List keys (never their secrets)."""
+    from sqlalchemy import select
+
+    from callscope.api.auth import describe
+    from callscope.api.db import ApiKey
+
+    _, sessions = _sessions()
+    table = Table("id", "name", "prefix", "scopes", "created", "last used", "revoked")
+    with sessions() as s:
+        for row in s.execute(select(ApiKey).order_by(ApiKey.id)).scalars():
+            d = describe(row)
+            table.add_row(str(d["id"]), d["name"], d["prefix"], ",".join(d["scopes"]), d["created_at"] or "",
+                          d["last_used_at"] or "", d["revoked_at"] or "")
+    Console().print(table)
+
+
+@keys_app.command("revoke")
+def revoke(key_id: Annotated[int, typer.Argument(help="The key's id (see `callscope keys list`).")]) -> None:
+    """Revoke a key: requests with it get 401 from now on."""
+    from sqlalchemy import update
+
+    from callscope.api.db import ApiKey, utcnow
+
+    _, sessions = _sessions()
+    with sessions() as s:
+        done = s.execute(update(ApiKey).where(ApiKey.id == key_id, ApiKey.revoked_at.is_(None)).values(revoked_at=utcnow()))
+        s.commit()
+    if done.rowcount != 1:
+        console.print(f"[red]no active key {key_id}[/red]")
+        raise typer.Exit(1)
+    console.print(f"revoked key {key_id}")
+
+
+def purge(
+    older_than_days: Annotated[Optional[float], typer.Option(min=0.0, help="Age limit in days (default: CALLSCOPE_RETENTION_DAYS).")] = None,
+) -> None:
+    """Erase calls older than N days (by call time): audio, transcript, scores, corrections."""
+    from callscope.api.audio_store import AudioStore
+    from callscope.api.erasure import purge_older_than
+
+    settings, sessions = _sessions()
+    days = older_than_days if older_than_days is not None else settings.retention_days
+    if days is None:
+        console.print("[red]no retention set: pass --older-than-days or set CALLSCOPE_RETENTION_DAYS[/red]")
+        raise typer.Exit(2)
+    purged = purge_older_than(sessions, AudioStore(settings.audio_dir), days)
+    console.print(f"purged {len(purged)} calls older than {days:g} days")

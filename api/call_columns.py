@@ -1,0 +1,51 @@
+"""The per-call columns that listing, filters, feeds and aggregates read, taken from an analysis
+(as analysed, or as corrected by QA)."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, insert, update
+from sqlalchemy.orm import Session
+
+from callscope.api.db import Call, CallEmotion
+from callscope.schema import CallAnalysis
+
+
+def score_columns(result: CallAnalysis) -> dict:
+    """Values for the score columns of :class:`Call`."""
+    customer = next((s for s in result.speaker_scores if s.role == "customer"), None)
+    agent = next((s for s in result.speaker_scores if s.role == "agent"), None)
+    c = result.call_scores
+    return {
+        "duration_s": result.duration_s,
+        "escalation": c.escalation.value if c else None,
+        "customer_sentiment": customer.sentiment_mean.value if customer else None,
+        "customer_sentiment_start": customer.sentiment_start.value if customer else None,
+        "customer_sentiment_end": customer.sentiment_end.value if customer else None,
+        "agent_sentiment": agent.sentiment_mean.value if agent else None,
+        "agent_talk_share": agent.talk_share if agent else None,
+        "silence_share": c.silence_share if c else None,
+        "overlap_s": c.overlap_s if c else None,
+        "interruptions": len(c.interruptions) if c else None,
+    }
+
+
+def emotion_rows(call_id: str, result: CallAnalysis) -> list[dict]:
+    """Rows of :class:`CallEmotion`: each role's share of utterance time per label (labels with a
+    share above 0; a call with two speakers of one role keeps the larger share)."""
+    rows: dict[tuple[str, str], float] = {}
+    for s in result.speaker_scores:
+        if s.role not in ("customer", "agent"):
+            continue
+        for label, share in s.emotion_shares.items():
+            if share > 0:
+                rows[(s.role, label)] = max(share, rows.get((s.role, label), 0.0))
+    return [{"call_id": call_id, "role": r, "label": lab, "share": v} for (r, lab), v in rows.items()]
+
+
+def write_scores(session: Session, call_id: str, result: CallAnalysis, **extra) -> None:
+    """Set the call's score columns (and ``extra`` columns) and its emotion rows from ``result``."""
+    session.execute(update(Call).where(Call.id == call_id).values(**score_columns(result), **extra))
+    session.execute(delete(CallEmotion).where(CallEmotion.call_id == call_id))
+    rows = emotion_rows(call_id, result)
+    if rows:
+        session.execute(insert(CallEmotion), rows)

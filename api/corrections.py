@@ -1,0 +1,130 @@
+"""QA corrections: a reviewer overrides an utterance's sentiment or emotion, or the call's
+escalation level. The stored analysis is never edited: :func:`apply_corrections` lays the newest
+correction per (utterance, field) over it and re-scores the call, and the originals stay both in
+the analysis and in each correction row (who, when, why, before, after)."""
+
+from __future__ import annotations
+
+import json
+from typing import Literal
+
+from pydantic import BaseModel, Field, model_validator
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from callscope.api.db import Correction
+from callscope.schema import CallAnalysis
+from callscope.scoring.emotion import LABELS, EmotionThresholds, classify
+from callscope.scoring.rescore import rescore
+from callscope.scoring.results import EmotionOut, Score, SentimentOut, UtteranceScores
+
+#: Version suffix of scores re-computed from corrected values.
+QA_VERSION = "+qa-corrected"
+LEVELS = ("green", "yellow", "orange", "red")
+Label = Literal["frustrated", "dissatisfied", "uncertain", "neutral", "satisfied", "enthusiastic"]
+assert set(Label.__args__) == set(LABELS)
+
+
+class CorrectionIn(BaseModel):
+    """One reviewer's correction. With ``utterance``: its ``sentiment`` and/or ``emotion``.
+    Without: the call's ``escalation`` level."""
+
+    utterance: int | None = Field(None, ge=0, description="index into the call's utterances; omit for the call")
+    sentiment: float | None = Field(None, ge=-1.0, le=1.0, description="-1 very negative .. +1 very positive")
+    emotion: Label | None = None
+    escalation: Literal["green", "yellow", "orange", "red"] | None = None
+    reason: str = Field(min_length=3, max_length=2000, description="why; kept for audit")
+    reviewer: str | None = Field(None, min_length=1, max_length=200,
+                                 description="who; defaults to the name of the API key used")
+
+    @model_validator(mode="after")
+    def _one_target(self) -> "CorrectionIn":
+        if self.utterance is not None:
+            if self.sentiment is None and self.emotion is None:
+                raise ValueError("an utterance correction sets 'sentiment' and/or 'emotion'")
+            if self.escalation is not None:
+                raise ValueError("'escalation' is a call-level correction: leave out 'utterance'")
+        elif self.escalation is None:
+            raise ValueError("set 'escalation' for the call, or 'utterance' with 'sentiment'/'emotion'")
+        return self
+
+    def fields(self) -> dict[str, object]:
+        """The corrected fields and their new values."""
+        names = ("sentiment", "emotion") if self.utterance is not None else ("escalation",)
+        return {n: getattr(self, n) for n in names if getattr(self, n) is not None}
+
+
+def current_value(result: CallAnalysis, utterance: int | None, field: str) -> object:
+    """The value a correction replaces, as the analysis has it."""
+    if utterance is None:
+        return result.call_scores.escalation.value if result.call_scores else None
+    u = result.utterances[utterance]
+    if field == "sentiment":
+        return u.sentiment.score if u.sentiment else None
+    return u.emotion.label if u.emotion else None
+
+
+def corrections_of(session: Session, call_id: str) -> list[Correction]:
+    """The call's corrections, oldest first."""
+    return list(session.execute(select(Correction).where(Correction.call_id == call_id).order_by(Correction.id)).scalars())
+
+
+def record(c: Correction) -> dict:
+    """A correction row as the API shows it."""
+    return {"id": c.id, "utterance": c.utterance, "field": c.field, "original": json.loads(c.original),
+            "value": json.loads(c.value), "reviewer": c.reviewer, "reason": c.reason,
+            "at": c.created_at.isoformat() if c.created_at else None}
+
+
+def _latest(corrections: list[Correction]) -> dict[tuple[int | None, str], Correction]:
+    latest: dict[tuple[int | None, str], Correction] = {}
+    for c in sorted(corrections, key=lambda c: c.id):
+        latest[(c.utterance, c.field)] = c
+    return latest
+
+
+def apply_corrections(result: CallAnalysis, corrections: list[Correction]) -> CallAnalysis:
+    """The analysis as corrected: utterance values replaced (reviewer's confidence 1.0), speaker
+    and call scores and timeline valence re-computed, a call-level level set last."""
+    if not corrections:
+        return result
+    out = result.model_copy(deep=True)
+    latest = _latest(corrections)
+    touched = False
+    for (i, field), c in latest.items():
+        if i is None or i >= len(out.utterances) or out.utterances[i].sentiment is None:
+            continue
+        u, value = out.utterances[i], json.loads(c.value)
+        touched = True
+        if field == "sentiment":
+            u.sentiment = SentimentOut(score=value, confidence=1.0)
+            if (i, "emotion") not in latest:  # the label follows the corrected sentiment by the usual rules
+                e = classify(value, 1.0, u.emotion.arousal, u.text, (u.features.pause_max_s if u.features else None) or 0.0,
+                             EmotionThresholds())
+                u.emotion = EmotionOut(label=e.label, confidence=e.confidence, valence=value,
+                                       arousal=u.emotion.arousal, acoustic=u.emotion.acoustic)
+            else:
+                u.emotion = u.emotion.model_copy(update={"valence": value})
+        elif field == "emotion":
+            u.emotion = u.emotion.model_copy(update={"label": value, "confidence": 1.0})
+    if touched and out.call_scores is not None:
+        scores = [UtteranceScores(sentiment=u.sentiment, emotion=u.emotion, features=u.features) for u in out.utterances]
+        out.speaker_scores, out.call_scores, out.timeline = rescore(
+            out.utterances, scores, out.speaker_scores, out.call_scores, out.timeline, out.duration_s, QA_VERSION)
+    level = latest.get((None, "escalation"))
+    if level is not None and out.call_scores is not None:
+        old = out.call_scores.escalation
+        value = json.loads(level.value)
+        out.call_scores.escalation = Score(value=value, confidence=1.0, evidence=old.evidence, version=f"qa-review/{level.id}",
+                                           detail=f"set by {level.reviewer}: {level.reason} (the rules gave {old.value})")
+        out.call_scores.reasons.insert(0, f"level set to {value} by QA reviewer {level.reviewer}: {level.reason}")
+    return out
+
+
+def annotate(body: dict, corrections: list[Correction]) -> dict:
+    """Mark corrected utterances in a transcript body: ``corrected`` lists each corrected field
+    with its original value, the reviewer, the time and the reason."""
+    for (i, field), c in _latest(corrections).items():
+        if i is not None and i < len(body["utterances"]):
+            body["utterances"][i].setdefault("corrected", {})[field] = record(c)
+    return body

@@ -1,0 +1,99 @@
+"""Start ``callscope`` service processes (API server, workers, admin commands) for the tests and
+benchmarks, and wait for them: real processes, real ports on 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def service_env(data_dir: Path, database_url: str | None = None, **extra: str) -> dict:
+    """Environment for a service process: its data directory and database, plus ``extra``."""
+    env = dict(os.environ, CALLSCOPE_DATA_DIR=str(data_dir), PYTHONUNBUFFERED="1")
+    env.pop("CALLSCOPE_DATABASE_URL", None)
+    if database_url:
+        env["CALLSCOPE_DATABASE_URL"] = database_url
+    env.update(extra)
+    return env
+
+
+def start(args: list[str], env: dict) -> subprocess.Popen:
+    """``callscope <args>`` as a background process (stderr kept for error messages)."""
+    return subprocess.Popen([sys.executable, "-m", "callscope.cli", *args], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def admin_key(env: dict, name: str = "tests") -> str:
+    """A new admin key, made with ``callscope keys create`` (the way an operator makes the first)."""
+    out = subprocess.run([sys.executable, "-m", "callscope.cli", "keys", "create", "--name", name, "--scope", "admin"],
+                         env=env, capture_output=True, text=True, timeout=120, check=True)
+    return out.stdout.strip().splitlines()[-1]
+
+
+def wait_ready(base: str, proc: subprocess.Popen, timeout: float = 120) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited: {proc.stderr.read()[-2000:]}")
+        try:
+            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise TimeoutError("server did not become ready")
+
+
+def stop(proc: subprocess.Popen, timeout: float = 20) -> None:
+    """Ask a process to stop (SIGINT), kill it if it does not."""
+    if proc.poll() is None:
+        proc.send_signal(2)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+
+
+class Service:
+    """One deployment: a data directory and database, an API server on a fixed port (it can be
+    killed and started again on the same port) and any number of worker processes."""
+
+    def __init__(self, data_dir: Path, database_url: str | None = None, **env: str) -> None:
+        self.data_dir = data_dir
+        self.database_url = database_url or f"sqlite:///{data_dir / 'callscope.db'}"
+        self.env = service_env(data_dir, self.database_url, **env)
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.api: subprocess.Popen | None = None
+        self.workers: list[subprocess.Popen] = []
+
+    def start_api(self, *flags: str) -> subprocess.Popen:
+        self.api = start(["serve", "--port", str(self.port), *flags], self.env)
+        wait_ready(self.base, self.api)
+        return self.api
+
+    def start_worker(self) -> subprocess.Popen:
+        proc = start(["worker"], self.env)
+        self.workers.append(proc)
+        return proc
+
+    def client(self, key: str | None, timeout: float = 60) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        return httpx.Client(base_url=self.base, headers=headers, timeout=timeout)
+
+    def close(self) -> None:
+        for proc in [*self.workers, *([self.api] if self.api else [])]:
+            stop(proc)
