@@ -61,6 +61,14 @@ class KeyIn(BaseModel):
     scopes: list[str] = Field(min_length=1, description=f"any of {', '.join(SCOPES)}")
 
 
+#: Operations that take a call id, for OpenAPI links (clients and fuzzers follow them).
+_CALL_OPERATIONS = ("get_call", "get_transcript", "get_timeline", "get_audio", "correct_call", "list_corrections")
+
+
+def _links(call_id: str) -> dict:
+    return {op: {"operationId": op, "parameters": {"call_id": call_id}} for op in _CALL_OPERATIONS}
+
+
 def _error(status: int, message: str, details=None, headers: dict | None = None) -> JSONResponse:
     return JSONResponse({"error": {"status": status, "message": message, "details": details}}, status_code=status,
                         headers=headers)
@@ -215,7 +223,8 @@ def create_app(settings: ServiceSettings | None = None, inline_worker: bool = Fa
         return Response(metrics.render(), media_type=METRICS_CONTENT_TYPE)
 
     # ---- upload -------------------------------------------------------------------------------
-    @app.post("/v1/calls", status_code=202, response_model=UploadResponse)
+    @app.post("/v1/calls", status_code=202, response_model=UploadResponse,
+              responses={202: {"description": "accepted", "links": _links("$response.body#/calls/0/id")}})
     def upload_calls(
         _who: Uploader,
         files: Annotated[list[UploadFile], File(description="one or more recordings")],
@@ -299,7 +308,7 @@ def create_app(settings: ServiceSettings | None = None, inline_worker: bool = Fa
         corrected = apply_corrections(CallAnalysis.model_validate_json(call.result_json), corrections)
         return corrected.model_dump(mode="json"), corrections
 
-    @app.get("/v1/calls/{call_id}")
+    @app.get("/v1/calls/{call_id}", operation_id="get_call")
     def get_call(call_id: CallId, _who: Reader) -> dict:
         """Status, progress (stage and 0..1), metadata and, once done, the scores (with QA
         corrections applied; ``corrections`` counts them)."""
@@ -320,7 +329,7 @@ def create_app(settings: ServiceSettings | None = None, inline_worker: bool = Fa
             body["corrections"] = len(corrections)
         return body
 
-    @app.get("/v1/calls/{call_id}/transcript")
+    @app.get("/v1/calls/{call_id}/transcript", operation_id="get_transcript")
     def get_transcript(call_id: CallId, _who: Reader) -> dict:
         """Utterances with words, speakers and per-utterance scores; a corrected utterance has
         ``corrected``: per field, the original value, the reviewer, when and why."""
@@ -328,12 +337,12 @@ def create_app(settings: ServiceSettings | None = None, inline_worker: bool = Fa
         body = {k: r[k] for k in ("file", "duration_s", "channel_layout", "speakers", "utterances", "engine", "model")}
         return annotate(body, corrections)
 
-    @app.get("/v1/calls/{call_id}/timeline")
+    @app.get("/v1/calls/{call_id}/timeline", operation_id="get_timeline")
     def get_timeline(call_id: CallId, _who: Reader) -> dict:
         r, _ = _analysis(_get(call_id))
         return {"duration_s": r["duration_s"], "timeline": r["timeline"]}
 
-    @app.get("/v1/calls/{call_id}/audio", response_class=FileResponse)
+    @app.get("/v1/calls/{call_id}/audio", response_class=FileResponse, operation_id="get_audio")
     def get_audio(call_id: CallId, _who: Reader) -> FileResponse:
         call = _get(call_id)
         path = store.path(call.audio_key)
@@ -343,7 +352,7 @@ def create_app(settings: ServiceSettings | None = None, inline_worker: bool = Fa
         return FileResponse(path, media_type=MEDIA_TYPES[kind], filename=call.filename)
 
     # ---- corrections --------------------------------------------------------------------------
-    @app.post("/v1/calls/{call_id}/corrections", status_code=201)
+    @app.post("/v1/calls/{call_id}/corrections", status_code=201, operation_id="correct_call")
     def correct(call_id: CallId, who: Reviewer, correction: Annotated[CorrectionIn, Body()]) -> dict:
         """A QA reviewer overrides an utterance's sentiment (-1..+1) and/or emotion label, or the
         call's escalation level. The analysis keeps its original values; reads, lists, feeds and
@@ -372,7 +381,7 @@ def create_app(settings: ServiceSettings | None = None, inline_worker: bool = Fa
                     "speakers": [sp.model_dump(include={"speaker", "role", "sentiment_mean", "emotion_shares"})
                                  for sp in corrected.speaker_scores]}
 
-    @app.get("/v1/calls/{call_id}/corrections")
+    @app.get("/v1/calls/{call_id}/corrections", operation_id="list_corrections")
     def list_corrections(call_id: CallId, _who: Reader) -> dict:
         """Every correction of the call, oldest first: who, when, why, the value before (as
         analysed) and the value set. The newest per utterance and field is in force."""
@@ -391,7 +400,7 @@ def create_app(settings: ServiceSettings | None = None, inline_worker: bool = Fa
         except Exception as exc:  # noqa: BLE001
             raise HTTPException(400, "invalid cursor: pass the next_cursor of a previous page") from exc
 
-    @app.get("/v1/calls")
+    @app.get("/v1/calls", responses={200: {"description": "a page of calls", "links": _links("$response.body#/calls/0/id")}})
     def list_calls(
         _who: Reader,
         agent_id: str | None = None, team: str | None = None, queue: str | None = None, product: str | None = None,
@@ -458,9 +467,9 @@ def create_app(settings: ServiceSettings | None = None, inline_worker: bool = Fa
     @app.get("/v1/aggregates")
     def aggregates(
         _who: Reader,
-        group_by: str = Query(..., pattern="^(agent|team|queue|day|product)$"),
-        date_from: Annotated[date, Query(alias="from")] = ...,
-        date_to: Annotated[date, Query(alias="to", description="inclusive")] = ...,
+        group_by: Annotated[str, Query(pattern="^(agent|team|queue|day|product)$")],
+        date_from: Annotated[date, Query(alias="from")],
+        date_to: Annotated[date, Query(alias="to", description="inclusive")],
     ) -> dict:
         """Per group: call count, mean customer sentiment, agent talk share, silence share, share per
         escalation level (QA corrections applied), and the change in mean customer sentiment
