@@ -26,6 +26,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/sentiment.py
 	$(PY) benchmarks/features.py
 	$(PY) benchmarks/pipeline.py
+	$(PY) benchmarks/service.py
 
 clean:
 	rm -rf $(VENV) demo-results .pytest_cache

@@ -39,7 +39,9 @@ def _free_port() -> int:
 
 
 class TempPostgres:
-    """A PostgreSQL cluster in ``root`` (created if needed), trusting loopback connections only."""
+    """A PostgreSQL cluster in ``root`` (created if needed), trusting loopback connections only.
+    As root, ``root`` must lie where the ``postgres`` user can reach it (the default, a new
+    directory in /tmp, does)."""
 
     def __init__(self, root: Path | None = None) -> None:
         self.bin = bin_dir()
@@ -53,7 +55,10 @@ class TempPostgres:
         cmd = [str(self.bin / args[0]), *args[1:]]
         if self._as_postgres:
             cmd = ["runuser", "-u", "postgres", "--", *cmd]
-        return subprocess.run(cmd, check=check, capture_output=True, text=True)
+        done = subprocess.run(cmd, capture_output=True, text=True)
+        if check and done.returncode != 0:
+            raise RuntimeError(f"{args[0]} failed (exit {done.returncode}): {(done.stderr or done.stdout).strip()[-1500:]}")
+        return done
 
     @property
     def port(self) -> int:
@@ -93,8 +98,8 @@ def main(argv: list[str]) -> int:
     if argv[1] == "start":
         try:
             print(pg.start())
-        except subprocess.CalledProcessError as exc:
-            print(f"could not start PostgreSQL: {exc.stderr or exc.stdout}", file=sys.stderr)
+        except RuntimeError as exc:
+            print(f"could not start PostgreSQL: {exc}", file=sys.stderr)
             return 1
     else:
         pg.stop()

@@ -27,7 +27,7 @@ LEVELS = ("green", "yellow", "orange", "red")
 @pytest.fixture(scope="module")
 def service(tmp_path_factory, database):
     data = tmp_path_factory.mktemp("service")
-    svc = Service(data, database(data), CALLSCOPE_MAX_UPLOAD_MB="1", CALLSCOPE_LEASE_S="10",
+    svc = Service(data, database(data), CALLSCOPE_MAX_UPLOAD_MB="1", CALLSCOPE_MAX_FILES_PER_REQUEST="60", CALLSCOPE_LEASE_S="10",
                   CALLSCOPE_RETENTION_DAYS="3650", CALLSCOPE_RETENTION_CHECK_S="1")
     svc.key = admin_key(svc.env)
     try:
@@ -114,6 +114,8 @@ def test_bad_uploads_get_json_errors_and_store_nothing(service, admin):
     assert big.status_code == 413 and "limit of 1 MB" in big.json()["error"]["message"]
     empty = admin.post("/v1/calls", files={"files": ("empty.wav", b"")})
     assert empty.status_code == 400
+    too_many = admin.post("/v1/calls", files=[("files", (f"{i}.wav", b"RIFF")) for i in range(61)])
+    assert too_many.status_code == 413 and too_many.json()["error"]["message"] == "61 files in one request; the limit is 60"
     # one bad file in a bulk upload: nothing is taken; a path in the name is cut to its last part
     mixed = admin.post("/v1/calls", files=[("files", ("ok.wav", (SAMPLES / "stereo_diarization.wav").read_bytes())),
                                            ("files", ("../../etc/passwd", b"root:x:0:0"))])

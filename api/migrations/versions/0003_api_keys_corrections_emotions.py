@@ -3,6 +3,8 @@
 Revision ID: 0003
 Revises: 0002
 """
+import json
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -37,6 +39,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('call_emotions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_call_emotions_label'), ['label'], unique=False)
+    _backfill_call_emotions()
 
     op.create_table('corrections',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
@@ -56,6 +59,25 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_corrections_call_id'), ['call_id'], unique=False)
 
     # ### end Alembic commands ###
+
+
+def _backfill_call_emotions() -> None:
+    """Emotion rows for calls analysed before this migration, from their stored results (the
+    same rule as ``callscope.api.call_columns.emotion_rows``, written out so that this
+    migration keeps working whatever that module becomes)."""
+    conn = op.get_bind()
+    calls = sa.table('calls', sa.column('id'), sa.column('status'), sa.column('result_json'))
+    emotions = sa.table('call_emotions', sa.column('call_id'), sa.column('role'), sa.column('label'), sa.column('share'))
+    for call_id, result_json in conn.execute(sa.select(calls.c.id, calls.c.result_json).where(calls.c.status == 'done')):
+        shares = {}
+        for speaker in json.loads(result_json or '{}').get('speaker_scores') or []:
+            if speaker.get('role') in ('customer', 'agent'):
+                for label, share in (speaker.get('emotion_shares') or {}).items():
+                    if share > 0:
+                        shares[(speaker['role'], label)] = max(share, shares.get((speaker['role'], label), 0.0))
+        if shares:
+            conn.execute(sa.insert(emotions), [{'call_id': call_id, 'role': r, 'label': lab, 'share': v}
+                                               for (r, lab), v in shares.items()])
 
 
 def downgrade() -> None:
