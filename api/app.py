@@ -242,6 +242,11 @@ def create_app(settings: ServiceSettings | None = None, inline_worker: bool = Fa
         Nothing is stored unless every file is accepted."""
         if len(files) > settings.max_files_per_request:
             raise HTTPException(413, f"{len(files)} files in one request; the limit is {settings.max_files_per_request}")
+        metadata = {"agent_id": agent_id, "team": team, "queue": queue, "product": product, "channel": channel,
+                    "external_id": external_id}
+        if any(v and "\x00" in v for v in metadata.values()):  # PostgreSQL cannot store NUL: refuse it on every database
+            raise HTTPException(422, {"message": "metadata must not contain NUL characters",
+                                      "details": [k for k, v in metadata.items() if v and "\x00" in v]})
         if recorded_at is not None:
             recorded_at = recorded_at.replace(tzinfo=timezone.utc) if recorded_at.tzinfo is None else recorded_at
             _check_days(recorded_at.date())

@@ -128,6 +128,9 @@ def test_bad_uploads_get_json_errors_and_store_nothing(service, admin):
     assert bad_map.status_code == 422 and bad_map.json()["error"]["message"] == "invalid request"
     nul = admin.get("/v1/calls", params={"agent_id": "a\x00b"})
     assert nul.status_code == 400 and "NUL" in nul.json()["error"]["message"]
+    nul_meta = admin.post("/v1/calls", files={"files": ("x.wav", (SAMPLES / "stereo_diarization.wav").read_bytes())},
+                          data={"team": "a\x00b"})
+    assert nul_meta.status_code == 422 and nul_meta.json()["error"]["details"] == ["team"]
     far = admin.get("/v1/aggregates", params={"group_by": "day", "from": "9999-12-30", "to": "9999-12-31"})
     assert far.status_code == 400 and "outside" in far.json()["error"]["message"]
 
