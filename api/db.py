@@ -95,7 +95,7 @@ class Correction(Base):
     call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
     utterance: Mapped[int | None] = mapped_column(Integer)  # index into the call's utterances; None: the call
     field: Mapped[str] = mapped_column(String(20))  # sentiment | emotion | escalation
-    original: Mapped[str] = mapped_column(Text)  # JSON value before this correction
+    original: Mapped[str] = mapped_column(Text)  # JSON value as analysed, before any correction
     value: Mapped[str] = mapped_column(Text)  # JSON value set by the reviewer
     reviewer: Mapped[str] = mapped_column(String(200))
     reason: Mapped[str] = mapped_column(Text)

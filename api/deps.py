@@ -1,0 +1,85 @@
+"""What every route needs: the deployment's services (settings, database sessions, audio store,
+metrics), the caller's API key and scope checks, and small shared request checks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Path, Request, Security
+from fastapi.responses import JSONResponse
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import sessionmaker
+
+from callscope.api.audio_store import AudioStore
+from callscope.api.auth import ANONYMOUS_ADMIN, Principal, verify
+from callscope.api.config import ServiceSettings
+from callscope.api.metrics import ServiceMetrics
+
+FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(2999, 12, 31)  # dates outside are refused, not overflowed
+
+
+@dataclass(frozen=True)
+class Services:
+    """One deployment's shared objects, kept in ``app.state.services``."""
+
+    settings: ServiceSettings
+    sessions: sessionmaker
+    store: AudioStore
+    metrics: ServiceMetrics
+
+
+def _services(request: Request) -> Services:
+    return request.app.state.services
+
+
+Svc = Annotated[Services, Depends(_services)]
+
+_bearer = HTTPBearer(auto_error=False, description="API key as a bearer token")
+_header_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="API key")
+
+
+def _principal(svc: Svc,
+               creds: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)] = None,
+               key: Annotated[str | None, Security(_header_key)] = None) -> Principal:
+    """Who calls: the key's principal (401 without a valid key), or an admin when auth is off."""
+    if not svc.settings.auth:
+        return ANONYMOUS_ADMIN
+    presented = creds.credentials if creds else key
+    if not presented:
+        raise HTTPException(401, "missing API key: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'",
+                            headers={"WWW-Authenticate": "Bearer"})
+    who = verify(svc.sessions, presented)
+    if who is None:
+        raise HTTPException(401, "invalid or revoked API key", headers={"WWW-Authenticate": "Bearer"})
+    return who
+
+
+def _scope(name: str):
+    def check(who: Annotated[Principal, Depends(_principal)]) -> Principal:
+        if not who.allows(name):
+            raise HTTPException(403, f"API key '{who.name}' lacks the '{name}' scope (it has: {', '.join(sorted(who.scopes))})")
+        return who
+
+    return check
+
+
+Reader = Annotated[Principal, Depends(_scope("read"))]
+Uploader = Annotated[Principal, Depends(_scope("upload"))]
+Reviewer = Annotated[Principal, Depends(_scope("review"))]
+Admin = Annotated[Principal, Depends(_scope("admin"))]
+CallId = Annotated[str, Path(max_length=36, description="a call id from POST /v1/calls")]
+
+
+def error_response(status: int, message: str, details=None, headers: dict | None = None) -> JSONResponse:
+    """The JSON error body every error has: ``{"error": {"status", "message", "details"}}``."""
+    return JSONResponse({"error": {"status": status, "message": message, "details": details}}, status_code=status,
+                        headers=headers)
+
+
+def check_days(*days: date | None) -> None:
+    """400 for a date the service does not handle (before 1970 or after 2999)."""
+    for d in days:
+        if d is not None and not FIRST_DAY <= d <= LAST_DAY:
+            raise HTTPException(400, f"date {d.isoformat()} is outside {FIRST_DAY.isoformat()}..{LAST_DAY.isoformat()}")

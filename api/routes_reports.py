@@ -1,0 +1,144 @@
+"""Routes over many calls: the filtered list, aggregates with trend, the daily feed."""
+
+from __future__ import annotations
+
+import base64
+from datetime import date, datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query
+from fastapi.responses import StreamingResponse
+from sqlalchemy import String, case, exists, func, select
+from sqlalchemy.orm import sessionmaker
+
+from callscope.api.corrections import Label
+from callscope.api.db import Call, CallEmotion
+from callscope.api.deps import FIRST_DAY, Reader, Svc, check_days
+from callscope.api.feed import FEED_COLUMNS, MEDIA_TYPES as FEED_MEDIA_TYPES, call_time, day_bounds, encode, feed_rows
+from callscope.api.routes_calls import call_links
+
+router = APIRouter()
+
+
+def _cursor_encode(c: Call) -> str:
+    return base64.urlsafe_b64encode(f"{c.created_at.isoformat()}|{c.id}".encode()).decode()
+
+
+def _cursor_decode(cursor: str) -> tuple[datetime, str]:
+    try:
+        when, call_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
+        return datetime.fromisoformat(when), call_id
+    except Exception as exc:  # noqa: BLE001
+        raise HTTPException(400, "invalid cursor: pass the next_cursor of a previous page") from exc
+
+
+@router.get("/v1/calls", responses={200: {"description": "a page of calls", "links": call_links("$response.body#/calls/0/id")}})
+def list_calls(
+    svc: Svc,
+    _who: Reader,
+    agent_id: str | None = None, team: str | None = None, queue: str | None = None, product: str | None = None,
+    status: str | None = Query(None, pattern="^(queued|running|done|failed)$"),
+    escalation: str | None = Query(None, pattern="^(green|yellow|orange|red)$"),
+    emotion: Annotated[Label | None, Query(description="calls in which this role showed this emotion")] = None,
+    emotion_role: Annotated[str, Query(pattern="^(customer|agent)$")] = "customer",
+    emotion_min_share: Annotated[float, Query(ge=0.0, le=1.0, description="least share of the role's talk time with that emotion")] = 0.0,
+    date_from: Annotated[date | None, Query(alias="from")] = None,
+    date_to: Annotated[date | None, Query(alias="to", description="inclusive")] = None,
+    limit: int = Query(50, ge=1, le=500),
+    cursor: str | None = None,
+) -> dict:
+    """Calls, newest upload first, filtered; ``next_cursor`` fetches the next page."""
+    check_days(date_from, date_to)
+    q = select(Call)
+    for column, value in ((Call.agent_id, agent_id), (Call.team, team), (Call.queue, queue), (Call.product, product),
+                          (Call.status, status), (Call.escalation, escalation)):
+        if value is not None:
+            q = q.where(column == value)
+    if emotion is not None:
+        q = q.where(exists().where(CallEmotion.call_id == Call.id, CallEmotion.role == emotion_role,
+                                   CallEmotion.label == emotion, CallEmotion.share >= max(emotion_min_share, 1e-9)))
+    if date_from:
+        q = q.where(call_time() >= day_bounds(date_from)[0])
+    if date_to:
+        q = q.where(call_time() < day_bounds(date_to)[1])
+    if cursor:
+        when, last_id = _cursor_decode(cursor)
+        q = q.where((Call.created_at < when) | ((Call.created_at == when) & (Call.id < last_id)))
+    with svc.sessions() as s:
+        calls = s.execute(q.order_by(Call.created_at.desc(), Call.id.desc()).limit(limit + 1)).scalars().all()
+    page = calls[:limit]
+    return {
+        "calls": [{"id": c.id, "filename": c.filename, "status": c.status, "external_id": c.external_id,
+                   "agent_id": c.agent_id, "team": c.team, "queue": c.queue, "escalation": c.escalation,
+                   "customer_sentiment": c.customer_sentiment, "duration_s": c.duration_s,
+                   "url": f"/v1/calls/{c.id}"} for c in page],
+        "next_cursor": _cursor_encode(page[-1]) if len(calls) > limit else None,
+    }
+
+
+GROUPS = {"agent": Call.agent_id, "team": Call.team, "queue": Call.queue, "product": Call.product}
+
+
+def _aggregate(sessions: sessionmaker, group_by: str, start: datetime, end: datetime) -> dict[str, dict]:
+    # the session's zone is UTC on PostgreSQL and times are stored in UTC on SQLite
+    key = func.substr(func.cast(call_time(), String), 1, 10) if group_by == "day" else GROUPS[group_by]
+    levels = {lvl: func.sum(case((Call.escalation == lvl, 1), else_=0)) for lvl in ("green", "yellow", "orange", "red")}
+    q = (select(key, func.count(), func.avg(Call.customer_sentiment), func.avg(Call.agent_talk_share),
+                func.avg(Call.silence_share), *levels.values())
+         .where(Call.status == "done", call_time() >= start, call_time() < end).group_by(key))
+    out = {}
+    with sessions() as s:
+        for row in s.execute(q):
+            n = row[1]
+            out[str(row[0]) if row[0] is not None else "(none)"] = {
+                "calls": n,
+                "mean_customer_sentiment": None if row[2] is None else round(float(row[2]), 4),
+                "mean_agent_talk_share": None if row[3] is None else round(float(row[3]), 4),
+                "mean_silence_share": None if row[4] is None else round(float(row[4]), 4),
+                "escalation_share": {lvl: round(int(v or 0) / n, 4) for lvl, v in zip(levels, row[5:])},
+            }
+    return out
+
+
+@router.get("/v1/aggregates")
+def aggregates(
+    svc: Svc,
+    _who: Reader,
+    group_by: Annotated[str, Query(pattern="^(agent|team|queue|day|product)$")],
+    date_from: Annotated[date, Query(alias="from")],
+    date_to: Annotated[date, Query(alias="to", description="inclusive")],
+) -> dict:
+    """Per group: call count, mean customer sentiment, agent talk share, silence share, share per
+    escalation level (QA corrections applied), and the change in mean customer sentiment
+    against the previous period of the same length."""
+    check_days(date_from, date_to)
+    if date_to < date_from:
+        raise HTTPException(400, "'to' is before 'from'")
+    start, end = day_bounds(date_from)[0], day_bounds(date_to)[1]
+    days = (date_to - date_from).days + 1
+    if start - timedelta(days=days) < day_bounds(FIRST_DAY)[0]:
+        raise HTTPException(400, f"the previous period would start before {FIRST_DAY.isoformat()}")
+    current = _aggregate(svc.sessions, group_by, start, end)
+    previous = _aggregate(svc.sessions, group_by, start - timedelta(days=days), start)
+    for name, g in current.items():
+        before = previous.get(name, {}).get("mean_customer_sentiment")
+        now = g["mean_customer_sentiment"]
+        g["previous_mean_customer_sentiment"] = before
+        g["trend"] = None if before is None or now is None else round(now - before, 4)
+    return {"group_by": group_by, "from": date_from.isoformat(), "to": date_to.isoformat(), "groups": current}
+
+
+@router.get("/v1/feeds/daily", response_class=StreamingResponse)
+def daily_feed(
+    svc: Svc,
+    _who: Reader,
+    day: Annotated[date, Query(alias="date")],
+    format: str = Query("ndjson", pattern="^(ndjson|csv|parquet)$"),
+) -> StreamingResponse:
+    """The day's call-score feed (UTC day of the call, QA corrections applied), streamed;
+    columns: see ``X-Feed-Columns``."""
+    check_days(day)
+    return StreamingResponse(encode(feed_rows(svc.sessions, day), format), media_type=FEED_MEDIA_TYPES[format],
+                             headers={"Content-Disposition": f'attachment; filename="callscope-{day.isoformat()}.{format}"',
+                                      "X-Feed-Columns": ",".join(FEED_COLUMNS)})
+
