@@ -11,13 +11,13 @@ from datetime import date, datetime, time, timedelta, timezone
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
-from callscope.api.db import Call
+from callscope.api.db import Call, Correction
 
 #: Feed columns, in order. New columns are only ever appended.
 FEED_COLUMNS = (
     "call_id", "external_id", "call_time", "agent_id", "team", "queue", "product", "channel", "duration_s",
     "escalation", "customer_sentiment", "customer_sentiment_start", "customer_sentiment_end", "agent_sentiment",
-    "agent_talk_share", "silence_share", "overlap_s", "interruptions",
+    "agent_talk_share", "silence_share", "overlap_s", "interruptions", "qa_corrections",
 )
 FEED_FORMATS = ("ndjson", "csv", "parquet")
 MEDIA_TYPES = {"ndjson": "application/x-ndjson", "csv": "text/csv; charset=utf-8",
@@ -34,7 +34,7 @@ def day_bounds(day: date) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
-def _row(c: Call) -> dict:
+def _row(c: Call, corrections: int) -> dict:
     when = c.recorded_at or c.created_at
     if when is not None and when.tzinfo is None:  # SQLite keeps no zone; every time stored is UTC
         when = when.replace(tzinfo=timezone.utc)
@@ -45,32 +45,36 @@ def _row(c: Call) -> dict:
         "customer_sentiment_start": c.customer_sentiment_start, "customer_sentiment_end": c.customer_sentiment_end,
         "agent_sentiment": c.agent_sentiment, "agent_talk_share": c.agent_talk_share,
         "silence_share": c.silence_share, "overlap_s": c.overlap_s, "interruptions": c.interruptions,
+        "qa_corrections": corrections,
     }
 
 
 def feed_rows(sessions: sessionmaker, day: date, batch: int = 500) -> Iterator[dict]:
     """Rows of the calls analysed (status done) whose call time falls on ``day`` (UTC), in a
-    stable order, read in batches so a large day never sits in memory at once."""
+    stable order, read in batches so a large day never sits in memory at once. Score columns
+    carry QA corrections; ``qa_corrections`` counts them (0: as analysed)."""
     start, end = day_bounds(day)
+    n_corrections = select(func.count()).where(Correction.call_id == Call.id).correlate(Call).scalar_subquery()
     last: tuple | None = None
     while True:
         with sessions() as s:
-            q = select(Call).where(Call.status == "done", call_time() >= start, call_time() < end)
+            q = select(Call, n_corrections).where(Call.status == "done", call_time() >= start, call_time() < end)
             if last is not None:
                 q = q.where((call_time() > last[0]) | ((call_time() == last[0]) & (Call.id > last[1])))
-            calls = s.execute(q.order_by(call_time(), Call.id).limit(batch)).scalars().all()
-        if not calls:
+            rows = s.execute(q.order_by(call_time(), Call.id).limit(batch)).all()
+        if not rows:
             return
-        for c in calls:
-            yield _row(c)
-        last = (calls[-1].recorded_at or calls[-1].created_at, calls[-1].id)
+        for c, n in rows:
+            yield _row(c, n)
+        c = rows[-1][0]
+        last = (c.recorded_at or c.created_at, c.id)
 
 
 def _parquet_schema():
     import pyarrow as pa
 
     text, number = pa.string(), pa.float64()
-    types = {"call_time": pa.timestamp("us", tz="UTC"), "interruptions": pa.int32()}
+    types = {"call_time": pa.timestamp("us", tz="UTC"), "interruptions": pa.int32(), "qa_corrections": pa.int32()}
     for name in ("duration_s", "customer_sentiment", "customer_sentiment_start", "customer_sentiment_end",
                  "agent_sentiment", "agent_talk_share", "silence_share", "overlap_s"):
         types[name] = number

@@ -221,7 +221,8 @@ def test_qa_corrections_show_in_reads_and_aggregates_and_keep_originals(service,
     assert north["calls"] == 1 and north["escalation_share"]["red"] == 1.0
     assert north["mean_customer_sentiment"] == pytest.approx(call["customer_sentiment"], abs=1e-4)
     feed = [json.loads(x) for x in admin.get("/v1/feeds/daily", params={"date": "2026-11-20"}).text.splitlines()]
-    assert next(r for r in feed if r["call_id"] == cid)["escalation"] == "red"
+    row = next(r for r in feed if r["call_id"] == cid)
+    assert row["escalation"] == "red" and row["qa_corrections"] == 2
     # the analysis as stored is untouched: the originals stay for audit
     stored = json.loads(sql(service, "SELECT result_json FROM calls WHERE id = :c", c=cid)[0][0])
     assert stored["utterances"][i]["sentiment"] == before["sentiment"]
@@ -265,7 +266,7 @@ def test_list_feed_aggregates_emotion_filter_and_erasure(service, admin):
     assert sorted(line.split(",")[0] for line in lines[1:]) == sorted(ids[:2])
     rows = [json.loads(x) for x in admin.get("/v1/feeds/daily", params={"date": "2026-11-21"}).text.splitlines()]
     assert [r["call_id"] for r in rows] == [ids[0], ids[1]]  # ordered by call time
-    assert all(r["escalation"] in LEVELS and r["duration_s"] == 5.0 for r in rows)
+    assert all(r["escalation"] in LEVELS and r["duration_s"] == 5.0 and r["qa_corrections"] == 0 for r in rows)
     assert rows[0]["call_time"] == "2026-11-21T09:00:00+00:00"
     parquet = admin.get("/v1/feeds/daily", params={"date": "2026-11-21", "format": "parquet"})
     assert parquet.status_code == 200 and parquet.headers["content-type"] == "application/vnd.apache.parquet"
