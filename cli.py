@@ -232,7 +232,8 @@ def serve(
     worker: Annotated[bool, typer.Option("--worker/--no-worker", help="Run one worker in this process (the embedded default); use --no-worker with `callscope worker`.")] = True,
 ) -> None:
     """Run the HTTP API (/v1, docs at /docs). Database: CALLSCOPE_DATABASE_URL (SQLite in
-    CALLSCOPE_DATA_DIR by default); audio is kept in CALLSCOPE_DATA_DIR/audio."""
+    CALLSCOPE_DATA_DIR by default); audio is kept in CALLSCOPE_DATA_DIR/audio. Requests need an
+    API key: make the first with `callscope keys create --name NAME --scope admin`."""
     _quiet_libraries()
     import uvicorn
 
