@@ -44,14 +44,6 @@ class ChannelAnalysis:
     dominant_share: tuple[float, ...]
 
 
-def _frame_db(x: np.ndarray, frame: int) -> np.ndarray:
-    n = len(x) // frame
-    if n == 0:
-        return np.full(1, -120.0)
-    power = np.mean(x[: n * frame].reshape(n, frame) ** 2, axis=1)
-    return 10.0 * np.log10(power + 1e-12)
-
-
 def classify_channels(
     samples: np.ndarray,
     sample_rate: int,
@@ -70,19 +62,18 @@ def classify_channels(
     """
     if samples.ndim == 1 or samples.shape[0] == 1:
         return ChannelAnalysis(ChannelLayout.MONO, float("nan"), (1.0,))
-    left, right = samples[0].astype(np.float64), samples[1].astype(np.float64)
-    if np.max(np.abs(left - right)) < 1e-4:
+    stats = _pair_stats(samples[0], samples[1], max(1, int(0.02 * sample_rate)))
+    if stats.max_abs_diff < 1e-4:
         return ChannelAnalysis(ChannelLayout.DUAL_MONO, 1.0, (0.0, 0.0))
-    sl, sr = left.std(), right.std()
+    sl, sr = stats.std_left, stats.std_right
     if sl < 1e-7 or sr < 1e-7:
         # One channel silent: a mono call in a stereo file.
         layout = ChannelLayout.DUAL_MONO if (sl < 1e-7 and sr < 1e-7) else ChannelLayout.MIXED_STEREO
         return ChannelAnalysis(layout, 0.0, (float(sl >= 1e-7), float(sr >= 1e-7)))
-    correlation = float(np.corrcoef(left, right)[0, 1])
+    correlation = stats.correlation
     if correlation >= identical_correlation:
         return ChannelAnalysis(ChannelLayout.DUAL_MONO, correlation, (0.0, 0.0))
-    frame = max(1, int(0.02 * sample_rate))
-    db_l, db_r = _frame_db(left, frame), _frame_db(right, frame)
+    db_l, db_r = stats.db_left, stats.db_right
     active = np.maximum(db_l, db_r) > (np.max(np.maximum(db_l, db_r)) - 50.0)
     n_active = max(1, int(active.sum()))
     share_l = float(np.sum(active & (db_l - db_r > dominance_db)) / n_active)
@@ -92,3 +83,49 @@ def classify_channels(
     else:
         layout = ChannelLayout.MIXED_STEREO
     return ChannelAnalysis(layout, correlation, (share_l, share_r))
+
+
+@dataclass(frozen=True)
+class _PairStats:
+    max_abs_diff: float
+    std_left: float
+    std_right: float
+    correlation: float
+    db_left: np.ndarray  # frame levels (dB)
+    db_right: np.ndarray
+
+
+def _pair_stats(left: np.ndarray, right: np.ndarray, frame: int, block_frames: int = 2000) -> _PairStats:
+    """Sample statistics of two channels and their frame levels, computed block by block (float64
+    sums over blocks of ``block_frames`` frames): memory stays a block, whatever the length."""
+    n = min(len(left), len(right))
+    sums = np.zeros(5)  # sum l, sum r, sum l², sum r², sum l·r
+    max_diff = 0.0
+    dbs_l, dbs_r = [], []
+    step = frame * block_frames
+    for a in range(0, n, step):
+        lb = left[a : min(n, a + step)].astype(np.float64)
+        rb = right[a : min(n, a + step)].astype(np.float64)
+        max_diff = max(max_diff, float(np.max(np.abs(lb - rb))) if len(lb) else 0.0)
+        sums += (lb.sum(), rb.sum(), np.dot(lb, lb), np.dot(rb, rb), np.dot(lb, rb))
+        dbs_l.append(_frame_db_full(lb, frame))
+        dbs_r.append(_frame_db_full(rb, frame))
+    mean_l, mean_r = sums[0] / n, sums[1] / n
+    var_l, var_r = max(sums[2] / n - mean_l**2, 0.0), max(sums[3] / n - mean_r**2, 0.0)
+    cov = sums[4] / n - mean_l * mean_r
+    corr = float(cov / np.sqrt(var_l * var_r)) if var_l > 0 and var_r > 0 else 0.0
+    db_l = np.concatenate(dbs_l) if dbs_l else np.full(1, -120.0)
+    db_r = np.concatenate(dbs_r) if dbs_r else np.full(1, -120.0)
+    if len(db_l) == 0:
+        db_l, db_r = np.full(1, -120.0), np.full(1, -120.0)
+    return _PairStats(max_diff, float(np.sqrt(var_l)), float(np.sqrt(var_r)), corr, db_l, db_r)
+
+
+def _frame_db_full(x: np.ndarray, frame: int) -> np.ndarray:
+    """Levels (dB) of the whole frames in ``x`` (a block whose length is a multiple of ``frame``
+    except at the end)."""
+    n = len(x) // frame
+    if n == 0:
+        return np.zeros(0)
+    power = np.mean(x[: n * frame].reshape(n, frame) ** 2, axis=1)
+    return 10.0 * np.log10(power + 1e-12)

@@ -29,7 +29,8 @@ class DecodedAudio:
 
     Attributes:
         path: the file it came from.
-        samples: float32 array, shape (channels, frames), values in -1..+1, at ``sample_rate``.
+        samples: float32 array, shape (channels, frames), values in -1..+1, at ``sample_rate``;
+            1 or 2 channels (more are mixed down to one while decoding). Each row is contiguous.
         sample_rate: rate of ``samples`` in Hz (16 000 after :func:`decode_file`).
         source_sample_rate: the file's own rate in Hz (8 000 for telephone audio).
         codec: the codec FFmpeg named (e.g. ``pcm_mulaw``, ``opus``).
@@ -50,8 +51,10 @@ class DecodedAudio:
         return self.samples.shape[1] / float(self.sample_rate)
 
     def mono(self) -> np.ndarray:
-        """The channels averaged into one float32 signal (frames,)."""
-        return self.samples.mean(axis=0).astype(np.float32)
+        """The channels averaged into one float32 signal (frames,); a mono file's own samples (no copy)."""
+        if self.channels == 1:
+            return self.samples[0]
+        return self.samples.mean(axis=0, dtype=np.float32)
 
 
 def _check_file(path: Path) -> None:
@@ -78,17 +81,52 @@ def _frame_to_planar(frame: av.AudioFrame) -> np.ndarray:
     return data.astype(np.float32) / float(-info.min)
 
 
+#: Most channels a recording may have; more is refused (a call has one or two).
+DEFAULT_MAX_CHANNELS = 8
+#: Source audio is gathered into blocks of this many seconds before it is downmixed and resampled.
+_BLOCK_S = 1.0
+
+
+class _GrowingBuffer:
+    """float32 (channels, n) that grows by doubling, never past ``limit`` frames (+ one block)."""
+
+    def __init__(self, channels: int, capacity: int) -> None:
+        self.data = np.zeros((channels, max(capacity, 1)), dtype=np.float32)
+        self.n = 0
+
+    def append(self, block: np.ndarray) -> None:
+        m = block.shape[1]
+        if self.n + m > self.data.shape[1]:
+            grown = np.zeros((self.data.shape[0], max(2 * self.data.shape[1], self.n + m)), dtype=np.float32)
+            grown[:, : self.n] = self.data[:, : self.n]
+            self.data = grown
+        self.data[:, self.n : self.n + m] = block
+        self.n += m
+
+    def view(self) -> np.ndarray:
+        """The samples so far: (channels, n), each row contiguous, no copy."""
+        return self.data[:, : self.n]
+
+
 def decode_file(
     path: str | os.PathLike[str],
     target_sample_rate: int = ANALYSIS_SAMPLE_RATE,
     max_duration_s: float = DEFAULT_MAX_DURATION_S,
+    max_channels: int = DEFAULT_MAX_CHANNELS,
 ) -> DecodedAudio:
-    """Decode ``path`` to float32 (channels, frames) at ``target_sample_rate`` Hz.
+    """Decode ``path`` to float32 (channels, frames) at ``target_sample_rate`` Hz, as a stream.
+
+    Blocks of about a second are downmixed and resampled as they are decoded, so memory is the
+    output at ``target_sample_rate`` (4 bytes per sample and kept channel), never the source at
+    its own rate: a 192 kHz 8-channel file costs what its 16 kHz mono downmix costs. One or two
+    channels are kept as they are (two may be one party each); 3..``max_channels`` are averaged
+    to mono; more are refused.
 
     Raises:
-        AudioInputError: missing, empty, not audio, or corrupt/truncated beyond use.
-        AudioTooLongError: longer than ``max_duration_s`` seconds (checked from the
-            container's header before decoding, and again while decoding).
+        AudioInputError: missing, empty, not audio, too many channels, or corrupt/truncated
+            beyond use.
+        AudioTooLongError: longer than ``max_duration_s`` seconds (checked from the container's
+            header before decoding, and on the decoded sample count while decoding).
     """
     p = Path(path)
     _check_file(p)
@@ -103,45 +141,78 @@ def decode_file(
         rate = int(stream.codec_context.sample_rate or stream.rate or 0)
         if rate <= 0:
             raise AudioInputError(str(p), "audio stream has no sample rate")
+        declared_channels = int(getattr(stream.codec_context, "channels", 0) or len(stream.codec_context.layout.channels) or 0)
+        if declared_channels > max_channels:
+            raise AudioInputError(str(p), f"has {declared_channels} channels; a call recording has 1 or 2 "
+                                          f"(at most {max_channels} are accepted and mixed down)")
         declared = _declared_duration_s(container, stream)
         if declared is not None and declared > max_duration_s:
             raise AudioTooLongError(
                 str(p), f"recording is {_human_duration(declared)} long, over the limit of {_human_duration(max_duration_s)}"
             )
         codec = stream.codec_context.name
-        chunks: list[np.ndarray] = []
-        decoded_frames = 0
-        max_frames = int(max_duration_s * rate) + rate
+        max_out = int(max_duration_s * target_sample_rate) + target_sample_rate
+        guess_s = declared if declared is not None else 60.0
+        block_frames = max(1, int(_BLOCK_S * rate))
+        out: _GrowingBuffer | None = None
+        resampler = None
+        out_channels = 0
+        pending: list[np.ndarray] = []
+        pending_n = 0
+        decoded_any = False
+
+        def flush(last: bool) -> None:
+            nonlocal pending, pending_n, out, resampler
+            if not pending and not (last and resampler is not None):
+                return
+            block = np.concatenate(pending, axis=1) if pending else np.zeros((out_channels, 0), dtype=np.float32)
+            pending, pending_n = [], 0
+            if block.shape[0] > 2:  # 3+ channels: one mono mix
+                block = block.mean(axis=0, keepdims=True, dtype=np.float32)
+            if not np.all(np.isfinite(block)):
+                block = np.nan_to_num(block, nan=0.0, posinf=0.0, neginf=0.0)
+            if resampler is not None:
+                block = resampler.resample_chunk(np.ascontiguousarray(block.T), last=last).T
+                block = np.clip(block, -1.0, 1.0)  # after resampling, whose ringing can overshoot
+            if out is None:
+                out = _GrowingBuffer(block.shape[0], min(max_out, int(guess_s * target_sample_rate * 1.02) + target_sample_rate))
+            out.append(block)
+            if out.n > max_out:
+                raise AudioTooLongError(str(p), f"recording is longer than the limit of {_human_duration(max_duration_s)}")
+
         try:
             for frame in container.decode(stream):
                 planar = _frame_to_planar(frame)
-                chunks.append(planar)
-                decoded_frames += planar.shape[1]
-                if decoded_frames > max_frames:
-                    raise AudioTooLongError(
-                        str(p), f"recording is longer than the limit of {_human_duration(max_duration_s)}"
-                    )
-        except AudioTooLongError:
+                if planar.shape[1] == 0:
+                    continue
+                if not decoded_any:
+                    decoded_any = True
+                    out_channels = planar.shape[0]
+                    if out_channels > max_channels:
+                        raise AudioInputError(str(p), f"has {out_channels} channels; at most {max_channels} are accepted")
+                    if rate != target_sample_rate:
+                        resampler = soxr.ResampleStream(rate, target_sample_rate, min(out_channels, 2) if out_channels <= 2 else 1,
+                                                        dtype="float32", quality="HQ")
+                elif planar.shape[0] != out_channels:  # a layout change mid-stream: follow the first
+                    planar = np.repeat(planar[:1], out_channels, axis=0) if planar.shape[0] < out_channels else planar[:out_channels]
+                pending.append(planar)
+                pending_n += planar.shape[1]
+                if pending_n >= block_frames:
+                    flush(last=False)
+        except (AudioTooLongError, AudioInputError):
             raise
         except (av.error.FFmpegError, ValueError) as exc:
-            if not chunks:
+            if not decoded_any:
                 raise AudioInputError(str(p), f"audio data is corrupt ({_short(exc)})") from exc
             # A truncated tail: keep what decoded cleanly (common for uploads cut short).
-    if not chunks:
+    if not decoded_any:
         raise AudioInputError(str(p), "no audio could be decoded (file truncated or corrupt)")
-    channels = max(c.shape[0] for c in chunks)
-    chunks = [c if c.shape[0] == channels else np.repeat(c[:1], channels, axis=0) for c in chunks]
-    samples = np.concatenate(chunks, axis=1)
-    if samples.shape[1] == 0:
+    flush(last=True)
+    if out is None or out.n == 0:
         raise AudioInputError(str(p), "audio stream holds no samples")
-    if not np.all(np.isfinite(samples)):
-        samples = np.nan_to_num(samples, nan=0.0, posinf=0.0, neginf=0.0)
-    if rate != target_sample_rate:
-        samples = soxr.resample(samples.T, rate, target_sample_rate, quality="HQ").T
-    samples = np.clip(samples, -1.0, 1.0)  # after resampling, whose ringing can overshoot
     return DecodedAudio(
         path=str(p),
-        samples=np.ascontiguousarray(samples, dtype=np.float32),
+        samples=out.view(),
         sample_rate=target_sample_rate,
         source_sample_rate=rate,
         codec=codec,

@@ -82,18 +82,20 @@ class SileroVad:
         if n_windows == 0:
             return [np.zeros(0, dtype=np.float32) for _ in signals]
         batch = len(signals)
-        padded = np.zeros((batch, n_windows * WINDOW_SAMPLES), dtype=np.float32)
-        for i, s in enumerate(signals):
-            padded[i, : len(s)] = s
         state = np.zeros((2, batch, 128), dtype=np.float32)
-        context = np.zeros((batch, CONTEXT_SAMPLES), dtype=np.float32)
+        x = np.zeros((batch, CONTEXT_SAMPLES + WINDOW_SAMPLES), dtype=np.float32)
         sr = np.array(VAD_SAMPLE_RATE, dtype=np.int64)
         probs = np.empty((batch, n_windows), dtype=np.float32)
-        for i in range(n_windows):
-            x = np.concatenate([context, padded[:, i * WINDOW_SAMPLES : (i + 1) * WINDOW_SAMPLES]], axis=1)
+        for i in range(n_windows):  # windows are read from the signals in place: no padded copy
+            x[:, :CONTEXT_SAMPLES] = x[:, -CONTEXT_SAMPLES:]
+            a = i * WINDOW_SAMPLES
+            for j, sig in enumerate(signals):
+                w = sig[a : a + WINDOW_SAMPLES]
+                x[j, CONTEXT_SAMPLES : CONTEXT_SAMPLES + len(w)] = w
+                if len(w) < WINDOW_SAMPLES:
+                    x[j, CONTEXT_SAMPLES + len(w) :] = 0.0
             out, state = self.session.run(None, {"input": x, "state": state, "sr": sr})
             probs[:, i] = out[:, 0]
-            context = x[:, -CONTEXT_SAMPLES:]
         return [probs[i, : int(np.ceil(len(s) / WINDOW_SAMPLES))] for i, s in enumerate(signals)]
 
     def regions_batch(self, signals: list[np.ndarray]) -> list[list[SpeechRegion]]:

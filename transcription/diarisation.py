@@ -6,6 +6,12 @@
   encoder on sliding 1.6 s windows (0.4 s hop) → spectral clustering whose speaker count is
   chosen from the data (eigengap of an auto-pruned affinity, NME-SC, Park et al. 2019),
   bounded by ``min_speakers..max_speakers`` → speaker turns.
+
+Cost on long calls: embeddings are computed in batches of ``EMBED_BATCH`` windows (memory
+bounded whatever the length), and clustering sees at most ``MAX_CLUSTER_WINDOWS`` windows spread
+evenly over the call; every other window joins the speaker whose centroid it is closest to
+(cosine). Calls with up to ``MAX_CLUSTER_WINDOWS`` windows (about 400 s of speech) are clustered
+whole, as before. Time and memory grow linearly with the call (benchmarks/long_calls.py).
 """
 
 from __future__ import annotations
@@ -21,6 +27,10 @@ from callscope.transcription.types import SpeakerTurn
 
 WINDOW_HOP_S = 0.4
 FRAME_S = 0.1  # resolution of the turn boundaries (seconds)
+#: Most windows the spectral clustering sees (its affinity is n×n and its eigensolver O(n³)).
+MAX_CLUSTER_WINDOWS = 1000
+#: Windows embedded per forward pass of the speaker encoder.
+EMBED_BATCH = 256
 
 
 def speaker_id(index: int) -> str:
@@ -107,15 +117,35 @@ def _spectral_labels(cos: np.ndarray, p: int, k: int) -> np.ndarray:
 
 
 def cluster_embeddings(
-    embeddings: np.ndarray, centres: np.ndarray, settings: DiarisationSettings
+    embeddings: np.ndarray, centres: np.ndarray, settings: DiarisationSettings,
+    max_windows: int = MAX_CLUSTER_WINDOWS,
 ) -> np.ndarray:
     """Cluster window embeddings (n, d) with window centres (n,) in seconds into speakers.
 
     One speaker if ``min_speakers`` is 1 and the windows are all alike (see
     :class:`DiarisationSettings`); otherwise spectral clustering on an affinity pruned as in
     NME-SC, with the count in ``max(2, min_speakers)..max_speakers`` that gives the best
-    cosine silhouette. Returns labels (n,) numbered 0..k-1.
+    cosine silhouette. Over ``max_windows`` windows, an evenly spread subset of that many is
+    clustered and every window takes the label of the nearest subset centroid (cosine).
+    Returns labels (n,) numbered 0..k-1.
     """
+    n = embeddings.shape[0]
+    if n <= max_windows:
+        return _cluster_all(embeddings, centres, settings)
+    subset = np.unique(np.linspace(0, n - 1, max_windows).round().astype(int))
+    sub_labels = _cluster_all(embeddings[subset], centres[subset], settings)
+    x = embeddings / (np.linalg.norm(embeddings, axis=1, keepdims=True) + 1e-10)
+    ks = np.unique(sub_labels)
+    cents = np.stack([x[subset][sub_labels == k].mean(axis=0) for k in ks])
+    cents /= np.linalg.norm(cents, axis=1, keepdims=True) + 1e-10
+    labels = np.empty(n, dtype=int)
+    for a in range(0, n, 10_000):  # bounded blocks of the (n, k) similarity
+        labels[a : a + 10_000] = ks[np.argmax(x[a : a + 10_000] @ cents.T, axis=1)]
+    return labels
+
+
+def _cluster_all(embeddings: np.ndarray, centres: np.ndarray, settings: DiarisationSettings) -> np.ndarray:
+    """:func:`cluster_embeddings` on every window given (n×n affinity)."""
     from sklearn.metrics import silhouette_score
 
     n = embeddings.shape[0]
@@ -156,16 +186,47 @@ class SpeakerEncoder:
         self.encoder = VoiceEncoder(device="cpu", verbose=False)
 
     def window_embeddings(self, speech: np.ndarray, sample_rate: int) -> tuple[np.ndarray, np.ndarray]:
-        """d-vectors (n, 256) of 1.6 s windows every 0.4 s of ``speech``, and each window's centre (s)."""
+        """d-vectors (n, 256) of 1.6 s windows every 0.4 s of ``speech``, and each window's centre (s).
+
+        The same windows and values as resemblyzer's ``embed_utterance`` over the whole signal,
+        computed ``EMBED_BATCH`` windows at a time: the mel spectrogram of each batch's span only
+        (frames centred as librosa centres them), so memory does not grow with the call.
+        """
+        import torch
+
         rms = float(np.sqrt(np.mean(speech**2))) + 1e-9
         wav = (speech * (10 ** (-30 / 20) / rms)).astype(np.float32)  # -30 dBFS as resemblyzer expects
-        _, partials, slices = self.encoder.embed_utterance(
-            wav, return_partials=True, rate=1.0 / WINDOW_HOP_S, min_coverage=0.5
-        )
+        wav_slices, mel_slices = self.encoder.compute_partial_slices(len(wav), 1.0 / WINDOW_HOP_S, 0.5)
+        parts = []
+        for b in range(0, len(mel_slices), EMBED_BATCH):
+            batch = mel_slices[b : b + EMBED_BATCH]
+            first = batch[0].start
+            mel = _mel_frames(wav, first, batch[-1].stop)
+            mels = np.stack([mel[sl.start - first : sl.stop - first] for sl in batch])
+            with torch.no_grad():
+                parts.append(self.encoder(torch.from_numpy(mels)).numpy())
         centres = np.array(
-            [(s.start + min(s.stop, len(wav))) / 2.0 / sample_rate for s in slices], dtype=np.float64
+            [(s.start + min(s.stop, len(wav))) / 2.0 / sample_rate for s in wav_slices], dtype=np.float64
         )
-        return np.asarray(partials), centres
+        return np.concatenate(parts), centres
+
+
+def _mel_frames(wav: np.ndarray, first: int, stop: int) -> np.ndarray:
+    """Mel frames ``first..stop-1`` (stop, 40) of ``wav`` exactly as resemblyzer's
+    ``wav_to_mel_spectrogram`` gives them for the whole signal (zero-padded beyond its ends)."""
+    import librosa
+    from resemblyzer import hparams as hp
+
+    n_fft = int(hp.sampling_rate * hp.mel_window_length / 1000)
+    hop = int(hp.sampling_rate * hp.mel_window_step / 1000)
+    a, b = first * hop - n_fft // 2, (stop - 1) * hop + n_fft // 2 + (n_fft % 2)
+    seg = np.zeros(b - a, dtype=np.float32)
+    lo, hi = max(a, 0), min(b, len(wav))
+    if hi > lo:
+        seg[lo - a : hi - a] = wav[lo:hi]
+    frames = librosa.feature.melspectrogram(y=seg, sr=hp.sampling_rate, n_fft=n_fft, hop_length=hop,
+                                            n_mels=hp.mel_n_channels, center=False)
+    return frames.astype(np.float32).T
 
 
 def diarise_mono(
@@ -188,7 +249,7 @@ def diarise_mono(
         n = max(1, int(np.ceil(r.duration / FRAME_S)))
         edges = np.linspace(r.start, r.end, n + 1)
         mids = (edges[:-1] + edges[1:]) / 2
-        nearest = np.abs(mids[:, None] - centres_orig[None, :]).argmin(axis=1)
+        nearest = _nearest(centres_orig, mids)
         for s, e, lab in zip(edges[:-1], edges[1:], labels[nearest]):
             frames.append((float(s), float(e), int(lab)))
     # Number speakers by first speech, merge runs of frames into turns.
@@ -201,6 +262,14 @@ def diarise_mono(
         else:
             turns.append(SpeakerTurn(name, s, e))
     return [SpeakerTurn(t.speaker, round(t.start, 3), round(t.end, 3)) for t in turns]
+
+
+def _nearest(sorted_centres: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Index of the centre nearest to each point (the earlier one on a tie); centres ascending."""
+    right = np.clip(np.searchsorted(sorted_centres, points, side="left"), 0, len(sorted_centres) - 1)
+    left = np.clip(right - 1, 0, len(sorted_centres) - 1)
+    take_left = np.abs(points - sorted_centres[left]) <= np.abs(sorted_centres[right] - points)
+    return np.where(take_left, left, right)
 
 
 def to_annotation(turns: list[SpeakerTurn], uri: str = "call"):

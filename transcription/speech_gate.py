@@ -64,15 +64,43 @@ def gather_speech(audio: np.ndarray, regions: list[SpeechRegion], sample_rate: i
     return joined, SpeechMap(tuple(kept), tuple(offsets))
 
 
+#: Most seconds of speech transcribed in one engine call: longer calls go in chunks split at
+#: pauses, so the engine's feature and decoder memory stays bounded on a 4-hour call.
+ASR_CHUNK_S = 600.0
+
+
+def chunk_regions(regions: list[SpeechRegion], chunk_s: float = ASR_CHUNK_S) -> list[list[SpeechRegion]]:
+    """Consecutive groups of ``regions`` holding at most ``chunk_s`` seconds of speech each (a
+    region longer than that is cut into ``chunk_s`` pieces)."""
+    groups: list[list[SpeechRegion]] = [[]]
+    held = 0.0
+    for r in regions:
+        pieces = [r]
+        if r.duration > chunk_s:
+            n = int(np.ceil(r.duration / chunk_s))
+            edges = np.linspace(r.start, r.end, n + 1)
+            pieces = [SpeechRegion(float(a), float(b)) for a, b in zip(edges[:-1], edges[1:])]
+        for piece in pieces:
+            if groups[-1] and held + piece.duration > chunk_s:
+                groups.append([])
+                held = 0.0
+            groups[-1].append(piece)
+            held += piece.duration
+    return [g for g in groups if g]
+
+
 def transcribe_speech(
-    engine: Engine, audio: np.ndarray, regions: list[SpeechRegion], sample_rate: int, channel: int | None = None
+    engine: Engine, audio: np.ndarray, regions: list[SpeechRegion], sample_rate: int, channel: int | None = None,
+    chunk_s: float = ASR_CHUNK_S,
 ) -> list[Word]:
-    """Words of the speech regions of ``audio``, times in seconds of the original recording."""
-    joined, speech_map = gather_speech(audio, regions, sample_rate)
-    if len(joined) < int(0.1 * sample_rate):
-        return []
+    """Words of the speech regions of ``audio``, times in seconds of the original recording;
+    at most ``chunk_s`` seconds of speech per engine call."""
     words = []
-    for w in engine.transcribe(joined):
-        start, end = speech_map.span_to_original(w.start, w.end)
-        words.append(Word(w.word, round(start, 3), round(end, 3), round(w.probability, 4), channel))
+    for group in chunk_regions(regions, chunk_s):
+        joined, speech_map = gather_speech(audio, group, sample_rate)
+        if len(joined) < int(0.1 * sample_rate):
+            continue
+        for w in engine.transcribe(joined):
+            start, end = speech_map.span_to_original(w.start, w.end)
+            words.append(Word(w.word, round(start, 3), round(end, 3), round(w.probability, 4), channel))
     return words
