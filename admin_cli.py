@@ -15,10 +15,10 @@ console = Console(stderr=True)
 
 
 def _sessions():
-    from callscope.api.config import ServiceSettings
     from callscope.api.db import make_engine, migrate, session_factory
+    from callscope.cli import _service_settings
 
-    settings = ServiceSettings.from_env()
+    settings = _service_settings()
     migrate(settings.database_url)
     return settings, session_factory(make_engine(settings.database_url))
 
@@ -79,9 +79,12 @@ def revoke(key_id: Annotated[int, typer.Argument(help="The key's id (see `callsc
 
 
 def purge(
-    older_than_days: Annotated[Optional[float], typer.Option(min=0.0, help="Age limit in days (default: CALLSCOPE_RETENTION_DAYS).")] = None,
+    older_than_days: Annotated[Optional[float], typer.Option(help="Age limit in days, > 0 (default: CALLSCOPE_RETENTION_DAYS).")] = None,
 ) -> None:
-    """Erase calls older than N days (by call time): audio, transcript, scores, corrections."""
+    """Erase analysed and failed calls older than N days (by call time): audio, transcript,
+    scores, corrections. Calls still queued or being analysed are kept until they finish."""
+    if older_than_days is not None and not older_than_days > 0:
+        raise typer.BadParameter("must be more than 0 days", param_hint="--older-than-days")
     from callscope.api.audio_store import AudioStore
     from callscope.api.erasure import purge_older_than
 

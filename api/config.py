@@ -1,68 +1,156 @@
-"""Service settings, from environment variables (all optional)."""
+"""Service settings: read once, from ``CALLSCOPE_*`` environment variables, and validated at start.
+
+A setting that makes no sense (a retention of 0 or -1 days, a negative limit, a malformed rate)
+stops the server or worker before it touches any data, with a message naming the variable.
+Every other module gets its settings from here, never from the environment.
+"""
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_MB = 1024 * 1024
 
 
-def _flag(value: str, name: str) -> bool:
-    v = value.strip().lower()
-    if v in ("1", "on", "true", "yes"):
-        return True
-    if v in ("0", "off", "false", "no"):
-        return False
-    raise ValueError(f"{name}={value!r}: use on or off")
+class ConfigError(ValueError):
+    """A ``CALLSCOPE_*`` setting is invalid; the message names it and says what is allowed."""
 
 
-@dataclass(frozen=True)
-class ServiceSettings:
-    """
+def _rate(value: str | None, name: str) -> str | None:
+    """A rate like ``1200/minute`` (checked with the ``limits`` parser), or None for off."""
+    if value is None or value.strip().lower() in ("", "off", "0", "none"):
+        return None
+    from limits import parse_many
+
+    try:
+        parse_many(value)
+    except ValueError as exc:
+        raise ValueError(f"{name}={value!r} is not a rate such as '1200/minute' or 'off'") from exc
+    return value.strip()
+
+
+class ServiceSettings(BaseSettings):
+    """One deployment's settings (environment variable in brackets).
+
     Attributes:
-        data_dir: where the SQLite database and the audio store live (``CALLSCOPE_DATA_DIR``).
+        data_dir: where the SQLite database and the audio store live (``CALLSCOPE_DATA_DIR``);
+            created with mode 0700, database and audio files 0600.
         database_url: SQLAlchemy URL (``CALLSCOPE_DATABASE_URL``); SQLite in ``data_dir`` by default,
             ``postgresql+psycopg://…`` for PostgreSQL.
-        max_upload_bytes: largest accepted file (``CALLSCOPE_MAX_UPLOAD_MB``, default 500 MB).
+        max_upload_mb: largest accepted file in MiB (``CALLSCOPE_MAX_UPLOAD_MB``, default 500); the
+            upload is cut off as soon as a file passes it.
+        max_request_mb: largest request body in MiB, all files together (``CALLSCOPE_MAX_REQUEST_MB``,
+            default 2048); a larger ``Content-Length`` is refused before the body is read.
         max_files_per_request: files in one upload (``CALLSCOPE_MAX_FILES_PER_REQUEST``, default 100).
-        lease_s: how long a worker holds a job without a heartbeat before another may take it.
+        max_form_fields: non-file form fields in one upload (``CALLSCOPE_MAX_FORM_FIELDS``, default 30).
+        max_field_bytes: size of one form field's value (``CALLSCOPE_MAX_FIELD_BYTES``, default 4096).
+        max_duration_h: longest recording analysed, hours (``CALLSCOPE_MAX_DURATION_H``, default 4).
+        worker_memory_mb: memory (RSS, MiB) one analysis may use before it is stopped and its call
+            failed with that reason (``CALLSCOPE_WORKER_MEMORY_MB``, default 6144).
+        lease_s: seconds a worker holds a job without a heartbeat before another may take it.
         max_attempts: runs of one job before it is marked failed.
-        retry_backoff_s: wait before the first retry; doubles with each further attempt.
+        retry_backoff_s: wait before the first retry (s); doubles with each further attempt.
         auth: require API keys (``CALLSCOPE_AUTH``, default on; ``off`` only for a single-user
             machine: every request is then an admin).
-        retention_days: calls older than this many days are purged (``CALLSCOPE_RETENTION_DAYS``;
-            unset: kept until deleted).
-        retention_check_s: how often the server runs the purge (``CALLSCOPE_RETENTION_CHECK_S``).
+        retention_days: calls whose call time is older than this many days are purged
+            (``CALLSCOPE_RETENTION_DAYS``, > 0; unset: kept until deleted). An upload whose
+            ``recorded_at`` is already older is refused (422); calls still queued or being
+            analysed are kept until their analysis ends.
+        retention_check_s: how often the server runs the purge, seconds (``CALLSCOPE_RETENTION_CHECK_S``).
+        rate_limit_per_key: requests per API key (``CALLSCOPE_RATE_LIMIT_PER_KEY``, default
+            ``1200/minute``; ``off`` to disable); over it: 429 with ``Retry-After``.
+        rate_limit_per_ip: requests per client address, checked before authentication
+            (``CALLSCOPE_RATE_LIMIT_PER_IP``, default ``2400/minute``; ``off`` to disable).
+        rate_limit_storage: where counters live (``CALLSCOPE_RATE_LIMIT_STORAGE``, a ``limits``
+            storage URL; ``memory://`` counts per server process).
+        metrics_token: when set, ``/metrics`` needs ``Authorization: Bearer <token>``
+            (``CALLSCOPE_METRICS_TOKEN``).
+        agent_acoustic_emotion: opt this deployment in to emotion from agents' voices
+            (``CALLSCOPE_AGENT_ACOUSTIC_EMOTION``; off by default, banned in EU workplaces).
+        stale_upload_s: an unfinished upload's temporary file untouched for this long (s) is
+            swept away (``CALLSCOPE_STALE_UPLOAD_S``, default 3600).
     """
 
-    data_dir: Path
-    database_url: str
-    max_upload_bytes: int = 500 * 1024 * 1024
-    max_files_per_request: int = 100
-    lease_s: float = 60.0
-    max_attempts: int = 3
-    retry_backoff_s: float = 5.0
+    model_config = SettingsConfigDict(env_prefix="CALLSCOPE_", extra="ignore", frozen=True)
+
+    data_dir: Path = Path("callscope-data")
+    database_url: str = ""
+    max_upload_mb: Annotated[float, Field(gt=0)] = 500.0
+    max_request_mb: Annotated[float, Field(gt=0)] = 2048.0
+    max_files_per_request: Annotated[int, Field(ge=1, le=10_000)] = 100
+    max_form_fields: Annotated[int, Field(ge=1, le=1000)] = 30
+    max_field_bytes: Annotated[int, Field(ge=16, le=1_048_576)] = 4096
+    max_duration_h: Annotated[float, Field(gt=0, le=24)] = 4.0
+    worker_memory_mb: Annotated[int, Field(ge=512)] = 6144
+    lease_s: Annotated[float, Field(gt=0)] = 60.0
+    max_attempts: Annotated[int, Field(ge=1, le=100)] = 3
+    retry_backoff_s: Annotated[float, Field(ge=0)] = 5.0
     auth: bool = True
-    retention_days: float | None = None
-    retention_check_s: float = 3600.0
+    retention_days: Annotated[float | None, Field(gt=0, le=365_000)] = None
+    retention_check_s: Annotated[float, Field(gt=0)] = 3600.0
+    rate_limit_per_key: str | None = "1200/minute"
+    rate_limit_per_ip: str | None = "2400/minute"
+    rate_limit_storage: str = "memory://"
+    metrics_token: str | None = None
+    agent_acoustic_emotion: bool = False
+    stale_upload_s: Annotated[float, Field(gt=0)] = 3600.0
+
+    @field_validator("retention_days", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, v):
+        return None if isinstance(v, str) and not v.strip() else v
+
+    @field_validator("rate_limit_per_key", "rate_limit_per_ip", mode="before")
+    @classmethod
+    def _check_rate(cls, v, info):
+        return _rate(v, f"CALLSCOPE_{info.field_name.upper()}")
+
+    @field_validator("metrics_token", mode="before")
+    @classmethod
+    def _token(cls, v):
+        return v or None
+
+    @model_validator(mode="after")
+    def _resolve(self) -> "ServiceSettings":
+        object.__setattr__(self, "data_dir", Path(self.data_dir).resolve())
+        if not self.database_url:
+            object.__setattr__(self, "database_url", f"sqlite:///{self.data_dir / 'callscope.db'}")
+        if self.max_request_mb < self.max_upload_mb:
+            object.__setattr__(self, "max_request_mb", self.max_upload_mb)
+        return self
 
     @property
     def audio_dir(self) -> Path:
         return self.data_dir / "audio"
 
+    @property
+    def max_upload_bytes(self) -> int:
+        return int(self.max_upload_mb * _MB)
+
+    @property
+    def max_request_bytes(self) -> int:
+        return int(self.max_request_mb * _MB)
+
+    @property
+    def max_duration_s(self) -> float:
+        return self.max_duration_h * 3600.0
+
     @classmethod
     def from_env(cls, **overrides) -> "ServiceSettings":
-        data_dir = Path(overrides.pop("data_dir", None) or os.environ.get("CALLSCOPE_DATA_DIR", "callscope-data")).resolve()
-        url = overrides.pop("database_url", None) or os.environ.get("CALLSCOPE_DATABASE_URL") or f"sqlite:///{data_dir / 'callscope.db'}"
-        env = dict(
-            max_upload_bytes=int(float(os.environ.get("CALLSCOPE_MAX_UPLOAD_MB", "500")) * 1024 * 1024),
-            max_files_per_request=int(os.environ.get("CALLSCOPE_MAX_FILES_PER_REQUEST", "100")),
-            lease_s=float(os.environ.get("CALLSCOPE_LEASE_S", "60")),
-            max_attempts=int(os.environ.get("CALLSCOPE_MAX_ATTEMPTS", "3")),
-            retry_backoff_s=float(os.environ.get("CALLSCOPE_RETRY_BACKOFF_S", "5")),
-            auth=_flag(os.environ.get("CALLSCOPE_AUTH", "on"), "CALLSCOPE_AUTH"),
-            retention_days=float(os.environ["CALLSCOPE_RETENTION_DAYS"]) if os.environ.get("CALLSCOPE_RETENTION_DAYS") else None,
-            retention_check_s=float(os.environ.get("CALLSCOPE_RETENTION_CHECK_S", "3600")),
-        )
-        env.update(overrides)
-        return cls(data_dir=data_dir, database_url=url, **env)
+        """The settings from the environment, ``overrides`` (field names) on top.
+
+        Raises:
+            ConfigError: naming each invalid variable and why.
+        """
+        try:
+            return cls(**overrides)
+        except ValidationError as exc:
+            problems = []
+            for e in exc.errors():
+                name = "CALLSCOPE_" + "_".join(str(p) for p in e["loc"]).upper() if e["loc"] else "settings"
+                problems.append(f"{name}: {e['msg']}")
+            raise ConfigError("invalid setting(s): " + "; ".join(problems)) from None
