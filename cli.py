@@ -134,11 +134,12 @@ def analyze(
     _quiet_libraries()
     if min_speakers > max_speakers:
         raise typer.BadParameter("--min-speakers must not exceed --max-speakers")
+    from callscope.call_settings import CallSettings
     from callscope.scoring.roles import parse_channel_map
     from callscope.scoring.scorer import ScoringSettings
 
     try:
-        roles_by_channel = parse_channel_map(channel_map)
+        call_settings = CallSettings(channel_map=parse_channel_map(channel_map))  # what each call carries
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--channel-map") from exc
     from callscope.pipeline import STAGES, AnalysisSettings, Analyzer
@@ -154,7 +155,7 @@ def analyze(
         diarisation=DiarisationSettings(min_speakers=min_speakers, max_speakers=max_speakers),
         max_duration_s=max_duration_h * 3600.0,
         score=scores,
-        scoring=ScoringSettings(agent_acoustic_emotion=agent_acoustic_emotion, channel_map=roles_by_channel),
+        scoring=ScoringSettings(agent_acoustic_emotion=agent_acoustic_emotion),
     )
     try:
         with console.status(f"loading {engine.value} {model.value}…"):
@@ -180,7 +181,7 @@ def analyze(
                 progress.update(stage_task, completed=STAGES.index(stage), description=f"{_p.name}: {stage}")
 
             try:
-                result = analyzer.analyze(path, on_stage=on_stage)
+                result = analyzer.analyze(path, on_stage=on_stage, call=call_settings)
                 written = write_outputs(result, out, _unique_stem(path, used), formats)
             except CallscopeError as exc:
                 failures.append(str(exc))
@@ -225,6 +226,17 @@ def plot(
     console.print(f"[green]wrote[/green] {out}")
 
 
+def _service_settings():
+    """The service's settings from the environment; a clear message and exit code 2 if invalid."""
+    from callscope.api.config import ConfigError, ServiceSettings
+
+    try:
+        return ServiceSettings.from_env()
+    except ConfigError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
@@ -233,22 +245,30 @@ def serve(
 ) -> None:
     """Run the HTTP API (/v1, docs at /docs). Database: CALLSCOPE_DATABASE_URL (SQLite in
     CALLSCOPE_DATA_DIR by default); audio is kept in CALLSCOPE_DATA_DIR/audio. Requests need an
-    API key: make the first with `callscope keys create --name NAME --scope admin`."""
+    API key: make the first with `callscope keys create --name NAME --scope admin`. Settings
+    (CALLSCOPE_*, see README) are checked at start: an invalid one stops the server (exit 2)."""
     _quiet_libraries()
+    import os
+
     import uvicorn
 
     from callscope.api.app import create_app
 
-    uvicorn.run(create_app(inline_worker=worker), host=host, port=port, log_level="warning")
+    settings = _service_settings()
+    os.umask(0o077)  # the database, its WAL and the audio the server writes: owner only
+    uvicorn.run(create_app(settings, inline_worker=worker), host=host, port=port, log_level="warning")
 
 
 def _worker_process(index: int) -> None:
     _quiet_libraries()
-    from callscope.api.config import ServiceSettings
+    import os
+
     from callscope.api.worker import Worker
 
-    w = Worker(ServiceSettings.from_env())
-    _ = w.analyzer  # load the models once, before taking work
+    os.umask(0o077)
+
+    w = Worker(_service_settings())
+    w.load()  # load the models once, before taking work
     console.print(f"worker {index} ({w.worker_id}) ready")
     w.run_forever()
 
@@ -260,10 +280,9 @@ def worker_cmd(
     """Run N worker processes that analyse queued calls (same settings as `serve`)."""
     import multiprocessing as mp
 
-    from callscope.api.config import ServiceSettings
     from callscope.api.db import migrate
 
-    migrate(ServiceSettings.from_env().database_url)
+    migrate(_service_settings().database_url)
     if processes == 1:
         _worker_process(0)
         return
@@ -291,7 +310,6 @@ def feed(
     import sys
     from datetime import date as date_cls
 
-    from callscope.api.config import ServiceSettings
     from callscope.api.db import make_engine, migrate, session_factory
     from callscope.api.feed import FEED_FORMATS, encode, feed_rows
     from callscope.formats import write_atomic
@@ -302,7 +320,7 @@ def feed(
         raise typer.BadParameter(f"{day!r} is not a date (YYYY-MM-DD)", param_hint="--date") from exc
     if fmt not in FEED_FORMATS:
         raise typer.BadParameter(f"choose one of {', '.join(FEED_FORMATS)}", param_hint="--format")
-    settings = ServiceSettings.from_env()
+    settings = _service_settings()
     migrate(settings.database_url)
     chunks = encode(feed_rows(session_factory(make_engine(settings.database_url)), when), fmt)
     if out is None:

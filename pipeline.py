@@ -9,12 +9,13 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from callscope.audio.channels import ChannelLayout, classify_channels
+from callscope.call_settings import CallSettings
 from callscope.audio.decode import DEFAULT_MAX_DURATION_S, decode_file
 from callscope.audio.features import FrameFeatures, frame_features
 from callscope.audio.vad import SileroVad, SpeechRegion
@@ -50,6 +51,12 @@ class AnalysisSettings:
     max_duration_s: float = DEFAULT_MAX_DURATION_S
     max_pause_s: float = DEFAULT_MAX_PAUSE_S
 
+    def for_call(self, call: CallSettings | None) -> "AnalysisSettings":
+        """These settings with one call's own on top (its channel map)."""
+        if call is None or call.channel_map is None:
+            return self
+        return replace(self, scoring=replace(self.scoring, channel_map=tuple(call.channel_map)))
+
 
 def _talk_time(intervals: list[tuple[float, float]]) -> float:
     """Seconds covered by the union of ``intervals``."""
@@ -80,15 +87,18 @@ class Analyzer:
             self._encoder = SpeakerEncoder(threads=self.settings.asr.cpu_threads())
         return self._encoder
 
-    def analyze(self, path: str | os.PathLike[str], on_stage: StageCallback | None = None) -> CallAnalysis:
-        """Analyse one recording. Raises :class:`~callscope.errors.AudioInputError` for bad input."""
+    def analyze(self, path: str | os.PathLike[str], on_stage: StageCallback | None = None,
+                call: CallSettings | None = None) -> CallAnalysis:
+        """Analyse one recording with this analyser's settings and ``call``'s own on top.
+        Raises :class:`~callscope.errors.AudioInputError` for bad input."""
         notify = on_stage or (lambda _stage: None)
+        settings = self.settings.for_call(call)
         timings = Timings()
         t_total = time.perf_counter()
 
         notify("decode")
         t0 = time.perf_counter()
-        audio = decode_file(path, max_duration_s=self.settings.max_duration_s)
+        audio = decode_file(path, max_duration_s=settings.max_duration_s)
         layout = classify_channels(audio.samples, audio.sample_rate).layout
         timings.decode = time.perf_counter() - t0
 
@@ -114,10 +124,10 @@ class Analyzer:
         if dual:
             turns = channel_turns(regions)
         elif regions[0]:
-            turns = diarise_mono(signals[0], regions[0], audio.sample_rate, self.encoder, self.settings.diarisation)
+            turns = diarise_mono(signals[0], regions[0], audio.sample_rate, self.encoder, settings.diarisation)
         else:
             turns = []
-        utterances = build_utterances(words, turns, self.settings.max_pause_s)
+        utterances = build_utterances(words, turns, settings.max_pause_s)
         timings.diarise = time.perf_counter() - t0
 
         speakers = _speakers(turns, utterances, dual, len(signals))
@@ -127,8 +137,8 @@ class Analyzer:
             t0 = time.perf_counter()
             talk = {sp.id: sp.talk_time_s for sp in speakers}
             channel_of = {sp.id: sp.channel for sp in speakers} if dual else None
-            roles = self.scorer.assign_roles(utterances, [sp.id for sp in speakers], talk, channel_of)
-            allowed = self.scorer.acoustic_allowed(roles, [sp.id for sp in speakers])
+            roles = self.scorer.assign_roles(utterances, [sp.id for sp in speakers], talk, channel_of, settings.scoring)
+            allowed = self.scorer.acoustic_allowed(roles, [sp.id for sp in speakers], settings.scoring)
             frames_of: dict[str, FrameFeatures | None] = {}
             for sp in speakers:
                 if allowed[sp.id]:  # only the voices the acoustic-emotion policy allows are analysed
@@ -138,7 +148,7 @@ class Analyzer:
             timings.features = time.perf_counter() - t0
             notify("scoring")
             scoring = self.scorer.score(utterances, turns, [sp.id for sp in speakers], talk,
-                                        audio.duration_s, frames_of, roles)
+                                        audio.duration_s, frames_of, roles, settings.scoring)
             timings.sentiment = scoring.timings_s["sentiment"]
             timings.fusion = scoring.timings_s["fusion"]
             for sp in speakers:

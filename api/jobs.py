@@ -84,6 +84,14 @@ def heartbeat(sessions: sessionmaker, claim_: Claim, worker_id: str, lease_s: fl
         return r.rowcount == 1
 
 
+def still_running(sessions: sessionmaker, claim_: Claim, worker_id: str) -> bool:
+    """Whether the job is still this worker's to run (False once its call is erased, or its
+    lease was taken over)."""
+    with sessions() as s:
+        return s.execute(select(Job.id).where(Job.id == claim_.job_id, Job.worker_id == worker_id,
+                                              Job.status == "running")).first() is not None
+
+
 def complete(sessions: sessionmaker, claim_: Claim, worker_id: str, result: CallAnalysis) -> bool:
     """Store the result (and its score columns) and close the job, atomically; False if the
     lease was lost meanwhile."""

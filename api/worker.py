@@ -1,7 +1,12 @@
 """Workers: take jobs from the queue, analyse the call, store the result.
 
-Each worker loads the models once and runs jobs one at a time; a heartbeat thread renews the
-lease while a job runs, so a long call is not taken over, and a dead worker's job is.
+Each worker runs jobs one at a time in its own analysis child process
+(:class:`~callscope.analysis_process.AnalysisProcess`: models loaded once, memory capped at
+``CALLSCOPE_WORKER_MEMORY_MB``), so one bad file fails alone, with a reason, and never takes
+the API server down. A heartbeat thread renews the lease while a job runs, so a long call is not
+taken over, and a dead worker's job is. A job that stops being this worker's (its call was
+erased, or its lease was taken over) is cancelled within a second: the child is killed and its
+data dropped.
 """
 
 from __future__ import annotations
@@ -15,10 +20,12 @@ import uuid
 from sqlalchemy import update
 from sqlalchemy.orm import sessionmaker
 
+from callscope.analysis_process import AnalysisCancelled, AnalysisProcess, AnalysisStopped
 from callscope.api import jobs
 from callscope.api.audio_store import AudioStore
 from callscope.api.config import ServiceSettings
 from callscope.api.db import Call, make_engine, session_factory
+from callscope.call_settings import CallSettings
 from callscope.errors import AudioInputError
 
 log = logging.getLogger("callscope.worker")
@@ -27,22 +34,18 @@ log = logging.getLogger("callscope.worker")
 class Worker:
     """One worker; :meth:`run_forever` until ``stop`` is set, or :meth:`run_once`."""
 
-    def __init__(self, settings: ServiceSettings, analyzer=None, worker_id: str | None = None) -> None:
+    def __init__(self, settings: ServiceSettings, worker_id: str | None = None) -> None:
         self.settings = settings
         self.engine = make_engine(settings.database_url)
         self.sessions: sessionmaker = session_factory(self.engine)
         self.store = AudioStore(settings.audio_dir)
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-        self._analyzer = analyzer
+        self.analysis = AnalysisProcess(analysis_settings(settings), settings.worker_memory_mb)
         self.stop = threading.Event()
 
-    @property
-    def analyzer(self):
-        if self._analyzer is None:
-            from callscope.pipeline import Analyzer
-
-            self._analyzer = Analyzer()
-        return self._analyzer
+    def load(self) -> None:
+        """Start the analysis process and load its models (otherwise done on the first job)."""
+        self.analysis.start()
 
     def _progress(self, call_id: str, stage: str) -> None:
         from callscope.pipeline import STAGES
@@ -68,14 +71,26 @@ class Worker:
         try:
             with self.sessions() as s:
                 call = s.get(Call, claim.call_id)
-                key, name = call.audio_key, call.filename
+                if call is None:  # erased between the claim and now
+                    return True
+                key, name, settings_json = call.audio_key, call.filename, call.settings_json
+            call_settings = CallSettings.model_validate_json(settings_json) if settings_json else None
             # the stored file has no name of the user's: the decoder probes its content
-            result = self.analyzer.analyze(self.store.path(key), on_stage=lambda stage: self._progress(claim.call_id, stage))
+            result = self.analysis.analyze(self.store.path(key), call_settings,
+                                           on_stage=lambda stage: self._progress(claim.call_id, stage),
+                                           cancelled=lambda: not jobs.still_running(self.sessions, claim, self.worker_id))
             result.file = name
             if not jobs.complete(self.sessions, claim, self.worker_id, result):
                 log.warning("job %s was taken over while running; result dropped", claim.job_id)
+        except AnalysisCancelled:
+            log.warning("job %s (call %s) was cancelled while running (erased or taken over); its data is dropped",
+                        claim.job_id, claim.call_id)
         except AudioInputError as exc:
             jobs.fail(self.sessions, claim, self.worker_id, exc.reason, st.max_attempts, st.retry_backoff_s, permanent=True)
+        except AnalysisStopped as exc:
+            log.warning("job %s: %s", claim.job_id, exc.reason)
+            jobs.fail(self.sessions, claim, self.worker_id, exc.reason, st.max_attempts, st.retry_backoff_s,
+                      permanent=exc.permanent)
         except Exception as exc:  # noqa: BLE001 - any other failure is retried, then recorded
             log.exception("job %s failed", claim.job_id)
             jobs.fail(self.sessions, claim, self.worker_id, f"{type(exc).__name__}: {exc}", st.max_attempts, st.retry_backoff_s)
@@ -94,3 +109,14 @@ class Worker:
                 ran = False
             if not ran:
                 self.stop.wait(idle_s)
+        self.analysis.close()
+
+
+def analysis_settings(settings: ServiceSettings):
+    """The deployment's :class:`~callscope.pipeline.AnalysisSettings` (a call's own settings go on top)."""
+    from callscope.pipeline import AnalysisSettings
+    from callscope.scoring.scorer import ScoringSettings
+    from callscope.transcription.engine import AsrSettings
+
+    return AnalysisSettings(asr=AsrSettings(), max_duration_s=settings.max_duration_s,
+                            scoring=ScoringSettings(agent_acoustic_emotion=settings.agent_acoustic_emotion))

@@ -84,15 +84,19 @@ class CallScorer:
         speakers: list[str],
         talk_time: dict[str, float],
         channel_of: dict[str, int] | None = None,
+        settings: ScoringSettings | None = None,
     ) -> RoleAssignment:
-        """Roles from the channel map (dual-channel calls, ``channel_of`` given) or from the words."""
+        """Roles from the channel map (dual-channel calls, ``channel_of`` given) or from the words.
+        ``settings``: this call's (its channel map); the scorer's own when None."""
         if channel_of:
-            return roles_from_channels(speakers, channel_of, self.settings.channel_map, utterances)
+            return roles_from_channels(speakers, channel_of, (settings or self.settings).channel_map, utterances)
         return roles_from_text(utterances, talk_time)
 
-    def acoustic_allowed(self, roles: RoleAssignment, speakers: list[str]) -> dict[str, bool]:
+    def acoustic_allowed(self, roles: RoleAssignment, speakers: list[str],
+                         settings: ScoringSettings | None = None) -> dict[str, bool]:
         """Whose voice may feed emotion: customers always, agents (and unknowns) only by opt-in."""
-        return {sp: roles.roles.get(sp) == "customer" or self.settings.agent_acoustic_emotion for sp in speakers}
+        opt_in = (settings or self.settings).agent_acoustic_emotion
+        return {sp: roles.roles.get(sp) == "customer" or opt_in for sp in speakers}
 
     def score(
         self,
@@ -103,12 +107,14 @@ class CallScorer:
         duration: float,
         frames_of: dict[str, FrameFeatures | None],
         roles: RoleAssignment,
+        settings: ScoringSettings | None = None,
     ) -> CallScoring:
         """Score a call. ``frames_of[speaker]``: frame features of the signal the speaker is heard
-        on (only needed where :meth:`acoustic_allowed`); ``roles`` from :meth:`assign_roles`."""
-        s = self.settings
+        on (only needed where :meth:`acoustic_allowed`); ``roles`` from :meth:`assign_roles`;
+        ``settings``: this call's (the scorer's own when None)."""
+        s = settings or self.settings
         role_of = {sp: roles.roles.get(sp, "unknown") for sp in speakers}
-        acoustic = self.acoustic_allowed(roles, speakers)
+        acoustic = self.acoustic_allowed(roles, speakers, s)
         t0 = time.perf_counter()
         sentiments = self.sentiment.score([u.text for u in utterances])
         t_sentiment = time.perf_counter() - t0
