@@ -3,20 +3,25 @@ scores, correct them, pull aggregates and the nightly feed. This module builds t
 handling, middleware, health and metrics, the background threads; the routes are in
 ``routes_calls`` (one call), ``routes_reports`` (lists, aggregates, feed) and ``routes_admin``.
 
-Every ``/v1`` route needs an API key with the right scope (see :mod:`callscope.api.auth`);
-``/healthz``, ``/readyz`` and ``/metrics`` are open. Errors are JSON:
+Every ``/v1`` route needs an API key with the right scope (see :mod:`callscope.api.auth`),
+checked before the request body is read (:mod:`callscope.api.guard`, which also applies the rate
+limits, body-size caps and security headers); ``/healthz`` and ``/readyz`` are open, and
+``/metrics`` too unless ``CALLSCOPE_METRICS_TOKEN`` is set. ``/docs`` is served with its own
+copy of Swagger UI (``fastapi-offline``): no CDN. Errors are JSON:
 ``{"error": {"status": 415, "message": "…", "details": …}}``.
 """
 
 from __future__ import annotations
 
-import json
+import hmac
 import logging
+import math
 import threading
 import time
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
+from fastapi_offline import FastAPIOffline
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
@@ -24,10 +29,12 @@ from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from callscope.api import routes_admin, routes_calls, routes_reports
+from callscope.api.audio_refs import sweep_orphans
 from callscope.api.audio_store import AudioStore
 from callscope.api.config import ServiceSettings
-from callscope.api.db import make_engine, migrate, session_factory
+from callscope.api.db import make_engine, migrate, secure_files, session_factory
 from callscope.api.deps import Services, error_response
+from callscope.api.guard import RequestGuard
 from callscope.api.erasure import purge_older_than
 from callscope.api.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE, ServiceMetrics
 
@@ -37,7 +44,9 @@ log = logging.getLogger("callscope.api")
 def create_app(settings: ServiceSettings | None = None, inline_worker: bool = False) -> FastAPI:
     """The app. ``inline_worker`` runs one worker thread in this process (the embedded default)."""
     settings = settings or ServiceSettings.from_env()
+    secure_files(settings.data_dir, settings.database_url)
     migrate(settings.database_url)
+    secure_files(settings.data_dir, settings.database_url)
     engine = make_engine(settings.database_url)
     sessions = session_factory(engine)
     store = AudioStore(settings.audio_dir)
@@ -48,6 +57,16 @@ def create_app(settings: ServiceSettings | None = None, inline_worker: bool = Fa
         from callscope.api.worker import Worker
 
         worker = Worker(settings)
+
+    def housekeeping() -> None:
+        """At start: uploads a crash left half-written, and stored files no call holds."""
+        try:
+            swept = store.sweep_stale_uploads(settings.stale_upload_s)
+            orphans = sweep_orphans(sessions, store)
+            if swept or orphans:
+                log.warning("store: removed %d stale partial uploads and %d files no call held", swept, orphans)
+        except Exception:  # noqa: BLE001 - retried at the next start
+            log.exception("store clean-up failed")
 
     def retention_loop() -> None:
         while not stop.is_set():
@@ -61,6 +80,7 @@ def create_app(settings: ServiceSettings | None = None, inline_worker: bool = Fa
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
+        threading.Thread(target=housekeeping, name="callscope-housekeeping", daemon=True).start()
         if worker is not None:
             threading.Thread(target=worker.run_forever, name="callscope-worker", daemon=True).start()
         if settings.retention_days is not None:
@@ -70,7 +90,7 @@ def create_app(settings: ServiceSettings | None = None, inline_worker: bool = Fa
         if worker is not None:
             worker.stop.set()
 
-    app = FastAPI(title="callscope", version="0.1.0", lifespan=lifespan,
+    app = FastAPIOffline(title="callscope", version="0.1.0", lifespan=lifespan,
                   description="Call analytics: upload recordings, read transcripts, emotion timelines and scores. "
                               "Send an API key as `Authorization: Bearer <key>` or `X-API-Key`.")
     app.state.services = Services(settings, sessions, store, metrics)
@@ -85,7 +105,7 @@ def create_app(settings: ServiceSettings | None = None, inline_worker: bool = Fa
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        return error_response(422, "invalid request", json.loads(json.dumps(exc.errors(), default=str)))
+        return error_response(422, "invalid request", _json_safe(exc.errors()))
 
     @app.exception_handler(DataError)
     async def data_error(_request: Request, exc: DataError) -> JSONResponse:
@@ -128,10 +148,36 @@ def create_app(settings: ServiceSettings | None = None, inline_worker: bool = Fa
         return JSONResponse({"status": "ready"})
 
     @app.get("/metrics", response_class=Response)
-    def prometheus_metrics() -> Response:
-        """Prometheus text format: request counts and latency, jobs and calls by status, queue age."""
+    def prometheus_metrics(request: Request) -> Response:
+        """Prometheus text format: request counts and latency, jobs and calls by status, queue age.
+        With ``CALLSCOPE_METRICS_TOKEN`` set, send it as ``Authorization: Bearer <token>``."""
+        token = settings.metrics_token
+        if token:
+            sent = request.headers.get("authorization", "")
+            if not hmac.compare_digest(sent.encode(), f"Bearer {token}".encode()):
+                return error_response(401, "metrics need the scrape token: 'Authorization: Bearer <CALLSCOPE_METRICS_TOKEN>'",
+                                      headers={"WWW-Authenticate": "Bearer"})
         return Response(metrics.render(), media_type=METRICS_CONTENT_TYPE)
 
     for module in (routes_calls, routes_reports, routes_admin):
         app.include_router(module.router)
+    app.add_middleware(RequestGuard, services=app.state.services)  # outermost: before any body is read
     return app
+
+
+def _json_safe(value, depth: int = 0):
+    """Validation error details made JSON-safe: non-finite numbers (NaN, Infinity) and objects
+    become strings, long inputs are cut (the body echoes what was sent, not more)."""
+    if depth > 20:
+        return "…"
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, (int, bool)) or value is None:
+        return value
+    if isinstance(value, str):
+        return value if len(value) <= 200 else value[:200] + "…"
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v, depth + 1) for k, v in list(value.items())[:50]}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v, depth + 1) for v in list(value)[:50]]
+    return _json_safe(str(value), depth + 1)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import AliasChoices, BaseModel, Field, model_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -34,8 +34,9 @@ class CorrectionIn(BaseModel):
     emotion: Label | None = None
     escalation: Literal["green", "yellow", "orange", "red"] | None = None
     reason: str = Field(min_length=3, max_length=2000, description="why; kept for audit")
-    reviewer: str | None = Field(None, min_length=1, max_length=200,
-                                 description="who; defaults to the name of the API key used")
+    display_name: str | None = Field(None, min_length=1, max_length=200, validation_alias=AliasChoices("display_name", "reviewer"),
+                                     description="a person's name to show beside the API key's name (the key is "
+                                                 "always the reviewer on record); 'reviewer' is accepted as an alias")
 
     @model_validator(mode="after")
     def _one_target(self) -> "CorrectionIn":
@@ -72,8 +73,14 @@ def corrections_of(session: Session, call_id: str) -> list[Correction]:
 def record(c: Correction) -> dict:
     """A correction row as the API shows it."""
     return {"id": c.id, "utterance": c.utterance, "field": c.field, "original": json.loads(c.original),
-            "value": json.loads(c.value), "reviewer": c.reviewer, "reason": c.reason,
+            "value": json.loads(c.value), "reviewer": c.reviewer, "api_key_id": c.api_key_id,
+            "display_name": c.display_name, "reason": c.reason,
             "at": c.created_at.isoformat() if c.created_at else None}
+
+
+def reviewer_label(c: Correction) -> str:
+    """How a correction's author reads in reasons: the display name with the key's name, or the key's name."""
+    return f"{c.display_name} (key {c.reviewer})" if c.display_name else c.reviewer
 
 
 def _latest(corrections: list[Correction]) -> dict[tuple[int | None, str], Correction]:
@@ -116,8 +123,8 @@ def apply_corrections(result: CallAnalysis, corrections: list[Correction]) -> Ca
         old = out.call_scores.escalation
         value = json.loads(level.value)
         out.call_scores.escalation = Score(value=value, confidence=1.0, evidence=old.evidence, version=f"qa-review/{level.id}",
-                                           detail=f"set by {level.reviewer}: {level.reason} (the rules gave {old.value})")
-        out.call_scores.reasons.insert(0, f"level set to {value} by QA reviewer {level.reviewer}: {level.reason}")
+                                           detail=f"set by {reviewer_label(level)}: {level.reason} (the rules gave {old.value})")
+        out.call_scores.reasons.insert(0, f"level set to {value} by QA reviewer {reviewer_label(level)}: {level.reason}")
     return out
 
 

@@ -6,23 +6,44 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import DateTime, Float, ForeignKey, Integer, String, Text, create_engine, event
+from sqlalchemy import DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+from sqlalchemy.types import TypeDecorator
 
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+class UTCDateTime(TypeDecorator):
+    """A point in time, stored in UTC and always read back zone-aware (UTC), on SQLite (which
+    keeps no zone) as on PostgreSQL. A naive value written is taken as UTC."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
 class Base(DeclarativeBase):
-    pass
+    type_annotation_map = {datetime: UTCDateTime}
 
 
 class Call(Base):
     """One uploaded recording and, once analysed, its result."""
 
     __tablename__ = "calls"
+    # one call per content and external id: concurrent uploads of the same pair insert one row
+    __table_args__ = (UniqueConstraint("sha256", "external_id", name="uq_calls_sha256_external_id"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     sha256: Mapped[str] = mapped_column(String(64), index=True)
@@ -36,7 +57,8 @@ class Call(Base):
     product: Mapped[str | None] = mapped_column(String(200))
     channel: Mapped[str | None] = mapped_column(String(100))
     channel_map: Mapped[str | None] = mapped_column(String(100))
-    recorded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    settings_json: Mapped[str | None] = mapped_column(Text)  # per-call analysis settings (CallSettings JSON)
+    recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     status: Mapped[str] = mapped_column(String(20), index=True, default="queued")  # queued|running|done|failed
     stage: Mapped[str | None] = mapped_column(String(20))
     progress: Mapped[float] = mapped_column(Float, default=0.0)
@@ -52,8 +74,8 @@ class Call(Base):
     overlap_s: Mapped[float | None] = mapped_column(Float)
     interruptions: Mapped[int | None] = mapped_column(Integer)
     result_json: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
 class Job(Base):
@@ -66,11 +88,11 @@ class Job(Base):
     status: Mapped[str] = mapped_column(String(20), index=True, default="queued")  # queued|running|done|failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     worker_id: Mapped[str | None] = mapped_column(String(100))
-    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
-    next_run_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    next_run_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     last_error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
 class CallEmotion(Base):
@@ -97,10 +119,22 @@ class Correction(Base):
     field: Mapped[str] = mapped_column(String(20))  # sentiment | emotion | escalation
     original: Mapped[str] = mapped_column(Text)  # JSON value as analysed, before any correction
     value: Mapped[str] = mapped_column(Text)  # JSON value set by the reviewer
-    reviewer: Mapped[str] = mapped_column(String(200))
+    reviewer: Mapped[str] = mapped_column(String(200))  # the name of the API key that made it
+    display_name: Mapped[str | None] = mapped_column(String(200))  # a name the reviewer gave, shown beside
     reason: Mapped[str] = mapped_column(Text)
     api_key_id: Mapped[int | None] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class AudioFile(Base):
+    """A file in the audio store and how many calls hold it. Uploads and erasures change
+    ``refs`` and touch the file while holding this row's lock, so a file is deleted only when no
+    call holds it, and never while an upload of the same bytes is being committed."""
+
+    __tablename__ = "audio_files"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    refs: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class ApiKey(Base):
@@ -113,9 +147,9 @@ class ApiKey(Base):
     prefix: Mapped[str] = mapped_column(String(16), unique=True)
     secret_sha256: Mapped[str] = mapped_column(String(64))
     scopes: Mapped[str] = mapped_column(String(100))  # comma-separated: read,upload,review,admin
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 def make_engine(url: str) -> Engine:
@@ -130,6 +164,7 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA secure_delete=ON")  # erased rows are overwritten, not left in free pages
             cur.close()
 
         return engine
@@ -150,6 +185,31 @@ def migrate(url: str, revision: str = "head") -> None:
     cfg.set_main_option("script_location", str(here / "migrations"))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     command.upgrade(cfg, revision)
+
+
+def scrub_after_erasure(engine: Engine) -> None:
+    """Make erased rows unreadable on disk. SQLite (with ``secure_delete``) has overwritten them in
+    the database file; a TRUNCATE checkpoint copies the WAL back and empties it, so no old page
+    with the erased text stays in ``-wal``. PostgreSQL: ``VACUUM`` of the erased tables lets the
+    dead rows' space be reused (its own WAL segments are recycled by the server's checkpoints)."""
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    elif engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            for table in ("calls", "corrections", "call_emotions", "jobs"):
+                conn.exec_driver_sql(f"VACUUM {table}")
+
+
+def secure_files(data_dir: Path, url: str) -> None:
+    """The data directory 0700; the SQLite database and its WAL/SHM files 0600."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.chmod(0o700)
+    if url.startswith("sqlite:///"):
+        db = Path(url.removeprefix("sqlite:///"))
+        for p in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+            if p.exists():
+                p.chmod(0o600)
 
 
 def session_factory(engine: Engine) -> sessionmaker:

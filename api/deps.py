@@ -40,10 +40,14 @@ _bearer = HTTPBearer(auto_error=False, description="API key as a bearer token")
 _header_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="API key")
 
 
-def _principal(svc: Svc,
+def _principal(request: Request, svc: Svc,
                creds: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)] = None,
                key: Annotated[str | None, Security(_header_key)] = None) -> Principal:
-    """Who calls: the key's principal (401 without a valid key), or an admin when auth is off."""
+    """Who calls: the key's principal (401 without a valid key), or an admin when auth is off.
+    The request guard (:mod:`callscope.api.guard`) has checked the key before the body was read."""
+    checked = getattr(request.state, "principal", None)
+    if checked is not None:
+        return checked
     if not svc.settings.auth:
         return ANONYMOUS_ADMIN
     presented = creds.credentials if creds else key

@@ -1,39 +1,62 @@
 """Erasure (GDPR) and the retention purge: a call goes with its transcript, scores, corrections,
-jobs and, unless another call holds the same bytes, its audio."""
+jobs and, unless another call holds the same bytes, its audio.
+
+Erasing a call being analysed deletes its job: the worker notices within a second, kills its
+analysis process and drops the data. After an erasure the database is scrubbed
+(:func:`callscope.api.db.scrub_after_erasure`): on SQLite the erased rows are overwritten and
+the WAL emptied, so the text is gone from the files on disk, not only from query results."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import sessionmaker
 
+from callscope.api.audio_refs import release
 from callscope.api.audio_store import AudioStore
-from callscope.api.db import Call, CallEmotion, Correction, Job, utcnow
+from callscope.api.db import Call, CallEmotion, Correction, Job, scrub_after_erasure, utcnow
 from callscope.api.feed import call_time
 
+#: Call states the retention purge erases; calls still queued or being analysed wait for their end.
+PURGEABLE = ("done", "failed")
 
-def erase_call(sessions: sessionmaker, store: AudioStore, call_id: str) -> dict | None:
-    """Delete one call and everything derived from it; None if there is no such call."""
+
+def _erase(sessions: sessionmaker, store: AudioStore, call_id: str) -> dict | None:
     with sessions() as s:
-        key = s.execute(select(Call.audio_key).where(Call.id == call_id)).scalar_one_or_none()
-        if key is None:
-            return None
+        # write first: on SQLite this takes the write lock before anything is read (a transaction
+        # that reads, then writes, can fail under concurrent uploads); on PostgreSQL the row lock
         for table in (Job, Correction, CallEmotion):  # explicit: SQLite enforces cascades only with the pragma
             s.execute(delete(table).where(table.call_id == call_id))
-        s.execute(delete(Call).where(Call.id == call_id))
-        shared = s.execute(select(func.count()).select_from(Call).where(Call.audio_key == key)).scalar_one()
+        key = s.execute(delete(Call).where(Call.id == call_id).returning(Call.audio_key)).scalar_one_or_none()
+        if key is None:
+            s.rollback()
+            return None
+        audio_deleted = release(s, store, key)
         s.commit()
-    if not shared:
-        store.delete(key)
-    return {"deleted": call_id, "audio_deleted": not shared, "transcript_deleted": True, "scores_deleted": True,
+    return {"deleted": call_id, "audio_deleted": audio_deleted, "transcript_deleted": True, "scores_deleted": True,
             "corrections_deleted": True}
 
 
+def erase_call(sessions: sessionmaker, store: AudioStore, call_id: str) -> dict | None:
+    """Delete one call and everything derived from it, then scrub the database files; None if
+    there is no such call."""
+    gone = _erase(sessions, store, call_id)
+    if gone is not None:
+        scrub_after_erasure(sessions.kw["bind"])
+    return gone
+
+
 def purge_older_than(sessions: sessionmaker, store: AudioStore, days: float, now: datetime | None = None) -> list[str]:
-    """Erase every call whose call time (``recorded_at``, else upload time) is more than ``days``
-    days ago, except calls being analysed right now; returns their ids."""
+    """Erase every analysed (or failed) call whose call time (``recorded_at``, else upload time)
+    is more than ``days`` days ago; calls still queued or running are kept until their analysis
+    ends. Returns the erased ids."""
+    if not days > 0:
+        raise ValueError(f"retention must be more than 0 days, not {days}")
     cutoff = (now or utcnow()) - timedelta(days=days)
     with sessions() as s:
-        ids = list(s.execute(select(Call.id).where(call_time() < cutoff, Call.status != "running")).scalars())
-    return [cid for cid in ids if erase_call(sessions, store, cid) is not None]
+        ids = list(s.execute(select(Call.id).where(call_time() < cutoff, Call.status.in_(PURGEABLE))).scalars())
+    erased = [cid for cid in ids if _erase(sessions, store, cid) is not None]
+    if erased:
+        scrub_after_erasure(sessions.kw["bind"])
+    return erased

@@ -5,22 +5,26 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Annotated
 
-from fastapi import APIRouter, Body, File, Form, HTTPException, UploadFile
+from fastapi import APIRouter, Body, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 
 from callscope.api import jobs
-from callscope.api.audio_store import TooLarge
+from callscope.api.audio_refs import hold
 from callscope.api.call_columns import write_scores
 from callscope.api.corrections import CorrectionIn, annotate, apply_corrections, corrections_of, current_value, record
 from callscope.api.db import Call, Correction, utcnow
 from callscope.api.deps import Admin, CallId, Reader, Reviewer, Services, Svc, Uploader, check_days
 from callscope.api.erasure import erase_call
 from callscope.api.sniff import MEDIA_TYPES, audio_kind
+from callscope.api.upload_form import FILE_FIELD, FormLimits, ReceivedFile, receive_form
+from callscope.call_settings import CallSettings
 from callscope.schema import CallAnalysis
 
 router = APIRouter()
@@ -53,75 +57,135 @@ def _clean_name(filename: str | None) -> str:
     return name if name not in ("", ".", "..") else "upload"
 
 
-@router.post("/v1/calls", status_code=202, response_model=UploadResponse,
-          responses={202: {"description": "accepted", "links": call_links("$response.body#/calls/0/id")}})
-def upload_calls(
-    svc: Svc,
-    _who: Uploader,
-    files: Annotated[list[UploadFile], File(description="one or more recordings")],
-    agent_id: Annotated[str | None, Form(max_length=200)] = None,
-    team: Annotated[str | None, Form(max_length=200)] = None,
-    queue: Annotated[str | None, Form(max_length=200)] = None,
-    product: Annotated[str | None, Form(max_length=200)] = None,
-    channel: Annotated[str | None, Form(max_length=100)] = None,
-    external_id: Annotated[str | None, Form(max_length=200)] = None,
-    recorded_at: Annotated[datetime | None, Form(description="ISO 8601; without a zone it is taken as UTC")] = None,
-    channel_map: Annotated[str | None, Form(max_length=100, pattern=r"^(agent|customer)(,(agent|customer))*$")] = None,
-) -> UploadResponse:
-    """Upload recordings with their metadata; analysis runs in the background. The same
-    content with the same ``external_id`` returns the existing call instead of a new one.
-    Nothing is stored unless every file is accepted."""
-    if len(files) > svc.settings.max_files_per_request:
-        raise HTTPException(413, f"{len(files)} files in one request; the limit is {svc.settings.max_files_per_request}")
-    metadata = {"agent_id": agent_id, "team": team, "queue": queue, "product": product, "channel": channel,
-                "external_id": external_id}
-    if any(v and "\x00" in v for v in metadata.values()):  # PostgreSQL cannot store NUL: refuse it on every database
-        raise HTTPException(422, {"message": "metadata must not contain NUL characters",
-                                  "details": [k for k, v in metadata.items() if v and "\x00" in v]})
-    if recorded_at is not None:
-        recorded_at = recorded_at.replace(tzinfo=timezone.utc) if recorded_at.tzinfo is None else recorded_at
-        check_days(recorded_at.date())
-        recorded_at = recorded_at.astimezone(timezone.utc)
-    stored, refs, problems = [], [], []
-    for f in files:
-        name = _clean_name(f.filename)
-        try:
-            key, sha, size = svc.store.put(f.file, svc.settings.max_upload_bytes)
-        except TooLarge:
-            problems.append((413, name, f"larger than the limit of {svc.settings.max_upload_bytes // (1024 * 1024)} MB"))
-            continue
-        stored.append(key)
-        if size == 0:
-            problems.append((400, name, "file is empty (0 bytes)"))
-        elif audio_kind(svc.store.head(key)) is None:
-            problems.append((415, name, "not an audio file (WAV, MP3, FLAC, Ogg/Opus, M4A)"))
-        else:
-            refs.append((name, key, sha, size))
+class UploadMeta(BaseModel):
+    """The metadata fields of an upload (all optional), validated like any request body."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    agent_id: str | None = Field(None, max_length=200)
+    team: str | None = Field(None, max_length=200)
+    queue: str | None = Field(None, max_length=200)
+    product: str | None = Field(None, max_length=200)
+    channel: str | None = Field(None, max_length=100)
+    external_id: str | None = Field(None, max_length=200)
+    recorded_at: datetime | None = Field(None, description="ISO 8601; without a zone it is taken as UTC")
+    channel_map: str | None = Field(None, max_length=100, pattern=r"^(agent|customer)(,(agent|customer))*$",
+                                    description="roles of channel 0, 1 in a dual-channel call, e.g. customer,agent")
+
+    def text_fields(self) -> dict[str, str | None]:
+        return {k: getattr(self, k) for k in ("agent_id", "team", "queue", "product", "channel", "external_id")}
+
+
+def _upload_schema() -> dict:
+    props = {k: {**v, "type": "string"} if "anyOf" in v else v
+             for k, v in UploadMeta.model_json_schema()["properties"].items()}
+    for v in props.values():
+        v.pop("anyOf", None)
+        v.pop("default", None)
+    props["recorded_at"]["format"] = "date-time"
+    props[FILE_FIELD] = {"type": "array", "items": {"type": "string", "format": "binary"}, "minItems": 1,
+                         "description": "one or more recordings (WAV, MP3, FLAC, Ogg/Opus, M4A)"}
+    return {"requestBody": {"required": True, "content": {"multipart/form-data": {
+        "schema": {"type": "object", "properties": props, "required": [FILE_FIELD]}}}}}
+
+
+def _metadata(fields: dict[str, str], settings) -> UploadMeta:
+    """The form's metadata, validated (422 like any invalid request), times in UTC within range,
+    and not older than the retention period."""
+    try:
+        meta = UploadMeta.model_validate({k: v for k, v in fields.items() if v != ""})
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors(include_url=False)) from None
+    bad = [k for k, v in meta.text_fields().items() if v and "\x00" in v]
+    if bad:  # PostgreSQL cannot store NUL: refuse it on every database
+        raise HTTPException(422, {"message": "metadata must not contain NUL characters", "details": bad})
+    if meta.recorded_at is not None:
+        when = meta.recorded_at
+        when = (when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when).astimezone(timezone.utc)
+        check_days(when.date())  # after conversion: 1970-01-01T00:30+01:00 is 1969 in UTC
+        if settings.retention_days is not None and when < utcnow() - timedelta(days=settings.retention_days):
+            raise HTTPException(422, f"recorded_at {when.isoformat()} is older than this deployment's retention of "
+                                     f"{settings.retention_days:g} days (CALLSCOPE_RETENTION_DAYS): the call would "
+                                     "have to be erased at once, so it is not stored")
+        meta = meta.model_copy(update={"recorded_at": when})
+    return meta
+
+
+def _insert_call(s, values: dict) -> str | None:
+    """Insert a call row unless one with the same (sha256, external_id) exists (atomic, also
+    under concurrent uploads); its id, or None if it existed."""
+    if s.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    stmt = insert(Call).values(**values).on_conflict_do_nothing(index_elements=[Call.sha256, Call.external_id])
+    return s.execute(stmt.returning(Call.id)).scalar_one_or_none()
+
+
+def _register(svc: Services, meta: UploadMeta, accepted: list[tuple[str, ReceivedFile, str]]) -> list[CallRef]:
+    """Record the accepted files as calls and queue them, in one transaction: a call is new, or
+    the existing one with the same content and external id; each new call holds its audio."""
+    call_settings = CallSettings(channel_map=meta.channel_map) if meta.channel_map else None
+    out = []
     with svc.sessions() as s:
-        if problems:
-            referenced = set(s.execute(select(Call.audio_key).where(Call.audio_key.in_(stored))).scalars())
-            for key in set(stored) - referenced:
-                svc.store.delete(key)
-            status = max(p[0] for p in problems) if len({p[0] for p in problems}) > 1 else problems[0][0]
-            raise HTTPException(status, {"message": "; ".join(f"{n}: {m}" for _, n, m in problems),
-                                         "details": [{"file": n, "status": c, "reason": m} for c, n, m in problems]})
-        out = []
-        for name, key, sha, size in refs:
-            existing = None
-            if external_id:
-                existing = s.execute(select(Call).where(Call.sha256 == sha, Call.external_id == external_id)).scalar_one_or_none()
-            if existing is not None:
+        for name, received, sha in accepted:
+            key = svc.store.key_for(sha)
+            now = utcnow()
+            values = dict(id=str(uuid.uuid4()), sha256=sha, external_id=meta.external_id, filename=name, audio_key=key,
+                          size_bytes=received.pending.size, **{k: v for k, v in meta.text_fields().items() if k != "external_id"},
+                          channel_map=meta.channel_map, settings_json=call_settings.model_dump_json() if call_settings else None,
+                          recorded_at=meta.recorded_at, status="queued", stage=None, progress=0.0,
+                          created_at=now, updated_at=now)
+            new_id = _insert_call(s, values)
+            if new_id is None:
+                existing = s.execute(select(Call).where(Call.sha256 == sha, Call.external_id == meta.external_id)).scalar_one()
                 out.append(CallRef(id=existing.id, filename=existing.filename, status=existing.status,
                                    status_url=f"/v1/calls/{existing.id}", existing=True))
                 continue
-            call = Call(id=str(uuid.uuid4()), sha256=sha, external_id=external_id, filename=name, audio_key=key,
-                        size_bytes=size, agent_id=agent_id, team=team, queue=queue, product=product, channel=channel,
-                        channel_map=channel_map, recorded_at=recorded_at, status="queued", progress=0.0)
-            s.add(call)
-            s.flush()
-            jobs.enqueue(s, call.id)
-            out.append(CallRef(id=call.id, filename=name, status="queued", status_url=f"/v1/calls/{call.id}", existing=False))
+            hold(s, svc.store, key, received.pending.path)
+            jobs.enqueue(s, new_id)
+            out.append(CallRef(id=new_id, filename=name, status="queued", status_url=f"/v1/calls/{new_id}", existing=False))
         s.commit()
+    return out
+
+
+@router.post("/v1/calls", status_code=202, response_model=UploadResponse, openapi_extra=_upload_schema(),
+             responses={202: {"description": "accepted", "links": call_links("$response.body#/calls/0/id")},
+                        413: {"description": "a file, the request or a form field is over its limit"},
+                        415: {"description": "not audio, or not multipart/form-data"}})
+async def upload_calls(request: Request, svc: Svc, _who: Uploader) -> UploadResponse:
+    """Upload recordings (field ``files``, one or more) with their metadata; analysis runs in
+    the background. The key is checked before any of the body is read, and the body is cut off
+    as soon as a file passes ``CALLSCOPE_MAX_UPLOAD_MB`` or the request passes
+    ``CALLSCOPE_MAX_REQUEST_MB``. The same content with the same ``external_id`` returns the
+    existing call instead of a new one. Nothing is stored unless every file is accepted.
+    ``channel_map`` travels with the call into its analysis."""
+    st = svc.settings
+    # a body over CALLSCOPE_MAX_REQUEST_MB ends here as a 413 (BodyTooLarge), temporary files removed
+    form = await receive_form(request, svc.store, FormLimits(st.max_upload_bytes, st.max_files_per_request,
+                                                             st.max_form_fields, st.max_field_bytes))
+    try:
+        if not form.files:
+            raise RequestValidationError([{"type": "missing", "loc": ["body", FILE_FIELD], "msg": "Field required",
+                                           "input": None}])
+        meta = _metadata(form.fields, st)
+        accepted, problems = [], []
+        for f in form.files:
+            name = _clean_name(f.filename)
+            sha = f.pending.finish()
+            if f.pending.size == 0:
+                problems.append((400, name, "file is empty (0 bytes)"))
+            elif audio_kind(f.pending.head) is None:
+                problems.append((415, name, "not an audio file (WAV, MP3, FLAC, Ogg/Opus, M4A)"))
+            else:
+                accepted.append((name, f, sha))
+        if problems:
+            status = max(p[0] for p in problems) if len({p[0] for p in problems}) > 1 else problems[0][0]
+            raise HTTPException(status, {"message": "; ".join(f"{n}: {m}" for _, n, m in problems),
+                                         "details": [{"file": n, "status": c, "reason": m} for c, n, m in problems]})
+        out = await run_in_threadpool(_register, svc, meta, accepted)
+    finally:
+        form.discard()  # whatever was not placed in the store
     svc.metrics.uploaded.inc(sum(not r.existing for r in out))
     return UploadResponse(calls=out)
 
@@ -185,7 +249,10 @@ def get_timeline(call_id: CallId, svc: Svc, _who: Reader) -> dict:
 
 @router.get("/v1/calls/{call_id}/audio", response_class=FileResponse, operation_id="get_audio")
 def get_audio(call_id: CallId, svc: Svc, _who: Reader) -> FileResponse:
+    """The recording as uploaded, once its analysis is done (409 before)."""
     call = _get(svc, call_id)
+    if call.status != "done":
+        raise HTTPException(409, f"call {call_id} is {call.status}: its audio is served once the analysis is done")
     path = svc.store.path(call.audio_key)
     if not path.is_file():
         raise HTTPException(410, f"the audio of call {call_id} is no longer stored")
@@ -197,7 +264,9 @@ def get_audio(call_id: CallId, svc: Svc, _who: Reader) -> FileResponse:
 def correct(call_id: CallId, svc: Svc, who: Reviewer, correction: Annotated[CorrectionIn, Body()]) -> dict:
     """A QA reviewer overrides an utterance's sentiment (-1..+1) and/or emotion label, or the
     call's escalation level. The analysis keeps its original values; reads, lists, feeds and
-    aggregates show the corrected ones. Returns the stored corrections and the call's scores."""
+    aggregates show the corrected ones. The reviewer on record is the API key used (its name
+    and id); ``display_name`` may add a person's name beside it, never replace it. Returns the
+    stored corrections and, for a key that may also read calls, the call's new scores."""
     with svc.sessions() as s:
         call = s.execute(select(Call).where(Call.id == call_id).with_for_update()).scalar_one_or_none()
         if call is None:
@@ -209,18 +278,20 @@ def correct(call_id: CallId, svc: Svc, who: Reviewer, correction: Annotated[Corr
         if i is not None and (i >= len(original.utterances) or original.utterances[i].sentiment is None):
             raise HTTPException(422, f"call {call_id} has no scored utterance {i} (it has {len(original.utterances)})")
         rows = [Correction(call_id=call_id, utterance=i, field=field, original=json.dumps(current_value(original, i, field)),
-                           value=json.dumps(value), reviewer=correction.reviewer or who.name, reason=correction.reason,
-                           api_key_id=who.key_id, created_at=utcnow())
+                           value=json.dumps(value), reviewer=who.name, display_name=correction.display_name,
+                           reason=correction.reason, api_key_id=who.key_id, created_at=utcnow())
                 for field, value in correction.fields().items()]
         s.add_all(rows)
         s.flush()
         corrected = apply_corrections(original, corrections_of(s, call_id))
         write_scores(s, call_id, corrected)
         s.commit()
-        return {"corrections": [record(r) for r in rows], "escalation": corrected.call_scores.escalation.model_dump()
-                if corrected.call_scores else None,
-                "speakers": [sp.model_dump(include={"speaker", "role", "sentiment_mean", "emotion_shares"})
-                             for sp in corrected.speaker_scores]}
+        body: dict = {"corrections": [record(r) for r in rows]}
+        if who.allows("read"):  # a review-only key gets back what it wrote, never more of the call
+            body["escalation"] = corrected.call_scores.escalation.model_dump() if corrected.call_scores else None
+            body["speakers"] = [sp.model_dump(include={"speaker", "role", "sentiment_mean", "emotion_shares"})
+                                for sp in corrected.speaker_scores]
+        return body
 
 
 @router.get("/v1/calls/{call_id}/corrections", operation_id="list_corrections")

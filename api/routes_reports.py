@@ -49,6 +49,8 @@ def list_calls(
 ) -> dict:
     """Calls, newest upload first, filtered; ``next_cursor`` fetches the next page."""
     check_days(date_from, date_to)
+    if date_from and date_to and date_to < date_from:
+        raise HTTPException(400, "'to' is before 'from'")
     q = select(Call)
     for column, value in ((Call.agent_id, agent_id), (Call.team, team), (Call.queue, queue), (Call.product, product),
                           (Call.status, status), (Call.escalation, escalation)):

@@ -1,0 +1,69 @@
+"""How many calls hold each stored audio file, and the lock that guards the file.
+
+Every change to a content-addressed file happens inside a database transaction that first
+writes the file's ``audio_files`` row: :func:`hold` (an upload places the file), :func:`release`
+(an erasure removes it when no call holds it any more) and :func:`sweep_orphans`. The row write
+takes the row's lock (PostgreSQL) or the database's write lock (SQLite) until the transaction
+ends, so these never interleave for one file: an erasure cannot delete a file that an upload of
+the same bytes is committing, and two uploads never lose each other's reference.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from callscope.api.audio_store import AudioStore
+from callscope.api.db import AudioFile
+
+
+def _insert(session: Session):
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(AudioFile)
+
+
+def hold(session: Session, store: AudioStore, key: str, pending: Path | None) -> None:
+    """One more call holds ``key``: count it, then (under the row's lock) put the uploaded bytes
+    at their address. The caller commits."""
+    stmt = _insert(session).values(key=key, refs=1)
+    session.execute(stmt.on_conflict_do_update(index_elements=[AudioFile.key], set_={"refs": AudioFile.refs + 1}))
+    if pending is not None:
+        store.place(pending, key)
+
+
+def release(session: Session, store: AudioStore, key: str) -> bool:
+    """One call less holds ``key``; when none does, the file is deleted (under the row's lock,
+    before the caller commits). True if the file was deleted."""
+    refs = session.execute(update(AudioFile).where(AudioFile.key == key).values(refs=AudioFile.refs - 1)
+                           .returning(AudioFile.refs)).scalar_one_or_none()
+    if refs is not None and refs > 0:
+        return False
+    session.execute(delete(AudioFile).where(AudioFile.key == key))
+    store.delete(key)
+    return True
+
+
+def sweep_orphans(sessions: sessionmaker, store: AudioStore) -> int:
+    """Delete stored files that no call holds (left when a process died between placing a file
+    and committing its call). Each is checked and removed under its row's lock; returns how many."""
+    with sessions() as s:
+        known = set(s.execute(select(AudioFile.key).where(AudioFile.refs > 0)).scalars())
+    n = 0
+    for key in store.keys():
+        if key in known:
+            continue
+        with sessions() as s:
+            s.execute(_insert(s).values(key=key, refs=0).on_conflict_do_nothing(index_elements=[AudioFile.key]))
+            refs = s.execute(update(AudioFile).where(AudioFile.key == key).values(refs=AudioFile.refs)
+                             .returning(AudioFile.refs)).scalar_one()  # takes the row lock
+            if refs <= 0:
+                s.execute(delete(AudioFile).where(AudioFile.key == key))
+                store.delete(key)
+                n += 1
+            s.commit()
+    return n

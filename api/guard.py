@@ -1,0 +1,158 @@
+"""The first thing every request meets (a pure ASGI middleware), before any byte of its body is read:
+
+1. the per-address rate limit (``CALLSCOPE_RATE_LIMIT_PER_IP``): 429 with ``Retry-After``;
+2. for ``/v1`` routes, the API key: missing, unknown or revoked → 401, then the per-key rate
+   limit (``CALLSCOPE_RATE_LIMIT_PER_KEY``) → 429; the caller is kept in
+   ``request.state.principal`` for the scope checks;
+3. the body size: a ``Content-Length`` over the route's limit → 413 at once (uploads:
+   ``CALLSCOPE_MAX_REQUEST_MB``; every other body: ``JSON_BODY_LIMIT``); a body without a length
+   is counted as it streams and cut off at the same limit;
+4. on every response ``X-Content-Type-Options: nosniff``, and ``Cache-Control: no-store`` on
+   ``/v1`` (transcripts, audio, feeds: nothing is kept by caches or browsers).
+
+Counters come from the ``limits`` library (moving window).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from callscope.api.auth import ANONYMOUS_ADMIN, verify
+
+#: Largest body of any route but the upload (JSON corrections and keys), bytes.
+JSON_BODY_LIMIT = 1024 * 1024
+UPLOAD_PATH = "/v1/calls"
+
+
+class BodyTooLarge(HTTPException):
+    """A body without ``Content-Length`` went past its limit while streaming (an HTTP 413, so
+    that a route reading its body turns it into the JSON error)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"request body is over the limit of {limit} bytes")
+
+
+def presented_key(headers: dict[bytes, bytes]) -> str | None:
+    """The API key sent as ``Authorization: Bearer <key>`` or ``X-API-Key``."""
+    auth = headers.get(b"authorization", b"").decode("latin-1").strip()
+    if auth[:7].lower() == "bearer " and auth[7:].strip():
+        return auth[7:].strip()
+    key = headers.get(b"x-api-key", b"").decode("latin-1").strip()
+    return key or None
+
+
+class RateLimits:
+    """Per-key and per-address limits (None: off) over one ``limits`` storage."""
+
+    def __init__(self, per_key: str | None, per_ip: str | None, storage_url: str) -> None:
+        from limits import parse
+        from limits.storage import storage_from_string
+        from limits.strategies import MovingWindowRateLimiter
+
+        self.per_key = parse(per_key) if per_key else None
+        self.per_ip = parse(per_ip) if per_ip else None
+        self.limiter = MovingWindowRateLimiter(storage_from_string(storage_url))
+
+    def retry_after(self, item, *ident: str) -> int | None:
+        """None if the hit is allowed; else seconds until one more is."""
+        if item is None or self.limiter.hit(item, *ident):
+            return None
+        reset = self.limiter.get_window_stats(item, *ident).reset_time
+        return max(1, math.ceil(reset - time.time()))
+
+
+async def _send_json(send: Send, status: int, message: str, headers: list[tuple[bytes, bytes]] = ()) -> None:
+    body = json.dumps({"error": {"status": status, "message": message, "details": None}}).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                            (b"x-content-type-options", b"nosniff"), (b"cache-control", b"no-store"),
+                            (b"connection", b"close"), *headers]})
+    await send({"type": "http.response.body", "body": body})
+
+
+class RequestGuard:
+    def __init__(self, app: ASGIApp, services) -> None:
+        self.app = app
+        self.services = services
+        st = services.settings
+        self.limits = RateLimits(st.rate_limit_per_key, st.rate_limit_per_ip, st.rate_limit_storage)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        headers = dict(scope["headers"])
+        client = (scope.get("client") or ("unknown", 0))[0]
+        wait = self.limits.retry_after(self.limits.per_ip, "ip", client)
+        if wait is not None:
+            await _send_json(send, 429, f"too many requests from {client}; retry in {wait} s",
+                             [(b"retry-after", str(wait).encode())])
+            return
+        if path.startswith("/v1/") or path == "/v1":
+            settings = self.services.settings
+            if settings.auth:
+                key = presented_key(headers)
+                if not key:
+                    await _send_json(send, 401, "missing API key: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'",
+                                     [(b"www-authenticate", b"Bearer")])
+                    return
+                who = await run_in_threadpool(verify, self.services.sessions, key)
+                if who is None:
+                    await _send_json(send, 401, "invalid or revoked API key", [(b"www-authenticate", b"Bearer")])
+                    return
+                wait = self.limits.retry_after(self.limits.per_key, "key", str(who.key_id))
+                if wait is not None:
+                    await _send_json(send, 429, f"too many requests with API key '{who.name}'; retry in {wait} s",
+                                     [(b"retry-after", str(wait).encode())])
+                    return
+            else:
+                who = ANONYMOUS_ADMIN
+            scope.setdefault("state", {})["principal"] = who
+        limit = self.services.settings.max_request_bytes if path == UPLOAD_PATH else JSON_BODY_LIMIT
+        length = headers.get(b"content-length")
+        if length is not None:
+            try:
+                declared = int(length)
+            except ValueError:
+                await _send_json(send, 400, "Content-Length is not a number")
+                return
+            if declared > limit:
+                await _send_json(send, 413, f"request body of {declared} bytes is over the limit of {limit} bytes")
+                return
+        no_store = path.startswith("/v1")
+        received = 0
+        started = False
+
+        async def counted_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLarge(limit)
+            return message
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                extra = [(b"x-content-type-options", b"nosniff")]
+                if no_store:
+                    extra.append((b"cache-control", b"no-store"))
+                names = {k.lower() for k, _ in message.get("headers", [])}
+                message = {**message, "headers": [*message.get("headers", []),
+                                                  *[(k, v) for k, v in extra if k not in names]]}
+            await send(message)
+
+        try:
+            await self.app(scope, counted_receive, send_with_headers)
+        except BodyTooLarge:
+            if not started:
+                await _send_json(send, 413, f"request body is over the limit of {limit} bytes")
