@@ -27,5 +27,36 @@ def test_upgrade_from_0002_backfills_emotion_rows(tmp_path, database, spokenwoz_
         version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
     engine.dispose()
     expected = sorted((r["call_id"], r["role"], r["label"], r["share"]) for r in emotion_rows("old-call", spokenwoz_result))
-    assert version == "0003"
+    assert version == "0004"
     assert expected and [tuple(r) for r in rows] == expected
+
+
+def test_upgrade_to_0004_counts_audio_refs_and_keeps_duplicates(tmp_path, database):
+    """Calls stored by 0003 (where concurrent uploads could duplicate a content + external id):
+    the migration counts who holds each audio file, keeps every duplicate (renamed, never
+    deleted) so the new unique constraint holds, and carries the channel map into the settings."""
+    import json
+
+    from callscope.api.db import migrate
+
+    url = database(tmp_path)
+    migrate(url, "0003")
+    engine = create_engine(url)
+    now = datetime.now(timezone.utc)
+    rows = [("a", "sha1", "crm-1", "k1", None), ("b", "sha1", "crm-1", "k1", "customer,agent"), ("c", "sha2", None, "k2", None),
+            ("d", "sha2", None, "k2", None)]
+    with engine.begin() as conn:
+        for i, (cid, sha, ext, key, cmap) in enumerate(rows):
+            conn.execute(text(
+                "INSERT INTO calls (id, sha256, external_id, filename, audio_key, size_bytes, status, progress, channel_map,"
+                " created_at, updated_at) VALUES (:i, :s, :e, 'f.wav', :k, 1, 'done', 1.0, :m, :t, :t)"),
+                {"i": cid, "s": sha, "e": ext, "k": key, "m": cmap, "t": now.replace(microsecond=i)})
+    migrate(url)
+    with engine.connect() as conn:
+        refs = dict(conn.execute(text("SELECT key, refs FROM audio_files")).all())
+        ext = dict(conn.execute(text("SELECT id, external_id FROM calls")).all())
+        settings = dict(conn.execute(text("SELECT id, settings_json FROM calls")).all())
+    engine.dispose()
+    assert refs == {"k1": 2, "k2": 2}
+    assert ext == {"a": "crm-1", "b": "crm-1#dup-1", "c": None, "d": None}
+    assert json.loads(settings["b"]) == {"channel_map": ["customer", "agent"]} and settings["a"] is None

@@ -115,7 +115,7 @@ def test_bad_uploads_get_json_errors_and_store_nothing(service, admin):
     empty = admin.post("/v1/calls", files={"files": ("empty.wav", b"")})
     assert empty.status_code == 400
     too_many = admin.post("/v1/calls", files=[("files", (f"{i}.wav", b"RIFF")) for i in range(61)])
-    assert too_many.status_code == 413 and too_many.json()["error"]["message"] == "61 files in one request; the limit is 60"
+    assert too_many.status_code == 413 and too_many.json()["error"]["message"] == "more than 60 files in one request; the limit is 60"
     # one bad file in a bulk upload: nothing is taken; a path in the name is cut to its last part
     mixed = admin.post("/v1/calls", files=[("files", ("ok.wav", (SAMPLES / "stereo_diarization.wav").read_bytes())),
                                            ("files", ("../../etc/passwd", b"root:x:0:0"))])
@@ -210,10 +210,11 @@ def test_qa_corrections_show_in_reads_and_aggregates_and_keep_originals(service,
         assert level.status_code == 201 and level.json()["escalation"]["value"] == "red"
         call = qa.get(f"/v1/calls/{cid}").json()
         assert call["escalation"] == "red" and call["scores"]["call"]["escalation"]["value"] == "red"
-        assert call["scores"]["call"]["reasons"][0] == "level set to red by QA reviewer Jane Doe: customer threatened to cancel"
+        assert call["scores"]["call"]["reasons"][0] == "level set to red by QA reviewer Jane Doe (key qa-jane): customer threatened to cancel"
         assert call["corrections"] == 2
         audit = qa.get(f"/v1/calls/{cid}/corrections").json()["corrections"]
-        assert [(c["field"], c["reviewer"]) for c in audit] == [("sentiment", "qa-jane"), ("escalation", "Jane Doe")]
+        assert [(c["field"], c["reviewer"], c["display_name"]) for c in audit] == [("sentiment", "qa-jane", None),
+                                                                                  ("escalation", "qa-jane", "Jane Doe")]
         assert audit[1]["original"] == body["escalation"]
 
     agg = admin.get("/v1/aggregates", params={"group_by": "team", "from": "2026-11-20", "to": "2026-11-20"}).json()
@@ -306,23 +307,31 @@ def test_list_feed_aggregates_emotion_filter_and_erasure(service, admin):
 
 
 def test_retention_purges_old_calls(service, admin):
-    """The server's retention sweep (3650 days here, every second) erases a call recorded 20
-    years ago on its own; an admin purge takes an explicit age; newer calls stay."""
+    """Retention (3650 days here, swept every second): an upload recorded before the retention
+    window is refused (it would have to be erased at once); a finished call whose call time falls out of the window is erased by
+    the server's own sweep; an admin purge takes an explicit age; newer calls stay."""
     stereo = (SAMPLES / "stereo_diarization.wav").read_bytes()
     old = admin.post("/v1/calls", files={"files": ("old.wav", stereo)}, data={"recorded_at": "2006-01-02T03:04:05Z"})
+    assert old.status_code == 422 and "retention" in old.json()["error"]["message"]
+    fresh = admin.post("/v1/calls", files={"files": ("fresh.wav", stereo)}, data={"external_id": "retention-fresh"})
+    fresh_id = fresh.json()["calls"][0]["id"]
+    assert wait_done(admin, fresh_id)["status"] == "done"
     recent = admin.post("/v1/calls", files={"files": ("recent.wav", stereo)},
                         data={"recorded_at": "2025-11-01T00:00:00Z", "team": "retention"})
-    old_id, recent_id = old.json()["calls"][0]["id"], recent.json()["calls"][0]["id"]
+    recent_id = recent.json()["calls"][0]["id"]
+    wait_done(admin, recent_id)
+    # ten years and a day pass for the fresh call (its call time is moved back in the database)
+    with create_engine(service.database_url).begin() as conn:
+        conn.execute(text("UPDATE calls SET recorded_at = :t WHERE id = :c"), {"t": "2006-01-02 03:04:05", "c": fresh_id})
     deadline = time.time() + 120
-    while admin.get(f"/v1/calls/{old_id}").status_code != 404:
+    while admin.get(f"/v1/calls/{fresh_id}").status_code != 404:
         assert time.time() < deadline, "the retention sweep never erased the old call"
         time.sleep(0.5)
     assert admin.get(f"/v1/calls/{recent_id}").status_code == 200
-    wait_done(admin, recent_id)
     purged = admin.post("/v1/admin/purge", params={"older_than_days": 300}).json()
     assert recent_id in purged["call_ids"] and purged["older_than_days"] == 300
     assert admin.get(f"/v1/calls/{recent_id}").status_code == 404
-    assert sql(service, "SELECT count(*) FROM jobs WHERE call_id IN (:a, :b)", a=old_id, b=recent_id) == [(0,)]
+    assert sql(service, "SELECT count(*) FROM jobs WHERE call_id IN (:a, :b)", a=fresh_id, b=recent_id) == [(0,)]
 
 
 def test_metrics(service, admin):

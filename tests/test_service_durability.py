@@ -41,7 +41,9 @@ def _running_job_of(engine, pid: int, timeout: float = 120) -> tuple[int, str]:
 
 @pytest.fixture
 def service(tmp_path, database):
-    svc = Service(tmp_path, database(tmp_path), CALLSCOPE_LEASE_S="3", CALLSCOPE_RETRY_BACKOFF_S="1")
+    # rate limits off: the test polls 50 calls every 2 s from one key
+    svc = Service(tmp_path, database(tmp_path), CALLSCOPE_LEASE_S="3", CALLSCOPE_RETRY_BACKOFF_S="1",
+                  CALLSCOPE_RATE_LIMIT_PER_KEY="off", CALLSCOPE_RATE_LIMIT_PER_IP="off")
     svc.key = admin_key(svc.env)
     try:
         yield svc
