@@ -162,7 +162,7 @@ def decode_file(
         decoded_any = False
 
         def flush(last: bool) -> None:
-            nonlocal pending, pending_n, out, resampler
+            nonlocal pending, pending_n, out
             if not pending and not (last and resampler is not None):
                 return
             block = np.concatenate(pending, axis=1) if pending else np.zeros((out_channels, 0), dtype=np.float32)

@@ -9,7 +9,6 @@ reviewer, NaN gave a 500, the docs came from a CDN, and there were no rate limit
 
 from __future__ import annotations
 
-import io
 import os
 import re
 import socket
@@ -21,13 +20,13 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import av
 import httpx
 import numpy as np
 import psutil
 import pytest
 from sqlalchemy import create_engine, text
 
+from benchmarks.hostile_decode import flac_of_silence
 from benchmarks.reference import AUDIO
 from benchmarks.serverproc import Service, admin_key
 
@@ -89,25 +88,6 @@ def bytes_written(pid: int) -> int:
         if line.startswith("wchar:"):
             return int(line.split()[1])
     raise RuntimeError("no wchar in /proc/PID/io")
-
-
-def flac_of_silence(seconds: float, rate: int = 192_000, channels: int = 8) -> bytes:
-    """A FLAC file of digital silence: tiny on disk, huge once decoded at its own rate."""
-    buf = io.BytesIO()
-    with av.open(buf, "w", format="flac") as out:
-        stream = out.add_stream("flac", rate=rate)
-        stream.layout = f"{channels}c" if channels not in (1, 2, 6, 8) else {1: "mono", 2: "stereo", 6: "5.1", 8: "7.1"}[channels]
-        stream.format = "s16"
-        block = 4608
-        zeros = np.zeros((1, block * channels), dtype=np.int16)
-        for _ in range(int(seconds * rate / block)):
-            frame = av.AudioFrame.from_ndarray(zeros, format="s16", layout=stream.layout.name)
-            frame.sample_rate = rate
-            for packet in stream.encode(frame):
-                out.mux(packet)
-        for packet in stream.encode(None):
-            out.mux(packet)
-    return buf.getvalue()
 
 
 def raw_request(port: int, head: str, body_bytes: int, chunk: int = 1 << 20, deadline_s: float = 10.0,
@@ -342,11 +322,24 @@ def test_channel_map_from_the_upload_decides_the_roles(service, admin, warm):
 
 
 # ---- 4. races: deduplication and audio deletion ------------------------------------------------------
+def _at_once(service: Service, calls: list) -> list:
+    """Run ``calls`` (functions of an httpx client) in threads released together by a barrier,
+    each with its own connection: the requests reach the server at the same moment."""
+    barrier = threading.Barrier(len(calls))
+
+    def run(fn):
+        with service.client(service.key, timeout=60) as c:
+            barrier.wait()
+            return fn(c)
+
+    with ThreadPoolExecutor(len(calls)) as pool:
+        return list(pool.map(run, calls))
+
+
 def test_concurrent_duplicate_uploads_make_one_call(service, admin, warm):
     content = (AUDIO / "librivox" / "sense_and_sensibility_01_austen_64kb-0870.wav").read_bytes()
-    for trial in range(3):
-        with ThreadPoolExecutor(10) as pool:
-            refs = list(pool.map(lambda _i: upload(admin, content, "dup.wav", external_id=f"dup-{trial}"), range(10)))
+    for trial in range(5):
+        refs = _at_once(service, [lambda c, t=trial: upload(c, content, "dup.wav", external_id=f"dup-{t}")] * 10)
         assert all(r.status_code == 202 for r in refs), [r.text for r in refs if r.status_code != 202]
         ids = {r.json()["calls"][0]["id"] for r in refs}
         assert len(ids) == 1, f"trial {trial}: {len(ids)} calls for one content and external id"
@@ -355,26 +348,28 @@ def test_concurrent_duplicate_uploads_make_one_call(service, admin, warm):
 
 
 def test_erasure_and_rejected_uploads_never_take_audio_from_an_accepted_call(service, admin, warm):
-    content = (AUDIO / "librivox" / "sense_and_sensibility_01_austen_64kb-0880.wav").read_bytes()
+    import hashlib
+
+    real = (AUDIO / "librivox" / "sense_and_sensibility_01_austen_64kb-0880.wav").read_bytes()
     survivors = []
     for trial in range(4):
+        content = real + f"trial-{trial}".encode()  # new bytes each trial (after the WAV's data: decoders ignore them)
         first = upload(admin, content, "race.wav", external_id=f"race-{trial}-0").json()["calls"][0]["id"]
-        with ThreadPoolExecutor(6) as pool:
-            erase = pool.submit(admin.delete, f"/v1/calls/{first}")
-            uploads = [pool.submit(upload, admin, content, "race.wav", external_id=f"race-{trial}-{i}") for i in range(1, 4)]
-            rejected = [pool.submit(admin.post, "/v1/calls", files=[("files", ("ok.wav", content)),
-                                                                     ("files", ("junk.wav", b"not audio at all"))])
-                        for _ in range(2)]
-            assert erase.result().status_code == 200
-            assert all(u.result().status_code == 202 for u in uploads)
-            assert all(r.result().status_code == 415 for r in rejected)
-        survivors += [u.result().json()["calls"][0]["id"] for u in uploads]
-    for cid in survivors:
+        work = [lambda c, f=first: c.delete(f"/v1/calls/{f}")]
+        work += [lambda c, i=i, b=content, t=trial: upload(c, b, "race.wav", external_id=f"race-{t}-{i}") for i in range(1, 4)]
+        work += [lambda c, b=content: c.post("/v1/calls", files=[("files", ("ok.wav", b)), ("files", ("junk.wav", b"not audio"))])] * 3
+        results = _at_once(service, work)
+        assert results[0].status_code == 200
+        assert [r.status_code for r in results[1:4]] == [202] * 3
+        assert [r.status_code for r in results[4:]] == [415] * 3
+        ids = [r.json()["calls"][0]["id"] for r in results[1:4]]
+        survivors += [(cid, content) for cid in ids]
+        refs = sql(service, "SELECT refs FROM audio_files WHERE key LIKE :k", k=f"%{hashlib.sha256(content).hexdigest()}")
+        assert refs == [(3,)], refs
+    for cid, content in survivors:
         body = wait_status(admin, cid)
         assert body["status"] == "done", body
         assert admin.get(f"/v1/calls/{cid}/audio").content == content
-    refs = sql(service, "SELECT refs FROM audio_files WHERE key LIKE :k", k=f"%{__import__('hashlib').sha256(content).hexdigest()}")
-    assert refs == [(len(survivors),)]
 
 
 def test_crash_leftovers_are_swept_at_start(tmp_path, database):
