@@ -241,7 +241,7 @@ def _service_settings():
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
-    worker: Annotated[bool, typer.Option("--worker/--no-worker", help="Run one worker in this process (the embedded default); use --no-worker with `callscope worker`.")] = True,
+    worker: Annotated[bool, typer.Option("--worker/--no-worker", help="Run one worker with the API (the embedded default; it analyses in its own child process, so a bad file cannot take the API down); use --no-worker with `callscope worker`.")] = True,
 ) -> None:
     """Run the HTTP API (/v1, docs at /docs). Database: CALLSCOPE_DATABASE_URL (SQLite in
     CALLSCOPE_DATA_DIR by default); audio is kept in CALLSCOPE_DATA_DIR/audio. Requests need an
@@ -277,7 +277,8 @@ def _worker_process(index: int) -> None:
 def worker_cmd(
     processes: Annotated[int, typer.Option("--processes", "-n", min=1, help="Worker processes (each loads the models once).")] = 1,
 ) -> None:
-    """Run N worker processes that analyse queued calls (same settings as `serve`)."""
+    """Run N worker processes that analyse queued calls (same settings as `serve`). Each
+    analyses in a child process capped at CALLSCOPE_WORKER_MEMORY_MB."""
     import multiprocessing as mp
 
     from callscope.api.db import migrate

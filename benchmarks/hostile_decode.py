@@ -28,7 +28,7 @@ from callscope.audio.decode import decode_file
 t = time.perf_counter()
 a = decode_file(sys.argv[1]) if sys.argv[1] != "-" else None
 took = time.perf_counter() - t
-shape = list(a.samples.shape) if a is not None else None
+shape = "x".join(map(str, a.samples.shape)) if a is not None else "-"
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, took, shape)
 """
 
@@ -55,10 +55,11 @@ def flac_of_silence(seconds: float, rate: int = 192_000, channels: int = 8) -> b
     return buf.getvalue()
 
 
-def probe(path: str) -> tuple[float, float, list | None]:
+def probe(path: str) -> tuple[float, float, str]:
+    """(peak RSS MB, decode seconds, decoded shape as channels x samples) in a fresh process."""
     out = subprocess.run([sys.executable, "-c", _PROBE, path], capture_output=True, text=True, check=True)
-    rss, took, *shape = out.stdout.split(maxsplit=2)
-    return float(rss), float(took), shape[0] if shape else None
+    rss, took, shape = out.stdout.split()
+    return float(rss), float(took), shape
 
 
 def main() -> None:
@@ -76,7 +77,7 @@ def main() -> None:
             rows.append({"file": path.name, "file_kb": round(path.stat().st_size / 1024), "peak_rss_mb": round(rss),
                          "over_imports_mb": round(rss - idle_rss), "decode_s": round(took, 2), "decoded_shape": shape})
     print(f"Decoding hostile FLAC (digital silence, 192 kHz, 8 channels); imports alone: {idle_rss:.0f} MB")
-    print(f"{'file':32} {'KB':>6} {'peak MB':>8} {'+MB':>6} {'s':>6}  decoded")
+    print(f"{'file':32} {'KB':>6} {'peak MB':>8} {'+MB':>6} {'s':>6}  decoded (channels x samples at 16 kHz)")
     for r in rows:
         print(f"{r['file']:32} {r['file_kb']:>6} {r['peak_rss_mb']:>8} {r['over_imports_mb']:>6} {r['decode_s']:>6.2f}  {r['decoded_shape']}")
     args.out.parent.mkdir(parents=True, exist_ok=True)

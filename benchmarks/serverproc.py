@@ -8,6 +8,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -94,6 +96,37 @@ class Service:
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         return httpx.Client(base_url=self.base, headers=headers, timeout=timeout)
 
+    def sql(self, query: str, **params) -> list:
+        """Rows of a read-only SQL query on this deployment's database (for checks in tests)."""
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(self.database_url)
+        try:
+            with engine.connect() as conn:
+                return conn.execute(text(query), params).all()
+        finally:
+            engine.dispose()
+
     def close(self) -> None:
         for proc in [*self.workers, *([self.api] if self.api else [])]:
             stop(proc)
+
+
+def new_key(admin: httpx.Client, name: str, *scopes: str) -> str:
+    """A new API key made over HTTP by an admin client."""
+    r = admin.post("/v1/keys", json={"name": name, "scopes": list(scopes)})
+    assert r.status_code == 201, r.text
+    return r.json()["key"]
+
+
+@contextmanager
+def running_service(data_dir: Path, database_url: str | None = None, *flags: str, **env: str) -> Iterator[Service]:
+    """A started API server (``callscope serve`` with ``flags``) with an admin key in ``.key``;
+    stopped, with its workers, on exit."""
+    svc = Service(data_dir, database_url, **env)
+    svc.key = admin_key(svc.env)
+    try:
+        svc.start_api(*flags)
+        yield svc
+    finally:
+        svc.close()

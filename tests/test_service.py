@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from benchmarks.reference import AUDIO
-from benchmarks.serverproc import Service, admin_key
+from benchmarks.serverproc import new_key, running_service
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples"
@@ -27,14 +27,9 @@ LEVELS = ("green", "yellow", "orange", "red")
 @pytest.fixture(scope="module")
 def service(tmp_path_factory, database):
     data = tmp_path_factory.mktemp("service")
-    svc = Service(data, database(data), CALLSCOPE_MAX_UPLOAD_MB="1", CALLSCOPE_MAX_FILES_PER_REQUEST="60", CALLSCOPE_LEASE_S="10",
-                  CALLSCOPE_RETENTION_DAYS="3650", CALLSCOPE_RETENTION_CHECK_S="1")
-    svc.key = admin_key(svc.env)
-    try:
-        svc.start_api()
+    with running_service(data, database(data), CALLSCOPE_MAX_UPLOAD_MB="1", CALLSCOPE_MAX_FILES_PER_REQUEST="60",
+                         CALLSCOPE_LEASE_S="10", CALLSCOPE_RETENTION_DAYS="3650", CALLSCOPE_RETENTION_CHECK_S="1") as svc:
         yield svc
-    finally:
-        svc.close()
 
 
 @pytest.fixture(scope="module")
@@ -51,21 +46,6 @@ def wait_done(client: httpx.Client, call_id: str, timeout: float = 240) -> dict:
             return body
         time.sleep(0.5)
     raise TimeoutError(f"call {call_id} still {body['status']}")
-
-
-def sql(service: Service, query: str, **params) -> list:
-    engine = create_engine(service.database_url)
-    try:
-        with engine.connect() as conn:
-            return conn.execute(text(query), params).all()
-    finally:
-        engine.dispose()
-
-
-def new_key(admin: httpx.Client, name: str, *scopes: str) -> str:
-    r = admin.post("/v1/keys", json={"name": name, "scopes": list(scopes)})
-    assert r.status_code == 201, r.text
-    return r.json()["key"]
 
 
 @pytest.fixture(scope="module")
@@ -159,7 +139,7 @@ def test_api_keys_and_scopes(service, admin):
         listed = {k["name"]: k for k in keys}
         assert listed["dashboard"]["scopes"] == ["read"] and listed["ingest"]["scopes"] == ["upload"]
         assert all("key" not in k for k in keys) and listed["dashboard"]["last_used_at"] is not None
-        stored = sql(service, "SELECT prefix, secret_sha256 FROM api_keys")
+        stored = service.sql("SELECT prefix, secret_sha256 FROM api_keys")
         assert not any(reader.endswith(secret) or secret in reader for _, secret in stored)  # only a hash is kept
         assert admin.delete(f"/v1/keys/{listed['dashboard']['id']}").json() == {"revoked": listed["dashboard"]["id"]}
         assert r.get("/v1/calls").status_code == 401
@@ -225,7 +205,7 @@ def test_qa_corrections_show_in_reads_and_aggregates_and_keep_originals(service,
     row = next(r for r in feed if r["call_id"] == cid)
     assert row["escalation"] == "red" and row["qa_corrections"] == 2
     # the analysis as stored is untouched: the originals stay for audit
-    stored = json.loads(sql(service, "SELECT result_json FROM calls WHERE id = :c", c=cid)[0][0])
+    stored = json.loads(service.sql("SELECT result_json FROM calls WHERE id = :c", c=cid)[0][0])
     assert stored["utterances"][i]["sentiment"] == before["sentiment"]
     assert stored["call_scores"]["escalation"]["value"] == body["escalation"]
 
@@ -300,7 +280,7 @@ def test_list_feed_aggregates_emotion_filter_and_erasure(service, admin):
     assert admin.get(f"/v1/calls/{cid}/transcript").status_code == 404
     sha = hashlib.sha256(unique).hexdigest()
     assert not (service.data_dir / "audio" / sha[:2] / sha[2:4] / sha).exists()
-    assert sql(service, "SELECT count(*) FROM call_emotions WHERE call_id = :c", c=cid) == [(0,)]
+    assert service.sql("SELECT count(*) FROM call_emotions WHERE call_id = :c", c=cid) == [(0,)]
     shared = admin.delete(f"/v1/calls/{ids[2]}").json()
     assert shared["audio_deleted"] is False  # other calls hold the same recording
     assert admin.get(f"/v1/calls/{ids[0]}/audio").content == stereo
@@ -331,7 +311,7 @@ def test_retention_purges_old_calls(service, admin):
     purged = admin.post("/v1/admin/purge", params={"older_than_days": 300}).json()
     assert recent_id in purged["call_ids"] and purged["older_than_days"] == 300
     assert admin.get(f"/v1/calls/{recent_id}").status_code == 404
-    assert sql(service, "SELECT count(*) FROM jobs WHERE call_id IN (:a, :b)", a=fresh_id, b=recent_id) == [(0,)]
+    assert service.sql("SELECT count(*) FROM jobs WHERE call_id IN (:a, :b)", a=fresh_id, b=recent_id) == [(0,)]
 
 
 def test_metrics(service, admin):

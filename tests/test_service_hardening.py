@@ -24,11 +24,10 @@ import httpx
 import numpy as np
 import psutil
 import pytest
-from sqlalchemy import create_engine, text
 
 from benchmarks.hostile_decode import flac_of_silence
 from benchmarks.reference import AUDIO
-from benchmarks.serverproc import Service, admin_key
+from benchmarks.serverproc import Service, admin_key, new_key, running_service
 
 ROOT = Path(__file__).resolve().parents[1]
 STEREO = (ROOT / "samples" / "stereo_diarization.wav").read_bytes()  # real, dual-channel, 5 s
@@ -45,21 +44,6 @@ def wait_status(client: httpx.Client, call_id: str, wanted: tuple[str, ...] = ("
             return body
         time.sleep(0.2)
     raise TimeoutError(f"call {call_id} still {body.get('status')}")
-
-
-def sql(service: Service, query: str, **params) -> list:
-    engine = create_engine(service.database_url)
-    try:
-        with engine.connect() as conn:
-            return conn.execute(text(query), params).all()
-    finally:
-        engine.dispose()
-
-
-def new_key(admin: httpx.Client, name: str, *scopes: str) -> str:
-    r = admin.post("/v1/keys", json={"name": name, "scopes": list(scopes)})
-    assert r.status_code == 201, r.text
-    return r.json()["key"]
 
 
 def upload(client: httpx.Client, content: bytes, name: str = "call.wav", **data) -> httpx.Response:
@@ -175,17 +159,12 @@ class HealthWatch:
 @pytest.fixture(scope="module")
 def service(tmp_path_factory, database):
     data = tmp_path_factory.mktemp("hardening")
-    svc = Service(data, database(data), CALLSCOPE_MAX_UPLOAD_MB="20", CALLSCOPE_MAX_REQUEST_MB="40",
-                  CALLSCOPE_MAX_FILES_PER_REQUEST="20", CALLSCOPE_LEASE_S="10", CALLSCOPE_RETRY_BACKOFF_S="1",
-                  CALLSCOPE_RETENTION_DAYS="3650", CALLSCOPE_RETENTION_CHECK_S="1",
-                  CALLSCOPE_RATE_LIMIT_PER_KEY="off", CALLSCOPE_RATE_LIMIT_PER_IP="off",
-                  CALLSCOPE_METRICS_TOKEN=METRICS_TOKEN, CALLSCOPE_WORKER_MEMORY_MB="2500")
-    svc.key = admin_key(svc.env)
-    try:
-        svc.start_api()
+    with running_service(data, database(data), CALLSCOPE_MAX_UPLOAD_MB="20", CALLSCOPE_MAX_REQUEST_MB="40",
+                         CALLSCOPE_MAX_FILES_PER_REQUEST="20", CALLSCOPE_LEASE_S="10", CALLSCOPE_RETRY_BACKOFF_S="1",
+                         CALLSCOPE_RETENTION_DAYS="3650", CALLSCOPE_RETENTION_CHECK_S="1",
+                         CALLSCOPE_RATE_LIMIT_PER_KEY="off", CALLSCOPE_RATE_LIMIT_PER_IP="off",
+                         CALLSCOPE_METRICS_TOKEN=METRICS_TOKEN, CALLSCOPE_WORKER_MEMORY_MB="2500") as svc:
         yield svc
-    finally:
-        svc.close()
 
 
 @pytest.fixture(scope="module")
@@ -289,20 +268,15 @@ def test_hostile_flac_costs_bounded_memory_and_server_stays_up(service, admin, w
 def test_call_over_the_memory_limit_fails_alone_with_a_reason(tmp_path, database):
     """A worker whose analysis may use less memory than the models need: every call fails with
     the limit as its reason, the API keeps answering, and the next call is tried afresh."""
-    svc = Service(tmp_path, database(tmp_path), CALLSCOPE_WORKER_MEMORY_MB="600", CALLSCOPE_MAX_ATTEMPTS="1",
-                  CALLSCOPE_RATE_LIMIT_PER_KEY="off", CALLSCOPE_RATE_LIMIT_PER_IP="off")
-    key = admin_key(svc.env)
-    try:
-        svc.start_api()
-        with svc.client(key, timeout=60) as c, HealthWatch(svc.base) as health:
+    with running_service(tmp_path, database(tmp_path), CALLSCOPE_WORKER_MEMORY_MB="600", CALLSCOPE_MAX_ATTEMPTS="1",
+                         CALLSCOPE_RATE_LIMIT_PER_KEY="off", CALLSCOPE_RATE_LIMIT_PER_IP="off") as svc:
+        with svc.client(svc.key, timeout=60) as c, HealthWatch(svc.base) as health:
             call01 = (AUDIO / "callytics" / "Call01.wav").read_bytes()
             ids = [upload(c, call01, f"c{i}.wav", external_id=f"mem-{i}").json()["calls"][0]["id"] for i in range(2)]
             bodies = [wait_status(c, i, timeout=300) for i in ids]
         assert [b["status"] for b in bodies] == ["failed", "failed"], bodies
         assert all("more than 600 MB of memory" in b["error"] for b in bodies)
         assert not health.failures
-    finally:
-        svc.close()
 
 
 # ---- 3. per-call settings reach the analysis ---------------------------------------------------------
@@ -344,7 +318,7 @@ def test_concurrent_duplicate_uploads_make_one_call(service, admin, warm):
         ids = {r.json()["calls"][0]["id"] for r in refs}
         assert len(ids) == 1, f"trial {trial}: {len(ids)} calls for one content and external id"
         assert sum(not r.json()["calls"][0]["existing"] for r in refs) == 1
-        assert sql(service, "SELECT count(*) FROM calls WHERE external_id = :e", e=f"dup-{trial}") == [(1,)]
+        assert service.sql("SELECT count(*) FROM calls WHERE external_id = :e", e=f"dup-{trial}") == [(1,)]
 
 
 def test_erasure_and_rejected_uploads_never_take_audio_from_an_accepted_call(service, admin, warm):
@@ -364,7 +338,7 @@ def test_erasure_and_rejected_uploads_never_take_audio_from_an_accepted_call(ser
         assert [r.status_code for r in results[4:]] == [415] * 3
         ids = [r.json()["calls"][0]["id"] for r in results[1:4]]
         survivors += [(cid, content) for cid in ids]
-        refs = sql(service, "SELECT refs FROM audio_files WHERE key LIKE :k", k=f"%{hashlib.sha256(content).hexdigest()}")
+        refs = service.sql("SELECT refs FROM audio_files WHERE key LIKE :k", k=f"%{hashlib.sha256(content).hexdigest()}")
         assert refs == [(3,)], refs
     for cid, content in survivors:
         body = wait_status(admin, cid)
@@ -407,15 +381,12 @@ def test_invalid_retention_stops_the_server_before_it_touches_data(tmp_path, day
     out = subprocess.run([sys.executable, "-m", "callscope.cli", "serve", "--port", str(svc.port), "--no-worker"],
                          env={**svc.env, "CALLSCOPE_RETENTION_DAYS": days}, capture_output=True, text=True, timeout=120)
     assert out.returncode == 2 and "CALLSCOPE_RETENTION_DAYS" in out.stderr, out.stderr[-500:]
-    assert sql(svc, "SELECT count(*) FROM calls WHERE id = :c", c=cid) == [(1,)]
+    assert svc.sql("SELECT count(*) FROM calls WHERE id = :c", c=cid) == [(1,)]
 
 
 def test_queued_calls_are_kept_until_analysed_and_audio_waits_for_done(tmp_path, database):
-    svc = Service(tmp_path, database(tmp_path), CALLSCOPE_RETENTION_CHECK_S="1")
-    key = admin_key(svc.env)
-    try:
-        svc.start_api("--no-worker")
-        with svc.client(key, timeout=60) as c:
+    with running_service(tmp_path, database(tmp_path), "--no-worker", CALLSCOPE_RETENTION_CHECK_S="1") as svc:
+        with svc.client(svc.key, timeout=60) as c:
             cid = upload(c, STEREO, "q.wav", external_id="queued").json()["calls"][0]["id"]
             r = c.get(f"/v1/calls/{cid}/audio")
             assert r.status_code == 409 and "queued" in r.json()["error"]["message"]
@@ -426,8 +397,6 @@ def test_queued_calls_are_kept_until_analysed_and_audio_waits_for_done(tmp_path,
             assert c.get(f"/v1/calls/{cid}/audio").content == STEREO
             purged = c.post("/v1/admin/purge", params={"older_than_days": 1e-9}).json()
             assert cid in purged["call_ids"]
-    finally:
-        svc.close()
 
 
 def _long_recording(tmp_path: Path, minutes: float) -> Path:
@@ -462,7 +431,7 @@ def test_erasing_a_call_under_analysis_cancels_it_and_scrubs_the_database(servic
     nxt = upload(admin, STEREO, "next.wav", external_id="after-erase").json()["calls"][0]["id"]
     assert wait_status(admin, nxt, timeout=60)["status"] == "done"
     assert time.time() - erased_at < 30
-    assert sql(service, "SELECT count(*) FROM jobs WHERE call_id = :c", c=cid) == [(0,)]
+    assert service.sql("SELECT count(*) FROM jobs WHERE call_id = :c", c=cid) == [(0,)]
     if service.database_url.startswith("sqlite"):
         db = Path(service.database_url.removeprefix("sqlite:///"))
         for f in (db, db.with_name(db.name + "-wal")):
@@ -540,12 +509,9 @@ def test_security_headers_and_metrics_token(service, admin, warm):
 
 
 def test_rate_limits_per_key_and_per_address(tmp_path, database):
-    svc = Service(tmp_path, database(tmp_path), CALLSCOPE_RATE_LIMIT_PER_KEY="5/minute",
-                  CALLSCOPE_RATE_LIMIT_PER_IP="60/minute")
-    key = admin_key(svc.env)
-    try:
-        svc.start_api("--no-worker")
-        with svc.client(key) as c:
+    with running_service(tmp_path, database(tmp_path), "--no-worker", CALLSCOPE_RATE_LIMIT_PER_KEY="5/minute",
+                         CALLSCOPE_RATE_LIMIT_PER_IP="60/minute") as svc:
+        with svc.client(svc.key) as c:
             codes = [c.get("/v1/calls").status_code for _ in range(6)]
             assert codes == [200] * 5 + [429]
             r = c.get("/v1/calls")
@@ -557,5 +523,3 @@ def test_rate_limits_per_key_and_per_address(tmp_path, database):
         assert set(codes[:first]) == {401} and set(codes[first:]) == {429}
         r = httpx.get(f"{svc.base}/healthz")
         assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1 and "127.0.0.1" in r.json()["error"]["message"]
-    finally:
-        svc.close()
