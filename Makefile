@@ -27,6 +27,9 @@ bench: $(STAMP)
 	$(PY) benchmarks/features.py
 	$(PY) benchmarks/pipeline.py
 	$(PY) benchmarks/service.py
+	$(PY) benchmarks/calls.py
+	$(PY) benchmarks/hostile_decode.py
+	$(PY) benchmarks/long_calls.py
 
 clean:
 	rm -rf $(VENV) demo-results .pytest_cache

@@ -1,0 +1,186 @@
+"""End-to-end accuracy on every shared recording with a reference: the regression gate for model
+and rule changes (issue 9, item 6; issue 15 adds to it).
+
+One table: WER, DER (±0.25 s collar, overlap scored), words given the right speaker, roles
+right, the customer's sentiment at start and end and the call's escalation level (outputs: the
+shared data has no human label for them), whether two analyses gave the same result (all but
+timings), and the model/rule versions. Only references the data carries are used:
+
+* Callytics Call01 (and its G.711 µ-law copy): hand-timed turns with text and roles
+  (``Call01.turns.tsv``; CSR = agent).
+* stereo_diarization: one speaker per channel, verbatim text per channel (``.left/.right.txt``).
+* pyannote_sample: speaker turns (RTTM), no text, no roles.
+* SpokenWOZ MUL1011: no text or turns usable here; its roles are the fact stated in issue 15
+  (the caller, the customer, is on channel 0).
+
+    .venv/bin/python benchmarks/calls.py [--rounds 2] [--out benchmarks/results/calls.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.reference import AUDIO, normalise_text, rttm_turns, tsv_turns, word_attribution_accuracy  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results"
+Turn = tuple[str, float, float]
+
+
+@dataclass(frozen=True)
+class Case:
+    """A recording and what is known about it.
+
+    Attributes:
+        text: reference transcript (None: no WER).
+        turns: reference speaker turns (None: no DER or word attribution).
+        roles: role per reference speaker (turn label), or per channel as ``ch0``/``ch1``.
+    """
+
+    name: str
+    path: Path
+    text: str | None = None
+    turns: list[Turn] | None = None
+    roles: dict[str, str] = field(default_factory=dict)
+    roles_source: str = ""
+
+
+def cases() -> list[Case]:
+    call01 = AUDIO / "callytics" / "Call01.turns.tsv"
+    call01_text = " ".join(line.split("\t", 3)[3] for line in call01.read_text().splitlines()[1:] if line.strip())
+    call01_roles = {"CSR": "agent", "Customer": "customer"}
+    stereo_text = " ".join((AUDIO / f"stereo_diarization.{side}.txt").read_text() for side in ("left", "right"))
+    return [
+        Case("Call01 (8 kHz WAV)", AUDIO / "callytics" / "Call01.wav", call01_text, tsv_turns(call01), call01_roles,
+             "Call01.turns.tsv"),
+        Case("Call01 (G.711 µ-law)", AUDIO / "telephone_codecs" / "Call01_mulaw_8k.wav", call01_text, tsv_turns(call01),
+             call01_roles, "Call01.turns.tsv"),
+        Case("stereo_diarization", AUDIO / "stereo_diarization.wav", stereo_text),
+        Case("pyannote_sample", AUDIO / "pyannote_sample" / "sample.wav", turns=rttm_turns(AUDIO / "pyannote_sample" / "sample.rttm")),
+        Case("SpokenWOZ MUL1011", AUDIO / "spokenwoz" / "MUL1011.opus", roles={"ch0": "customer", "ch1": "agent"},
+             roles_source="issue 15: the caller is on channel 0"),
+    ]
+
+
+def _annotation(turns: list[Turn]):
+    from pyannote.core import Annotation, Segment
+
+    ann = Annotation()
+    for i, (spk, s, e) in enumerate(turns):
+        ann[Segment(s, e), i] = spk
+    return ann
+
+
+def _hyp_text(result) -> str:
+    """The result's words in time order (per channel, channel 0 first, for dual-channel calls,
+    as the stereo reference is written)."""
+    words = [(w.start, u.speaker, w.word) for u in result.utterances for w in u.words]
+    if result.channel_layout == "dual_channel":
+        words.sort(key=lambda x: (x[1], x[0]))
+    else:
+        words.sort()
+    return " ".join(w for _, _, w in words)
+
+
+def _roles_right(case: Case, result) -> tuple[int, int] | None:
+    """(right, judged): each found speaker's role against the reference speaker it overlaps most
+    (or its channel's role)."""
+    if not case.roles or result.call_scores is None:
+        return None
+    found = result.call_scores.roles
+    right = judged = 0
+    for sp in result.speakers:
+        if sp.channel is not None and f"ch{sp.channel}" in case.roles:
+            expected = case.roles[f"ch{sp.channel}"]
+        elif case.turns:
+            overlap: dict[str, float] = {}
+            for t in result.turns:
+                if t.speaker != sp.id:
+                    continue
+                for ref, rs, re_ in case.turns:
+                    overlap[ref] = overlap.get(ref, 0.0) + max(0.0, min(t.end, re_) - max(t.start, rs))
+            if not overlap or max(overlap.values()) <= 0:
+                continue
+            expected = case.roles.get(max(overlap, key=overlap.get))
+        else:
+            continue
+        if expected is None:
+            continue
+        judged += 1
+        right += found.get(sp.id) == expected
+    return right, judged
+
+
+def evaluate(case: Case, results: list) -> dict:
+    import jiwer
+    from pyannote.metrics.diarization import DiarizationErrorRate
+
+    r = results[0]
+    row: dict = {"call": case.name, "file": str(case.path.relative_to(AUDIO)), "duration_s": r.duration_s,
+                 "layout": r.channel_layout, "speakers_found": len(r.speakers)}
+    row["wer"] = round(jiwer.wer(normalise_text(case.text), normalise_text(_hyp_text(r))), 4) if case.text else None
+    if case.turns:
+        hyp = [(t.speaker, t.start, t.end) for t in r.turns]
+        row["der_collar_0.25"] = round(DiarizationErrorRate(collar=0.5)(_annotation(case.turns), _annotation(hyp)), 4)
+        words = [(u.speaker, w.start, w.end) for u in r.utterances for w in u.words]
+        row["words_right_speaker"] = round(word_attribution_accuracy(words, case.turns), 4) if words else None
+    else:
+        row["der_collar_0.25"] = row["words_right_speaker"] = None
+    roles = _roles_right(case, r)
+    row["roles_right"] = None if roles is None else f"{roles[0]}/{roles[1]}"
+    row["roles_source"] = case.roles_source or None
+    cs = r.call_scores
+    customer = next((s for s in r.speaker_scores if s.role == "customer"), None)
+    row["customer_sentiment_start"] = customer.sentiment_start.value if customer else None
+    row["customer_sentiment_end"] = customer.sentiment_end.value if customer else None
+    row["escalation"] = cs.escalation.value if cs else None
+    row["role_note"] = cs.role_note if cs else None
+    row["versions"] = {"engine": r.engine, "model": r.model, **(cs.versions if cs else {})}
+    dumps = [x.model_dump_json(exclude={"timings_s"}) for x in results]
+    row["identical_runs"] = f"{sum(d == dumps[0] for d in dumps)}/{len(dumps)}"
+    row["analysis_s"] = round(min(x.timings_s.total for x in results), 2)
+    return row
+
+
+def main() -> None:
+    warnings.filterwarnings("ignore")
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=2, help="analyses per call (reproducibility is judged across them)")
+    parser.add_argument("--out", type=Path, default=RESULTS / "calls.json")
+    args = parser.parse_args()
+
+    from callscope.pipeline import AnalysisSettings, Analyzer
+    from callscope.transcription.engine import AsrSettings
+
+    analyzer = Analyzer(AnalysisSettings(asr=AsrSettings(device="cpu")))
+    rows = []
+    for case in cases():
+        rows.append(evaluate(case, [analyzer.analyze(case.path) for _ in range(args.rounds)]))
+
+    def pct(v):
+        return "–" if v is None else f"{100 * v:.1f}%"
+
+    def num(v):
+        return "–" if v is None else f"{v:+.2f}"
+
+    print(f"Calls with references; {rows[0]['versions']['engine']} {rows[0]['versions']['model']}, "
+          f"sentiment {rows[0]['versions'].get('sentiment')}; {args.rounds} analyses each")
+    print(f"{'call':22} {'dur s':>6} {'WER':>7} {'DER±.25':>8} {'words→spk':>9} {'roles':>6} {'cust start':>10} "
+          f"{'cust end':>9} {'level':>7} {'same':>5}")
+    for r in rows:
+        print(f"{r['call']:22} {r['duration_s']:>6.1f} {pct(r['wer']):>7} {pct(r['der_collar_0.25']):>8} "
+              f"{pct(r['words_right_speaker']):>9} {r['roles_right'] or '–':>6} {num(r['customer_sentiment_start']):>10} "
+              f"{num(r['customer_sentiment_end']):>9} {r['escalation'] or '–':>7} {r['identical_runs']:>5}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"benchmark": "calls", "date": time.strftime("%Y-%m-%d %H:%M:%S"),
+                                    "rounds": args.rounds, "calls": rows}, indent=2, ensure_ascii=False) + "\n")
+
+
+if __name__ == "__main__":
+    main()
