@@ -28,6 +28,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/pipeline.py
 	$(PY) benchmarks/service.py
 	$(PY) benchmarks/calls.py
+	$(PY) benchmarks/asr_phone.py
 	$(PY) benchmarks/hostile_decode.py
 	$(PY) benchmarks/long_calls.py
 

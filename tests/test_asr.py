@@ -66,3 +66,18 @@ def test_user_supplied_model_directory_is_used(tmp_path, jfk):
     engine = create_engine(AsrSettings(model="small", model_dir=str(tmp_path), device="cpu"))
     assert engine.model_path == tmp_path
     assert "country" in " ".join(w.word for w in engine.transcribe(jfk[0])).lower()
+
+
+def test_speech_gate_words_stay_inside_speech_regions(audio_dir, analyzer):
+    """ASR on VAD speech joined with pauses between the regions (the real Call01 phone call):
+    every word maps back inside a speech region, in time order, and the complaint is heard."""
+    from callscope.transcription.speech_gate import ASR_GAP_S, transcribe_speech
+
+    audio = decode_file(audio_dir / "callytics" / "Call01.wav").mono()
+    regions = analyzer.vad.regions(audio)
+    assert len(regions) > 3 and ASR_GAP_S > 0
+    words = transcribe_speech(analyzer.engine, audio, regions, 16000)
+    assert len(words) > 80
+    assert all(any(r.start - 1e-3 <= w.start <= w.end <= r.end + 1e-3 for r in regions) for w in words)
+    assert all(a.start <= b.start for a, b in zip(words, words[1:]))
+    assert "trouble receiving notification" in normalise_text(" ".join(w.word for w in words))
