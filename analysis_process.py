@@ -98,6 +98,7 @@ class AnalysisProcess:
         self._ctx = mp.get_context("spawn")
         self._proc = None
         self._conn = None
+        self._watched = None  # psutil.Process of the child
         self.peak_rss_mb = 0.0
 
     @property
@@ -114,6 +115,9 @@ class AnalysisProcess:
         self._proc.start()
         child.close()
         self._conn = parent
+        import psutil
+
+        self._watched = psutil.Process(self._proc.pid)
         deadline = time.monotonic() + self.load_timeout_s
         while time.monotonic() < deadline:
             if parent.poll(POLL_S):
@@ -136,7 +140,7 @@ class AnalysisProcess:
             self._proc.join(10)
         if self._conn is not None:
             self._conn.close()
-        self._proc, self._conn = None, None
+        self._proc, self._conn, self._watched = None, None, None
 
     def close(self) -> None:
         """Ask the child to exit, kill it if it does not."""
@@ -152,7 +156,7 @@ class AnalysisProcess:
         import psutil
 
         try:
-            return psutil.Process(self._proc.pid).memory_info().rss / (1024 * 1024)
+            return self._watched.memory_info().rss / (1024 * 1024)
         except (psutil.Error, AttributeError):
             return 0.0
 

@@ -30,5 +30,7 @@ class CallSettings(BaseModel):
     @classmethod
     def _split(cls, v):
         if isinstance(v, str):
-            return tuple(r.strip().lower() for r in v.split(",") if r.strip())
+            from callscope.scoring.roles import parse_channel_map
+
+            return parse_channel_map(v)
         return v

@@ -44,7 +44,6 @@ log = logging.getLogger("callscope.api")
 def create_app(settings: ServiceSettings | None = None, inline_worker: bool = False) -> FastAPI:
     """The app. ``inline_worker`` runs one worker thread in this process (the embedded default)."""
     settings = settings or ServiceSettings.from_env()
-    secure_files(settings.data_dir, settings.database_url)
     migrate(settings.database_url)
     secure_files(settings.data_dir, settings.database_url)
     engine = make_engine(settings.database_url)

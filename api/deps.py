@@ -13,7 +13,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from sqlalchemy.orm import sessionmaker
 
 from callscope.api.audio_store import AudioStore
-from callscope.api.auth import ANONYMOUS_ADMIN, Principal, verify
+from callscope.api.auth import Principal
 from callscope.api.config import ServiceSettings
 from callscope.api.metrics import ServiceMetrics
 
@@ -40,23 +40,16 @@ _bearer = HTTPBearer(auto_error=False, description="API key as a bearer token")
 _header_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="API key")
 
 
-def _principal(request: Request, svc: Svc,
-               creds: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)] = None,
-               key: Annotated[str | None, Security(_header_key)] = None) -> Principal:
-    """Who calls: the key's principal (401 without a valid key), or an admin when auth is off.
-    The request guard (:mod:`callscope.api.guard`) has checked the key before the body was read."""
-    checked = getattr(request.state, "principal", None)
-    if checked is not None:
-        return checked
-    if not svc.settings.auth:
-        return ANONYMOUS_ADMIN
-    presented = creds.credentials if creds else key
-    if not presented:
+def _principal(request: Request,
+               _creds: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)] = None,
+               _key: Annotated[str | None, Security(_header_key)] = None) -> Principal:
+    """Who calls, as the request guard (:mod:`callscope.api.guard`) found it before the body was
+    read: the key's principal, or an admin when auth is off. (The security parameters only
+    describe the key in OpenAPI.)"""
+    who = getattr(request.state, "principal", None)
+    if who is None:  # every route that asks runs under /v1, which the guard authenticates
         raise HTTPException(401, "missing API key: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'",
                             headers={"WWW-Authenticate": "Bearer"})
-    who = verify(svc.sessions, presented)
-    if who is None:
-        raise HTTPException(401, "invalid or revoked API key", headers={"WWW-Authenticate": "Bearer"})
     return who
 
 

@@ -15,7 +15,6 @@ Counters come from the ``limits`` library (moving window).
 
 from __future__ import annotations
 
-import json
 import math
 import time
 
@@ -24,6 +23,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from callscope.api.auth import ANONYMOUS_ADMIN, verify
+from callscope.api.deps import error_response
 
 #: Largest body of any route but the upload (JSON corrections and keys), bytes.
 JSON_BODY_LIMIT = 1024 * 1024
@@ -67,13 +67,11 @@ class RateLimits:
         return max(1, math.ceil(reset - time.time()))
 
 
-async def _send_json(send: Send, status: int, message: str, headers: list[tuple[bytes, bytes]] = ()) -> None:
-    body = json.dumps({"error": {"status": status, "message": message, "details": None}}).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                            (b"x-content-type-options", b"nosniff"), (b"cache-control", b"no-store"),
-                            (b"connection", b"close"), *headers]})
-    await send({"type": "http.response.body", "body": body})
+async def _refuse(scope: Scope, receive: Receive, send: Send, status: int, message: str, **headers: str) -> None:
+    """The usual JSON error, sent before the body is read (and the connection closed after it)."""
+    response = error_response(status, message, headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store",
+                                                        "Connection": "close", **headers})
+    await response(scope, receive, send)
 
 
 class RequestGuard:
@@ -92,25 +90,26 @@ class RequestGuard:
         client = (scope.get("client") or ("unknown", 0))[0]
         wait = self.limits.retry_after(self.limits.per_ip, "ip", client)
         if wait is not None:
-            await _send_json(send, 429, f"too many requests from {client}; retry in {wait} s",
-                             [(b"retry-after", str(wait).encode())])
+            await _refuse(scope, receive, send, 429, f"too many requests from {client}; retry in {wait} s",
+                          **{"Retry-After": str(wait)})
             return
         if path.startswith("/v1/") or path == "/v1":
             settings = self.services.settings
             if settings.auth:
                 key = presented_key(headers)
                 if not key:
-                    await _send_json(send, 401, "missing API key: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'",
-                                     [(b"www-authenticate", b"Bearer")])
+                    await _refuse(scope, receive, send, 401,
+                                  "missing API key: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'",
+                                  **{"WWW-Authenticate": "Bearer"})
                     return
                 who = await run_in_threadpool(verify, self.services.sessions, key)
                 if who is None:
-                    await _send_json(send, 401, "invalid or revoked API key", [(b"www-authenticate", b"Bearer")])
+                    await _refuse(scope, receive, send, 401, "invalid or revoked API key", **{"WWW-Authenticate": "Bearer"})
                     return
                 wait = self.limits.retry_after(self.limits.per_key, "key", str(who.key_id))
                 if wait is not None:
-                    await _send_json(send, 429, f"too many requests with API key '{who.name}'; retry in {wait} s",
-                                     [(b"retry-after", str(wait).encode())])
+                    await _refuse(scope, receive, send, 429, f"too many requests with API key '{who.name}'; retry in {wait} s",
+                                  **{"Retry-After": str(wait)})
                     return
             else:
                 who = ANONYMOUS_ADMIN
@@ -121,10 +120,10 @@ class RequestGuard:
             try:
                 declared = int(length)
             except ValueError:
-                await _send_json(send, 400, "Content-Length is not a number")
+                await _refuse(scope, receive, send, 400, "Content-Length is not a number")
                 return
             if declared > limit:
-                await _send_json(send, 413, f"request body of {declared} bytes is over the limit of {limit} bytes")
+                await _refuse(scope, receive, send, 413, f"request body of {declared} bytes is over the limit of {limit} bytes")
                 return
         no_store = path.startswith("/v1")
         received = 0
@@ -155,4 +154,4 @@ class RequestGuard:
             await self.app(scope, counted_receive, send_with_headers)
         except BodyTooLarge:
             if not started:
-                await _send_json(send, 413, f"request body is over the limit of {limit} bytes")
+                await _refuse(scope, receive, send, 413, f"request body is over the limit of {limit} bytes")

@@ -114,9 +114,9 @@ def _pair_stats(left: np.ndarray, right: np.ndarray, frame: int, block_frames: i
     var_l, var_r = max(sums[2] / n - mean_l**2, 0.0), max(sums[3] / n - mean_r**2, 0.0)
     cov = sums[4] / n - mean_l * mean_r
     corr = float(cov / np.sqrt(var_l * var_r)) if var_l > 0 and var_r > 0 else 0.0
-    db_l = np.concatenate(dbs_l) if dbs_l else np.full(1, -120.0)
-    db_r = np.concatenate(dbs_r) if dbs_r else np.full(1, -120.0)
-    if len(db_l) == 0:
+    db_l = np.concatenate(dbs_l) if dbs_l else np.zeros(0)
+    db_r = np.concatenate(dbs_r) if dbs_r else np.zeros(0)
+    if len(db_l) == 0:  # shorter than one frame
         db_l, db_r = np.full(1, -120.0), np.full(1, -120.0)
     return _PairStats(max_diff, float(np.sqrt(var_l)), float(np.sqrt(var_r)), corr, db_l, db_r)
 

@@ -21,11 +21,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
-import numpy as np
 import psutil
 import pytest
 
 from benchmarks.hostile_decode import flac_of_silence
+from benchmarks.long_calls import build
 from benchmarks.reference import AUDIO
 from benchmarks.serverproc import Service, admin_key, new_key, running_service
 
@@ -399,26 +399,8 @@ def test_queued_calls_are_kept_until_analysed_and_audio_waits_for_done(tmp_path,
             assert cid in purged["call_ids"]
 
 
-def _long_recording(tmp_path: Path, minutes: float) -> Path:
-    """A real conversation made long: Call01 (8 kHz phone call) repeated, as 8 kHz 16-bit WAV."""
-    from callscope.audio.decode import decode_file
-
-    one = decode_file(AUDIO / "callytics" / "Call01.wav", target_sample_rate=8000).mono()
-    n = int(np.ceil(minutes * 60 * 8000 / len(one)))
-    pcm = (np.tile(one, n) * 32767).astype(np.int16)
-    path = tmp_path / "long.wav"
-    import wave
-
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(8000)
-        w.writeframes(pcm.tobytes())
-    return path
-
-
 def test_erasing_a_call_under_analysis_cancels_it_and_scrubs_the_database(service, admin, warm, tmp_path):
-    long = _long_recording(tmp_path, 12).read_bytes()
+    long = build("mono", 0.2, tmp_path).read_bytes()  # 12 min of real calls, 8 kHz WAV
     marker = "erase-marker-7c1f"  # personal data in metadata: must not survive in any database file
     cid = upload(admin, long, "long.wav", external_id=marker, agent_id=marker).json()["calls"][0]["id"]
     deadline = time.time() + 120
