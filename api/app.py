@@ -91,7 +91,8 @@ def create_app(settings: ServiceSettings | None = None, inline_worker: bool = Fa
 
     app = FastAPIOffline(title="callscope", version="0.1.0", lifespan=lifespan,
                   description="Call analytics: upload recordings, read transcripts, emotion timelines and scores. "
-                              "Send an API key as `Authorization: Bearer <key>` or `X-API-Key`.")
+                              "Send an API key as `Authorization: Bearer <key>` or `X-API-Key`; over a rate limit the answer is "
+                              "429 with `Retry-After`.")
     app.state.services = Services(settings, sessions, store, metrics)
 
     # ---- errors -------------------------------------------------------------------------------

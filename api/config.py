@@ -20,7 +20,7 @@ class ConfigError(ValueError):
     """A ``CALLSCOPE_*`` setting is invalid; the message names it and says what is allowed."""
 
 
-def _rate(value: str | None, name: str) -> str | None:
+def _rate(value: str | None) -> str | None:
     """A rate like ``1200/minute`` (checked with the ``limits`` parser), or None for off."""
     if value is None or value.strip().lower() in ("", "off", "0", "none"):
         return None
@@ -29,7 +29,7 @@ def _rate(value: str | None, name: str) -> str | None:
     try:
         parse_many(value)
     except ValueError as exc:
-        raise ValueError(f"{name}={value!r} is not a rate such as '1200/minute' or 'off'") from exc
+        raise ValueError(f"{value!r} is not a rate such as '1200/minute' or 'off'") from exc
     return value.strip()
 
 
@@ -106,8 +106,8 @@ class ServiceSettings(BaseSettings):
 
     @field_validator("rate_limit_per_key", "rate_limit_per_ip", mode="before")
     @classmethod
-    def _check_rate(cls, v, info):
-        return _rate(v, f"CALLSCOPE_{info.field_name.upper()}")
+    def _check_rate(cls, v):
+        return _rate(v)
 
     @field_validator("metrics_token", mode="before")
     @classmethod
@@ -152,5 +152,5 @@ class ServiceSettings(BaseSettings):
             problems = []
             for e in exc.errors():
                 name = "CALLSCOPE_" + "_".join(str(p) for p in e["loc"]).upper() if e["loc"] else "settings"
-                problems.append(f"{name}: {e['msg']}")
+                problems.append(f"{name}: {e['msg'].removeprefix('Value error, ')}")
             raise ConfigError("invalid setting(s): " + "; ".join(problems)) from None

@@ -156,8 +156,10 @@ def _register(svc: Services, meta: UploadMeta, accepted: list[tuple[str, Receive
 async def upload_calls(request: Request, svc: Svc, _who: Uploader) -> UploadResponse:
     """Upload recordings (field ``files``, one or more) with their metadata; analysis runs in
     the background. The key is checked before any of the body is read, and the body is cut off
-    as soon as a file passes ``CALLSCOPE_MAX_UPLOAD_MB`` or the request passes
-    ``CALLSCOPE_MAX_REQUEST_MB``. The same content with the same ``external_id`` returns the
+    (413) as soon as a file passes ``CALLSCOPE_MAX_UPLOAD_MB``, the request
+    ``CALLSCOPE_MAX_REQUEST_MB``, or the form fields ``CALLSCOPE_MAX_FORM_FIELDS`` /
+    ``CALLSCOPE_MAX_FIELD_BYTES``. A ``recorded_at`` older than the retention period is refused
+    (422). The same content with the same ``external_id`` returns the
     existing call instead of a new one. Nothing is stored unless every file is accepted.
     ``channel_map`` travels with the call into its analysis."""
     st = svc.settings
