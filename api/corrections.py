@@ -21,7 +21,7 @@ from callscope.scoring.results import EmotionOut, Score, SentimentOut, Utterance
 #: Version suffix of scores re-computed from corrected values.
 QA_VERSION = "+qa-corrected"
 LEVELS = ("green", "yellow", "orange", "red")
-Label = Literal["frustrated", "dissatisfied", "uncertain", "neutral", "satisfied", "enthusiastic"]
+Label = Literal["frustrated", "dissatisfied", "uncertain", "neutral", "satisfied", "enthusiastic", "empathetic"]
 assert set(Label.__args__) == set(LABELS)
 
 

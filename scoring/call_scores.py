@@ -11,7 +11,10 @@ from callscope.scoring.emotion import LABELS
 from callscope.scoring.results import Interruption, Score, SpeakerScores, UtteranceScores
 from callscope.transcription.types import SpeakerTurn, Utterance
 
-CALL_RULES_VERSION = "call-scores/1"
+CALL_RULES_VERSION = "call-scores/2"
+#: Weight of an utterance with no opinion (sign confidence 0.5: "my username is user101") relative
+#: to a clear one (confidence 1.0) in speaker means: business talk must not dilute what was felt.
+NEUTRAL_WEIGHT = 0.1
 BACKCHANNEL_WORDS = 2  # an overlap of at most this many words ("mm-hmm", "yeah, right") is not an interruption
 
 
@@ -49,10 +52,16 @@ def covered(intervals: list[tuple[float, float]]) -> float:
     return sum(e - s for s, e in union(intervals))
 
 
+def utterance_weight(words: int, confidence: float) -> float:
+    """An utterance's weight in a speaker's sentiment means: its words times how clearly it is
+    positive or negative, ``max(2 * confidence - 1, NEUTRAL_WEIGHT)`` (sign confidence 0.5..1)."""
+    return max(words, 1) * max(2.0 * confidence - 1.0, NEUTRAL_WEIGHT)
+
+
 def _weighted_mean(idx: list[int], utterances: list[Utterance], scores: list[UtteranceScores]) -> float | None:
     if not idx:
         return None
-    w = np.array([max(len(utterances[i].words), 1) for i in idx], dtype=float)
+    w = np.array([utterance_weight(len(utterances[i].words), scores[i].sentiment.confidence) for i in idx], dtype=float)
     v = np.array([scores[i].sentiment.score for i in idx])
     return float(np.sum(w * v) / np.sum(w))
 
@@ -118,6 +127,7 @@ def speaker_scores(
         sentiment_trend=score(trend, quarters[start_q] + quarters[end_q], "end minus start"),
         sentiment_by_quarter=by_quarter,
         emotion_shares={k: round(v / spoken_time, 4) for k, v in label_time.items()} if spoken_time else {k: 0.0 for k in LABELS},
+        empathy_statements=sum(scores[i].emotion.label == "empathetic" for i in idx),
     )
 
 
@@ -175,15 +185,27 @@ def interruptions(utterances: list[Utterance], min_overlap_s: float = 0.3) -> li
 
 
 def escalation(customer: SpeakerScores | None, bands: EscalationBands, version: str) -> tuple[Score, list[str]]:
-    """Level from the lower of the customer's mean and end sentiment, with reasons."""
+    """Level of the customer's sentiment, with reasons.
+
+    A customer who ends the call satisfied (end sentiment in the green band) makes it green: the
+    problem was solved, whatever the start was. Otherwise the lower of the mean and the end
+    decides, so a call that was bad throughout, or turned bad, is not rescued by a polite
+    goodbye. The lowest utterance is named in the reasons when it reached orange or red.
+    """
     if customer is None or customer.sentiment_mean.value is None:
         return Score(value=None, confidence=0.0, version=version, detail="no customer speech"), ["no customer speech to score"]
     mean = float(customer.sentiment_mean.value)
     end = customer.sentiment_end.value
-    basis, value = ("end", float(end)) if end is not None and float(end) < mean else ("mean", mean)
+    if end is not None and float(end) > bands.green:
+        basis, value = "end", float(end)
+    else:
+        basis, value = ("end", float(end)) if end is not None and float(end) < mean else ("mean", mean)
     evidence = (customer.sentiment_end if basis == "end" else customer.sentiment_mean).evidence
     level = bands.level(value)
     reasons = [f"customer {basis} sentiment {value:+.2f} is in the {level} band"]
+    low = customer.sentiment_min
+    if low.value is not None and float(low.value) < bands.yellow and bands.level(float(low.value)) != level:
+        reasons.append(f"lowest customer utterance {float(low.value):+.2f} ({bands.level(float(low.value))}, utterance {low.evidence[0]})")
     start = customer.sentiment_start.value
     if end is not None and start is not None and customer.sentiment_trend.value is not None:
         change = float(end) - float(start)

@@ -18,6 +18,11 @@ Mapping (thresholds in :class:`EmotionThresholds`, all configurable):
   in between, no cues           neutral                       neutral
   ============================  ===========================  ================
 
+  An agent's routine apology or empathy formula ("sorry for the inconvenience", see
+  :mod:`callscope.scoring.courtesy`) is labelled ``empathetic`` unless what remains of the
+  utterance once the formula is cut out is negative: it is a politeness act, not the agent's
+  dissatisfaction.
+
   Uncertainty cues are hedges and fillers in the words ("I'm not sure", "maybe", "um") or a
   question asked with long pauses. Without acoustics (an agent, unless the deployment opted
   in), arousal is absent and frustrated/enthusiastic cannot be given: the label says only
@@ -32,8 +37,8 @@ import math
 import re
 from dataclasses import dataclass
 
-EMOTION_RULES_VERSION = "emotion-rules/1"
-LABELS = ("frustrated", "dissatisfied", "uncertain", "neutral", "satisfied", "enthusiastic")
+EMOTION_RULES_VERSION = "emotion-rules/2"
+LABELS = ("frustrated", "dissatisfied", "uncertain", "neutral", "satisfied", "enthusiastic", "empathetic")
 #: |sentiment| below this is neutral: a mean human rating of ±0.5 on vader's -4..+4 scale.
 NEUTRAL_BAND = 0.125
 
@@ -89,20 +94,27 @@ def classify(
     text: str,
     longest_pause_s: float,
     thresholds: EmotionThresholds = EmotionThresholds(),
+    empathy_formula: bool = False,
 ) -> EmotionEstimate:
-    """Label one utterance (see the module doc). ``arousal`` None = no acoustics for this speaker."""
+    """Label one utterance (see the module doc). ``arousal`` None = no acoustics for this speaker;
+    ``empathy_formula``: an agent's utterance held an apology/empathy formula (the sentiment is
+    then that of the rest of the utterance)."""
     band = thresholds.neutral_band
     valence = sentiment
     if arousal is not None and abs(sentiment) >= band:
         valence = max(-1.0, min(1.0, sentiment + thresholds.prosody_nudge * arousal * (1 if sentiment > 0 else -1)))
     high = arousal is not None and arousal >= thresholds.high_arousal
-    if valence <= -band:
+    if empathy_formula and valence > -band:
+        label = "empathetic"
+    elif valence <= -band:
         label = "frustrated" if high else "dissatisfied"
     elif valence >= band:
         label = "enthusiastic" if high else "satisfied"
     else:
         label = "uncertain" if uncertainty_cues(text, longest_pause_s, thresholds) else "neutral"
     confidence = sentiment_confidence * (0.5 + 0.5 * _margin(valence, [-band, band]))
+    if label == "empathetic":
+        confidence = sentiment_confidence
     if arousal is not None and label in ("frustrated", "dissatisfied", "satisfied", "enthusiastic"):
         confidence *= 0.5 + 0.5 * _margin(arousal, [thresholds.high_arousal])
     return EmotionEstimate(label, round(confidence, 4), round(valence, 4), None if arousal is None else round(arousal, 4), arousal is not None)

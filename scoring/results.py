@@ -24,7 +24,8 @@ class SentimentOut(BaseModel):
 
 
 class EmotionOut(BaseModel):
-    label: str
+    label: str = Field(description="frustrated | dissatisfied | uncertain | neutral | satisfied | enthusiastic | empathetic "
+                                   "(an agent's apology or acknowledgement; see scoring/courtesy.py)")
     confidence: float = Field(ge=0.0, le=1.0)
     valence: float = Field(ge=-1.0, le=1.0)
     arousal: float | None = Field(None, ge=-1.0, le=1.0, description="None: no acoustic emotion for this speaker")
@@ -69,6 +70,8 @@ class SpeakerScores(BaseModel):
     sentiment_trend: Score = Field(description="end minus start")
     sentiment_by_quarter: list[float | None]
     emotion_shares: dict[str, float] = Field(description="share of this speaker's utterance time per label")
+    empathy_statements: int = Field(0, ge=0, description="utterances labelled empathetic: the agent's apologies and "
+                                                         "acknowledgements of the customer's problem")
 
 
 class Interruption(BaseModel):

@@ -22,6 +22,7 @@ from callscope.scoring.call_scores import (
     silence,
     speaker_scores,
 )
+from callscope.scoring.courtesy import COURTESY_VERSION, split_courtesy
 from callscope.scoring.emotion import EMOTION_RULES_VERSION, EmotionThresholds
 from callscope.scoring.results import CallScores, SpeakerScores, SpeakerTimeline, UtteranceScores
 from callscope.scoring.roles import (
@@ -75,7 +76,7 @@ class CallScorer:
 
     @property
     def versions(self) -> dict[str, str]:
-        return {"sentiment": self.sentiment.version, "emotion": EMOTION_RULES_VERSION,
+        return {"sentiment": self.sentiment.version, "emotion": EMOTION_RULES_VERSION, "courtesy": COURTESY_VERSION,
                 "roles": ROLE_RULES_VERSION, "call_scores": CALL_RULES_VERSION}
 
     def assign_roles(
@@ -116,10 +117,13 @@ class CallScorer:
         role_of = {sp: roles.roles.get(sp, "unknown") for sp in speakers}
         acoustic = self.acoustic_allowed(roles, speakers, s)
         t0 = time.perf_counter()
-        sentiments = self.sentiment.score([u.text for u in utterances])
+        # apology/empathy formulas are politeness, not sentiment: scored without them (courtesy.py)
+        splits = [split_courtesy(u.text) for u in utterances]
+        sentiments = self.sentiment.score([x.remainder for x in splits])
         t_sentiment = time.perf_counter() - t0
         t0 = time.perf_counter()
-        utt_scores = score_utterances(utterances, sentiments, frames_of, acoustic, s.thresholds)
+        empathy = [x.has_formula and role_of.get(u.speaker) != "customer" for x, u in zip(splits, utterances)]
+        utt_scores = score_utterances(utterances, sentiments, frames_of, acoustic, s.thresholds, empathy)
 
         total_talk = sum(talk_time.values())
         sentiment_version = self.sentiment.version

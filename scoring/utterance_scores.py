@@ -78,9 +78,12 @@ def score_utterances(
     frames_of: dict[str, FrameFeatures | None],
     acoustic_allowed: dict[str, bool],
     thresholds: EmotionThresholds,
+    empathy_formula: list[bool] | None = None,
 ) -> list[UtteranceScores]:
     """Scores for every utterance, in order. ``frames_of[speaker]`` is the signal the speaker is
-    heard on; acoustics are used only where ``acoustic_allowed[speaker]``."""
+    heard on; acoustics are used only where ``acoustic_allowed[speaker]``. ``empathy_formula[i]``:
+    utterance i is an agent's apology/empathy formula (see :mod:`callscope.scoring.courtesy`)."""
+    empathy_formula = empathy_formula or [False] * len(utterances)
     features = []
     for u in utterances:
         f = word_features(u)
@@ -96,9 +99,9 @@ def score_utterances(
         for i, z in zip(idx, speaker_z_scores([features[i] for i in idx])):
             arousal[i] = arousal_from_z(z)
     out = []
-    for u, f, s, a in zip(utterances, features, sentiments, arousal):
+    for u, f, s, a, formula in zip(utterances, features, sentiments, arousal, empathy_formula):
         longest_pause = f.pause_max_s or 0.0
-        e = classify(s.score, s.confidence, a, u.text, longest_pause, thresholds)
+        e = classify(s.score, s.confidence, a, u.text, longest_pause, thresholds, formula)
         out.append(UtteranceScores(
             sentiment=SentimentOut(score=s.score, confidence=s.confidence),
             emotion=EmotionOut(label=e.label, confidence=e.confidence, valence=e.valence, arousal=e.arousal, acoustic=e.acoustic),
