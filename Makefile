@@ -23,12 +23,14 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/asr_engines.py
 	$(PY) benchmarks/diarisation.py
+	$(PY) benchmarks/finetune_minilm.py
 	$(PY) benchmarks/sentiment.py
 	$(PY) benchmarks/features.py
 	$(PY) benchmarks/pipeline.py
 	$(PY) benchmarks/service.py
 	$(PY) benchmarks/calls.py
 	$(PY) benchmarks/asr_phone.py
+	$(PY) benchmarks/asr_batched.py
 	$(PY) benchmarks/hostile_decode.py
 	$(PY) benchmarks/long_calls.py
 

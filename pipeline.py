@@ -18,7 +18,7 @@ from callscope.audio.channels import ChannelLayout, classify_channels
 from callscope.call_settings import CallSettings
 from callscope.audio.decode import DEFAULT_MAX_DURATION_S, decode_file
 from callscope.audio.features import FrameFeatures, frame_features
-from callscope.audio.vad import SileroVad, SpeechRegion
+from callscope.audio.vad import NARROWBAND_MAX_SOURCE_HZ, SileroVad, SpeechRegion
 from callscope.schema import CallAnalysis, SpeakerOut, Timings, TurnOut, UtteranceOut, WordOut
 from callscope.scoring.results import UtteranceScores
 from callscope.scoring.scorer import CallScorer, CallScoring, ScoringSettings
@@ -107,7 +107,14 @@ class Analyzer:
 
         notify("vad")
         t0 = time.perf_counter()
-        regions: list[list[SpeechRegion]] = self.vad.regions_batch(signals)
+        # telephone audio is scored in silero's 8 kHz mode for ASR (see audio/vad.py); mono speaker
+        # turns keep the 16 kHz mode's regions, which diarisation was built and measured on (the
+        # 8 kHz mode's longer regions ran two speakers together on the µ-law pyannote sample)
+        narrowband = audio.source_sample_rate <= NARROWBAND_MAX_SOURCE_HZ
+        regions: list[list[SpeechRegion]] = self.vad.regions_batch(signals, narrowband)
+        diarise_regions = self.vad.regions_batch(signals) if narrowband and not dual else regions
+        if not diarise_regions[0]:
+            diarise_regions = regions
         timings.vad = time.perf_counter() - t0
 
         notify("asr")
@@ -118,13 +125,13 @@ class Analyzer:
         timings.asr = time.perf_counter() - t0
 
         notify("diarise")
-        if not dual and regions[0]:
+        if not dual and diarise_regions[0]:
             _ = self.encoder  # loaded once, on first use, outside the stage timing
         t0 = time.perf_counter()
         if dual:
             turns = channel_turns(regions)
-        elif regions[0]:
-            turns = diarise_mono(signals[0], regions[0], audio.sample_rate, self.encoder, settings.diarisation)
+        elif diarise_regions[0]:
+            turns = diarise_mono(signals[0], diarise_regions[0], audio.sample_rate, self.encoder, settings.diarisation)
         else:
             turns = []
         utterances = build_utterances(words, turns, settings.max_pause_s)

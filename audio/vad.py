@@ -4,6 +4,12 @@ The model ships inside the ``silero-vad`` PyPI package (``silero_vad/data/silero
 It scores 32 ms windows (512 samples at 16 kHz) with a speech probability 0..1; a hysteresis
 (start above ``threshold``, end below ``threshold - 0.15``) turns those into speech regions,
 as silero's own ``get_speech_timestamps`` does.
+
+Telephone audio (a source at 8 kHz or less) is scored by silero's own 8 kHz mode (256-sample
+windows, the same 32 ms) on the signal taken back down to 8 kHz: the 16 kHz mode, fed speech
+with nothing above 4 kHz, under-reads it. On the real Call01 (WhatsApp, 8 kHz) the agent's
+"I'm sorry for the inconvenience" peaked at 0.41 in the 16 kHz mode (missed at threshold 0.5)
+and at 0.88 in the 8 kHz mode; benchmarks/asr_phone.py shows what it does to WER.
 """
 
 from __future__ import annotations
@@ -18,6 +24,33 @@ from callscope.errors import MissingWeightsError
 WINDOW_SAMPLES = 512  # at 16 kHz: 32 ms
 CONTEXT_SAMPLES = 64
 VAD_SAMPLE_RATE = 16_000
+#: silero's telephone mode: 256-sample windows (32 ms) with 32 samples of context at 8 kHz
+NARROWBAND_RATE = 8_000
+#: a source recorded at this rate or lower is telephone-band audio
+NARROWBAND_MAX_SOURCE_HZ = 8_000
+_BLOCK_WINDOWS = 1875  # windows per resampled block: 60 s
+
+
+def _blocks(signal: np.ndarray, rate: int, block: int):
+    """``signal`` (16 kHz) at ``rate`` Hz in consecutive blocks of ``block`` samples (the last
+    may be shorter), resampled as a stream so no whole-signal copy is made."""
+    if rate == VAD_SAMPLE_RATE:
+        for a in range(0, len(signal), block):
+            yield signal[a:a + block]
+        return
+    import soxr
+
+    stream = soxr.ResampleStream(VAD_SAMPLE_RATE, rate, 1, dtype="float32")
+    step = block * VAD_SAMPLE_RATE // rate
+    carry = np.zeros(0, dtype=np.float32)
+    for a in range(0, max(len(signal), 1), step):
+        chunk = np.ascontiguousarray(signal[a:a + step], dtype=np.float32)
+        carry = np.concatenate([carry, stream.resample_chunk(chunk, last=a + step >= len(signal))])
+        while len(carry) >= block:
+            yield carry[:block]
+            carry = carry[block:]
+    if len(carry):
+        yield carry
 
 
 @dataclass(frozen=True)
@@ -68,46 +101,54 @@ class SileroVad:
         )
         self.settings = settings or VadSettings()
 
-    def probabilities(self, audio: np.ndarray) -> np.ndarray:
-        """Speech probability (0..1) for each 32 ms window of ``audio`` (16 kHz mono float32)."""
-        return self.probabilities_batch([audio])[0]
+    def probabilities(self, audio: np.ndarray, narrowband: bool = False) -> np.ndarray:
+        """Speech probability (0..1) for each 32 ms window of ``audio`` (16 kHz mono float32);
+        ``narrowband``: telephone-band audio, scored in silero's 8 kHz mode."""
+        return self.probabilities_batch([audio], narrowband)[0]
 
-    def probabilities_batch(self, signals: list[np.ndarray]) -> list[np.ndarray]:
+    def probabilities_batch(self, signals: list[np.ndarray], narrowband: bool = False) -> list[np.ndarray]:
         """Probabilities for several signals (e.g. the channels of a call) in one pass:
         each ONNX call scores one window of every signal, which halves the calls for a
-        two-channel recording."""
+        two-channel recording. ``narrowband``: see the module doc."""
         if not signals:
             return []
+        rate = NARROWBAND_RATE if narrowband else VAD_SAMPLE_RATE
+        win, ctx = WINDOW_SAMPLES * rate // VAD_SAMPLE_RATE, CONTEXT_SAMPLES * rate // VAD_SAMPLE_RATE
         n_windows = int(np.ceil(max(len(s) for s in signals) / WINDOW_SAMPLES))
         if n_windows == 0:
             return [np.zeros(0, dtype=np.float32) for _ in signals]
         batch = len(signals)
         state = np.zeros((2, batch, 128), dtype=np.float32)
-        x = np.zeros((batch, CONTEXT_SAMPLES + WINDOW_SAMPLES), dtype=np.float32)
-        sr = np.array(VAD_SAMPLE_RATE, dtype=np.int64)
+        x = np.zeros((batch, ctx + win), dtype=np.float32)
+        sr = np.array(rate, dtype=np.int64)
         probs = np.empty((batch, n_windows), dtype=np.float32)
-        for i in range(n_windows):  # windows are read from the signals in place: no padded copy
-            x[:, :CONTEXT_SAMPLES] = x[:, -CONTEXT_SAMPLES:]
-            a = i * WINDOW_SAMPLES
-            for j, sig in enumerate(signals):
-                w = sig[a : a + WINDOW_SAMPLES]
-                x[j, CONTEXT_SAMPLES : CONTEXT_SAMPLES + len(w)] = w
-                if len(w) < WINDOW_SAMPLES:
-                    x[j, CONTEXT_SAMPLES + len(w) :] = 0.0
+        streams = [_blocks(sig, rate, _BLOCK_WINDOWS * win) for sig in signals]
+        blocks = [np.zeros(0, dtype=np.float32)] * batch
+        for i in range(n_windows):  # windows are read from the (resampled) blocks in place: no padded copy
+            if i % _BLOCK_WINDOWS == 0:
+                blocks = [next(st, np.zeros(0, dtype=np.float32)) for st in streams]
+            x[:, :ctx] = x[:, -ctx:]
+            a = (i % _BLOCK_WINDOWS) * win
+            for j, blk in enumerate(blocks):
+                w = blk[a : a + win]
+                x[j, ctx : ctx + len(w)] = w
+                if len(w) < win:
+                    x[j, ctx + len(w) :] = 0.0
             out, state = self.session.run(None, {"input": x, "state": state, "sr": sr})
             probs[:, i] = out[:, 0]
         return [probs[i, : int(np.ceil(len(s) / WINDOW_SAMPLES))] for i, s in enumerate(signals)]
 
-    def regions_batch(self, signals: list[np.ndarray]) -> list[list[SpeechRegion]]:
-        """Speech regions of each signal (16 kHz mono float32), scored in one batched pass."""
+    def regions_batch(self, signals: list[np.ndarray], narrowband: bool = False) -> list[list[SpeechRegion]]:
+        """Speech regions of each signal (16 kHz mono float32), scored in one batched pass;
+        ``narrowband``: telephone-band audio (see the module doc)."""
         return [
             regions_from_probabilities(p, len(s) / VAD_SAMPLE_RATE, self.settings)
-            for p, s in zip(self.probabilities_batch(signals), signals)
+            for p, s in zip(self.probabilities_batch(signals, narrowband), signals)
         ]
 
-    def regions(self, audio: np.ndarray) -> list[SpeechRegion]:
+    def regions(self, audio: np.ndarray, narrowband: bool = False) -> list[SpeechRegion]:
         """Speech regions of ``audio`` (16 kHz mono float32), padded and merged as in :class:`VadSettings`."""
-        return regions_from_probabilities(self.probabilities(audio), len(audio) / VAD_SAMPLE_RATE, self.settings)
+        return regions_from_probabilities(self.probabilities(audio, narrowband), len(audio) / VAD_SAMPLE_RATE, self.settings)
 
 
 def regions_from_probabilities(

