@@ -151,6 +151,29 @@ class SileroVad:
         return regions_from_probabilities(self.probabilities(audio, narrowband), len(audio) / VAD_SAMPLE_RATE, self.settings)
 
 
+def add_regions(base: list[SpeechRegion], extra: list[SpeechRegion], min_s: float = 0.25) -> list[SpeechRegion]:
+    """``base`` plus the parts of ``extra`` that no base region covers (each at least ``min_s``
+    seconds), each kept as a region of its own: the base regions' boundaries all survive."""
+    out = list(base)
+    for region in extra:
+        pieces = [(region.start, region.end)]
+        for b in base:
+            if b.end <= region.start or b.start >= region.end:
+                continue
+            cut = []
+            for s, e in pieces:
+                if b.end <= s or b.start >= e:
+                    cut.append((s, e))
+                    continue
+                if b.start > s:
+                    cut.append((s, b.start))
+                if b.end < e:
+                    cut.append((b.end, e))
+            pieces = cut
+        out += [SpeechRegion(s, e) for s, e in pieces if e - s >= min_s]
+    return sorted(out, key=lambda r: (r.start, r.end))
+
+
 def regions_from_probabilities(
     probs: np.ndarray, duration_s: float, settings: VadSettings
 ) -> list[SpeechRegion]:

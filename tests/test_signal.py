@@ -160,3 +160,20 @@ def test_telephone_vad_hears_the_agents_apology_on_call01(audio_dir):
 
     assert heard(narrowband=True) >= 1.0
     assert heard(narrowband=True) > heard(narrowband=False) + 0.5
+
+
+def test_mono_telephone_diarisation_keeps_the_16k_boundaries_and_adds_what_8k_heard(audio_dir):
+    """The regions mono diarisation gets for telephone audio: every 16 kHz-mode region as it
+    was, plus the 8 kHz-only speech (Call01's apology) as regions of their own."""
+    from callscope.audio.decode import decode_file
+    from callscope.audio.vad import SileroVad, add_regions
+
+    x = decode_file(audio_dir / "callytics" / "Call01.wav").mono()
+    vad = SileroVad()
+    wide, narrow = vad.regions(x), vad.regions(x, narrowband=True)
+    combined = add_regions(wide, narrow)
+    assert set(wide) <= set(combined)
+    extra = [r for r in combined if r not in wide]
+    assert extra and all(r.duration >= 0.25 for r in extra)
+    assert all(min(r.end, w.end) <= max(r.start, w.start) for r in extra for w in wide)  # no overlap
+    assert any(r.start < 21.5 < r.end for r in extra)  # the apology, 20.6-22.5 s in the reference
