@@ -16,6 +16,9 @@ from callscope.transcription.types import Word
 
 ENGINE_CHOICES = ("faster-whisper", "openai-whisper")
 DEVICE_CHOICES = ("auto", "cpu", "cuda")
+#: Decoding temperatures: greedy/beam only. Whisper's fallback to sampling at higher temperatures
+#: made the same audio give different words on each run; the analysis must be reproducible.
+NO_FALLBACK = (0.0,)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from callscope.transcription.engine import AsrSettings, Engine, clean_word
+from callscope.transcription.engine import NO_FALLBACK, AsrSettings, Engine, clean_word
 from callscope.transcription.types import Word
 from callscope.transcription.weights import force_offline, resolve_model_dir
 
@@ -36,6 +36,7 @@ class OpenAIWhisperEngine(Engine):
         options = dict(
             word_timestamps=True,
             condition_on_previous_text=False,
+            temperature=NO_FALLBACK,  # deterministic: see faster_whisper_engine
             fp16=self.device == "cuda",
             verbose=None,
             beam_size=self.settings.beam_size if self.settings.beam_size > 1 else None,
