@@ -32,7 +32,8 @@ from callscope.scoring.roles import (
     roles_from_channels,
     roles_from_text,
 )
-from callscope.scoring.sentiment import SentimentModel
+from callscope.scoring.sentences import SENTENCE_RULES_VERSION, sentence_units, unit_texts
+from callscope.scoring.sentiment import Sentiment, SentimentModel
 from callscope.scoring.timeline import build_timeline
 from callscope.scoring.utterance_scores import score_utterances
 from callscope.transcription.types import SpeakerTurn, Utterance
@@ -77,6 +78,7 @@ class CallScorer:
     @property
     def versions(self) -> dict[str, str]:
         return {"sentiment": self.sentiment.version, "emotion": EMOTION_RULES_VERSION, "courtesy": COURTESY_VERSION,
+                "sentences": SENTENCE_RULES_VERSION,
                 "roles": ROLE_RULES_VERSION, "call_scores": CALL_RULES_VERSION}
 
     def assign_roles(
@@ -117,12 +119,19 @@ class CallScorer:
         role_of = {sp: roles.roles.get(sp, "unknown") for sp in speakers}
         acoustic = self.acoustic_allowed(roles, speakers, s)
         t0 = time.perf_counter()
-        # apology/empathy formulas are politeness, not sentiment: scored without them (courtesy.py)
-        splits = [split_courtesy(u.text) for u in utterances]
-        sentiments = self.sentiment.score([x.remainder for x in splits])
+        # whole sentences only (sentences.py); apology/empathy formulas are politeness, not
+        # sentiment: scored without them (courtesy.py)
+        units = sentence_units(utterances)
+        splits = [split_courtesy(text) for text in unit_texts(utterances, units)]
+        unit_sentiments = self.sentiment.score([x.remainder for x in splits])
+        sentiments: list[Sentiment] = [Sentiment(0.0, 0.5)] * len(utterances)
+        formula = [False] * len(utterances)
+        for unit, split, sentiment in zip(units, splits, unit_sentiments):
+            for i in unit:
+                sentiments[i], formula[i] = sentiment, split.has_formula
         t_sentiment = time.perf_counter() - t0
         t0 = time.perf_counter()
-        empathy = [x.has_formula and role_of.get(u.speaker) != "customer" for x, u in zip(splits, utterances)]
+        empathy = [f and role_of.get(u.speaker) != "customer" for f, u in zip(formula, utterances)]
         utt_scores = score_utterances(utterances, sentiments, frames_of, acoustic, s.thresholds, empathy)
 
         total_talk = sum(talk_time.values())

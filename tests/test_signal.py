@@ -177,3 +177,25 @@ def test_mono_telephone_diarisation_keeps_the_16k_boundaries_and_adds_what_8k_he
     assert extra and all(r.duration >= 0.25 for r in extra)
     assert all(min(r.end, w.end) <= max(r.start, w.start) for r in extra for w in wide)  # no overlap
     assert any(r.start < 21.5 < r.end for r in extra)  # the apology, 20.6-22.5 s in the reference
+
+
+def test_a_sentence_cut_in_two_is_scored_whole(scorer):
+    """Call01's complaint cut mid-sentence, as a long pause or a backchannel would cut it:
+    "Hi, Emily. I've been having" / "trouble receiving notification emails. …". Scored alone,
+    the tail would be judged without its subject; both fragments carry the whole sentence's score."""
+    utterances, roles = reference_call()
+    complaint = next(i for i, u in enumerate(utterances) if u.text.startswith("Hi, Emily."))
+    words = utterances[complaint].words
+    cut = next(k for k, w in enumerate(words) if w.word == "having") + 1
+    head = Utterance("Customer", words[0].start, words[cut - 1].end, words[:cut])
+    tail = Utterance("Customer", words[cut].start + 4.0, words[-1].end + 4.0,
+                     [Word(w.word, w.start + 4.0, w.end + 4.0, 1.0) for w in words[cut:]])  # after a 4 s pause
+    split = utterances[:complaint] + [head, tail] + [
+        Utterance(u.speaker, u.start + 4.0, u.end + 4.0, [Word(w.word, w.start + 4.0, w.end + 4.0, 1.0) for w in u.words])
+        for u in utterances[complaint + 1:]]
+    result = score_reference(scorer, split, roles, duration=76.0)
+    whole = score_reference(scorer, utterances, roles, duration=72.0)
+    h, t = result.utterances[complaint], result.utterances[complaint + 1]
+    assert h.sentiment == t.sentiment == whole.utterances[complaint].sentiment
+    assert t.sentiment.score < 0
+    assert result.call.versions["sentences"].startswith("sentences/")
