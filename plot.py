@@ -15,7 +15,7 @@ from callscope.scoring.call_scores import EscalationBands  # noqa: E402
 BAND_COLOURS = {"green": "#d9f2d9", "yellow": "#fff6cc", "orange": "#ffe0c2", "red": "#fbd0d0"}
 LABEL_COLOURS = {"frustrated": "#c0392b", "dissatisfied": "#e67e22", "uncertain": "#8e44ad",
                  "neutral": "#7f8c8d", "satisfied": "#27ae60", "enthusiastic": "#16a085",
-                 "empathetic": "#2980b9"}
+                 "empathetic": "#e84393"}  # not the arousal bars' blue
 
 
 def plot_timeline(result: CallAnalysis, out: Path, bands: EscalationBands = EscalationBands()) -> Path:

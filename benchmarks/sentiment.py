@@ -165,7 +165,6 @@ def main() -> None:
 
     from callscope.scoring.emotion import NEUTRAL_BAND
     from callscope.scoring.sentiment import SentimentModel
-    from callscope.scoring.text_encoder import TextEncoder
     from callscope.scoring.train_sentiment import calibration_report, cached_embeddings, fit_calibrated, fit_heads, load_domains
 
     shipped = SentimentModel()
@@ -177,7 +176,7 @@ def main() -> None:
         rows = [line.split("\t", 1) for line in (DATA / "multilingual" / "text" / f"{name}.tsv").read_text(encoding="utf-8").splitlines() if "\t" in line]
         multilingual[name] = ([r[1] for r in rows], np.array([int(r[0]) for r in rows]))
 
-    encoders = {"minilm": MiniLM(), "e5": shipped.encoder if isinstance(shipped.encoder, TextEncoder) else TextEncoder()}
+    encoders = {"minilm": MiniLM(), "e5": shipped.encoder}
     emb: dict[str, dict[str, np.ndarray]] = {}
     for name, encoder in encoders.items():
         t0 = time.perf_counter()

@@ -10,25 +10,19 @@ sentence (no . ? ! …) is joined by the same speaker's next utterance, if that 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+
+from callscope.transcription import alignment
+from callscope.transcription.types import Utterance
 
 SENTENCE_RULES_VERSION = "sentences/1"
-SENTENCE_END = (".", "?", "!", "…")
+#: the ends alignment splits utterances at, and the single-character ellipsis
+SENTENCE_END = alignment.SENTENCE_END + ("…",)
 #: A sentence is not continued by the same speaker after this many seconds (a new start, not a
 #: continuation).
 MAX_JOIN_GAP_S = 10.0
 
 
-class _Timed(Protocol):
-    speaker: str
-    start: float
-    end: float
-
-    @property
-    def text(self) -> str: ...
-
-
-def sentence_units(utterances: Sequence[_Timed], max_gap_s: float = MAX_JOIN_GAP_S) -> list[list[int]]:
+def sentence_units(utterances: Sequence[Utterance], max_gap_s: float = MAX_JOIN_GAP_S) -> list[list[int]]:
     """Groups of utterance indices (each group one speaker's, in time order) that make whole
     sentences; every utterance is in exactly one group."""
     units: list[list[int]] = []
@@ -47,6 +41,6 @@ def sentence_units(utterances: Sequence[_Timed], max_gap_s: float = MAX_JOIN_GAP
     return units
 
 
-def unit_texts(utterances: Sequence[_Timed], units: list[list[int]]) -> list[str]:
+def unit_texts(utterances: Sequence[Utterance], units: list[list[int]]) -> list[str]:
     """The joined text of each unit."""
     return [" ".join(utterances[i].text for i in unit).strip() for unit in units]

@@ -27,6 +27,46 @@ from callscope.scoring.text_encoder import TextEncoder
 HEAD_PATH = Path(__file__).resolve().parent / "models" / "sentiment_head.npz"
 
 
+@dataclass
+class Heads:
+    """Linear heads over sentence embeddings and the calibration of the score (see module doc).
+    ``ridge_alpha`` and ``logit_c``: the regularisation they were trained with, when known."""
+
+    ridge_coef: np.ndarray
+    ridge_intercept: float
+    logit_coef: np.ndarray
+    logit_intercept: float
+    cal_offset: float = 0.0
+    cal_slope: float = 1.0
+    ridge_alpha: float | None = None
+    logit_c: float | None = None
+
+    @classmethod
+    def load(cls, path: Path) -> tuple["Heads", str, dict]:
+        """The heads in ``path`` (written by ``train_sentiment.save_heads``), their version and
+        the held-out calibration check stored with them."""
+        f = np.load(path)
+        heads = cls(f["ridge_coef"], float(f["ridge_intercept"]), f["logit_coef"], float(f["logit_intercept"]),
+                    float(f["cal_offset"]), float(f["cal_slope"]))
+        return heads, str(f["version"]), json.loads(str(f["report"]))
+
+    def raw(self, x: np.ndarray) -> np.ndarray:
+        return x @ self.ridge_coef + self.ridge_intercept
+
+    def score(self, x: np.ndarray) -> np.ndarray:
+        """Calibrated score, -1..+1."""
+        return np.clip((self.raw(x) - self.cal_offset) / self.cal_slope, -1.0, 1.0)
+
+    def p_positive(self, x: np.ndarray) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-(x @ self.logit_coef + self.logit_intercept)))
+
+    def calibrate(self, x: np.ndarray, ratings: np.ndarray) -> "Heads":
+        """Fit the linear mapping on held-out embeddings ``x`` and their mean ratings."""
+        slope, offset = np.polyfit(ratings / 4.0, self.raw(x), 1)
+        self.cal_offset, self.cal_slope = float(offset), float(slope)
+        return self
+
+
 @dataclass(frozen=True)
 class Sentiment:
     """Sentiment of one text: ``score`` in -1..+1, ``confidence`` in 0.5..1."""
@@ -43,24 +83,14 @@ class SentimentModel:
             raise FileNotFoundError(
                 f"sentiment head {head_path} is missing: run `python -m callscope.scoring.train_sentiment`"
             )
-        head = np.load(head_path)
-        self.ridge_coef = head["ridge_coef"]
-        self.ridge_intercept = float(head["ridge_intercept"])
-        self.logit_coef = head["logit_coef"]
-        self.logit_intercept = float(head["logit_intercept"])
-        self.cal_offset = float(head["cal_offset"]) if "cal_offset" in head else 0.0
-        self.cal_slope = float(head["cal_slope"]) if "cal_slope" in head else 1.0
-        self.version = str(head["version"])
-        #: held-out calibration check written by the training script (slope, per-bin means)
-        self.calibration = json.loads(str(head["report"])) if "report" in head else {}
+        self.heads, self.version, self.calibration = Heads.load(head_path)
         self.encoder = encoder or TextEncoder()
 
     def score_embeddings(self, embeddings: np.ndarray) -> list[Sentiment]:
         if len(embeddings) == 0:
             return []
-        raw = embeddings @ self.ridge_coef + self.ridge_intercept
-        scores = np.clip((raw - self.cal_offset) / self.cal_slope, -1.0, 1.0)
-        p_pos = 1.0 / (1.0 + np.exp(-(embeddings @ self.logit_coef + self.logit_intercept)))
+        scores = self.heads.score(embeddings)
+        p_pos = self.heads.p_positive(embeddings)
         conf = np.where(scores >= 0, p_pos, 1.0 - p_pos)
         return [Sentiment(round(float(s), 4), round(float(max(c, 0.5)), 4)) for s, c in zip(scores, conf)]
 

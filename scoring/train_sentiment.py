@@ -36,12 +36,11 @@ import argparse
 import hashlib
 import os
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from callscope.scoring.sentiment import HEAD_PATH
+from callscope.scoring.sentiment import HEAD_PATH, Heads
 
 DEFAULT_DATA = Path(os.environ.get("CALLSCOPE_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")) / "text"
 VADER_DOMAINS = {"movie": "movieReviewSnippets", "tweets": "tweets", "amazon": "amazonReviewSnippets"}
@@ -82,36 +81,6 @@ def cached_embeddings(encoder, texts: list[str], cache_dir: Path | None) -> np.n
     cache_dir.mkdir(parents=True, exist_ok=True)
     np.save(path, x)
     return x
-
-
-@dataclass
-class Heads:
-    """Linear heads over sentence embeddings and the calibration of the score (see module doc)."""
-
-    ridge_coef: np.ndarray
-    ridge_intercept: float
-    logit_coef: np.ndarray
-    logit_intercept: float
-    ridge_alpha: float
-    logit_c: float
-    cal_offset: float = 0.0
-    cal_slope: float = 1.0
-
-    def raw(self, x: np.ndarray) -> np.ndarray:
-        return x @ self.ridge_coef + self.ridge_intercept
-
-    def score(self, x: np.ndarray) -> np.ndarray:
-        """Calibrated score, -1..+1."""
-        return np.clip((self.raw(x) - self.cal_offset) / self.cal_slope, -1.0, 1.0)
-
-    def p_positive(self, x: np.ndarray) -> np.ndarray:
-        return 1.0 / (1.0 + np.exp(-(x @ self.logit_coef + self.logit_intercept)))
-
-    def calibrate(self, x: np.ndarray, ratings: np.ndarray) -> "Heads":
-        """Fit the linear mapping on held-out embeddings ``x`` and their mean ratings."""
-        slope, offset = np.polyfit(ratings / 4.0, self.raw(x), 1)
-        self.cal_offset, self.cal_slope = float(offset), float(slope)
-        return self
 
 
 ALPHAS = (1.0, 3.0, 10.0, 30.0, 100.0)
@@ -171,7 +140,7 @@ def fit_heads(x: np.ndarray, ratings: np.ndarray, domain: np.ndarray | None = No
     ridge = Ridge(alpha=alpha).fit(x, y, sample_weight=w)
     logit = LogisticRegression(C=c_best, max_iter=3000).fit(x[polar], ratings[polar] > 0, sample_weight=w[polar])
     return Heads(ridge.coef_.astype(np.float32), float(ridge.intercept_), logit.coef_[0].astype(np.float32),
-                 float(logit.intercept_[0]), alpha, c_best)
+                 float(logit.intercept_[0]), ridge_alpha=alpha, logit_c=c_best)
 
 
 def fit_calibrated(x: np.ndarray, ratings: np.ndarray, domain: np.ndarray | None = None,
