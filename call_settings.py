@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Role = Literal["agent", "customer"]
+Direction = Literal["inbound", "outbound"]
 
 
 class CallSettings(BaseModel):
@@ -20,11 +21,17 @@ class CallSettings(BaseModel):
     Attributes:
         channel_map: role of channel 0, 1, … in a dual-channel call (e.g. ``customer,agent``
             when the caller is on the left channel); unset: the deployment's map.
+        direction: ``inbound`` (the customer called) or ``outbound`` (the agent called: the
+            customer answers first); unset: inferred from the words.
+        lone_speaker_role: the role of the speaker of a one-speaker recording (a voicemail or IVR
+            message: ``customer``); unset: the deployment's (``unknown`` by default).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     channel_map: tuple[Role, ...] | None = Field(None, min_length=1, max_length=8)
+    direction: Direction | None = None
+    lone_speaker_role: Role | None = None
 
     @field_validator("channel_map", mode="before")
     @classmethod

@@ -43,6 +43,17 @@ class EngineName(str, Enum):
     openai_whisper = "openai-whisper"
 
 
+class Direction(str, Enum):
+    inbound = "inbound"
+    outbound = "outbound"
+
+
+class LoneRole(str, Enum):
+    customer = "customer"
+    agent = "agent"
+    unknown = "unknown"
+
+
 class DeviceName(str, Enum):
     auto = "auto"
     cpu = "cpu"
@@ -120,6 +131,17 @@ def analyze(
     threads: Annotated[int, typer.Option(min=0, help="CPU threads (0 = all cores).")] = 0,
     scores: Annotated[bool, typer.Option("--scores/--no-scores", help="Sentiment, emotion timeline and call scores.")] = True,
     channel_map: Annotated[str, typer.Option(help="Roles of channel 0,1 in dual-channel calls.")] = "agent,customer",
+    correct_channel_map: Annotated[bool, typer.Option(
+        "--correct-channel-map", envvar="CALLSCOPE_CORRECT_CHANNEL_MAP",
+        help="Let the words overrule --channel-map when they contradict it with confidence >= 0.95 "
+             "(off: the map is kept and role_note flags the contradiction).")] = False,
+    direction: Annotated[Optional[Direction], typer.Option(
+        help="inbound (the customer called) or outbound (the agent called; the customer answers first); "
+             "unset: inferred from the words.")] = None,
+    lone_speaker_role: Annotated[Optional[LoneRole], typer.Option(
+        envvar="CALLSCOPE_LONE_SPEAKER_ROLE",
+        help="Role of the only speaker of a one-speaker recording (customer for voicemail or IVR messages: "
+             "acoustic emotion then applies); unset: unknown.")] = None,
     agent_acoustic_emotion: Annotated[bool, typer.Option(
         "--agent-acoustic-emotion", envvar="CALLSCOPE_AGENT_ACOUSTIC_EMOTION",
         help="Opt this deployment in to emotion from agents' voices (banned in EU workplaces, AI Act Art. 5(1)(f)). "
@@ -139,7 +161,9 @@ def analyze(
     from callscope.scoring.scorer import ScoringSettings
 
     try:
-        call_settings = CallSettings(channel_map=parse_channel_map(channel_map))  # what each call carries
+        call_settings = CallSettings(  # what each call carries
+            channel_map=parse_channel_map(channel_map), direction=direction.value if direction else None,
+            lone_speaker_role=lone_speaker_role.value if lone_speaker_role and lone_speaker_role.value != "unknown" else None)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--channel-map") from exc
     from callscope.pipeline import STAGES, AnalysisSettings, Analyzer
@@ -155,7 +179,7 @@ def analyze(
         diarisation=DiarisationSettings(min_speakers=min_speakers, max_speakers=max_speakers),
         max_duration_s=max_duration_h * 3600.0,
         score=scores,
-        scoring=ScoringSettings(agent_acoustic_emotion=agent_acoustic_emotion),
+        scoring=ScoringSettings(agent_acoustic_emotion=agent_acoustic_emotion, correct_channel_map=correct_channel_map),
     )
     try:
         with console.status(f"loading {engine.value} {model.value}…"):

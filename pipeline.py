@@ -52,10 +52,13 @@ class AnalysisSettings:
     max_pause_s: float = DEFAULT_MAX_PAUSE_S
 
     def for_call(self, call: CallSettings | None) -> "AnalysisSettings":
-        """These settings with one call's own on top (its channel map)."""
-        if call is None or call.channel_map is None:
+        """These settings with one call's own on top (its channel map, direction, lone speaker's role)."""
+        if call is None:
             return self
-        return replace(self, scoring=replace(self.scoring, channel_map=tuple(call.channel_map)))
+        own = {k: v for k, v in (("channel_map", tuple(call.channel_map) if call.channel_map else None),
+                                 ("direction", call.direction), ("lone_speaker_role", call.lone_speaker_role))
+               if v is not None}
+        return replace(self, scoring=replace(self.scoring, **own)) if own else self
 
 
 def _talk_time(intervals: list[tuple[float, float]]) -> float:
@@ -157,7 +160,7 @@ class Analyzer:
             timings.features = time.perf_counter() - t0
             notify("scoring")
             scoring = self.scorer.score(utterances, turns, [sp.id for sp in speakers], talk,
-                                        audio.duration_s, frames_of, roles, settings.scoring)
+                                        audio.duration_s, frames_of, roles, settings.scoring, narrowband)
             timings.sentiment = scoring.timings_s["sentiment"]
             timings.fusion = scoring.timings_s["fusion"]
             for sp in speakers:

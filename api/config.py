@@ -8,7 +8,7 @@ Every other module gets its settings from here, never from the environment.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -71,6 +71,12 @@ class ServiceSettings(BaseSettings):
             (``CALLSCOPE_METRICS_TOKEN``).
         agent_acoustic_emotion: opt this deployment in to emotion from agents' voices
             (``CALLSCOPE_AGENT_ACOUSTIC_EMOTION``; off by default, banned in EU workplaces).
+        correct_channel_map: let the words overrule a call's channel map when they contradict it
+            with confidence ≥ 0.95 (``CALLSCOPE_CORRECT_CHANNEL_MAP``; off: the map is kept and
+            the call's ``role_note`` flags it).
+        lone_speaker_role: role of the only speaker of a one-speaker recording, e.g. ``customer``
+            for a voicemail line (``CALLSCOPE_LONE_SPEAKER_ROLE``; default ``unknown``); an
+            upload's own ``lone_speaker_role`` goes first.
         stale_upload_s: an unfinished upload's temporary file untouched for this long (s) is
             swept away (``CALLSCOPE_STALE_UPLOAD_S``, default 3600).
     """
@@ -97,6 +103,8 @@ class ServiceSettings(BaseSettings):
     rate_limit_storage: str = "memory://"
     metrics_token: str | None = None
     agent_acoustic_emotion: bool = False
+    correct_channel_map: bool = False
+    lone_speaker_role: Literal["agent", "customer", "unknown"] = "unknown"
     stale_upload_s: Annotated[float, Field(gt=0)] = 3600.0
 
     @field_validator("retention_days", mode="before")

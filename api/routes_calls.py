@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import datetime, timedelta, timezone
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
@@ -71,13 +71,18 @@ class UploadMeta(BaseModel):
     recorded_at: datetime | None = Field(None, description="ISO 8601; without a zone it is taken as UTC")
     channel_map: str | None = Field(None, max_length=100, pattern=r"^(agent|customer)(,(agent|customer))*$",
                                     description="roles of channel 0, 1 in a dual-channel call, e.g. customer,agent")
+    direction: Literal["inbound", "outbound"] | None = Field(
+        None, description="inbound (the customer called) or outbound (the agent called; the customer answers first); "
+                          "unset: inferred from the words")
+    lone_speaker_role: Literal["agent", "customer"] | None = Field(
+        None, description="role of the only speaker of a one-speaker recording (voicemail, IVR message)")
 
     def text_fields(self) -> dict[str, str | None]:
         return {k: getattr(self, k) for k in ("agent_id", "team", "queue", "product", "channel", "external_id")}
 
 
 def _upload_schema() -> dict:
-    props = {k: {**v, "type": "string"} if "anyOf" in v else v
+    props = {k: {**v, "type": "string", **next(o for o in v["anyOf"] if o.get("type") != "null")} if "anyOf" in v else v
              for k, v in UploadMeta.model_json_schema()["properties"].items()}
     for v in props.values():
         v.pop("anyOf", None)
@@ -125,7 +130,8 @@ def _insert_call(s, values: dict) -> str | None:
 def _register(svc: Services, meta: UploadMeta, accepted: list[tuple[str, ReceivedFile, str]]) -> list[CallRef]:
     """Record the accepted files as calls and queue them, in one transaction: a call is new, or
     the existing one with the same content and external id; each new call holds its audio."""
-    call_settings = CallSettings(channel_map=meta.channel_map) if meta.channel_map else None
+    own = {k: getattr(meta, k) for k in ("channel_map", "direction", "lone_speaker_role") if getattr(meta, k)}
+    call_settings = CallSettings(**own) if own else None
     out = []
     with svc.sessions() as s:
         for name, received, sha in accepted:

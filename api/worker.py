@@ -119,4 +119,6 @@ def analysis_settings(settings: ServiceSettings):
     from callscope.transcription.engine import AsrSettings
 
     return AnalysisSettings(asr=AsrSettings(), max_duration_s=settings.max_duration_s,
-                            scoring=ScoringSettings(agent_acoustic_emotion=settings.agent_acoustic_emotion))
+                            scoring=ScoringSettings(agent_acoustic_emotion=settings.agent_acoustic_emotion,
+                                                    correct_channel_map=settings.correct_channel_map,
+                                                    lone_speaker_role=settings.lone_speaker_role))

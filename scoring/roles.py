@@ -1,45 +1,69 @@
-"""Who is the agent and who the customer.
+"""Who is the agent and who the customer, from the whole call.
 
-* Dual-channel calls: a channel map set per deployment (default: channel 0 = agent,
-  channel 1 = customer), confidence 1 as it is declared, not inferred.
-* Mono calls: the agent greets, names the company or themselves and offers help, usually
-  first. Each speaker's first utterances are scored on those phrases (+1 each) and on speaking
-  first (+0.5); the best scorer is the agent, the other main speaker the customer.
-  Confidence grows with the margin between the two.
+Evidence (:mod:`callscope.scoring.role_cues`, phrases in every supported language): each
+speaker's utterances, all of them, are matched against what agents say (greeting with the
+company, offering help, asking for identification, disclaimers, working the case, introducing
+an outbound call) and what customers say (describing a problem, asking for something, giving
+their own details). A speaker's score is the number of agent cues minus customer cues, each
+cue counted at most :data:`CUE_CAP` times, so one repeated phrase cannot decide a call.
+
+Direction: an inbound call is answered by the agent, an outbound one by the customer. The
+direction comes from the call's metadata when given; otherwise it is inferred (outbound when
+the second party opens with "I'm calling from/about…", "am I speaking with…"; inbound when the
+first party greets with the company or offers help), and if still unknown the first speaker
+gets a small prior towards agent (most contact-centre traffic is inbound).
+
+* Mono calls: of the two speakers who talk most, the one with the higher score is the agent.
+* Dual-channel calls: the declared channel map decides, but the same evidence is weighed; when
+  the words say the opposite with confidence ≥ :data:`NOTE_CONFIDENCE` (0.95) a ``role_note`` says so,
+  and a deployment that opted in (``correct_channel_map``) takes the words' answer.
+* One speaker only (voicemail, IVR message): the deployment's ``lone_speaker_role``, else unknown.
+
+Confidence: ``1 / (1 + exp(-CONFIDENCE_SLOPE * margin))``, the margin being the difference of
+the two speakers' scores: 0.5 with no evidence either way. The slope was fitted by
+``benchmarks/roles.py`` on windows of the labelled shared calls (see the README).
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-
+import math
+from dataclasses import dataclass, field
+from callscope.scoring.role_cues import AGENT_CUES, CUSTOMER_CUES, OUTBOUND_CUE, Cue
 from callscope.transcription.types import Utterance
 
-ROLE_RULES_VERSION = "roles/1"
+CUE_CAP = 3
+#: Weight of the first speaker's role when the call's direction is known (metadata or inferred).
+DIRECTION_WEIGHT = 1.0
+#: Weight towards agent for the first speaker when the direction is unknown.
+FIRST_SPEAKER_PRIOR = 0.5
+#: Logistic slope from margin to confidence (fitted by benchmarks/roles.py).
+CONFIDENCE_SLOPE = 1.8
+#: The words must be at least this sure (a margin of two cues) before they contradict a declared channel map.
+NOTE_CONFIDENCE = 0.95
+ROLE_RULES_VERSION = f"roles/2 (cues en,sv,da,no,fi,de,fr,es,pl; cap {CUE_CAP}; slope {CONFIDENCE_SLOPE})"
 DEFAULT_CHANNEL_MAP = ("agent", "customer")
-
-_AGENT_PHRASES = [
-    r"thank(s| you) for (calling|contacting|holding|waiting)",
-    r"how (can|may|could) i (help|assist)",
-    r"(can|may|could) i help you",
-    r"what can i do for you",
-    r"(welcome to|you'?ve reached|you have reached)",
-    r"my name is \w+",
-    r"this is \w+ (from|at|with|speaking)",
-    r"\bspeaking\b",
-    r"(customer|client) (service|support|care)",
-    r"is there anything else",
-    r"(can|could|may) i (have|get|take) your",
-]
-_AGENT_RE = [re.compile(p, re.IGNORECASE) for p in _AGENT_PHRASES]
 
 
 @dataclass(frozen=True)
 class RoleAssignment:
+    """Roles per speaker, with how they were found.
+
+    Attributes:
+        source: ``channel_map``, ``channel_map_corrected`` (the words overruled the map, by opt-in),
+            ``text``, ``lone_speaker_setting`` or ``none``.
+        confidence: 0.5 (a guess) .. 1; 1 for a declared channel map.
+        note: set when the words contradict the declared channel map.
+        direction: ``inbound``/``outbound``/None, and ``direction_source``: metadata, inferred, unknown.
+        evidence: per speaker, indices of the utterances that carried role cues.
+    """
+
     roles: dict[str, str]
     source: str
     confidence: float
     note: str | None = None
+    direction: str | None = None
+    direction_source: str = "unknown"
+    evidence: dict[str, list[int]] = field(default_factory=dict)
 
 
 def parse_channel_map(text: str) -> tuple[str, ...]:
@@ -50,44 +74,142 @@ def parse_channel_map(text: str) -> tuple[str, ...]:
     return roles
 
 
-def roles_from_channels(
-    speakers: list[str], channel_of: dict[str, int], channel_map: tuple[str, ...], utterances: list[Utterance] | None = None
+def _cues_of(u: Utterance, cues: tuple[Cue, ...]) -> list[str]:
+    text = u.text
+    return [c.name for c in cues if c.matches(text)]
+
+
+@dataclass(frozen=True)
+class SpeakerEvidence:
+    """Role cues found in one speaker's utterances (cue name → utterances that matched)."""
+
+    agent: dict[str, list[int]]
+    customer: dict[str, list[int]]
+
+    @property
+    def score(self) -> float:
+        """Agent cues minus customer cues, each counted at most :data:`CUE_CAP` times."""
+        return float(sum(min(len(v), CUE_CAP) for v in self.agent.values())
+                     - sum(min(len(v), CUE_CAP) for v in self.customer.values()))
+
+    @property
+    def utterances(self) -> list[int]:
+        return sorted({i for v in (*self.agent.values(), *self.customer.values()) for i in v})
+
+
+def speaker_evidence(utterances: list[Utterance], speaker: str) -> SpeakerEvidence:
+    agent: dict[str, list[int]] = {}
+    customer: dict[str, list[int]] = {}
+    for i, u in enumerate(utterances):
+        if u.speaker != speaker:
+            continue
+        for name in _cues_of(u, AGENT_CUES + (OUTBOUND_CUE,)):
+            agent.setdefault(name, []).append(i)
+        for name in _cues_of(u, CUSTOMER_CUES):
+            customer.setdefault(name, []).append(i)
+    return SpeakerEvidence(agent, customer)
+
+
+def infer_direction(utterances: list[Utterance], declared: str | None = None) -> tuple[str | None, str]:
+    """(direction, source): the declared one, else inferred from the opening, else (None, "unknown").
+
+    Outbound: a party other than the first speaker introduces the call ("I'm calling from …") in
+    its first three utterances. Inbound: the first speaker greets with the company or offers help
+    in its first two utterances.
+    """
+    if declared:
+        return declared, "metadata"
+    if not utterances:
+        return None, "unknown"
+    first = utterances[0].speaker
+    seen: dict[str, int] = {}
+    for u in utterances:
+        n = seen[u.speaker] = seen.get(u.speaker, 0) + 1
+        if u.speaker != first and n <= 3 and OUTBOUND_CUE.matches(u.text):
+            return "outbound", "inferred"
+        if u.speaker == first and n <= 2 and any(c.matches(u.text) for c in AGENT_CUES[:2]):
+            return "inbound", "inferred"
+        if min(seen.values()) > 3 and len(seen) > 1:
+            break
+    return None, "unknown"
+
+
+def _confidence(margin: float) -> float:
+    return round(1.0 / (1.0 + math.exp(-CONFIDENCE_SLOPE * abs(margin))), 3)
+
+
+def decide(utterances: list[Utterance], pair: list[str], direction: str | None) -> tuple[str, str, float, dict[str, list[int]]]:
+    """(agent, customer, confidence, evidence) for two speakers."""
+    first = utterances[0].speaker if utterances else None
+    score: dict[str, float] = {}
+    evidence: dict[str, list[int]] = {}
+    for s in pair:
+        ev = speaker_evidence(utterances, s)
+        prior = 0.0
+        if s == first:
+            prior = {"inbound": DIRECTION_WEIGHT, "outbound": -DIRECTION_WEIGHT}.get(direction or "", FIRST_SPEAKER_PRIOR)
+        score[s] = ev.score + prior
+        evidence[s] = ev.utterances
+    agent = max(pair, key=lambda s: (score[s], s == first))
+    customer = next(s for s in pair if s != agent)
+    return agent, customer, _confidence(score[agent] - score[customer]), evidence
+
+
+def roles_from_text(
+    utterances: list[Utterance],
+    talk_time: dict[str, float],
+    direction: str | None = None,
+    lone_speaker_role: str = "unknown",
 ) -> RoleAssignment:
-    """Roles from the declared channel map. If the words clearly say otherwise (the text rule
-    is confident, ≥ 0.7, and disagrees), the map is kept but a note says so: a wrong map
-    silently swaps agent and customer in every score."""
-    roles = {s: (channel_map[channel_of[s]] if channel_of[s] < len(channel_map) else "unknown") for s in speakers}
-    note = None
-    if utterances:
-        by_text = roles_from_text(utterances, {s: 1.0 for s in speakers})
-        agent_by_text = next((s for s, r in by_text.roles.items() if r == "agent"), None)
-        agent_by_map = next((s for s, r in roles.items() if r == "agent"), None)
-        if by_text.confidence >= 0.7 and agent_by_text and agent_by_map and agent_by_text != agent_by_map:
-            note = (f"channel map puts the agent on channel {channel_of[agent_by_map]}, but the words suggest channel "
-                    f"{channel_of[agent_by_text]} (confidence {by_text.confidence:.1f}): check --channel-map")
-    return RoleAssignment(roles, "channel_map", 1.0, note)
-
-
-def agent_evidence(utterances: list[Utterance], speaker: str, first_n: int = 4) -> float:
-    """Agent-phrase score of ``speaker``'s first ``first_n`` utterances."""
-    own = [u for u in utterances if u.speaker == speaker][:first_n]
-    text = " ".join(u.text for u in own)
-    return float(sum(bool(r.search(text)) for r in _AGENT_RE))
-
-
-def roles_from_text(utterances: list[Utterance], talk_time: dict[str, float]) -> RoleAssignment:
+    """Roles of a mono call from its words (see the module doc). ``direction``: from the call's
+    metadata, or None to infer; ``lone_speaker_role``: the role of a recording's only speaker."""
     speakers = sorted(talk_time, key=talk_time.get, reverse=True)
     if not speakers:
         return RoleAssignment({}, "none", 0.0)
+    direction, direction_source = infer_direction(utterances, direction)
     if len(speakers) == 1:
-        return RoleAssignment({speakers[0]: "unknown"}, "none", 0.0)
-    main = speakers[:2]
-    first = utterances[0].speaker if utterances else None
-    score = {s: agent_evidence(utterances, s) + (0.5 if s == first else 0.0) for s in main}
-    agent = max(main, key=score.get)
-    customer = next(s for s in main if s != agent)
-    margin = score[agent] - score[customer]
-    confidence = 0.5 if margin == 0 else min(1.0, 0.5 + 0.2 * margin)
+        if lone_speaker_role in ("agent", "customer"):
+            return RoleAssignment({speakers[0]: lone_speaker_role}, "lone_speaker_setting", 1.0,
+                                  direction=direction, direction_source=direction_source)
+        return RoleAssignment({speakers[0]: "unknown"}, "none", 0.0, direction=direction, direction_source=direction_source)
+    agent, customer, confidence, evidence = decide(utterances, speakers[:2], direction)
     roles = {s: "unknown" for s in speakers}
     roles[agent], roles[customer] = "agent", "customer"
-    return RoleAssignment(roles, "text", round(confidence, 3))
+    return RoleAssignment(roles, "text", confidence, direction=direction, direction_source=direction_source,
+                          evidence=evidence)
+
+
+def roles_from_channels(
+    speakers: list[str],
+    channel_of: dict[str, int],
+    channel_map: tuple[str, ...],
+    utterances: list[Utterance] | None = None,
+    direction: str | None = None,
+    correct: bool = False,
+) -> RoleAssignment:
+    """Roles from the declared channel map, checked against the words.
+
+    If the words say the opposite with confidence ≥ :data:`NOTE_CONFIDENCE`, a note says so (a
+    wrong map silently swaps agent and customer in every score); with ``correct`` (a deployment's
+    opt-in) the words' roles are used instead and the note says the map was overruled.
+    """
+    declared = {s: (channel_map[channel_of[s]] if channel_of[s] < len(channel_map) else "unknown") for s in speakers}
+    direction, direction_source = infer_direction(utterances or [], direction)
+    result = RoleAssignment(declared, "channel_map", 1.0, direction=direction, direction_source=direction_source)
+    voiced = sorted({u.speaker for u in utterances or []} & set(speakers))
+    by_map = {declared.get(s) for s in voiced}
+    if len(voiced) != 2 or by_map != {"agent", "customer"}:
+        return result
+    agent, _customer, confidence, evidence = decide(utterances or [], voiced, direction)
+    result = RoleAssignment(declared, "channel_map", 1.0, direction=direction, direction_source=direction_source,
+                            evidence=evidence)
+    if declared[agent] == "agent" or confidence < NOTE_CONFIDENCE:
+        return result
+    roles = {s: ("agent" if s == agent else "customer") if s in voiced else r for s, r in declared.items()}
+    if correct:
+        note = (f"channel map overruled: the words put the agent on channel {channel_of[agent]} "
+                f"(confidence {confidence:.2f}); roles follow the words")
+        return RoleAssignment(roles, "channel_map_corrected", confidence, note, direction, direction_source, evidence)
+    note = (f"channel map puts the agent on channel {next(channel_of[s] for s in voiced if s != agent)}, but the words "
+            f"put the agent on channel {channel_of[agent]} (confidence {confidence:.2f}): check the channel map")
+    return RoleAssignment(declared, "channel_map", 1.0, note, direction, direction_source, evidence)

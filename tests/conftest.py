@@ -74,7 +74,7 @@ def audio_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def analyzer():
-    """The default pipeline (faster-whisper, tiny.en, CPU), loaded once."""
+    """The default pipeline (faster-whisper, Whisper base, CPU), loaded once."""
     from callscope.pipeline import AnalysisSettings, Analyzer
     from callscope.transcription.engine import AsrSettings
 

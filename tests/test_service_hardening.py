@@ -295,6 +295,22 @@ def test_channel_map_from_the_upload_decides_the_roles(service, admin, warm):
     assert rb["metadata"]["channel_map"] == "customer,agent"
 
 
+def test_direction_and_lone_speaker_role_from_the_upload_reach_the_analysis(service, admin, warm, audio_dir):
+    """A voicemail-style recording (one real speaker, EmoDB) uploaded as the customer's, on an
+    outbound call: the role, the population baseline for arousal and the direction come back."""
+    clip = (audio_dir / "emodb" / "wav" / "03a04Wc.wav").read_bytes()
+    up = upload(admin, clip, "voicemail.wav", external_id="lone-1", lone_speaker_role="customer", direction="outbound")
+    assert up.status_code == 202, up.text
+    body = wait_status(admin, up.json()["calls"][0]["id"])
+    assert body["status"] == "done", body
+    call, speakers = body["scores"]["call"], body["scores"]["speakers"]
+    assert call["roles"] == {"S0": "customer"} and call["role_source"] == "lone_speaker_setting"
+    assert (call["direction"], call["direction_source"]) == ("outbound", "metadata")
+    assert speakers[0]["acoustic_emotion"] and speakers[0]["arousal_baseline"] == "population"
+    bad = upload(admin, clip, "voicemail.wav", external_id="lone-2", direction="sideways")
+    assert bad.status_code == 422 and "direction" in bad.text
+
+
 # ---- 4. races: deduplication and audio deletion ------------------------------------------------------
 def _at_once(service: Service, calls: list) -> list:
     """Run ``calls`` (functions of an httpx client) in threads released together by a barrier,
