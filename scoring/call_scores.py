@@ -15,7 +15,18 @@ CALL_RULES_VERSION = "call-scores/2"
 #: Weight of an utterance with no opinion (sign confidence 0.5: "my username is user101") relative
 #: to a clear one (confidence 1.0) in speaker means: business talk must not dilute what was felt.
 NEUTRAL_WEIGHT = 0.1
-BACKCHANNEL_WORDS = 2  # an overlap of at most this many words ("mm-hmm", "yeah, right") is not an interruption
+INTERRUPTION_RULES_VERSION = "interruptions/2"
+#: An interruption's words: fewer is a backchannel ("mm-hmm", "yeah, right"), not a cut-in.
+MIN_CUT_IN_WORDS = 3
+#: Words of the interrupted utterance: fewer is a fragment, not a turn.
+MIN_TURN_WORDS = 3
+#: A cut-in starts at least this far (seconds) into the other's utterance …
+CUT_IN_AFTER_S = 0.5
+#: … and overlaps it at least this long (seconds).
+MIN_CUT_IN_OVERLAP_S = 0.3
+#: Mono: the next speaker starts within this many seconds of an unfinished sentence.
+CUT_OFF_GAP_S = 0.2
+SENTENCE_ENDS = (".", "?", "!", "…")
 
 
 @dataclass(frozen=True)
@@ -89,6 +100,7 @@ def speaker_scores(
     total_talk: float,
     duration: float,
     version: str,
+    arousal_baseline: str | None = None,
 ) -> SpeakerScores:
     idx = [i for i, u in enumerate(utterances) if u.speaker == speaker]
     quarters = [[i for i in idx if _quarter(utterances[i], duration) == q] for q in range(4)]
@@ -127,6 +139,7 @@ def speaker_scores(
         sentiment_trend=score(trend, quarters[start_q] + quarters[end_q], "end minus start"),
         sentiment_by_quarter=by_quarter,
         emotion_shares={k: round(v / spoken_time, 4) for k, v in label_time.items()} if spoken_time else {k: 0.0 for k in LABELS},
+        arousal_baseline=arousal_baseline if acoustic else None,
         empathy_statements=sum(scores[i].emotion.label == "empathetic" for i in idx),
     )
 
@@ -156,26 +169,40 @@ def overlap_time(turns: list[SpeakerTurn]) -> float:
     return max(0.0, per_speaker - covered([(t.start, t.end) for t in turns]))
 
 
-def interruptions(utterances: list[Utterance], min_overlap_s: float = 0.3) -> list[Interruption]:
-    """Who cut in on whom.
+def _continues_sentence(u: Utterance) -> bool:
+    """The utterance's first word starts in lower case: the transcript continues a sentence."""
+    first = next((ch for ch in u.words[0].word if ch.isalpha()), "") if u.words else ""
+    return first.islower()
 
-    Overlapping speech (dual-channel calls): B starts while A is mid-utterance (A started at
-    least 0.5 s earlier), they overlap ≥ ``min_overlap_s``, and B says more than a backchannel.
-    Mono calls have no overlapping utterances; there, B taking over within 0.2 s of A's last
-    word while A's sentence is unfinished counts as a cut-off.
+
+def interruptions(utterances: list[Utterance]) -> list[Interruption]:
+    """Real cut-ins only (rules ``interruptions/2``, thresholds below).
+
+    * Overlapping speech (dual-channel calls): B starts while A is mid-utterance, at least
+      :data:`CUT_IN_AFTER_S` into it; they overlap at least :data:`MIN_CUT_IN_OVERLAP_S`.
+    * Mono calls have no overlapping utterances; there, B taking over within
+      :data:`CUT_OFF_GAP_S` of A's last word while A's sentence is unfinished (no . ? ! …) is a
+      cut-off, if B starts a sentence of their own (a capital letter, or no letter). B's words
+      starting in lower case continue A's sentence in the transcript ("The video is" | "taking
+      now."): that is a word-timing slip at the speaker change, not a cut-off.
+
+    Either way both are turns, not fragments: B says at least :data:`MIN_CUT_IN_WORDS` words
+    (fewer is a backchannel: "mm-hmm", "yeah, right") and A's interrupted utterance has at least
+    :data:`MIN_TURN_WORDS` (a one- or two-word fragment, often a word-timing slip at a speaker
+    change, is not a turn that can be interrupted).
     """
     found: list[Interruption] = []
     for j, b in enumerate(utterances):
-        if len(b.words) <= BACKCHANNEL_WORDS:
+        if len(b.words) < MIN_CUT_IN_WORDS:
             continue
         for i, a in enumerate(utterances):
-            if a.speaker == b.speaker or i == j:
+            if a.speaker == b.speaker or i == j or len(a.words) < MIN_TURN_WORDS:
                 continue
             overlap = min(a.end, b.end) - max(a.start, b.start)
-            cut_in = a.start + 0.5 <= b.start < a.end and overlap >= min_overlap_s
+            cut_in = a.start + CUT_IN_AFTER_S <= b.start < a.end and overlap >= MIN_CUT_IN_OVERLAP_S
             cut_off = (
-                i == j - 1 and 0.0 <= b.start - a.end < 0.2 and a.words
-                and not a.words[-1].word.endswith((".", "?", "!"))
+                i == j - 1 and 0.0 <= b.start - a.end < CUT_OFF_GAP_S
+                and not a.words[-1].word.endswith(SENTENCE_ENDS) and not _continues_sentence(b)
             )
             if cut_in or cut_off:
                 found.append(Interruption(by=b.speaker, of=a.speaker, at_s=round(b.start, 3),

@@ -40,7 +40,7 @@ def rescore(
     total_talk = sum(s.talk_time_s for s in speakers)
     new_speakers = [
         speaker_scores(s.speaker, s.role, s.acoustic_emotion, utterances, scores, s.talk_time_s, total_talk, duration,
-                       s.sentiment_mean.version + version_suffix)
+                       s.sentiment_mean.version + version_suffix, s.arousal_baseline)
         for s in speakers
     ]
     _, old_reasons = escalation(_customer(speakers), bands, call.escalation.version)

@@ -70,6 +70,9 @@ class SpeakerScores(BaseModel):
     sentiment_trend: Score = Field(description="end minus start")
     sentiment_by_quarter: list[float | None]
     emotion_shares: dict[str, float] = Field(description="share of this speaker's utterance time per label")
+    arousal_baseline: str | None = Field(None, description="what arousal is measured against: speaker (their own "
+                                         "utterances in this call), population (the prior, for speakers with fewer than "
+                                         "3 utterances) or null (no acoustic emotion for this speaker)")
     empathy_statements: int = Field(0, ge=0, description="utterances labelled empathetic: the agent's apologies and "
                                                          "acknowledgements of the customer's problem")
 
@@ -84,9 +87,14 @@ class Interruption(BaseModel):
 
 class CallScores(BaseModel):
     roles: dict[str, str]
-    role_source: str = Field(description="channel_map | text | none")
-    role_confidence: float
+    role_source: str = Field(description="channel_map | channel_map_corrected (the words overruled the map, by the "
+                                         "deployment's opt-in) | text | lone_speaker_setting | none")
+    role_confidence: float = Field(description="0.5 a guess .. 1; 1 for a declared channel map")
     role_note: str | None = Field(None, description="set when the words contradict the declared channel map")
+    role_evidence: dict[str, list[int]] = Field(default_factory=dict, description="per speaker, the utterances that "
+                                                "carried role cues (greeting, offering help, asking for details, …)")
+    direction: str | None = Field(None, description="inbound | outbound | null (unknown)")
+    direction_source: str = Field("unknown", description="metadata | inferred | unknown")
     emotion_policy: dict[str, bool] = Field(description="acoustic emotion used for customers / agents")
     silence_s: float = Field(description="time in which nobody speaks")
     silence_share: float

@@ -13,8 +13,10 @@ import time
 from dataclasses import dataclass, field
 
 from callscope.audio.features import FrameFeatures
+from callscope.scoring.arousal_prior import load_prior
 from callscope.scoring.call_scores import (
     CALL_RULES_VERSION,
+    INTERRUPTION_RULES_VERSION,
     EscalationBands,
     escalation,
     interruptions,
@@ -47,12 +49,20 @@ class ScoringSettings:
         agent_acoustic_emotion: opt in to emotion from agents' voices (off by default: banned in
             EU workplaces).
         channel_map: role of channel 0, 1, … in dual-channel calls.
+        correct_channel_map: opt in to roles from the words when they contradict the channel map
+            with confidence ≥ 0.95 (off: the map is kept and ``role_note`` flags it).
+        direction: ``inbound`` or ``outbound`` when known from the call's metadata; None: inferred.
+        lone_speaker_role: the role of a recording's only speaker (``customer`` for voicemail or
+            IVR recordings of callers); ``unknown`` by default.
         thresholds: emotion mapping thresholds.
         bands: escalation bands on customer sentiment.
     """
 
     agent_acoustic_emotion: bool = False
     channel_map: tuple[str, ...] = DEFAULT_CHANNEL_MAP
+    correct_channel_map: bool = False
+    direction: str | None = None
+    lone_speaker_role: str = "unknown"
     thresholds: EmotionThresholds = field(default_factory=EmotionThresholds)
     bands: EscalationBands = field(default_factory=EscalationBands)
 
@@ -79,7 +89,9 @@ class CallScorer:
     def versions(self) -> dict[str, str]:
         return {"sentiment": self.sentiment.version, "emotion": EMOTION_RULES_VERSION, "courtesy": COURTESY_VERSION,
                 "sentences": SENTENCE_RULES_VERSION,
-                "roles": ROLE_RULES_VERSION, "call_scores": CALL_RULES_VERSION}
+                "roles": ROLE_RULES_VERSION, "call_scores": CALL_RULES_VERSION,
+                "interruptions": INTERRUPTION_RULES_VERSION,
+                "arousal_prior": load_prior(False).version}
 
     def assign_roles(
         self,
@@ -91,9 +103,10 @@ class CallScorer:
     ) -> RoleAssignment:
         """Roles from the channel map (dual-channel calls, ``channel_of`` given) or from the words.
         ``settings``: this call's (its channel map); the scorer's own when None."""
+        s = settings or self.settings
         if channel_of:
-            return roles_from_channels(speakers, channel_of, (settings or self.settings).channel_map, utterances)
-        return roles_from_text(utterances, talk_time)
+            return roles_from_channels(speakers, channel_of, s.channel_map, utterances, s.direction, s.correct_channel_map)
+        return roles_from_text(utterances, talk_time, s.direction, s.lone_speaker_role)
 
     def acoustic_allowed(self, roles: RoleAssignment, speakers: list[str],
                          settings: ScoringSettings | None = None) -> dict[str, bool]:
@@ -111,10 +124,12 @@ class CallScorer:
         frames_of: dict[str, FrameFeatures | None],
         roles: RoleAssignment,
         settings: ScoringSettings | None = None,
+        narrowband: bool = False,
     ) -> CallScoring:
         """Score a call. ``frames_of[speaker]``: frame features of the signal the speaker is heard
         on (only needed where :meth:`acoustic_allowed`); ``roles`` from :meth:`assign_roles`;
-        ``settings``: this call's (the scorer's own when None)."""
+        ``settings``: this call's (the scorer's own when None); ``narrowband``: telephone-band
+        audio (source ≤ 8 kHz), which picks the matching population prior for short speakers."""
         s = settings or self.settings
         role_of = {sp: roles.roles.get(sp, "unknown") for sp in speakers}
         acoustic = self.acoustic_allowed(roles, speakers, s)
@@ -132,13 +147,15 @@ class CallScorer:
         t_sentiment = time.perf_counter() - t0
         t0 = time.perf_counter()
         empathy = [f and role_of.get(u.speaker) != "customer" for f, u in zip(formula, utterances)]
-        utt_scores = score_utterances(utterances, sentiments, frames_of, acoustic, s.thresholds, empathy)
+        baselines: dict[str, str] = {}
+        utt_scores = score_utterances(utterances, sentiments, frames_of, acoustic, s.thresholds, empathy,
+                                      load_prior(narrowband), baselines)
 
         total_talk = sum(talk_time.values())
         sentiment_version = self.sentiment.version
         spk_scores = [
             speaker_scores(sp, role_of[sp], acoustic[sp], utterances, utt_scores, talk_time.get(sp, 0.0),
-                           total_talk, duration, sentiment_version)
+                           total_talk, duration, sentiment_version, baselines.get(sp))
             for sp in speakers
         ]
         customer = next((x for x in spk_scores if x.role == "customer"), None)
@@ -157,6 +174,7 @@ class CallScorer:
             reasons.append(f"silence of {longest:.0f} s at {longest_at:.0f} s")
         call = CallScores(
             roles=role_of, role_source=roles.source, role_confidence=roles.confidence, role_note=roles.note,
+            role_evidence=roles.evidence, direction=roles.direction, direction_source=roles.direction_source,
             emotion_policy={"customer": True, "agent": s.agent_acoustic_emotion},
             silence_s=round(silent, 3), silence_share=round(silent / duration, 4) if duration else 0.0,
             longest_silence_s=round(longest, 3), longest_silence_at_s=None if longest_at is None else round(longest_at, 3),

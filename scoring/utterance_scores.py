@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from callscope.audio.features import FrameFeatures, summarise
+from callscope.scoring.arousal_prior import Prior
 from callscope.scoring.emotion import EmotionThresholds, arousal_from_z, classify
 from callscope.scoring.results import EmotionOut, SentimentOut, UtteranceFeatures, UtteranceScores
 from callscope.scoring.sentiment import Sentiment
@@ -43,7 +44,9 @@ def acoustic_features(u: Utterance, frames: FrameFeatures, base: UtteranceFeatur
     ))
 
 
-def _arousal_inputs(f: UtteranceFeatures) -> dict[str, float | None]:
+def arousal_inputs(f: UtteranceFeatures) -> dict[str, float | None]:
+    """The arousal features of one utterance (names as in :data:`AROUSAL_FEATURES`; pitch in
+    semitones above 100 Hz)."""
     return {
         "loudness_dbfs": f.loudness_dbfs,
         "f0_median_st": None if not f.f0_median_hz else 12 * math.log2(f.f0_median_hz / 100.0),
@@ -53,23 +56,33 @@ def _arousal_inputs(f: UtteranceFeatures) -> dict[str, float | None]:
     }
 
 
-def speaker_z_scores(features: list[UtteranceFeatures]) -> list[list[float | None]]:
-    """Robust z-scores (median, 1.4826·MAD) of the arousal features against this speaker's utterances."""
-    table = [_arousal_inputs(f) for f in features]
+def speaker_z_scores(features: list[UtteranceFeatures], prior: Prior | None = None) -> tuple[list[list[float | None]], str]:
+    """Robust z-scores (median, 1.4826·MAD) of the arousal features, and the baseline used.
+
+    Against this speaker's own utterances when they have at least :data:`MIN_BASELINE_UTTERANCES`
+    with acoustics (baseline ``"speaker"``); otherwise against the population ``prior``
+    (``"population"``), or not at all without one (``"none"``: every z-score None).
+    """
+    table = [arousal_inputs(f) for f in features]
     out: list[list[float | None]] = [[] for _ in features]
+    own = sum(f.loudness_dbfs is not None for f in features) >= MIN_BASELINE_UTTERANCES
+    baseline = "speaker" if own else ("population" if prior is not None else "none")
     for key in AROUSAL_FEATURES:
         values = np.array([row[key] if row[key] is not None else np.nan for row in table], dtype=float)
         finite = values[np.isfinite(values)]
-        if len(finite) < MIN_BASELINE_UTTERANCES:
+        if own and len(finite) >= MIN_BASELINE_UTTERANCES:
+            med = float(np.median(finite))
+            spread = 1.4826 * float(np.median(np.abs(finite - med)))
+            spread = max(spread, 1e-3, 0.1 * float(np.std(finite)))
+        elif not own and prior is not None:
+            med, spread = prior.median[key], max(prior.spread[key], 1e-3)
+        else:
             for row in out:
                 row.append(None)
             continue
-        med = float(np.median(finite))
-        spread = 1.4826 * float(np.median(np.abs(finite - med)))
-        spread = max(spread, 1e-3, 0.1 * float(np.std(finite)))
         for row, v in zip(out, values):
             row.append(float(np.clip((v - med) / spread, -4, 4)) if np.isfinite(v) else None)
-    return out
+    return out, baseline
 
 
 def score_utterances(
@@ -79,10 +92,14 @@ def score_utterances(
     acoustic_allowed: dict[str, bool],
     thresholds: EmotionThresholds,
     empathy_formula: list[bool] | None = None,
+    prior: Prior | None = None,
+    baselines: dict[str, str] | None = None,
 ) -> list[UtteranceScores]:
     """Scores for every utterance, in order. ``frames_of[speaker]`` is the signal the speaker is
     heard on; acoustics are used only where ``acoustic_allowed[speaker]``. ``empathy_formula[i]``:
-    utterance i is an agent's apology/empathy formula (see :mod:`callscope.scoring.courtesy`)."""
+    utterance i is an agent's apology/empathy formula (see :mod:`callscope.scoring.courtesy`).
+    ``prior``: the population prior for speakers too short for a baseline of their own;
+    ``baselines``, if given, receives each acoustic speaker's baseline (speaker/population/none)."""
     empathy_formula = empathy_formula or [False] * len(utterances)
     features = []
     for u in utterances:
@@ -96,7 +113,12 @@ def score_utterances(
         idx = [i for i, u in enumerate(utterances) if u.speaker == speaker]
         if not acoustic_allowed.get(speaker):
             continue
-        for i, z in zip(idx, speaker_z_scores([features[i] for i in idx])):
+        z_scores, baseline = speaker_z_scores([features[i] for i in idx], prior)
+        if baselines is not None:
+            baselines[speaker] = baseline
+        if baseline == "none":
+            continue
+        for i, z in zip(idx, z_scores):
             arousal[i] = arousal_from_z(z)
     out = []
     for u, f, s, a, formula in zip(utterances, features, sentiments, arousal, empathy_formula):
