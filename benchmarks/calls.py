@@ -27,7 +27,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks.reference import AUDIO, normalise_text, rttm_turns, tsv_turns, word_attribution_accuracy  # noqa: E402
+from benchmarks.reference import (  # noqa: E402
+    AUDIO,
+    normalise_text,
+    reference_interruptions,
+    rttm_turns,
+    tsv_turns,
+    word_attribution_accuracy,
+)
 
 RESULTS = Path(__file__).resolve().parent / "results"
 Turn = tuple[str, float, float]
@@ -49,20 +56,25 @@ class Case:
     turns: list[Turn] | None = None
     roles: dict[str, str] = field(default_factory=dict)
     roles_source: str = ""
+    turn_texts: list[str] | None = None
 
 
 def cases() -> list[Case]:
     call01 = AUDIO / "callytics" / "Call01.turns.tsv"
     call01_text = " ".join(line.split("\t", 3)[3] for line in call01.read_text().splitlines()[1:] if line.strip())
     call01_roles = {"CSR": "agent", "Customer": "customer"}
+    call01_texts = [line.split("\t", 3)[3] for line in call01.read_text().splitlines()[1:] if line.strip()]
+    ami = AUDIO / "ami_debug"
     stereo_text = " ".join((AUDIO / f"stereo_diarization.{side}.txt").read_text() for side in ("left", "right"))
     return [
         Case("Call01 (8 kHz WAV)", AUDIO / "callytics" / "Call01.wav", call01_text, tsv_turns(call01), call01_roles,
-             "Call01.turns.tsv"),
+             "Call01.turns.tsv", call01_texts),
         Case("Call01 (G.711 µ-law)", AUDIO / "telephone_codecs" / "Call01_mulaw_8k.wav", call01_text, tsv_turns(call01),
-             call01_roles, "Call01.turns.tsv"),
+             call01_roles, "Call01.turns.tsv", call01_texts),
         Case("stereo_diarization", AUDIO / "stereo_diarization.wav", stereo_text),
         Case("pyannote_sample", AUDIO / "pyannote_sample" / "sample.wav", turns=rttm_turns(AUDIO / "pyannote_sample" / "sample.rttm")),
+        *(Case(f"AMI {name}", ami / f"{name}.wav", turns=rttm_turns(ami / rttm, name))
+          for name, rttm in (("dev00", "debug.development.rttm"), ("tst00", "debug.test.rttm"), ("tst01", "debug.test.rttm"))),
         Case("SpokenWOZ MUL1011", AUDIO / "spokenwoz" / "MUL1011.opus", roles={"ch0": "customer", "ch1": "agent"},
              roles_source="issue 15: the caller is on channel 0"),
     ]
@@ -117,6 +129,47 @@ def _roles_right(case: Case, result) -> tuple[int, int] | None:
     return right, judged
 
 
+def _speaker_mapping(case: Case, result) -> dict[str, str]:
+    """Each found speaker → the reference speaker its turns overlap most."""
+    mapping = {}
+    for sp in result.speakers:
+        overlap: dict[str, float] = {}
+        for t in result.turns:
+            if t.speaker == sp.id:
+                for ref, rs, re_ in case.turns or []:
+                    overlap[ref] = overlap.get(ref, 0.0) + max(0.0, min(t.end, re_) - max(t.start, rs))
+        if overlap and max(overlap.values()) > 0:
+            mapping[sp.id] = max(overlap, key=overlap.get)
+    return mapping
+
+
+def _with_corrected_roles(result):
+    """The result as a deployment with ``correct_channel_map`` would have its roles (the words
+    decide when they contradict the map), without analysing again."""
+    from callscope.scoring.roles import roles_from_channels
+    from callscope.transcription.types import Utterance, Word
+
+    utts = [Utterance(u.speaker, u.start, u.end, [Word(w.word, w.start, w.end, w.probability) for w in u.words])
+            for u in result.utterances]
+    channel_of = {sp.id: sp.channel for sp in result.speakers if sp.channel is not None}
+    if not channel_of:
+        return result
+    found = roles_from_channels(list(channel_of), channel_of, ("agent", "customer"), utts, correct=True)
+    return result.model_copy(update={"call_scores": result.call_scores.model_copy(update={"roles": found.roles})})
+
+
+def _interruption_precision(case: Case, result) -> tuple[int, int, int] | None:
+    """(predicted that match a reference interruption, predicted, reference): a match is the same
+    (mapped) speaker cutting in within ±1 s."""
+    if not case.turns or result.call_scores is None:
+        return None
+    reference = reference_interruptions(case.turns, case.turn_texts)
+    mapping = _speaker_mapping(case, result)
+    found = result.call_scores.interruptions
+    matched = sum(any(mapping.get(x.by) == who and abs(x.at_s - at) <= 1.0 for who, at in reference) for x in found)
+    return matched, len(found), len(reference)
+
+
 def evaluate(case: Case, results: list) -> dict:
     import jiwer
     from pyannote.metrics.diarization import DiarizationErrorRate
@@ -134,7 +187,13 @@ def evaluate(case: Case, results: list) -> dict:
         row["der_collar_0.25"] = row["words_right_speaker"] = None
     roles = _roles_right(case, r)
     row["roles_right"] = None if roles is None else f"{roles[0]}/{roles[1]}"
+    corrected = _roles_right(case, _with_corrected_roles(r)) if r.call_scores and r.call_scores.role_note else roles
+    row["roles_right_with_correct_channel_map"] = None if corrected is None else f"{corrected[0]}/{corrected[1]}"
     row["roles_source"] = case.roles_source or None
+    cuts = _interruption_precision(case, r)
+    row["interruptions_matched_predicted_reference"] = None if cuts is None else list(cuts)
+    row["interruption_precision"] = None if cuts is None or not cuts[1] else round(cuts[0] / cuts[1], 4)
+    row["role_confidence"] = r.call_scores.role_confidence if r.call_scores else None
     cs = r.call_scores
     customer = next((s for s in r.speaker_scores if s.role == "customer"), None)
     row["customer_sentiment_start"] = customer.sentiment_start.value if customer else None
@@ -192,13 +251,20 @@ def print_table(rows: list[dict], asr, rounds: int) -> None:
     print(f"\nCalls with references; {rows[0]['versions']['engine']} {asr.model} beam {asr.beam_size}, "
           f"sentiment {rows[0]['versions'].get('sentiment')}; {rounds} analyses each")
     print(f"{'call':22} {'dur s':>6} {'WER':>7} {'DER±.25':>8} {'words→spk':>9} {'roles':>6} {'cust start':>10} "
-          f"{'cust end':>9} {'level':>7} {'agent dissat':>12} {'empathy':>7} {'same':>5} {'RTF':>6} {'scoring/ASR':>11}")
+          f"{'cust end':>9} {'level':>7} {'agent dissat':>12} {'empathy':>7} {'same':>5} {'RTF':>6} {'scoring/ASR':>11} "
+          f"{'role conf':>9} {'roles*':>6} {'cut-ins ok/found/ref':>20}")
     for r in rows:
         print(f"{r['call']:22} {r['duration_s']:>6.1f} {pct(r['wer']):>7} {pct(r['der_collar_0.25']):>8} "
               f"{pct(r['words_right_speaker']):>9} {r['roles_right'] or '–':>6} {num(r['customer_sentiment_start']):>10} "
               f"{num(r['customer_sentiment_end']):>9} {r['escalation'] or '–':>7} {pct(r['agent_dissatisfied_share']):>12} "
               f"{r['agent_empathy_statements'] if r['agent_empathy_statements'] is not None else '–':>7} {r['identical_runs']:>5} "
-              f"{r['rtf']:>6.3f} {pct(r['scoring_share_of_asr']):>11}")
+              f"{r['rtf']:>6.3f} {pct(r['scoring_share_of_asr']):>11} {r['role_confidence'] if r['role_confidence'] is not None else '–':>9} "
+              f"{r['roles_right_with_correct_channel_map'] or '–':>6} "
+              f"{'/'.join(map(str, r['interruptions_matched_predicted_reference'] or [])) or '–':>20}")
+    print("roles*: with the deployment opt-in correct_channel_map (the words overrule a contradicted channel map)")
+    notes = [f"{r['call']}: {r['role_note']}" for r in rows if r["role_note"]]
+    for n in notes:
+        print(f"role_note {n}")
     levels = [r["escalation"] for r in rows if r["escalation"]]
     print("levels: " + ", ".join(f"{lv} {levels.count(lv)}" for lv in ("green", "yellow", "orange", "red")))
 

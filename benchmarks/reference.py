@@ -65,3 +65,24 @@ def word_attribution_accuracy(
         mapping = dict(zip(hyp, perm))
         best = max(best, sum(mapping[h] == r for h, r in pairs))
     return best / len(pairs)
+
+
+def reference_interruptions(turns: list[tuple[str, float, float]], texts: list[str] | None = None,
+                            min_overlap_s: float = 0.3, cut_off_gap_s: float = 0.2) -> list[tuple[str, float]]:
+    """(speaker who cut in, time s) from reference turns: a turn that starts inside another
+    speaker's turn (at least 0.5 s into it) and overlaps it by ``min_overlap_s``; with the
+    turns' ``texts``, also a turn that starts within ``cut_off_gap_s`` of the previous
+    speaker's turn whose text does not end a sentence. Same thresholds as the product's rules."""
+    out = []
+    for j, (b, bs, be) in enumerate(turns):
+        for i, (a, as_, ae) in enumerate(turns):
+            if a == b or i == j:
+                continue
+            overlap = min(ae, be) - max(as_, bs)
+            cut_in = as_ + 0.5 <= bs < ae and overlap >= min_overlap_s
+            cut_off = (texts is not None and i == j - 1 and 0.0 <= bs - ae < cut_off_gap_s
+                       and not texts[i].rstrip().endswith((".", "?", "!", "…")))
+            if cut_in or cut_off:
+                out.append((b, bs))
+                break
+    return out
