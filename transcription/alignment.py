@@ -40,7 +40,11 @@ def speaker_for_word(word: Word, turns: list[SpeakerTurn]) -> str:
 SENTENCE_END = (".", "?", "!")
 
 
-MAX_SLIP_WORDS = 2
+#: A run of at most this many words of one speaker inside another's sentence is a word-timing
+#: slip at the speaker change, not a turn ("The video is" | "taking now."). Measured with
+#: benchmarks/calls.py: 3 put Call01's words on the right speaker 97.9 % of the time (2: 95.8 %)
+#: and changed nothing on the µ-law copy, pyannote's sample or the AMI meetings.
+MAX_SLIP_WORDS = 3
 
 
 def sentence_vote(words: list[Word], speakers: list[str], max_slip_words: int = MAX_SLIP_WORDS) -> list[str]:
