@@ -26,6 +26,9 @@ def score_columns(result: CallAnalysis) -> dict:
         "silence_share": c.silence_share if c else None,
         "overlap_s": c.overlap_s if c else None,
         "interruptions": len(c.interruptions) if c else None,
+        "role_confidence": c.role_confidence if c else None,
+        "role_note": c.role_note if c else None,
+        "direction": c.direction if c else None,
     }
 
 

@@ -73,6 +73,9 @@ class Call(Base):
     silence_share: Mapped[float | None] = mapped_column(Float)
     overlap_s: Mapped[float | None] = mapped_column(Float)
     interruptions: Mapped[int | None] = mapped_column(Integer)
+    role_confidence: Mapped[float | None] = mapped_column(Float)  # 0.5 a guess .. 1
+    role_note: Mapped[str | None] = mapped_column(Text)  # the words contradict the channel map
+    direction: Mapped[str | None] = mapped_column(String(10))  # inbound | outbound
     result_json: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

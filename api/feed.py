@@ -18,6 +18,7 @@ FEED_COLUMNS = (
     "call_id", "external_id", "call_time", "agent_id", "team", "queue", "product", "channel", "duration_s",
     "escalation", "customer_sentiment", "customer_sentiment_start", "customer_sentiment_end", "agent_sentiment",
     "agent_talk_share", "silence_share", "overlap_s", "interruptions", "qa_corrections",
+    "role_confidence", "role_note", "direction",
 )
 FEED_FORMATS = ("ndjson", "csv", "parquet")
 MEDIA_TYPES = {"ndjson": "application/x-ndjson", "csv": "text/csv; charset=utf-8",
@@ -46,6 +47,7 @@ def _row(c: Call, corrections: int) -> dict:
         "agent_sentiment": c.agent_sentiment, "agent_talk_share": c.agent_talk_share,
         "silence_share": c.silence_share, "overlap_s": c.overlap_s, "interruptions": c.interruptions,
         "qa_corrections": corrections,
+        "role_confidence": c.role_confidence, "role_note": c.role_note, "direction": c.direction,
     }
 
 
@@ -76,7 +78,7 @@ def _parquet_schema():
     text, number = pa.string(), pa.float64()
     types = {"call_time": pa.timestamp("us", tz="UTC"), "interruptions": pa.int32(), "qa_corrections": pa.int32()}
     for name in ("duration_s", "customer_sentiment", "customer_sentiment_start", "customer_sentiment_end",
-                 "agent_sentiment", "agent_talk_share", "silence_share", "overlap_s"):
+                 "agent_sentiment", "agent_talk_share", "silence_share", "overlap_s", "role_confidence"):
         types[name] = number
     return pa.schema([(c, types.get(c, text)) for c in FEED_COLUMNS])
 

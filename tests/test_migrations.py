@@ -27,7 +27,7 @@ def test_upgrade_from_0002_backfills_emotion_rows(tmp_path, database, spokenwoz_
         version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
     engine.dispose()
     expected = sorted((r["call_id"], r["role"], r["label"], r["share"]) for r in emotion_rows("old-call", spokenwoz_result))
-    assert version == "0004"
+    assert version == "0005"
     assert expected and [tuple(r) for r in rows] == expected
 
 
@@ -60,3 +60,25 @@ def test_upgrade_to_0004_counts_audio_refs_and_keeps_duplicates(tmp_path, databa
     assert refs == {"k1": 2, "k2": 2}
     assert ext == {"a": "crm-1", "b": "crm-1#dup-1", "c": None, "d": None}
     assert json.loads(settings["b"]) == {"channel_map": ["customer", "agent"]} and settings["a"] is None
+
+
+def test_upgrade_to_0005_fills_role_columns_from_stored_results(tmp_path, database, spokenwoz_result):
+    """An analysed call stored by 0004: its role confidence and contradicted channel map (the
+    SpokenWOZ call under the default map) come into the new columns, and into the feed."""
+    from callscope.api.db import migrate
+
+    url = database(tmp_path)
+    migrate(url, "0004")
+    engine = create_engine(url)
+    now = datetime.now(timezone.utc)
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO calls (id, sha256, filename, audio_key, size_bytes, status, progress, result_json, created_at, updated_at)"
+            " VALUES ('old-call', 'x', 'MUL1011.opus', 'k', 1, 'done', 1.0, :r, :t, :t)"),
+            {"r": spokenwoz_result.model_dump_json(), "t": now})
+    migrate(url)
+    with engine.connect() as conn:
+        row = conn.execute(text("SELECT role_confidence, role_note, direction FROM calls WHERE id = 'old-call'")).one()
+    engine.dispose()
+    c = spokenwoz_result.call_scores
+    assert c.role_note and tuple(row) == (c.role_confidence, c.role_note, c.direction)

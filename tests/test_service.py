@@ -249,6 +249,10 @@ def test_list_feed_aggregates_emotion_filter_and_erasure(service, admin):
     assert [r["call_id"] for r in rows] == [ids[0], ids[1]]  # ordered by call time
     assert all(r["escalation"] in LEVELS and r["duration_s"] == 5.0 and r["qa_corrections"] == 0 for r in rows)
     assert rows[0]["call_time"] == "2026-11-21T09:00:00+00:00"
+    for r in rows:  # how far the roles can be trusted travels with the scores
+        call = admin.get(f"/v1/calls/{r['call_id']}").json()["scores"]["call"]
+        assert (r["role_confidence"], r["role_note"], r["direction"]) == (call["role_confidence"], call["role_note"], call["direction"])
+        assert r["role_confidence"] is not None
     parquet = admin.get("/v1/feeds/daily", params={"date": "2026-11-21", "format": "parquet"})
     assert parquet.status_code == 200 and parquet.headers["content-type"] == "application/vnd.apache.parquet"
     table = pq.read_table(io.BytesIO(parquet.content))
