@@ -106,22 +106,13 @@ def _roles_right(case: Case, result) -> tuple[int, int] | None:
     if not case.roles or result.call_scores is None:
         return None
     found = result.call_scores.roles
+    mapping = _speaker_mapping(case, result)
     right = judged = 0
     for sp in result.speakers:
         if sp.channel is not None and f"ch{sp.channel}" in case.roles:
             expected = case.roles[f"ch{sp.channel}"]
-        elif case.turns:
-            overlap: dict[str, float] = {}
-            for t in result.turns:
-                if t.speaker != sp.id:
-                    continue
-                for ref, rs, re_ in case.turns:
-                    overlap[ref] = overlap.get(ref, 0.0) + max(0.0, min(t.end, re_) - max(t.start, rs))
-            if not overlap or max(overlap.values()) <= 0:
-                continue
-            expected = case.roles.get(max(overlap, key=overlap.get))
         else:
-            continue
+            expected = case.roles.get(mapping.get(sp.id, ""))
         if expected is None:
             continue
         judged += 1

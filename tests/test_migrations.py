@@ -8,19 +8,26 @@ from datetime import datetime, timezone
 from sqlalchemy import create_engine, text
 
 
+def _old_database_with_a_call(url: str, revision: str, result):
+    """A database at schema ``revision`` holding one analysed call ('old-call') with ``result``."""
+    from callscope.api.db import migrate
+
+    migrate(url, revision)
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO calls (id, sha256, filename, audio_key, size_bytes, status, progress, result_json, created_at, updated_at)"
+            " VALUES ('old-call', 'x', 'MUL1011.opus', 'k', 1, 'done', 1.0, :r, :t, :t)"),
+            {"r": result.model_dump_json(), "t": datetime.now(timezone.utc)})
+    return engine
+
+
 def test_upgrade_from_0002_backfills_emotion_rows(tmp_path, database, spokenwoz_result):
     from callscope.api.call_columns import emotion_rows
     from callscope.api.db import migrate
 
     url = database(tmp_path)
-    migrate(url, "0002")
-    engine = create_engine(url)
-    now = datetime.now(timezone.utc)
-    with engine.begin() as conn:
-        conn.execute(text(
-            "INSERT INTO calls (id, sha256, filename, audio_key, size_bytes, status, progress, result_json, created_at, updated_at)"
-            " VALUES ('old-call', 'x', 'MUL1011.opus', 'k', 1, 'done', 1.0, :r, :t, :t)"),
-            {"r": spokenwoz_result.model_dump_json(), "t": now})
+    engine = _old_database_with_a_call(url, "0002", spokenwoz_result)
     migrate(url)
     with engine.connect() as conn:
         rows = conn.execute(text("SELECT call_id, role, label, share FROM call_emotions ORDER BY role, label")).all()
@@ -68,14 +75,7 @@ def test_upgrade_to_0005_fills_role_columns_from_stored_results(tmp_path, databa
     from callscope.api.db import migrate
 
     url = database(tmp_path)
-    migrate(url, "0004")
-    engine = create_engine(url)
-    now = datetime.now(timezone.utc)
-    with engine.begin() as conn:
-        conn.execute(text(
-            "INSERT INTO calls (id, sha256, filename, audio_key, size_bytes, status, progress, result_json, created_at, updated_at)"
-            " VALUES ('old-call', 'x', 'MUL1011.opus', 'k', 1, 'done', 1.0, :r, :t, :t)"),
-            {"r": spokenwoz_result.model_dump_json(), "t": now})
+    engine = _old_database_with_a_call(url, "0004", spokenwoz_result)
     migrate(url)
     with engine.connect() as conn:
         row = conn.execute(text("SELECT role_confidence, role_note, direction FROM calls WHERE id = 'old-call'")).one()
