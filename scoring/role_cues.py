@@ -157,7 +157,9 @@ CUSTOMER_CUES = (
         "pl": [r"mam (problem|pytanie)", r"nie działa", r"nie mogę"],
     }),
     Cue("asks for something", "customer", {
-        "en": [r"i('d| would) like (to|a|some)", r"i (want|wanna) (to|a)", r"i need (to|a|help|some)", r"i('m| am) looking for",
+        "en": [r"i('d| would) like (?!to (ask|verify|confirm|check|inform|remind|offer|let))(to|a|some)",
+               r"i (want|wanna) (to|a)", r"i need (?!to (ask|verify|confirm|check|take|get|have|inform))(to|a|help|some)",
+               r"i('m| am) looking for",
                r"i('m| am) (calling|ringing) (because|about|regarding|to)", r"(can|could) you help me"],
         "sv": [r"jag (skulle vilja|vill|behöver)", r"jag letar efter", r"jag ringer (för att|angående|om)"],
         "da": [r"jeg (vil gerne|ville gerne|har brug for|skal bruge)", r"jeg leder efter", r"jeg ringer (fordi|angående|om)"],
