@@ -13,6 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Role = Literal["agent", "customer"]
 Direction = Literal["inbound", "outbound"]
+#: The supported languages (callscope.transcription.language.SUPPORTED_LANGUAGES).
+Language = Literal["en", "sv", "da", "no", "fi", "de", "fr", "es", "pl"]
 
 
 class CallSettings(BaseModel):
@@ -25,6 +27,8 @@ class CallSettings(BaseModel):
             customer answers first); unset: inferred from the words.
         lone_speaker_role: the role of the speaker of a one-speaker recording (a voicemail or IVR
             message: ``customer``); unset: the deployment's (``unknown`` by default).
+        language: the language spoken (ISO 639-1); unset: the deployment's, else detected among
+            the deployment's allowed languages.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -32,6 +36,7 @@ class CallSettings(BaseModel):
     channel_map: tuple[Role, ...] | None = Field(None, min_length=1, max_length=8)
     direction: Direction | None = None
     lone_speaker_role: Role | None = None
+    language: Language | None = None
 
     @field_validator("channel_map", mode="before")
     @classmethod

@@ -43,6 +43,14 @@ class EngineName(str, Enum):
     openai_whisper = "openai-whisper"
 
 
+SUPPORTED = ("en", "sv", "da", "no", "fi", "de", "fr", "es", "pl")
+
+
+class ReasonsLanguage(str, Enum):
+    en = "en"
+    sv = "sv"
+
+
 class Direction(str, Enum):
     inbound = "inbound"
     outbound = "outbound"
@@ -124,7 +132,15 @@ def analyze(
     engine: Annotated[EngineName, typer.Option(help="ASR engine (same weights either way).")] = EngineName.faster_whisper,
     device: Annotated[DeviceName, typer.Option(help="auto uses CUDA when present.")] = DeviceName.auto,
     beam_size: Annotated[int, typer.Option(min=1, max=10, help="Beam width (1 = greedy, the default; 5 costs ~60 % more ASR time on CPU for a few fewer errors).")] = 1,
-    language: Annotated[str, typer.Option(help="Spoken language (multilingual models only).")] = "en",
+    language: Annotated[str, typer.Option(
+        envvar="CALLSCOPE_LANGUAGE",
+        help="Spoken language (en, sv, da, no, fi, de, fr, es, pl), or auto: detected per call (and per channel) "
+             "among --languages. An English-only model hands non-English speech to Whisper base.")] = "auto",
+    reasons_language: Annotated[ReasonsLanguage, typer.Option(
+        envvar="CALLSCOPE_REASONS_LANGUAGE", help="Language of the escalation reasons.")] = ReasonsLanguage.en,
+    languages: Annotated[str, typer.Option(
+        envvar="CALLSCOPE_LANGUAGES",
+        help="The languages detection may choose among, comma separated.")] = "en,sv,da,no,fi,de,fr,es,pl",
     min_speakers: Annotated[int, typer.Option(min=1, help="Fewest speakers in a mono call.")] = 1,
     max_speakers: Annotated[int, typer.Option(min=1, help="Most speakers in a mono call.")] = 4,
     max_duration_h: Annotated[float, typer.Option(min=0.0, help="Reject recordings longer than this (hours).")] = 4.0,
@@ -160,6 +176,16 @@ def analyze(
     from callscope.scoring.roles import parse_channel_map
     from callscope.scoring.scorer import ScoringSettings
 
+    from callscope.transcription.language import parse_languages
+
+    try:
+        allowed = parse_languages(languages)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--languages") from exc
+    language = language.strip().lower()
+    if language not in ("auto", "") and language not in SUPPORTED:
+        raise typer.BadParameter(f"{language!r}: choose auto or one of {', '.join(SUPPORTED)}", param_hint="--language")
+    forced = None if language in ("auto", "") else language
     try:
         call_settings = CallSettings(  # what each call carries
             channel_map=parse_channel_map(channel_map), direction=direction.value if direction else None,
@@ -174,12 +200,14 @@ def analyze(
     settings = AnalysisSettings(
         asr=AsrSettings(
             engine=engine.value, model=model.value, model_dir=str(model_dir) if model_dir else None,
-            device=device.value, beam_size=beam_size, language=language, threads=threads,
+            device=device.value, beam_size=beam_size, language=forced, threads=threads,
         ),
+        languages=allowed,
         diarisation=DiarisationSettings(min_speakers=min_speakers, max_speakers=max_speakers),
         max_duration_s=max_duration_h * 3600.0,
         score=scores,
-        scoring=ScoringSettings(agent_acoustic_emotion=agent_acoustic_emotion, correct_channel_map=correct_channel_map),
+        scoring=ScoringSettings(agent_acoustic_emotion=agent_acoustic_emotion, correct_channel_map=correct_channel_map,
+                                reasons_language=reasons_language.value),
     )
     try:
         with console.status(f"loading {engine.value} {model.value}…"):
@@ -330,6 +358,7 @@ def feed(
     day: Annotated[str, typer.Option("--date", help="The day, YYYY-MM-DD (UTC day of the call).")],
     fmt: Annotated[str, typer.Option("--format", help="ndjson, csv or parquet.")] = "ndjson",
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="File to write (default: stdout).")] = None,
+    bom: Annotated[bool, typer.Option("--bom", help="CSV: start with a UTF-8 byte-order mark (for Excel).")] = False,
 ) -> None:
     """Write the daily call-score feed (the same rows as GET /v1/feeds/daily)."""
     import sys
@@ -347,7 +376,7 @@ def feed(
         raise typer.BadParameter(f"choose one of {', '.join(FEED_FORMATS)}", param_hint="--format")
     settings = _service_settings()
     migrate(settings.database_url)
-    chunks = encode(feed_rows(session_factory(make_engine(settings.database_url)), when), fmt)
+    chunks = encode(feed_rows(session_factory(make_engine(settings.database_url)), when), fmt, bom=bom)
     if out is None:
         for chunk in chunks:
             sys.stdout.buffer.write(chunk)

@@ -19,7 +19,8 @@ from callscope.call_settings import CallSettings
 from callscope.audio.decode import DEFAULT_MAX_DURATION_S, decode_file
 from callscope.audio.features import FrameFeatures, frame_features
 from callscope.audio.vad import NARROWBAND_MAX_SOURCE_HZ, SileroVad, SpeechRegion, add_regions
-from callscope.schema import CallAnalysis, SpeakerOut, Timings, TurnOut, UtteranceOut, WordOut
+from callscope.errors import CallscopeError, MissingWeightsError
+from callscope.schema import CallAnalysis, LanguageOut, SpeakerOut, Timings, TurnOut, UtteranceOut, WordOut
 from callscope.scoring.results import UtteranceScores
 from callscope.scoring.scorer import CallScorer, CallScoring, ScoringSettings
 from callscope.transcription.alignment import DEFAULT_MAX_PAUSE_S, build_utterances
@@ -31,6 +32,12 @@ from callscope.transcription.diarisation import (
     speaker_id,
 )
 from callscope.transcription.engine import AsrSettings, Engine, create_engine
+from callscope.transcription.language import (
+    SUPPORTED_LANGUAGES,
+    LanguageChoice,
+    detect_speech_language,
+    text_disagreement,
+)
 from callscope.transcription.speech_gate import transcribe_speech
 from callscope.transcription.types import SpeakerTurn, Utterance, Word
 
@@ -50,15 +57,19 @@ class AnalysisSettings:
     score: bool = True
     max_duration_s: float = DEFAULT_MAX_DURATION_S
     max_pause_s: float = DEFAULT_MAX_PAUSE_S
+    #: The languages detection may choose among (a deployment's set); ``asr.language`` forces one.
+    languages: tuple[str, ...] = SUPPORTED_LANGUAGES
 
     def for_call(self, call: CallSettings | None) -> "AnalysisSettings":
-        """These settings with one call's own on top (its channel map, direction, lone speaker's role)."""
+        """These settings with one call's own on top (its channel map, direction, lone speaker's
+        role, language)."""
         if call is None:
             return self
+        base = self if call.language is None else replace(self, asr=replace(self.asr, language=call.language))
         own = {k: v for k, v in (("channel_map", tuple(call.channel_map) if call.channel_map else None),
                                  ("direction", call.direction), ("lone_speaker_role", call.lone_speaker_role))
                if v is not None}
-        return replace(self, scoring=replace(self.scoring, **own)) if own else self
+        return replace(base, scoring=replace(base.scoring, **own)) if own else base
 
 
 def _talk_time(intervals: list[tuple[float, float]]) -> float:
@@ -79,6 +90,7 @@ class Analyzer:
         self.settings = settings or AnalysisSettings()
         self.vad = SileroVad()
         self.engine: Engine = create_engine(self.settings.asr)
+        self._multilingual: Engine | None = self.engine if self.engine.multilingual else None
         self._encoder: SpeakerEncoder | None = None
         self.scorer = CallScorer(self.settings.scoring) if self.settings.score else None
         if self.scorer is not None:  # librosa compiles its kernels on first use: do it at load time
@@ -89,6 +101,29 @@ class Analyzer:
         if self._encoder is None:
             self._encoder = SpeakerEncoder(threads=self.settings.asr.cpu_threads())
         return self._encoder
+
+    def multilingual_engine(self) -> Engine:
+        """The engine for language detection and non-English speech: this analyser's own when it
+        is multilingual, else Whisper base, loaded on first need (an English-only model is never
+        given a non-English call)."""
+        if self._multilingual is None:
+            try:
+                self._multilingual = create_engine(replace(self.settings.asr, model="base", model_dir=None))
+            except (CallscopeError, FileNotFoundError, RuntimeError) as exc:
+                raise MissingWeightsError(
+                    f"the model {self.settings.asr.model} is English-only and the multilingual Whisper base, needed to "
+                    f"detect or transcribe other languages, does not load ({exc}); analyse English calls with "
+                    "--language en") from exc
+        return self._multilingual
+
+    def _choose_language(self, settings: AnalysisSettings, signal: np.ndarray, regions: list[SpeechRegion],
+                         sample_rate: int) -> LanguageChoice:
+        forced = settings.asr.language
+        if forced:
+            return LanguageChoice(forced, 1.0, "forced")
+        if len(settings.languages) == 1:
+            return LanguageChoice(settings.languages[0], 1.0, "forced")
+        return detect_speech_language(self.multilingual_engine(), signal, regions, sample_rate, settings.languages)
 
     def analyze(self, path: str | os.PathLike[str], on_stage: StageCallback | None = None,
                 call: CallSettings | None = None) -> CallAnalysis:
@@ -125,8 +160,25 @@ class Analyzer:
         notify("asr")
         t0 = time.perf_counter()
         words: list[Word] = []
+        choices: list[LanguageChoice] = []
+        notes: list[str] = []
+        model_used = self.settings.asr.model if not self.settings.asr.model_dir else str(self.settings.asr.model_dir)
         for ch, (sig, regs) in enumerate(zip(signals, regions)):
-            words += transcribe_speech(self.engine, sig, regs, audio.sample_rate, channel=ch if dual else None)
+            choice = self._choose_language(settings, sig, regs, audio.sample_rate)
+            engine = self.engine
+            if choice.language != "en" and not engine.multilingual:
+                engine = self.multilingual_engine()
+                model_used = "base"
+                notes.append(f"{self.settings.asr.model} is English-only: this {choice.language} speech was transcribed "
+                             "with the multilingual Whisper base")
+            channel_words = transcribe_speech(engine, sig, regs, audio.sample_rate, channel=ch if dual else None,
+                                              language=choice.language)
+            if choice.source == "detected":
+                note = text_disagreement(choice, " ".join(w.word for w in channel_words), settings.languages)
+                if note:
+                    notes.append(note if not dual else f"channel {ch}: {note}")
+            words += channel_words
+            choices.append(choice)
         timings.asr = time.perf_counter() - t0
 
         notify("diarise")
@@ -160,7 +212,8 @@ class Analyzer:
             timings.features = time.perf_counter() - t0
             notify("scoring")
             scoring = self.scorer.score(utterances, turns, [sp.id for sp in speakers], talk,
-                                        audio.duration_s, frames_of, roles, settings.scoring, narrowband)
+                                        audio.duration_s, frames_of, roles, settings.scoring, narrowband,
+                                        _main_language(choices, regions))
             timings.sentiment = scoring.timings_s["sentiment"]
             timings.fusion = scoring.timings_s["fusion"]
             for sp in speakers:
@@ -174,7 +227,8 @@ class Analyzer:
             channels=audio.channels,
             channel_layout=layout.value,
             engine=self.engine.name,
-            model=self.settings.asr.model if not self.settings.asr.model_dir else str(self.settings.asr.model_dir),
+            model=model_used,
+            **_language_fields(choices, regions, dual, notes),
             speakers=speakers,
             turns=[TurnOut(speaker=t.speaker, start=t.start, end=t.end) for t in turns],
             utterances=[_utterance_out(u, scoring.utterances[i] if scoring else None) for i, u in enumerate(utterances)],
@@ -183,6 +237,26 @@ class Analyzer:
             timeline=scoring.timelines if scoring else [],
             timings_s=Timings(**{k: round(v, 3) for k, v in timings.model_dump().items()}),
         )
+
+
+def _main_language(choices: list[LanguageChoice], regions: list[list[SpeechRegion]]) -> str:
+    """The language of the channel with most speech."""
+    speech = [sum(r.duration for r in regs) for regs in regions]
+    return choices[int(np.argmax(speech))].language if choices else "en"
+
+
+def _language_fields(choices: list[LanguageChoice], regions: list[list[SpeechRegion]], dual: bool,
+                     notes: list[str]) -> dict:
+    """The result's language fields: the call's language is that of the channel with most speech."""
+    speech = [sum(r.duration for r in regs) for regs in regions]
+    main = choices[int(np.argmax(speech))] if choices else None
+    return {
+        "language": main.language if main else None,
+        "language_confidence": main.confidence if main else None,
+        "languages": [LanguageOut(channel=ch if dual else None, language=c.language, confidence=c.confidence,
+                                  source=c.source) for ch, c in enumerate(choices)],
+        "language_note": "; ".join(notes) or None,
+    }
 
 
 def _speakers(turns: list[SpeakerTurn], utterances: list[Utterance], dual: bool, n_channels: int) -> list[SpeakerOut]:

@@ -52,6 +52,15 @@ class TurnOut(BaseModel):
     end: float
 
 
+class LanguageOut(BaseModel):
+    """The language of the call, or of one channel of a dual-channel call."""
+
+    channel: int | None = Field(None, description="the channel (dual-channel calls); null for the whole call")
+    language: str = Field(description="ISO 639-1 code (en, sv, da, no, fi, de, fr, es, pl)")
+    confidence: float = Field(ge=0.0, le=1.0, description="1 when forced; else the voted probability among the allowed languages")
+    source: str = Field(description="forced (given per upload, CLI or deployment) | detected | default (no speech)")
+
+
 class Timings(BaseModel):
     """Wall-clock seconds per stage."""
 
@@ -74,6 +83,12 @@ class CallAnalysis(BaseModel):
     channel_layout: str = Field(description="mono | dual_mono | dual_channel | mixed_stereo")
     engine: str
     model: str
+    language: str | None = Field(None, description="language of the call (of the channel with most speech)")
+    language_confidence: float | None = Field(None, ge=0.0, le=1.0)
+    languages: list[LanguageOut] = Field(default_factory=list, description="per channel on dual-channel calls, "
+                                         "else one entry for the call; how each was chosen")
+    language_note: str | None = Field(None, description="set when the transcript's language contradicts the "
+                                      "speech's, or an English-only model had to hand a call to the multilingual one")
     speakers: list[SpeakerOut]
     turns: list[TurnOut] = Field(default_factory=list, description="diarisation speaker turns")
     utterances: list[UtteranceOut]

@@ -29,6 +29,8 @@ def score_columns(result: CallAnalysis) -> dict:
         "role_confidence": c.role_confidence if c else None,
         "role_note": c.role_note if c else None,
         "direction": c.direction if c else None,
+        "language": result.language,
+        "language_confidence": result.language_confidence,
     }
 
 

@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from callscope.transcription.language import SUPPORTED_LANGUAGES, parse_languages
+
 _MB = 1024 * 1024
 
 
@@ -74,6 +76,12 @@ class ServiceSettings(BaseSettings):
         correct_channel_map: let the words overrule a call's channel map when they contradict it
             with confidence ≥ 0.95 (``CALLSCOPE_CORRECT_CHANNEL_MAP``; off: the map is kept and
             the call's ``role_note`` flags it).
+        language: the language of every call (``CALLSCOPE_LANGUAGE``, e.g. ``sv``); unset (default):
+            detected per call among ``languages``. An upload's own ``language`` goes first.
+        languages: the languages detection may choose among (``CALLSCOPE_LANGUAGES``, comma
+            separated; default all supported: en,sv,da,no,fi,de,fr,es,pl).
+        reasons_language: the language of the escalation reasons (``CALLSCOPE_REASONS_LANGUAGE``:
+            ``en`` or ``sv``; catalogues in ``scoring/locale/``).
         lone_speaker_role: role of the only speaker of a one-speaker recording, e.g. ``customer``
             for a voicemail line (``CALLSCOPE_LONE_SPEAKER_ROLE``; default ``unknown``); an
             upload's own ``lone_speaker_role`` goes first.
@@ -105,6 +113,9 @@ class ServiceSettings(BaseSettings):
     agent_acoustic_emotion: bool = False
     correct_channel_map: bool = False
     lone_speaker_role: Literal["agent", "customer", "unknown"] = "unknown"
+    language: Literal["en", "sv", "da", "no", "fi", "de", "fr", "es", "pl"] | None = None
+    languages: str = ",".join(SUPPORTED_LANGUAGES)
+    reasons_language: Literal["en", "sv"] = "en"
     stale_upload_s: Annotated[float, Field(gt=0)] = 3600.0
 
     @field_validator("retention_days", mode="before")
@@ -116,6 +127,20 @@ class ServiceSettings(BaseSettings):
     @classmethod
     def _check_rate(cls, v):
         return _rate(v)
+
+    @field_validator("language", mode="before")
+    @classmethod
+    def _language(cls, v):
+        return v.strip().lower() or None if isinstance(v, str) else v
+
+    @field_validator("languages")
+    @classmethod
+    def _languages(cls, v: str) -> str:
+        return ",".join(parse_languages(v))
+
+    @property
+    def allowed_languages(self) -> tuple[str, ...]:
+        return parse_languages(self.languages)
 
     @field_validator("metrics_token", mode="before")
     @classmethod

@@ -76,6 +76,8 @@ class Call(Base):
     role_confidence: Mapped[float | None] = mapped_column(Float)  # 0.5 a guess .. 1
     role_note: Mapped[str | None] = mapped_column(Text)  # the words contradict the channel map
     direction: Mapped[str | None] = mapped_column(String(10))  # inbound | outbound
+    language: Mapped[str | None] = mapped_column(String(10), index=True)  # ISO 639-1
+    language_confidence: Mapped[float | None] = mapped_column(Float)
     result_json: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

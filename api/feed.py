@@ -18,7 +18,7 @@ FEED_COLUMNS = (
     "call_id", "external_id", "call_time", "agent_id", "team", "queue", "product", "channel", "duration_s",
     "escalation", "customer_sentiment", "customer_sentiment_start", "customer_sentiment_end", "agent_sentiment",
     "agent_talk_share", "silence_share", "overlap_s", "interruptions", "qa_corrections",
-    "role_confidence", "role_note", "direction",
+    "role_confidence", "role_note", "direction", "language", "language_confidence",
 )
 FEED_FORMATS = ("ndjson", "csv", "parquet")
 MEDIA_TYPES = {"ndjson": "application/x-ndjson", "csv": "text/csv; charset=utf-8",
@@ -48,6 +48,7 @@ def _row(c: Call, corrections: int) -> dict:
         "silence_share": c.silence_share, "overlap_s": c.overlap_s, "interruptions": c.interruptions,
         "qa_corrections": corrections,
         "role_confidence": c.role_confidence, "role_note": c.role_note, "direction": c.direction,
+        "language": c.language, "language_confidence": c.language_confidence,
     }
 
 
@@ -78,7 +79,8 @@ def _parquet_schema():
     text, number = pa.string(), pa.float64()
     types = {"call_time": pa.timestamp("us", tz="UTC"), "interruptions": pa.int32(), "qa_corrections": pa.int32()}
     for name in ("duration_s", "customer_sentiment", "customer_sentiment_start", "customer_sentiment_end",
-                 "agent_sentiment", "agent_talk_share", "silence_share", "overlap_s", "role_confidence"):
+                 "agent_sentiment", "agent_talk_share", "silence_share", "overlap_s", "role_confidence",
+                 "language_confidence"):
         types[name] = number
     return pa.schema([(c, types.get(c, text)) for c in FEED_COLUMNS])
 
@@ -132,9 +134,10 @@ def _parquet(rows: Iterator[dict], batch: int) -> Iterator[bytes]:
     yield sink.take()
 
 
-def encode(rows: Iterator[dict], fmt: str, parquet_row_group: int = 5000) -> Iterator[bytes]:
-    """``rows`` as NDJSON lines, CSV (with a header) or Parquet (one row group per
-    ``parquet_row_group`` rows; typed columns, ``call_time`` a UTC timestamp), chunk by chunk."""
+def encode(rows: Iterator[dict], fmt: str, parquet_row_group: int = 5000, bom: bool = False) -> Iterator[bytes]:
+    """``rows`` as NDJSON lines, CSV (UTF-8 with a header; ``bom``: led by a byte-order mark, so
+    Excel reads å, ä, ö, æ, ø as such) or Parquet (one row group per ``parquet_row_group`` rows;
+    typed columns, ``call_time`` a UTC timestamp), chunk by chunk."""
     if fmt == "ndjson":
         for r in rows:
             yield (json.dumps(r) + "\n").encode()
@@ -143,7 +146,7 @@ def encode(rows: Iterator[dict], fmt: str, parquet_row_group: int = 5000) -> Ite
         buf = io.StringIO()
         writer = csv.DictWriter(buf, fieldnames=FEED_COLUMNS)
         writer.writeheader()
-        yield buf.getvalue().encode()
+        yield ("\ufeff" if bom else "").encode() + buf.getvalue().encode()
         for r in rows:
             buf.seek(0)
             buf.truncate()

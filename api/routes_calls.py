@@ -24,7 +24,7 @@ from callscope.api.deps import Admin, CallId, Reader, Reviewer, Services, Svc, U
 from callscope.api.erasure import erase_call
 from callscope.api.sniff import MEDIA_TYPES, audio_kind
 from callscope.api.upload_form import FILE_FIELD, FormLimits, ReceivedFile, receive_form
-from callscope.call_settings import CallSettings
+from callscope.call_settings import CallSettings, Language
 from callscope.schema import CallAnalysis
 
 router = APIRouter()
@@ -76,6 +76,8 @@ class UploadMeta(BaseModel):
                           "unset: inferred from the words")
     lone_speaker_role: Literal["agent", "customer"] | None = Field(
         None, description="role of the only speaker of a one-speaker recording (voicemail, IVR message)")
+    language: Language | None = Field(None, description="the language spoken (en, sv, da, no, fi, de, fr, es, pl); "
+                                                        "unset: the deployment's, else detected")
 
     def text_fields(self) -> dict[str, str | None]:
         return {k: getattr(self, k) for k in ("agent_id", "team", "queue", "product", "channel", "external_id")}
@@ -130,7 +132,7 @@ def _insert_call(s, values: dict) -> str | None:
 def _register(svc: Services, meta: UploadMeta, accepted: list[tuple[str, ReceivedFile, str]]) -> list[CallRef]:
     """Record the accepted files as calls and queue them, in one transaction: a call is new, or
     the existing one with the same content and external id; each new call holds its audio."""
-    own = {k: getattr(meta, k) for k in ("channel_map", "direction", "lone_speaker_role") if getattr(meta, k)}
+    own = {k: getattr(meta, k) for k in ("channel_map", "direction", "lone_speaker_role", "language") if getattr(meta, k)}
     call_settings = CallSettings(**own) if own else None
     out = []
     with svc.sessions() as s:
@@ -230,6 +232,7 @@ def get_call(call_id: CallId, svc: Svc, _who: Reader) -> dict:
                      "channel": call.channel, "channel_map": call.channel_map,
                      "recorded_at": call.recorded_at.isoformat() if call.recorded_at else None},
         "duration_s": call.duration_s, "escalation": call.escalation, "customer_sentiment": call.customer_sentiment,
+        "language": call.language, "language_confidence": call.language_confidence,
         "links": {"transcript": f"/v1/calls/{call.id}/transcript", "timeline": f"/v1/calls/{call.id}/timeline",
                   "audio": f"/v1/calls/{call.id}/audio", "corrections": f"/v1/calls/{call.id}/corrections"},
     }
@@ -245,7 +248,8 @@ def get_transcript(call_id: CallId, svc: Svc, _who: Reader) -> dict:
     """Utterances with words, speakers and per-utterance scores; a corrected utterance has
     ``corrected``: per field, the original value, the reviewer, when and why."""
     r, corrections = _analysis(svc, _get(svc, call_id))
-    body = {k: r[k] for k in ("file", "duration_s", "channel_layout", "speakers", "utterances", "engine", "model")}
+    body = {k: r.get(k) for k in ("file", "duration_s", "channel_layout", "speakers", "utterances", "engine", "model",
+                                  "language", "languages", "language_note")}
     return annotate(body, corrections)
 
 

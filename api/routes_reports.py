@@ -39,6 +39,7 @@ def list_calls(
     agent_id: str | None = None, team: str | None = None, queue: str | None = None, product: str | None = None,
     status: str | None = Query(None, pattern="^(queued|running|done|failed)$"),
     escalation: str | None = Query(None, pattern="^(green|yellow|orange|red)$"),
+    language: Annotated[str | None, Query(pattern="^(en|sv|da|no|fi|de|fr|es|pl)$", description="the call's language")] = None,
     emotion: Annotated[Label | None, Query(description="calls in which this role showed this emotion")] = None,
     emotion_role: Annotated[str, Query(pattern="^(customer|agent)$")] = "customer",
     emotion_min_share: Annotated[float, Query(ge=0.0, le=1.0, description="least share of the role's talk time with that emotion")] = 0.0,
@@ -53,7 +54,7 @@ def list_calls(
         raise HTTPException(400, "'to' is before 'from'")
     q = select(Call)
     for column, value in ((Call.agent_id, agent_id), (Call.team, team), (Call.queue, queue), (Call.product, product),
-                          (Call.status, status), (Call.escalation, escalation)):
+                          (Call.status, status), (Call.escalation, escalation), (Call.language, language)):
         if value is not None:
             q = q.where(column == value)
     if emotion is not None:
@@ -72,7 +73,7 @@ def list_calls(
     return {
         "calls": [{"id": c.id, "filename": c.filename, "status": c.status, "external_id": c.external_id,
                    "agent_id": c.agent_id, "team": c.team, "queue": c.queue, "escalation": c.escalation,
-                   "customer_sentiment": c.customer_sentiment, "duration_s": c.duration_s,
+                   "customer_sentiment": c.customer_sentiment, "duration_s": c.duration_s, "language": c.language,
                    "url": f"/v1/calls/{c.id}"} for c in page],
         "next_cursor": _cursor_encode(page[-1]) if len(calls) > limit else None,
     }
@@ -136,11 +137,12 @@ def daily_feed(
     _who: Reader,
     day: Annotated[date, Query(alias="date")],
     format: str = Query("ndjson", pattern="^(ndjson|csv|parquet)$"),
+    bom: Annotated[bool, Query(description="CSV only: start with a UTF-8 byte-order mark (for Excel)")] = False,
 ) -> StreamingResponse:
     """The day's call-score feed (UTC day of the call, QA corrections applied), streamed;
-    columns: see ``X-Feed-Columns``."""
+    columns: see ``X-Feed-Columns``. Text is UTF-8; numbers use a decimal point."""
     check_days(day)
-    return StreamingResponse(encode(feed_rows(svc.sessions, day), format), media_type=FEED_MEDIA_TYPES[format],
+    return StreamingResponse(encode(feed_rows(svc.sessions, day), format, bom=bom), media_type=FEED_MEDIA_TYPES[format],
                              headers={"Content-Disposition": f'attachment; filename="callscope-{day.isoformat()}.{format}"',
                                       "X-Feed-Columns": ",".join(FEED_COLUMNS)})
 

@@ -118,7 +118,9 @@ def analysis_settings(settings: ServiceSettings):
     from callscope.scoring.scorer import ScoringSettings
     from callscope.transcription.engine import AsrSettings
 
-    return AnalysisSettings(asr=AsrSettings(), max_duration_s=settings.max_duration_s,
+    return AnalysisSettings(asr=AsrSettings(language=settings.language), languages=settings.allowed_languages,
+                            max_duration_s=settings.max_duration_s,
                             scoring=ScoringSettings(agent_acoustic_emotion=settings.agent_acoustic_emotion,
                                                     correct_channel_map=settings.correct_channel_map,
-                                                    lone_speaker_role=settings.lone_speaker_role))
+                                                    lone_speaker_role=settings.lone_speaker_role,
+                                                    reasons_language=settings.reasons_language))

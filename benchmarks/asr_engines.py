@@ -48,7 +48,7 @@ def worker(engine: str, model: str, beam: int) -> dict:
 
     clips = _clips()
     t0 = time.perf_counter()
-    asr = create_engine(AsrSettings(engine=engine, model=model, beam_size=beam, device="cpu"))
+    asr = create_engine(AsrSettings(engine=engine, model=model, beam_size=beam, device="cpu", language="en"))
     load_s = time.perf_counter() - t0
     asr.transcribe(clips[0][1][:16000])  # warm-up (first call allocates)
     out = {"load_s": load_s, "clips": []}

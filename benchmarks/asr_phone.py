@@ -62,7 +62,7 @@ def main() -> None:
     engines: dict[tuple[str, int], object] = {}
     rows = []
     for model, beam, gate in CONFIGS:
-        engine = engines.get((model, beam)) or create_engine(AsrSettings(model=model, beam_size=beam, device="cpu"))
+        engine = engines.get((model, beam)) or create_engine(AsrSettings(model=model, beam_size=beam, device="cpu", language="en"))
         engines[(model, beam)] = engine
         t0 = time.perf_counter()
         hyps = []

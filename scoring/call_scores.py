@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from callscope.scoring.emotion import LABELS
+from callscope.scoring.messages import number, say
 from callscope.scoring.results import Interruption, Score, SpeakerScores, UtteranceScores
 from callscope.transcription.types import SpeakerTurn, Utterance
 
@@ -211,8 +212,9 @@ def interruptions(utterances: list[Utterance]) -> list[Interruption]:
     return found
 
 
-def escalation(customer: SpeakerScores | None, bands: EscalationBands, version: str) -> tuple[Score, list[str]]:
-    """Level of the customer's sentiment, with reasons.
+def escalation(customer: SpeakerScores | None, bands: EscalationBands, version: str,
+               language: str = "en") -> tuple[Score, list[str]]:
+    """Level of the customer's sentiment, with reasons (in ``language``, see :mod:`callscope.scoring.messages`).
 
     A customer who ends the call satisfied (end sentiment in the green band) makes it green: the
     problem was solved, whatever the start was. Otherwise the lower of the mean and the end
@@ -220,7 +222,8 @@ def escalation(customer: SpeakerScores | None, bands: EscalationBands, version: 
     goodbye. The lowest utterance is named in the reasons when it reached orange or red.
     """
     if customer is None or customer.sentiment_mean.value is None:
-        return Score(value=None, confidence=0.0, version=version, detail="no customer speech"), ["no customer speech to score"]
+        return (Score(value=None, confidence=0.0, version=version, detail="no customer speech"),
+                [say("reason.no_customer", language)])
     mean = float(customer.sentiment_mean.value)
     end = customer.sentiment_end.value
     if end is not None and float(end) > bands.green:
@@ -229,15 +232,18 @@ def escalation(customer: SpeakerScores | None, bands: EscalationBands, version: 
         basis, value = ("end", float(end)) if end is not None and float(end) < mean else ("mean", mean)
     evidence = (customer.sentiment_end if basis == "end" else customer.sentiment_mean).evidence
     level = bands.level(value)
-    reasons = [f"customer {basis} sentiment {value:+.2f} is in the {level} band"]
+    reasons = [say("reason.band", language, basis=say(f"basis.{basis}", language), value=number(value, language),
+                   level=say(f"level.{level}", language))]
     low = customer.sentiment_min
     if low.value is not None and float(low.value) < bands.yellow and bands.level(float(low.value)) != level:
-        reasons.append(f"lowest customer utterance {float(low.value):+.2f} ({bands.level(float(low.value))}, utterance {low.evidence[0]})")
+        reasons.append(say("reason.lowest", language, value=number(float(low.value), language),
+                           level=say(f"level.{bands.level(float(low.value))}", language), utterance=low.evidence[0]))
     start = customer.sentiment_start.value
     if end is not None and start is not None and customer.sentiment_trend.value is not None:
         change = float(end) - float(start)
         if abs(change) >= 0.2:
-            reasons.append(f"customer sentiment {'fell' if change < 0 else 'rose'} from {float(start):+.1f} to {float(end):+.1f} over the call")
+            reasons.append(say("reason.fell" if change < 0 else "reason.rose", language,
+                               start=number(float(start), language, "+.1f"), end=number(float(end), language, "+.1f")))
     confidence = (customer.sentiment_end if basis == "end" else customer.sentiment_mean).confidence
     return Score(value=level, confidence=confidence, evidence=evidence, version=version,
                  detail=f"{basis} sentiment {value:+.3f}; bands green > {bands.green}, yellow ≥ {bands.yellow}, orange ≥ {bands.orange}, else red"), reasons

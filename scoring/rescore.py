@@ -43,8 +43,9 @@ def rescore(
                        s.sentiment_mean.version + version_suffix, s.arousal_baseline)
         for s in speakers
     ]
-    _, old_reasons = escalation(_customer(speakers), bands, call.escalation.version)
-    level, reasons = escalation(_customer(new_speakers), bands, call.escalation.version + version_suffix)
+    lang = call.reasons_language
+    _, old_reasons = escalation(_customer(speakers), bands, call.escalation.version, lang)
+    level, reasons = escalation(_customer(new_speakers), bands, call.escalation.version + version_suffix, lang)
     # the reasons after escalation's own (interruptions, role note, long silence) still hold
     rest = call.reasons[len(old_reasons):] if call.reasons[: len(old_reasons)] == old_reasons else call.reasons
     new_call = call.model_copy(update={"escalation": level, "reasons": reasons + rest})

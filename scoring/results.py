@@ -85,6 +85,15 @@ class Interruption(BaseModel):
     evidence: list[int]
 
 
+class SentimentValidation(BaseModel):
+    """How far text sentiment is checked for one language (benchmarks/languages.py)."""
+
+    language: str
+    validated: bool = Field(description="false: no labelled text in this language was available to test on")
+    accuracy: float | None = Field(None, description="polarity accuracy on that language's labelled sentences")
+    data: str | None = Field(None, description="the labelled data it was measured on")
+
+
 class CallScores(BaseModel):
     roles: dict[str, str]
     role_source: str = Field(description="channel_map | channel_map_corrected (the words overruled the map, by the "
@@ -105,6 +114,9 @@ class CallScores(BaseModel):
     interruptions_by: dict[str, int]
     escalation: Score
     reasons: list[str]
+    reasons_language: str = Field("en", description="the language the reasons are written in")
+    sentiment_validation: SentimentValidation | None = Field(
+        None, description="whether text sentiment has been tested on labelled text in the call's language")
     versions: dict[str, str]
 
 

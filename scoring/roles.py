@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from callscope.scoring.messages import number, say
 from callscope.scoring.role_cues import AGENT_CUES, CUSTOMER_CUES, OUTBOUND_CUE, Cue
 from callscope.transcription.types import Utterance
 
@@ -55,6 +56,7 @@ class RoleAssignment:
         note: set when the words contradict the declared channel map.
         direction: ``inbound``/``outbound``/None, and ``direction_source``: metadata, inferred, unknown.
         evidence: per speaker, indices of the utterances that carried role cues.
+        note_facts: the note's kind and facts, to say it in another language (:func:`role_note`).
     """
 
     roles: dict[str, str]
@@ -64,6 +66,7 @@ class RoleAssignment:
     direction: str | None = None
     direction_source: str = "unknown"
     evidence: dict[str, list[int]] = field(default_factory=dict)
+    note_facts: tuple[str, dict] | None = None
 
 
 def parse_channel_map(text: str) -> tuple[str, ...]:
@@ -206,10 +209,16 @@ def roles_from_channels(
     if declared[agent] == "agent" or confidence < NOTE_CONFIDENCE:
         return result
     roles = {s: ("agent" if s == agent else "customer") if s in voiced else r for s, r in declared.items()}
+    facts = {"map_channel": next(channel_of[s] for s in voiced if s != agent), "words_channel": channel_of[agent],
+             "confidence": confidence}
     if correct:
-        note = (f"channel map overruled: the words put the agent on channel {channel_of[agent]} "
-                f"(confidence {confidence:.2f}); roles follow the words")
-        return RoleAssignment(roles, "channel_map_corrected", confidence, note, direction, direction_source, evidence)
-    note = (f"channel map puts the agent on channel {next(channel_of[s] for s in voiced if s != agent)}, but the words "
-            f"put the agent on channel {channel_of[agent]} (confidence {confidence:.2f}): check the channel map")
-    return RoleAssignment(declared, "channel_map", 1.0, note, direction, direction_source, evidence)
+        return RoleAssignment(roles, "channel_map_corrected", confidence, role_note("overruled", facts), direction,
+                              direction_source, evidence, ("overruled", facts))
+    return RoleAssignment(declared, "channel_map", 1.0, role_note("contradicted", facts), direction, direction_source,
+                          evidence, ("contradicted", facts))
+
+
+def role_note(kind: str, facts: dict, language: str = "en") -> str:
+    """The note on a contradicted (``kind`` contradicted) or overruled channel map, in ``language``."""
+    return say(f"role_note.{kind}", language, map_channel=facts["map_channel"], words_channel=facts["words_channel"],
+               confidence=number(facts["confidence"], language, ".2f"))

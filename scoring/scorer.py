@@ -27,13 +27,16 @@ from callscope.scoring.call_scores import (
 from callscope.scoring.courtesy import COURTESY_VERSION, split_courtesy
 from callscope.scoring.emotion import EMOTION_RULES_VERSION, EmotionThresholds
 from callscope.scoring.results import CallScores, SpeakerScores, SpeakerTimeline, UtteranceScores
+from callscope.scoring.messages import say
 from callscope.scoring.roles import (
     DEFAULT_CHANNEL_MAP,
     ROLE_RULES_VERSION,
     RoleAssignment,
+    role_note,
     roles_from_channels,
     roles_from_text,
 )
+from callscope.scoring.sentiment_validation import sentiment_validation
 from callscope.scoring.sentences import SENTENCE_RULES_VERSION, sentence_units, unit_texts
 from callscope.scoring.sentiment import Sentiment, SentimentModel
 from callscope.scoring.timeline import build_timeline
@@ -54,6 +57,8 @@ class ScoringSettings:
         direction: ``inbound`` or ``outbound`` when known from the call's metadata; None: inferred.
         lone_speaker_role: the role of a recording's only speaker (``customer`` for voicemail or
             IVR recordings of callers); ``unknown`` by default.
+        reasons_language: the language of the escalation reasons and notes (a catalogue in
+            ``scoring/locale/``: en, sv).
         thresholds: emotion mapping thresholds.
         bands: escalation bands on customer sentiment.
     """
@@ -63,6 +68,7 @@ class ScoringSettings:
     correct_channel_map: bool = False
     direction: str | None = None
     lone_speaker_role: str = "unknown"
+    reasons_language: str = "en"
     thresholds: EmotionThresholds = field(default_factory=EmotionThresholds)
     bands: EscalationBands = field(default_factory=EscalationBands)
 
@@ -125,11 +131,13 @@ class CallScorer:
         roles: RoleAssignment,
         settings: ScoringSettings | None = None,
         narrowband: bool = False,
+        language: str = "en",
     ) -> CallScoring:
         """Score a call. ``frames_of[speaker]``: frame features of the signal the speaker is heard
         on (only needed where :meth:`acoustic_allowed`); ``roles`` from :meth:`assign_roles`;
         ``settings``: this call's (the scorer's own when None); ``narrowband``: telephone-band
-        audio (source ≤ 8 kHz), which picks the matching population prior for short speakers."""
+        audio (source ≤ 8 kHz), which picks the matching population prior for short speakers;
+        ``language``: the call's (ISO 639-1), for the sentiment's validation status."""
         s = settings or self.settings
         role_of = {sp: roles.roles.get(sp, "unknown") for sp in speakers}
         acoustic = self.acoustic_allowed(roles, speakers, s)
@@ -159,19 +167,24 @@ class CallScorer:
             for sp in speakers
         ]
         customer = next((x for x in spk_scores if x.role == "customer"), None)
-        level, reasons = escalation(customer, s.bands, f"{CALL_RULES_VERSION}+{sentiment_version}")
+        lang = s.reasons_language
+        level, reasons = escalation(customer, s.bands, f"{CALL_RULES_VERSION}+{sentiment_version}", lang)
+        validation = sentiment_validation(language)
+        if customer is not None and not validation.validated:
+            reasons.append(say("reason.sentiment_unvalidated", lang, call_language=language))
         cuts = interruptions(utterances)
         by: dict[str, int] = {}
         for c in cuts:
             by[c.by] = by.get(c.by, 0) + 1
         for sp, n in sorted(by.items(), key=lambda kv: -kv[1]):
             if n >= 2:
-                reasons.append(f"{role_of.get(sp, 'unknown') if role_of.get(sp) != 'unknown' else sp} interrupted {n} times")
+                who = say(f"role.{role_of[sp]}", lang) if role_of.get(sp) in ("agent", "customer") else sp
+                reasons.append(say("reason.interrupted", lang, who=who, n=n))
         if roles.note:
-            reasons.append(roles.note)
+            reasons.append(role_note(*roles.note_facts, lang) if roles.note_facts else roles.note)
         silent, longest, longest_at = silence(turns, duration)
         if longest >= 20:
-            reasons.append(f"silence of {longest:.0f} s at {longest_at:.0f} s")
+            reasons.append(say("reason.silence", lang, seconds=f"{longest:.0f}", at=f"{longest_at:.0f}"))
         call = CallScores(
             roles=role_of, role_source=roles.source, role_confidence=roles.confidence, role_note=roles.note,
             role_evidence=roles.evidence, direction=roles.direction, direction_source=roles.direction_source,
@@ -179,7 +192,8 @@ class CallScorer:
             silence_s=round(silent, 3), silence_share=round(silent / duration, 4) if duration else 0.0,
             longest_silence_s=round(longest, 3), longest_silence_at_s=None if longest_at is None else round(longest_at, 3),
             overlap_s=round(overlap_time(turns), 3), interruptions=cuts, interruptions_by=by,
-            escalation=level, reasons=reasons, versions=self.versions,
+            escalation=level, reasons=reasons, reasons_language=lang, sentiment_validation=validation,
+            versions=self.versions,
         )
         timelines = [
             build_timeline(sp, role_of[sp], utterances, utt_scores, duration, frames_of.get(sp) if acoustic[sp] else None)

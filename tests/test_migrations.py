@@ -69,16 +69,18 @@ def test_upgrade_to_0004_counts_audio_refs_and_keeps_duplicates(tmp_path, databa
     assert json.loads(settings["b"]) == {"channel_map": ["customer", "agent"]} and settings["a"] is None
 
 
-def test_upgrade_to_0005_fills_role_columns_from_stored_results(tmp_path, database, spokenwoz_result):
-    """An analysed call stored by 0004: its role confidence and contradicted channel map (the
-    SpokenWOZ call under the default map) come into the new columns, and into the feed."""
+def test_upgrade_to_0005_fills_role_and_language_columns_from_stored_results(tmp_path, database, spokenwoz_result):
+    """An analysed call stored by 0004: its role confidence, contradicted channel map (the
+    SpokenWOZ call under the default map) and language come into the new columns."""
     from callscope.api.db import migrate
 
     url = database(tmp_path)
     engine = _old_database_with_a_call(url, "0004", spokenwoz_result)
     migrate(url)
     with engine.connect() as conn:
-        row = conn.execute(text("SELECT role_confidence, role_note, direction FROM calls WHERE id = 'old-call'")).one()
+        row = conn.execute(text("SELECT role_confidence, role_note, direction, language, language_confidence "
+                                "FROM calls WHERE id = 'old-call'")).one()
     engine.dispose()
-    c = spokenwoz_result.call_scores
-    assert c.role_note and tuple(row) == (c.role_confidence, c.role_note, c.direction)
+    c, r = spokenwoz_result.call_scores, spokenwoz_result
+    assert c.role_note and r.language == "en"
+    assert tuple(row) == (c.role_confidence, c.role_note, c.direction, r.language, r.language_confidence)

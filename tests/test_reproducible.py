@@ -15,7 +15,7 @@ def test_a_clip_that_makes_whisper_fall_back_is_transcribed_the_same_every_time(
     from callscope.transcription.engine import AsrSettings, create_engine
 
     audio = decode_file(audio_dir / "emodb" / "wav" / "03a02Fc.wav").mono()
-    asr = create_engine(AsrSettings(engine=engine, device="cpu"))
+    asr = create_engine(AsrSettings(engine=engine, device="cpu", language="en"))
     runs = [[(w.word, w.start, w.end) for w in asr.transcribe(audio)] for _ in range(3)]
     assert runs[0] and runs[0] == runs[1] == runs[2]
 

@@ -244,6 +244,8 @@ def test_list_feed_aggregates_emotion_filter_and_erasure(service, admin):
     csv_response = admin.get("/v1/feeds/daily", params={"date": "2026-11-21", "format": "csv"})
     lines = csv_response.text.strip().splitlines()
     assert lines[0].split(",") == list(FEED_COLUMNS)
+    excel = admin.get("/v1/feeds/daily", params={"date": "2026-11-21", "format": "csv", "bom": "true"}).content
+    assert excel.startswith(b"\xef\xbb\xbf") and excel[3:] == csv_response.content  # a BOM, then the same bytes
     assert sorted(line.split(",")[0] for line in lines[1:]) == sorted(ids[:2])
     rows = [json.loads(x) for x in admin.get("/v1/feeds/daily", params={"date": "2026-11-21"}).text.splitlines()]
     assert [r["call_id"] for r in rows] == [ids[0], ids[1]]  # ordered by call time
@@ -253,6 +255,7 @@ def test_list_feed_aggregates_emotion_filter_and_erasure(service, admin):
         call = admin.get(f"/v1/calls/{r['call_id']}").json()["scores"]["call"]
         assert (r["role_confidence"], r["role_note"], r["direction"]) == (call["role_confidence"], call["role_note"], call["direction"])
         assert r["role_confidence"] is not None
+        assert r["language"] == "en" and 0.5 < r["language_confidence"] <= 1.0  # English speech, detected
     parquet = admin.get("/v1/feeds/daily", params={"date": "2026-11-21", "format": "parquet"})
     assert parquet.status_code == 200 and parquet.headers["content-type"] == "application/vnd.apache.parquet"
     table = pq.read_table(io.BytesIO(parquet.content))

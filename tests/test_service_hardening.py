@@ -295,11 +295,13 @@ def test_channel_map_from_the_upload_decides_the_roles(service, admin, warm):
     assert rb["metadata"]["channel_map"] == "customer,agent"
 
 
-def test_direction_and_lone_speaker_role_from_the_upload_reach_the_analysis(service, admin, warm, audio_dir):
-    """A voicemail-style recording (one real speaker, EmoDB) uploaded as the customer's, on an
-    outbound call: the role, the population baseline for arousal and the direction come back."""
+def test_direction_lone_speaker_role_and_language_from_the_upload_reach_the_analysis(service, admin, warm, audio_dir):
+    """A voicemail-style recording (one real German speaker, EmoDB) uploaded as the customer's,
+    in German, on an outbound call: the role, the population baseline for arousal, the
+    direction and the language come back."""
     clip = (audio_dir / "emodb" / "wav" / "03a04Wc.wav").read_bytes()
-    up = upload(admin, clip, "voicemail.wav", external_id="lone-1", lone_speaker_role="customer", direction="outbound")
+    up = upload(admin, clip, "voicemail.wav", external_id="lone-1", lone_speaker_role="customer", direction="outbound",
+                language="de")
     assert up.status_code == 202, up.text
     body = wait_status(admin, up.json()["calls"][0]["id"])
     assert body["status"] == "done", body
@@ -307,6 +309,9 @@ def test_direction_and_lone_speaker_role_from_the_upload_reach_the_analysis(serv
     assert call["roles"] == {"S0": "customer"} and call["role_source"] == "lone_speaker_setting"
     assert (call["direction"], call["direction_source"]) == ("outbound", "metadata")
     assert speakers[0]["acoustic_emotion"] and speakers[0]["arousal_baseline"] == "population"
+    assert body["language"] == "de" and body["language_confidence"] == 1.0  # given with the upload
+    transcript = admin.get(f"/v1/calls/{body['id']}/transcript").json()
+    assert transcript["languages"] == [{"channel": None, "language": "de", "confidence": 1.0, "source": "forced"}]
     bad = upload(admin, clip, "voicemail.wav", external_id="lone-2", direction="sideways")
     assert bad.status_code == 422 and "direction" in bad.text
 

@@ -34,7 +34,9 @@ class AsrSettings:
         model_dir: a user-supplied CTranslate2 Whisper directory; overrides the bundled weights.
         device: ``auto`` (CUDA when present), ``cpu`` or ``cuda``.
         beam_size: beam width (1 = greedy).
-        language: ISO code; ``en`` by default. English-only (``.en``) models ignore it.
+        language: ISO code forced for every call; None (default): detected per call among the
+            allowed languages (:mod:`callscope.transcription.language`). English-only (``.en``)
+            models transcribe English only.
         threads: CPU threads (0 = all cores).
     """
 
@@ -43,7 +45,7 @@ class AsrSettings:
     model_dir: str | None = None
     device: str = "auto"
     beam_size: int = 1
-    language: str | None = "en"
+    language: str | None = None
     threads: int = 0
 
     def cpu_threads(self) -> int:
@@ -58,9 +60,17 @@ class Engine(ABC):
     device: str  # the device actually used: "cpu" or "cuda"
     compute_type: str
 
+    multilingual: bool = True
+
     @abstractmethod
-    def transcribe(self, audio: np.ndarray) -> list[Word]:
-        """Words of ``audio`` (16 kHz mono float32), times in seconds from its first sample."""
+    def transcribe(self, audio: np.ndarray, language: str | None = None) -> list[Word]:
+        """Words of ``audio`` (16 kHz mono float32), times in seconds from its first sample;
+        ``language`` (ISO code) for this audio, else the settings' (multilingual models only)."""
+
+    @abstractmethod
+    def language_probabilities(self, audio: np.ndarray) -> dict[str, float]:
+        """Whisper's language probabilities for the first 30 s of ``audio`` (16 kHz mono
+        float32); empty for an English-only model."""
 
     def describe(self) -> str:
         return f"{self.name} {self.settings.model} ({self.device}, {self.compute_type}, beam {self.settings.beam_size})"

@@ -39,13 +39,20 @@ class FasterWhisperEngine(Engine):
             local_files_only=True,
         )
         self.english_only = not self.model.model.is_multilingual
+        self.multilingual = not self.english_only
 
-    def transcribe(self, audio: np.ndarray) -> list[Word]:
+    def language_probabilities(self, audio: np.ndarray) -> dict[str, float]:
+        if self.english_only or len(audio) == 0:
+            return {}
+        _lang, _p, probs = self.model.detect_language(audio.astype(np.float32, copy=False))
+        return {lang: float(p) for lang, p in probs}
+
+    def transcribe(self, audio: np.ndarray, language: str | None = None) -> list[Word]:
         if len(audio) == 0:
             return []
         segments, _info = self.model.transcribe(
             audio.astype(np.float32, copy=False),
-            language=None if self.english_only else self.settings.language,
+            language=None if self.english_only else (language or self.settings.language),
             beam_size=self.settings.beam_size,
             word_timestamps=True,
             vad_filter=False,

@@ -27,8 +27,19 @@ class OpenAIWhisperEngine(Engine):
             torch.set_num_threads(settings.cpu_threads())
         self.model_path = resolve_model_dir(settings.model, settings.model_dir)
         self.model = load_openai_whisper(self.model_path, self.device)
+        self.multilingual = bool(self.model.is_multilingual)
 
-    def transcribe(self, audio: np.ndarray) -> list[Word]:
+    def language_probabilities(self, audio: np.ndarray) -> dict[str, float]:
+        import whisper
+
+        if not self.multilingual or len(audio) == 0:
+            return {}
+        segment = whisper.pad_or_trim(audio.astype(np.float32, copy=False))
+        mel = whisper.log_mel_spectrogram(segment, n_mels=self.model.dims.n_mels).to(self.model.device)
+        _tokens, probs = self.model.detect_language(mel.half() if self.device == "cuda" else mel)
+        return {lang: float(p) for lang, p in probs.items()}
+
+    def transcribe(self, audio: np.ndarray, language: str | None = None) -> list[Word]:
         import whisper
 
         if len(audio) == 0:
@@ -40,7 +51,7 @@ class OpenAIWhisperEngine(Engine):
             fp16=self.device == "cuda",
             verbose=None,
             beam_size=self.settings.beam_size if self.settings.beam_size > 1 else None,
-            language="en" if not self.model.is_multilingual else self.settings.language,
+            language="en" if not self.model.is_multilingual else (language or self.settings.language),
         )
         result = whisper.transcribe(self.model, audio.astype(np.float32, copy=False), **options)
         words: list[Word] = []

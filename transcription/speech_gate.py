@@ -108,16 +108,17 @@ def chunk_regions(regions: list[SpeechRegion], chunk_s: float = ASR_CHUNK_S) -> 
 
 def transcribe_speech(
     engine: Engine, audio: np.ndarray, regions: list[SpeechRegion], sample_rate: int, channel: int | None = None,
-    chunk_s: float = ASR_CHUNK_S, gap_s: float = ASR_GAP_S,
+    chunk_s: float = ASR_CHUNK_S, gap_s: float = ASR_GAP_S, language: str | None = None,
 ) -> list[Word]:
     """Words of the speech regions of ``audio``, times in seconds of the original recording;
-    at most ``chunk_s`` seconds of speech per engine call, regions ``gap_s`` apart."""
+    at most ``chunk_s`` seconds of speech per engine call, regions ``gap_s`` apart, in
+    ``language`` (None: the engine's setting)."""
     words = []
     for group in chunk_regions(regions, chunk_s):
         joined, speech_map = gather_speech(audio, group, sample_rate, gap_s)
         if len(joined) < int(0.1 * sample_rate):
             continue
-        for w in engine.transcribe(joined):
+        for w in engine.transcribe(joined, language):
             start, end = speech_map.span_to_original(w.start, w.end)
             words.append(Word(w.word, round(start, 3), round(end, 3), round(w.probability, 4), channel))
     return words
