@@ -129,6 +129,10 @@ def analyze(
     fmt: Annotated[list[OutputFormat], typer.Option("--format", "-f", help="Output format; repeat for several.")] = [OutputFormat.json],  # noqa: B006
     model: Annotated[ModelName, typer.Option(help="Whisper model: base (multilingual, default) or tiny.en (faster, more errors on phone audio); 'small' needs --model-dir.")] = ModelName.base,
     model_dir: Annotated[Optional[Path], typer.Option(help="A CTranslate2 Whisper model directory to use instead of the bundled weights (env CALLSCOPE_MODEL_DIR).")] = None,
+    model_dir_for: Annotated[Optional[list[str]], typer.Option(
+        "--model-dir-for", envvar="CALLSCOPE_MODEL_DIRS", metavar="LANG=DIR",
+        help="A CTranslate2 Whisper directory for one language (e.g. sv=/models/whisper-sv, a Swedish fine-tuned "
+             "Whisper); repeat for several.")] = None,
     engine: Annotated[EngineName, typer.Option(help="ASR engine (same weights either way).")] = EngineName.faster_whisper,
     device: Annotated[DeviceName, typer.Option(help="auto uses CUDA when present.")] = DeviceName.auto,
     beam_size: Annotated[int, typer.Option(min=1, max=10, help="Beam width (1 = greedy, the default; 5 costs ~60 % more ASR time on CPU for a few fewer errors).")] = 1,
@@ -186,6 +190,12 @@ def analyze(
     if language not in ("auto", "") and language not in SUPPORTED:
         raise typer.BadParameter(f"{language!r}: choose auto or one of {', '.join(SUPPORTED)}", param_hint="--language")
     forced = None if language in ("auto", "") else language
+    from callscope.transcription.engine import parse_model_dirs
+
+    try:
+        model_dirs = parse_model_dirs([x for item in model_dir_for or [] for x in item.split(",")])
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--model-dir-for") from exc
     try:
         call_settings = CallSettings(  # what each call carries
             channel_map=parse_channel_map(channel_map), direction=direction.value if direction else None,
@@ -200,7 +210,7 @@ def analyze(
     settings = AnalysisSettings(
         asr=AsrSettings(
             engine=engine.value, model=model.value, model_dir=str(model_dir) if model_dir else None,
-            device=device.value, beam_size=beam_size, language=forced, threads=threads,
+            device=device.value, beam_size=beam_size, language=forced, threads=threads, model_dirs=model_dirs,
         ),
         languages=allowed,
         diarisation=DiarisationSettings(min_speakers=min_speakers, max_speakers=max_speakers),

@@ -91,6 +91,7 @@ class Analyzer:
         self.vad = SileroVad()
         self.engine: Engine = create_engine(self.settings.asr)
         self._multilingual: Engine | None = self.engine if self.engine.multilingual else None
+        self._by_language: dict[str, Engine] = {}
         self._encoder: SpeakerEncoder | None = None
         self.scorer = CallScorer(self.settings.scoring) if self.settings.score else None
         if self.scorer is not None:  # librosa compiles its kernels on first use: do it at load time
@@ -115,6 +116,19 @@ class Analyzer:
                     f"detect or transcribe other languages, does not load ({exc}); analyse English calls with "
                     "--language en") from exc
         return self._multilingual
+
+    def engine_for(self, language: str) -> tuple[Engine, str | None]:
+        """The engine to transcribe ``language`` with, and the model name to report when it is
+        not this analyser's own: the deployment's model directory for that language, else this
+        analyser's engine, else (English-only engine, other language) Whisper base."""
+        path = dict(self.settings.asr.model_dirs).get(language)
+        if path:
+            if language not in self._by_language:
+                self._by_language[language] = create_engine(replace(self.settings.asr, model_dir=path))
+            return self._by_language[language], path
+        if language != "en" and not self.engine.multilingual:
+            return self.multilingual_engine(), "base"
+        return self.engine, None
 
     def _choose_language(self, settings: AnalysisSettings, signal: np.ndarray, regions: list[SpeechRegion],
                          sample_rate: int) -> LanguageChoice:
@@ -165,10 +179,10 @@ class Analyzer:
         model_used = self.settings.asr.model if not self.settings.asr.model_dir else str(self.settings.asr.model_dir)
         for ch, (sig, regs) in enumerate(zip(signals, regions)):
             choice = self._choose_language(settings, sig, regs, audio.sample_rate)
-            engine = self.engine
-            if choice.language != "en" and not engine.multilingual:
-                engine = self.multilingual_engine()
-                model_used = "base"
+            engine, other_model = self.engine_for(choice.language)
+            if other_model is not None:
+                model_used = other_model
+            if other_model == "base":
                 notes.append(f"{self.settings.asr.model} is English-only: this {choice.language} speech was transcribed "
                              "with the multilingual Whisper base")
             channel_words = transcribe_speech(engine, sig, regs, audio.sample_rate, channel=ch if dual else None,

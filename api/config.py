@@ -80,6 +80,8 @@ class ServiceSettings(BaseSettings):
             detected per call among ``languages``. An upload's own ``language`` goes first.
         languages: the languages detection may choose among (``CALLSCOPE_LANGUAGES``, comma
             separated; default all supported: en,sv,da,no,fi,de,fr,es,pl).
+        model_dirs: per language, a CTranslate2 Whisper directory to transcribe it with
+            (``CALLSCOPE_MODEL_DIRS``, e.g. ``sv=/models/whisper-sv,da=/models/whisper-da``).
         reasons_language: the language of the escalation reasons (``CALLSCOPE_REASONS_LANGUAGE``:
             ``en`` or ``sv``; catalogues in ``scoring/locale/``).
         lone_speaker_role: role of the only speaker of a one-speaker recording, e.g. ``customer``
@@ -116,6 +118,7 @@ class ServiceSettings(BaseSettings):
     language: Literal["en", "sv", "da", "no", "fi", "de", "fr", "es", "pl"] | None = None
     languages: str = ",".join(SUPPORTED_LANGUAGES)
     reasons_language: Literal["en", "sv"] = "en"
+    model_dirs: str = ""
     stale_upload_s: Annotated[float, Field(gt=0)] = 3600.0
 
     @field_validator("retention_days", mode="before")
@@ -137,6 +140,14 @@ class ServiceSettings(BaseSettings):
     @classmethod
     def _languages(cls, v: str) -> str:
         return ",".join(parse_languages(v))
+
+    @field_validator("model_dirs")
+    @classmethod
+    def _model_dirs(cls, v: str) -> str:
+        from callscope.transcription.engine import parse_model_dirs
+
+        parse_model_dirs(v)
+        return v
 
     @property
     def allowed_languages(self) -> tuple[str, ...]:

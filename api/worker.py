@@ -116,9 +116,10 @@ def analysis_settings(settings: ServiceSettings):
     """The deployment's :class:`~callscope.pipeline.AnalysisSettings` (a call's own settings go on top)."""
     from callscope.pipeline import AnalysisSettings
     from callscope.scoring.scorer import ScoringSettings
-    from callscope.transcription.engine import AsrSettings
+    from callscope.transcription.engine import AsrSettings, parse_model_dirs
 
-    return AnalysisSettings(asr=AsrSettings(language=settings.language), languages=settings.allowed_languages,
+    return AnalysisSettings(asr=AsrSettings(language=settings.language, model_dirs=parse_model_dirs(settings.model_dirs)),
+                            languages=settings.allowed_languages,
                             max_duration_s=settings.max_duration_s,
                             scoring=ScoringSettings(agent_acoustic_emotion=settings.agent_acoustic_emotion,
                                                     correct_channel_map=settings.correct_channel_map,

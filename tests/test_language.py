@@ -65,6 +65,20 @@ def test_an_english_only_model_hands_other_languages_to_the_multilingual_one(aud
     assert english.language == "en" and english.model == "tiny.en" and english.language_note is None
 
 
+def test_a_language_can_have_its_own_model_directory(audio_dir):
+    """A deployment that gives German its own CTranslate2 Whisper (here the real base weights,
+    standing in for a fine-tuned model) gets German transcribed with it, English with its
+    default model."""
+    from callscope.transcription.weights import resolve_model_dir
+
+    german_dir = str(resolve_model_dir("base"))
+    analyzer = Analyzer(AnalysisSettings(asr=AsrSettings(model="tiny.en", device="cpu", model_dirs=(("de", german_dir),))))
+    german = analyzer.analyze(MULTI / "audio" / "fleurs_de-001.ogg")
+    assert (german.language, german.model, german.language_note) == ("de", german_dir, None)
+    assert "Wasser" in _text(german)
+    assert analyzer.analyze(audio_dir / "jfk.flac").model == "tiny.en"
+
+
 def test_each_channel_of_a_dual_channel_call_has_its_language(spokenwoz_result):
     assert [(x.channel, x.language, x.source) for x in spokenwoz_result.languages] == [(0, "en", "detected"), (1, "en", "detected")]
     assert spokenwoz_result.language == "en"
@@ -104,7 +118,7 @@ def test_sentiment_in_nordic_languages_beats_chance_clearly(name, code):
 
 
 def test_cli_refuses_an_unsupported_language(tmp_path, audio_dir):
-    for args in (["--language", "xx"], ["--languages", "sv,xx"]):
+    for args in (["--language", "xx"], ["--languages", "sv,xx"], ["--model-dir-for", "xx=/models/x"]):
         proc = subprocess.run([sys.executable, "-m", "callscope.cli", "analyze", str(audio_dir / "jfk.flac"), "--out", str(tmp_path), *args],
                               capture_output=True, text=True, timeout=300)
         assert proc.returncode == 2 and "xx" in proc.stderr, proc.stderr

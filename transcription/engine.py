@@ -38,6 +38,9 @@ class AsrSettings:
             allowed languages (:mod:`callscope.transcription.language`). English-only (``.en``)
             models transcribe English only.
         threads: CPU threads (0 = all cores).
+        model_dirs: per language, a CTranslate2 Whisper directory to transcribe that language with
+            (e.g. ``(("sv", "/models/whisper-sv"),)`` for a Swedish fine-tuned Whisper); loaded on
+            the first call in that language.
     """
 
     engine: str = "faster-whisper"
@@ -47,6 +50,7 @@ class AsrSettings:
     beam_size: int = 1
     language: str | None = None
     threads: int = 0
+    model_dirs: tuple[tuple[str, str], ...] = ()
 
     def cpu_threads(self) -> int:
         return self.threads or (os.cpu_count() or 1)
@@ -74,6 +78,22 @@ class Engine(ABC):
 
     def describe(self) -> str:
         return f"{self.name} {self.settings.model} ({self.device}, {self.compute_type}, beam {self.settings.beam_size})"
+
+
+def parse_model_dirs(items: list[str] | tuple[str, ...] | str) -> tuple[tuple[str, str], ...]:
+    """``["sv=/models/sv", "da=/models/da"]`` or ``"sv=/models/sv,da=/models/da"`` → pairs."""
+    from callscope.transcription.language import SUPPORTED_LANGUAGES
+
+    if isinstance(items, str):
+        items = [x for x in items.split(",") if x.strip()]
+    out = []
+    for item in items:
+        lang, sep, path = item.partition("=")
+        lang = lang.strip().lower()
+        if not sep or not path.strip() or lang not in SUPPORTED_LANGUAGES:
+            raise ValueError(f"{item!r}: give LANGUAGE=DIRECTORY with a language among {', '.join(SUPPORTED_LANGUAGES)}")
+        out.append((lang, path.strip()))
+    return tuple(out)
 
 
 def create_engine(settings: AsrSettings) -> Engine:
