@@ -25,6 +25,7 @@ def plot_timeline(result: CallAnalysis, out: Path, bands: EscalationBands = Esca
     n = len(result.timeline)
     fig, axes = plt.subplots(2 * n, 1, figsize=(12, 2.6 * 2 * n), sharex=True, squeeze=False)
     duration = result.duration_s
+    acoustic = {s.speaker: s.acoustic_emotion for s in result.speaker_scores}
     for k, tl in enumerate(result.timeline):
         ax_v, ax_a = axes[2 * k, 0], axes[2 * k + 1, 0]
         for lo, hi, name in ((bands.green, 1, "green"), (bands.yellow, bands.green, "yellow"),
@@ -43,7 +44,8 @@ def plot_timeline(result: CallAnalysis, out: Path, bands: EscalationBands = Esca
         if aa:
             ax_a.bar(ta, aa, width=tl.grid_s * 0.9, color=["#c0392b" if a > 0 else "#2980b9" for a in aa])
         else:
-            ax_a.text(0.5, 0.5, "no acoustic emotion for this speaker (policy)", ha="center", va="center",
+            why = "policy" if not acoustic.get(tl.speaker) else "too little voiced speech"
+            ax_a.text(0.5, 0.5, f"no acoustic emotion for this speaker ({why})", ha="center", va="center",
                       transform=ax_a.transAxes, color="grey")
         ax_a.set_ylim(-1, 1)
         ax_a.set_ylabel("arousal")

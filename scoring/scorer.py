@@ -196,7 +196,8 @@ class CallScorer:
             versions=self.versions,
         )
         timelines = [
-            build_timeline(sp, role_of[sp], utterances, utt_scores, duration, frames_of.get(sp) if acoustic[sp] else None)
+            build_timeline(sp, role_of[sp], utterances, utt_scores, duration, frames_of.get(sp) if acoustic[sp] else None,
+                           load_prior(narrowband))
             for sp in speakers
         ]
         return CallScoring(utt_scores, spk_scores, call, timelines,

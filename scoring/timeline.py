@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from callscope.audio.features import FrameFeatures, summarise
+from callscope.scoring.arousal_prior import Prior
 from callscope.scoring.results import SpeakerTimeline, TimelinePoint, UtteranceScores
 from callscope.transcription.types import Utterance
 
@@ -14,9 +15,17 @@ GRID_S = 1.0
 SMOOTHING_S = 8.0  # Gaussian σ (seconds) of the valence series
 
 
-def _grid_arousal(frames: FrameFeatures, utterances: list[Utterance], t: np.ndarray) -> list[float | None]:
+#: Fewer of the speaker's own 1 s windows than this: their windows are measured against the
+#: population prior (:mod:`callscope.scoring.arousal_prior`) instead.
+MIN_BASELINE_WINDOWS = 5
+_WINDOW_FEATURES = ("loudness_dbfs", "f0_median_st", "centroid_hz")
+
+
+def _grid_arousal(frames: FrameFeatures, utterances: list[Utterance], t: np.ndarray,
+                  prior: Prior | None = None) -> list[float | None]:
     """Arousal of each 1 s window in which the speaker talks: tanh of the mean z-score of level,
-    pitch and spectral centroid against this speaker's own windows."""
+    pitch and spectral centroid against this speaker's own windows, or against ``prior`` when
+    the speaker has fewer than :data:`MIN_BASELINE_WINDOWS` of them."""
     spans = [(u.start, u.end) for u in utterances]
     rows = []
     for c in t:
@@ -28,11 +37,14 @@ def _grid_arousal(frames: FrameFeatures, utterances: list[Utterance], t: np.ndar
     for k in range(3):
         vals = np.array([r[k] if r is not None and r[k] is not None else np.nan for r in rows])
         fin = vals[np.isfinite(vals)]
-        if len(fin) < 5:
+        if len(fin) >= MIN_BASELINE_WINDOWS:
+            med = np.median(fin)
+            spread = max(1.4826 * np.median(np.abs(fin - med)), 1e-3)
+        elif prior is not None:
+            med, spread = prior.median[_WINDOW_FEATURES[k]], max(prior.spread[_WINDOW_FEATURES[k]], 1e-3)
+        else:
             cols.append(np.full(len(t), np.nan))
             continue
-        med = np.median(fin)
-        spread = max(1.4826 * np.median(np.abs(fin - med)), 1e-3)
         cols.append((vals - med) / spread)
     z = np.vstack(cols)
     for i, r in enumerate(rows):
@@ -49,8 +61,10 @@ def build_timeline(
     scores: list[UtteranceScores],
     duration: float,
     frames: FrameFeatures | None,
+    prior: Prior | None = None,
 ) -> SpeakerTimeline:
-    """The timeline of ``speaker``; ``frames`` None means no acoustic arousal for them."""
+    """The timeline of ``speaker``; ``frames`` None means no acoustic arousal for them; ``prior``:
+    the population prior for a speaker with too little speech for a baseline of their own."""
     idx = [i for i, u in enumerate(utterances) if u.speaker == speaker]
     points = [
         TimelinePoint(utterance=i, t=round((utterances[i].start + utterances[i].end) / 2, 3),
@@ -68,6 +82,6 @@ def build_timeline(
             kernel = np.exp(-0.5 * ((pt - c) / SMOOTHING_S) ** 2) * pw
             if kernel.sum() > 0.05 * pw.max():  # far from any of this speaker's speech: no value
                 valence[k] = round(float(np.sum(kernel * pv) / kernel.sum()), 4)
-    arousal = _grid_arousal(frames, [utterances[i] for i in idx], t) if frames is not None else [None] * len(t)
+    arousal = _grid_arousal(frames, [utterances[i] for i in idx], t, prior) if frames is not None else [None] * len(t)
     return SpeakerTimeline(speaker=speaker, role=role, points=points, grid_s=GRID_S,
                            grid_t=[round(float(x), 3) for x in t], valence=valence, arousal=arousal)

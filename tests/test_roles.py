@@ -108,6 +108,7 @@ def test_a_lone_speaker_set_as_customer_gets_arousal_from_the_population_prior(a
         assert r.call_scores.roles == {"S0": "customer"} and r.call_scores.role_source == "lone_speaker_setting"
         assert r.speaker_scores[0].arousal_baseline == "population"
         assert all(u.emotion.arousal is not None for u in r.utterances)
+        assert any(a is not None for a in r.timeline[0].arousal)  # the 1 s windows too (the plot drew none)
     mean = lambda r: sum(u.emotion.arousal for u in r.utterances) / len(r.utterances)  # noqa: E731
     assert mean(anger) > mean(sadness)
     default = analyzer.analyze(audio_dir / "emodb" / "wav" / "03a04Wc.wav")
