@@ -227,7 +227,7 @@ class Analyzer:
             notify("scoring")
             scoring = self.scorer.score(utterances, turns, [sp.id for sp in speakers], talk,
                                         audio.duration_s, frames_of, roles, settings.scoring, narrowband,
-                                        _main_language(choices, regions))
+                                        (_main_choice(choices, regions) or LanguageChoice("en", 0.0, "default")).language)
             timings.sentiment = scoring.timings_s["sentiment"]
             timings.fusion = scoring.timings_s["fusion"]
             for sp in speakers:
@@ -253,17 +253,16 @@ class Analyzer:
         )
 
 
-def _main_language(choices: list[LanguageChoice], regions: list[list[SpeechRegion]]) -> str:
-    """The language of the channel with most speech."""
+def _main_choice(choices: list[LanguageChoice], regions: list[list[SpeechRegion]]) -> LanguageChoice | None:
+    """The language choice of the channel with most speech."""
     speech = [sum(r.duration for r in regs) for regs in regions]
-    return choices[int(np.argmax(speech))].language if choices else "en"
+    return choices[int(np.argmax(speech))] if choices else None
 
 
 def _language_fields(choices: list[LanguageChoice], regions: list[list[SpeechRegion]], dual: bool,
                      notes: list[str]) -> dict:
     """The result's language fields: the call's language is that of the channel with most speech."""
-    speech = [sum(r.duration for r in regs) for regs in regions]
-    main = choices[int(np.argmax(speech))] if choices else None
+    main = _main_choice(choices, regions)
     return {
         "language": main.language if main else None,
         "language_confidence": main.confidence if main else None,
