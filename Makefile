@@ -29,6 +29,9 @@ bench: $(STAMP)
 	$(PY) benchmarks/pipeline.py
 	$(PY) benchmarks/service.py
 	$(PY) benchmarks/calls.py
+	$(PY) benchmarks/roles.py
+	$(PY) benchmarks/arousal.py
+	$(PY) benchmarks/languages.py
 	$(PY) benchmarks/asr_phone.py
 	$(PY) benchmarks/asr_batched.py
 	$(PY) benchmarks/hostile_decode.py
