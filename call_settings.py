@@ -11,10 +11,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from callscope.transcription.language import SUPPORTED_LANGUAGES
+
 Role = Literal["agent", "customer"]
 Direction = Literal["inbound", "outbound"]
-#: The supported languages (callscope.transcription.language.SUPPORTED_LANGUAGES).
-Language = Literal["en", "sv", "da", "no", "fi", "de", "fr", "es", "pl"]
+#: A supported language (ISO 639-1).
+Language = Literal[SUPPORTED_LANGUAGES]
 
 
 class CallSettings(BaseModel):

@@ -43,9 +43,6 @@ class EngineName(str, Enum):
     openai_whisper = "openai-whisper"
 
 
-SUPPORTED = ("en", "sv", "da", "no", "fi", "de", "fr", "es", "pl")
-
-
 class ReasonsLanguage(str, Enum):
     en = "en"
     sv = "sv"
@@ -180,15 +177,16 @@ def analyze(
     from callscope.scoring.roles import parse_channel_map
     from callscope.scoring.scorer import ScoringSettings
 
-    from callscope.transcription.language import parse_languages
+    from callscope.transcription.language import SUPPORTED_LANGUAGES, parse_languages
 
     try:
         allowed = parse_languages(languages)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--languages") from exc
     language = language.strip().lower()
-    if language not in ("auto", "") and language not in SUPPORTED:
-        raise typer.BadParameter(f"{language!r}: choose auto or one of {', '.join(SUPPORTED)}", param_hint="--language")
+    if language not in ("auto", "") and language not in SUPPORTED_LANGUAGES:
+        raise typer.BadParameter(f"{language!r}: choose auto or one of {', '.join(SUPPORTED_LANGUAGES)}",
+                                 param_hint="--language")
     forced = None if language in ("auto", "") else language
     from callscope.transcription.engine import parse_model_dirs
 

@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from callscope.call_settings import Language
+from callscope.transcription.engine import parse_model_dirs
 from callscope.transcription.language import SUPPORTED_LANGUAGES, parse_languages
 
 _MB = 1024 * 1024
@@ -115,7 +117,7 @@ class ServiceSettings(BaseSettings):
     agent_acoustic_emotion: bool = False
     correct_channel_map: bool = False
     lone_speaker_role: Literal["agent", "customer", "unknown"] = "unknown"
-    language: Literal["en", "sv", "da", "no", "fi", "de", "fr", "es", "pl"] | None = None
+    language: Language | None = None
     languages: str = ",".join(SUPPORTED_LANGUAGES)
     reasons_language: Literal["en", "sv"] = "en"
     model_dirs: str = ""
@@ -144,14 +146,17 @@ class ServiceSettings(BaseSettings):
     @field_validator("model_dirs")
     @classmethod
     def _model_dirs(cls, v: str) -> str:
-        from callscope.transcription.engine import parse_model_dirs
-
         parse_model_dirs(v)
         return v
 
     @property
     def allowed_languages(self) -> tuple[str, ...]:
         return parse_languages(self.languages)
+
+    @property
+    def language_model_dirs(self) -> tuple[tuple[str, str], ...]:
+        """``model_dirs`` as (language, directory) pairs."""
+        return parse_model_dirs(self.model_dirs)
 
     @field_validator("metrics_token", mode="before")
     @classmethod

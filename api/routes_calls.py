@@ -132,7 +132,7 @@ def _insert_call(s, values: dict) -> str | None:
 def _register(svc: Services, meta: UploadMeta, accepted: list[tuple[str, ReceivedFile, str]]) -> list[CallRef]:
     """Record the accepted files as calls and queue them, in one transaction: a call is new, or
     the existing one with the same content and external id; each new call holds its audio."""
-    own = {k: getattr(meta, k) for k in ("channel_map", "direction", "lone_speaker_role", "language") if getattr(meta, k)}
+    own = {k: getattr(meta, k) for k in CallSettings.model_fields if getattr(meta, k)}  # every per-call setting
     call_settings = CallSettings(**own) if own else None
     out = []
     with svc.sessions() as s:

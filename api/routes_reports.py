@@ -16,6 +16,7 @@ from callscope.api.db import Call, CallEmotion
 from callscope.api.deps import FIRST_DAY, Reader, Svc, check_days
 from callscope.api.feed import FEED_COLUMNS, MEDIA_TYPES as FEED_MEDIA_TYPES, call_time, day_bounds, encode, feed_rows
 from callscope.api.routes_calls import call_links
+from callscope.call_settings import Language
 
 router = APIRouter()
 
@@ -39,7 +40,7 @@ def list_calls(
     agent_id: str | None = None, team: str | None = None, queue: str | None = None, product: str | None = None,
     status: str | None = Query(None, pattern="^(queued|running|done|failed)$"),
     escalation: str | None = Query(None, pattern="^(green|yellow|orange|red)$"),
-    language: Annotated[str | None, Query(pattern="^(en|sv|da|no|fi|de|fr|es|pl)$", description="the call's language")] = None,
+    language: Annotated[Language | None, Query(description="the call's language")] = None,
     emotion: Annotated[Label | None, Query(description="calls in which this role showed this emotion")] = None,
     emotion_role: Annotated[str, Query(pattern="^(customer|agent)$")] = "customer",
     emotion_min_share: Annotated[float, Query(ge=0.0, le=1.0, description="least share of the role's talk time with that emotion")] = 0.0,

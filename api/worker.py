@@ -116,9 +116,9 @@ def analysis_settings(settings: ServiceSettings):
     """The deployment's :class:`~callscope.pipeline.AnalysisSettings` (a call's own settings go on top)."""
     from callscope.pipeline import AnalysisSettings
     from callscope.scoring.scorer import ScoringSettings
-    from callscope.transcription.engine import AsrSettings, parse_model_dirs
+    from callscope.transcription.engine import AsrSettings
 
-    return AnalysisSettings(asr=AsrSettings(language=settings.language, model_dirs=parse_model_dirs(settings.model_dirs)),
+    return AnalysisSettings(asr=AsrSettings(language=settings.language, model_dirs=settings.language_model_dirs),
                             languages=settings.allowed_languages,
                             max_duration_s=settings.max_duration_s,
                             scoring=ScoringSettings(agent_acoustic_emotion=settings.agent_acoustic_emotion,

@@ -32,6 +32,7 @@ from benchmarks.reference import (  # noqa: E402
     normalise_text,
     reference_interruptions,
     rttm_turns,
+    speaker_mapping,
     tsv_turns,
     word_attribution_accuracy,
 )
@@ -106,7 +107,7 @@ def _roles_right(case: Case, result) -> tuple[int, int] | None:
     if not case.roles or result.call_scores is None:
         return None
     found = result.call_scores.roles
-    mapping = _speaker_mapping(case, result)
+    mapping = speaker_mapping(result, case.turns or [])
     right = judged = 0
     for sp in result.speakers:
         if sp.channel is not None and f"ch{sp.channel}" in case.roles:
@@ -120,32 +121,15 @@ def _roles_right(case: Case, result) -> tuple[int, int] | None:
     return right, judged
 
 
-def _speaker_mapping(case: Case, result) -> dict[str, str]:
-    """Each found speaker → the reference speaker its turns overlap most."""
-    mapping = {}
-    for sp in result.speakers:
-        overlap: dict[str, float] = {}
-        for t in result.turns:
-            if t.speaker == sp.id:
-                for ref, rs, re_ in case.turns or []:
-                    overlap[ref] = overlap.get(ref, 0.0) + max(0.0, min(t.end, re_) - max(t.start, rs))
-        if overlap and max(overlap.values()) > 0:
-            mapping[sp.id] = max(overlap, key=overlap.get)
-    return mapping
-
-
 def _with_corrected_roles(result):
     """The result as a deployment with ``correct_channel_map`` would have its roles (the words
     decide when they contradict the map), without analysing again."""
     from callscope.scoring.roles import roles_from_channels
-    from callscope.transcription.types import Utterance, Word
 
-    utts = [Utterance(u.speaker, u.start, u.end, [Word(w.word, w.start, w.end, w.probability) for w in u.words])
-            for u in result.utterances]
     channel_of = {sp.id: sp.channel for sp in result.speakers if sp.channel is not None}
     if not channel_of:
         return result
-    found = roles_from_channels(list(channel_of), channel_of, ("agent", "customer"), utts, correct=True)
+    found = roles_from_channels(list(channel_of), channel_of, ("agent", "customer"), result.utterances, correct=True)
     return result.model_copy(update={"call_scores": result.call_scores.model_copy(update={"roles": found.roles})})
 
 
@@ -155,7 +139,7 @@ def _interruption_precision(case: Case, result) -> tuple[int, int, int] | None:
     if not case.turns or result.call_scores is None:
         return None
     reference = reference_interruptions(case.turns, case.turn_texts)
-    mapping = _speaker_mapping(case, result)
+    mapping = speaker_mapping(result, case.turns or [])
     found = result.call_scores.interruptions
     matched = sum(any(mapping.get(x.by) == who and abs(x.at_s - at) <= 1.0 for who, at in reference) for x in found)
     return matched, len(found), len(reference)

@@ -86,3 +86,18 @@ def reference_interruptions(turns: list[tuple[str, float, float]], texts: list[s
                 out.append((b, bs))
                 break
     return out
+
+
+def speaker_mapping(result, reference: list[tuple[str, float, float]]) -> dict[str, str]:
+    """Each speaker of an analysis ``result`` → the reference speaker its turns overlap most
+    (speakers that overlap no reference turn are left out)."""
+    mapping = {}
+    for sp in result.speakers:
+        overlap: dict[str, float] = {}
+        for t in result.turns:
+            if t.speaker == sp.id:
+                for ref, rs, re_ in reference:
+                    overlap[ref] = overlap.get(ref, 0.0) + max(0.0, min(t.end, re_) - max(t.start, rs))
+        if overlap and max(overlap.values()) > 0:
+            mapping[sp.id] = max(overlap, key=overlap.get)
+    return mapping

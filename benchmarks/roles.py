@@ -43,7 +43,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks.reference import AUDIO  # noqa: E402
+from benchmarks.reference import AUDIO, speaker_mapping, tsv_turns  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 WINDOW, STEP = 6, 2
@@ -67,28 +67,15 @@ def _reference_call01():
 
 def _asr_transcripts():
     from callscope.pipeline import Analyzer
-    from callscope.transcription.types import Utterance, Word
-    from benchmarks.reference import tsv_turns
 
     analyzer = Analyzer()
     out = {}
     ref_turns = tsv_turns(AUDIO / "callytics" / "Call01.turns.tsv")
     for name, path in (("Call01 ASR", AUDIO / "callytics" / "Call01.wav"), ("SpokenWOZ ASR", AUDIO / "spokenwoz" / "MUL1011.opus")):
         r = analyzer.analyze(path)
-        utts = [Utterance(u.speaker, u.start, u.end, [Word(w.word, w.start, w.end, 1.0) for w in u.words]) for u in r.utterances]
-        roles = {}
-        for sp in r.speakers:
-            if sp.channel is not None:
-                roles[sp.id] = "customer" if sp.channel == 0 else "agent"
-                continue
-            overlap: dict[str, float] = {}
-            for t in r.turns:
-                if t.speaker == sp.id:
-                    for ref, rs, re_ in ref_turns:
-                        overlap[ref] = overlap.get(ref, 0.0) + max(0.0, min(t.end, re_) - max(t.start, rs))
-            if overlap and max(overlap.values()) > 0:
-                roles[sp.id] = "agent" if max(overlap, key=overlap.get) == "CSR" else "customer"
-        out[name] = (utts, roles)
+        roles = {sp: "agent" if ref == "CSR" else "customer" for sp, ref in speaker_mapping(r, ref_turns).items()}
+        roles.update({sp.id: "customer" if sp.channel == 0 else "agent" for sp in r.speakers if sp.channel is not None})
+        out[name] = (r.utterances, roles)
     return out
 
 

@@ -16,7 +16,8 @@ from functools import lru_cache
 from pathlib import Path
 
 PRIOR_PATH = Path(__file__).resolve().parent / "models" / "arousal_prior.json"
-#: The arousal features, as :func:`callscope.scoring.utterance_scores.arousal_inputs` names them.
+#: The arousal features (:data:`callscope.scoring.utterance_scores.AROUSAL_FEATURES`), named as
+#: :func:`callscope.scoring.utterance_scores.arousal_inputs` returns them.
 FEATURES = ("loudness_dbfs", "f0_median_st", "centroid_hz", "flux", "words_per_minute")
 
 

@@ -10,6 +10,7 @@ import numpy as np
 from callscope.scoring.emotion import LABELS
 from callscope.scoring.messages import number, say
 from callscope.scoring.results import Interruption, Score, SpeakerScores, UtteranceScores
+from callscope.scoring.sentences import SENTENCE_END
 from callscope.transcription.types import SpeakerTurn, Utterance
 
 CALL_RULES_VERSION = "call-scores/2"
@@ -27,7 +28,6 @@ CUT_IN_AFTER_S = 0.5
 MIN_CUT_IN_OVERLAP_S = 0.3
 #: Mono: the next speaker starts within this many seconds of an unfinished sentence.
 CUT_OFF_GAP_S = 0.2
-SENTENCE_ENDS = (".", "?", "!", "…")
 
 
 @dataclass(frozen=True)
@@ -203,7 +203,7 @@ def interruptions(utterances: list[Utterance]) -> list[Interruption]:
             cut_in = a.start + CUT_IN_AFTER_S <= b.start < a.end and overlap >= MIN_CUT_IN_OVERLAP_S
             cut_off = (
                 i == j - 1 and 0.0 <= b.start - a.end < CUT_OFF_GAP_S
-                and not a.words[-1].word.endswith(SENTENCE_ENDS) and not _continues_sentence(b)
+                and not a.words[-1].word.endswith(SENTENCE_END) and not _continues_sentence(b)
             )
             if cut_in or cut_off:
                 found.append(Interruption(by=b.speaker, of=a.speaker, at_s=round(b.start, 3),

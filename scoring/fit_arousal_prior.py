@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import time
 from pathlib import Path
@@ -47,6 +46,8 @@ def _sources(data: Path) -> list[tuple[Path, Path | None]]:
 
 def _rows(y: np.ndarray, text: str | None) -> list[dict[str, float | None]]:
     from callscope.audio.features import frame_features, summarise
+    from callscope.scoring.results import UtteranceFeatures
+    from callscope.scoring.utterance_scores import arousal_inputs
 
     frames = frame_features(y, 16_000)
     duration = len(y) / 16_000
@@ -61,8 +62,8 @@ def _rows(y: np.ndarray, text: str | None) -> list[dict[str, float | None]]:
             loud = np.flatnonzero(frames.rms_dbfs > frames.rms_dbfs.max() - 35.0)
             span = (loud[-1] - loud[0]) * frames.hop_s if len(loud) > 1 else 0.0
             wpm = 60.0 * len(text.split()) / span if span >= 0.5 else None
-        rows.append({"loudness_dbfs": s.loudness_dbfs, "f0_median_st": 12 * math.log2(s.f0_median_hz / 100.0),
-                     "centroid_hz": s.centroid_hz, "flux": s.flux, "words_per_minute": wpm})
+        rows.append(arousal_inputs(UtteranceFeatures(loudness_dbfs=s.loudness_dbfs, f0_median_hz=s.f0_median_hz,
+                                                     centroid_hz=s.centroid_hz, flux=s.flux, words_per_minute=wpm)))
     return rows
 
 

@@ -19,6 +19,9 @@ gets a small prior towards agent (most contact-centre traffic is inbound).
   and a deployment that opted in (``correct_channel_map``) takes the words' answer.
 * One speaker only (voicemail, IVR message): the deployment's ``lone_speaker_role``, else unknown.
 
+Utterances may be the transcription's or a stored result's: only their ``speaker`` and
+``text`` are read.
+
 Confidence: ``1 / (1 + exp(-CONFIDENCE_SLOPE * margin))``, the margin being the difference of
 the two speakers' scores: 0.5 with no evidence either way. The slope was fitted by
 ``benchmarks/roles.py`` on windows of the labelled shared calls (see the README).
@@ -53,20 +56,24 @@ class RoleAssignment:
         source: ``channel_map``, ``channel_map_corrected`` (the words overruled the map, by opt-in),
             ``text``, ``lone_speaker_setting`` or ``none``.
         confidence: 0.5 (a guess) .. 1; 1 for a declared channel map.
-        note: set when the words contradict the declared channel map.
         direction: ``inbound``/``outbound``/None, and ``direction_source``: metadata, inferred, unknown.
         evidence: per speaker, indices of the utterances that carried role cues.
-        note_facts: the note's kind and facts, to say it in another language (:func:`role_note`).
+        note_facts: set when the words contradict the declared channel map: the note's kind
+            (contradicted, overruled) and facts, said in any language by :func:`role_note`.
     """
 
     roles: dict[str, str]
     source: str
     confidence: float
-    note: str | None = None
     direction: str | None = None
     direction_source: str = "unknown"
     evidence: dict[str, list[int]] = field(default_factory=dict)
     note_facts: tuple[str, dict] | None = None
+
+    @property
+    def note(self) -> str | None:
+        """The note on a contradicted or overruled channel map, in English (:func:`role_note`)."""
+        return role_note(*self.note_facts) if self.note_facts else None
 
 
 def parse_channel_map(text: str) -> tuple[str, ...]:
@@ -198,24 +205,19 @@ def roles_from_channels(
     """
     declared = {s: (channel_map[channel_of[s]] if channel_of[s] < len(channel_map) else "unknown") for s in speakers}
     direction, direction_source = infer_direction(utterances or [], direction)
-    result = RoleAssignment(declared, "channel_map", 1.0, direction=direction, direction_source=direction_source)
     voiced = sorted({u.speaker for u in utterances or []} & set(speakers))
-    by_map = {declared.get(s) for s in voiced}
-    if len(voiced) != 2 or by_map != {"agent", "customer"}:
-        return result
+    if len(voiced) != 2 or {declared.get(s) for s in voiced} != {"agent", "customer"}:
+        return RoleAssignment(declared, "channel_map", 1.0, direction, direction_source)
     agent, _customer, confidence, evidence = decide(utterances or [], voiced, direction)
-    result = RoleAssignment(declared, "channel_map", 1.0, direction=direction, direction_source=direction_source,
-                            evidence=evidence)
     if declared[agent] == "agent" or confidence < NOTE_CONFIDENCE:
-        return result
-    roles = {s: ("agent" if s == agent else "customer") if s in voiced else r for s, r in declared.items()}
+        return RoleAssignment(declared, "channel_map", 1.0, direction, direction_source, evidence)
     facts = {"map_channel": next(channel_of[s] for s in voiced if s != agent), "words_channel": channel_of[agent],
              "confidence": confidence}
     if correct:
-        return RoleAssignment(roles, "channel_map_corrected", confidence, role_note("overruled", facts), direction,
-                              direction_source, evidence, ("overruled", facts))
-    return RoleAssignment(declared, "channel_map", 1.0, role_note("contradicted", facts), direction, direction_source,
-                          evidence, ("contradicted", facts))
+        roles = {s: ("agent" if s == agent else "customer") if s in voiced else r for s, r in declared.items()}
+        return RoleAssignment(roles, "channel_map_corrected", confidence, direction, direction_source, evidence,
+                              ("overruled", facts))
+    return RoleAssignment(declared, "channel_map", 1.0, direction, direction_source, evidence, ("contradicted", facts))
 
 
 def role_note(kind: str, facts: dict, language: str = "en") -> str:

@@ -41,6 +41,7 @@ from callscope.scoring.sentences import SENTENCE_RULES_VERSION, sentence_units, 
 from callscope.scoring.sentiment import Sentiment, SentimentModel
 from callscope.scoring.timeline import build_timeline
 from callscope.scoring.utterance_scores import score_utterances
+from callscope.transcription.language import LANGUAGE_RULES_VERSION
 from callscope.transcription.types import SpeakerTurn, Utterance
 
 
@@ -96,7 +97,7 @@ class CallScorer:
         return {"sentiment": self.sentiment.version, "emotion": EMOTION_RULES_VERSION, "courtesy": COURTESY_VERSION,
                 "sentences": SENTENCE_RULES_VERSION,
                 "roles": ROLE_RULES_VERSION, "call_scores": CALL_RULES_VERSION,
-                "interruptions": INTERRUPTION_RULES_VERSION,
+                "interruptions": INTERRUPTION_RULES_VERSION, "language": LANGUAGE_RULES_VERSION,
                 "arousal_prior": load_prior(False).version}
 
     def assign_roles(
@@ -180,8 +181,8 @@ class CallScorer:
             if n >= 2:
                 who = say(f"role.{role_of[sp]}", lang) if role_of.get(sp) in ("agent", "customer") else sp
                 reasons.append(say("reason.interrupted", lang, who=who, n=n))
-        if roles.note:
-            reasons.append(role_note(*roles.note_facts, lang) if roles.note_facts else roles.note)
+        if roles.note_facts:
+            reasons.append(role_note(*roles.note_facts, lang))
         silent, longest, longest_at = silence(turns, duration)
         if longest >= 20:
             reasons.append(say("reason.silence", lang, seconds=f"{longest:.0f}", at=f"{longest_at:.0f}"))

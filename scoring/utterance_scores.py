@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from callscope.audio.features import FrameFeatures, summarise
+from callscope.scoring.arousal_prior import FEATURES as PRIOR_FEATURES
 from callscope.scoring.arousal_prior import Prior
 from callscope.scoring.emotion import EmotionThresholds, arousal_from_z, classify
 from callscope.scoring.results import EmotionOut, SentimentOut, UtteranceFeatures, UtteranceScores
@@ -16,8 +17,8 @@ from callscope.transcription.types import Utterance
 #: Features whose rise (against the speaker's own baseline) means higher arousal: level, pitch,
 #: spectral balance (vocal effort lifts the high frequencies), spectral change and speaking rate.
 #: Pitch variability is reported but not used: on EmoDB it fell with arousal (AUC 0.19,
-#: benchmarks/features.py) and the literature is mixed.
-AROUSAL_FEATURES = ("loudness_dbfs", "f0_median_st", "centroid_hz", "flux", "words_per_minute")
+#: benchmarks/features.py) and the literature is mixed. The population prior holds the same ones.
+AROUSAL_FEATURES = PRIOR_FEATURES
 MIN_BASELINE_UTTERANCES = 3
 
 

@@ -6,17 +6,12 @@ from __future__ import annotations
 import pytest
 import soundfile as sf
 
-from benchmarks.reference import reference_interruptions, tsv_turns
+from benchmarks.reference import reference_interruptions, speaker_mapping, tsv_turns
 from callscope.audio.decode import decode_file
 from callscope.call_settings import CallSettings
 from callscope.scoring.role_cues import ALL_CUES, CUE_LANGUAGES
 from callscope.scoring.roles import roles_from_channels, roles_from_text
 from callscope.transcription.types import Utterance, Word
-
-
-def _utterances(result) -> list[Utterance]:
-    return [Utterance(u.speaker, u.start, u.end, [Word(w.word, w.start, w.end, w.probability) for w in u.words])
-            for u in result.utterances]
 
 
 @pytest.fixture(scope="module")
@@ -33,12 +28,7 @@ def outbound_style(analyzer, audio_dir, tmp_path_factory):
 
 
 def _reference_role(result, turns, speaker: str) -> str:
-    overlap: dict[str, float] = {}
-    for t in result.turns:
-        if t.speaker == speaker:
-            for ref, s, e in turns:
-                overlap[ref] = overlap.get(ref, 0.0) + max(0.0, min(t.end, e) - max(t.start, s))
-    return "agent" if max(overlap, key=overlap.get) == "CSR" else "customer"
+    return "agent" if speaker_mapping(result, turns)[speaker] == "CSR" else "customer"
 
 
 def test_a_call_the_customer_opens_keeps_its_roles(outbound_style):
@@ -59,7 +49,7 @@ def test_a_call_the_customer_opens_keeps_its_roles(outbound_style):
 
 def test_a_declared_outbound_direction_travels_with_the_call(outbound_style, analyzer):
     result, _ = outbound_style
-    utts = _utterances(result)
+    utts = result.utterances
     talk = {s.id: s.talk_time_s for s in result.speakers}
     declared = roles_from_text(utts, talk, direction="outbound")
     assert (declared.direction, declared.direction_source) == ("outbound", "metadata")
@@ -79,7 +69,7 @@ def test_a_wrong_channel_map_is_flagged(spokenwoz_result):
 
 
 def test_the_right_channel_map_raises_no_note_and_the_opt_in_corrects_a_wrong_one(spokenwoz_result):
-    utts = _utterances(spokenwoz_result)
+    utts = spokenwoz_result.utterances
     channel_of = {sp.id: sp.channel for sp in spokenwoz_result.speakers}
     speakers = list(channel_of)
     right = roles_from_channels(speakers, channel_of, ("customer", "agent"), utts)
