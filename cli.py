@@ -83,6 +83,10 @@ def _summary(result) -> Panel:
     table.add_column(style="bold")
     table.add_column()
     table.add_row("duration", f"{result.duration_s:.1f} s at {result.sample_rate} Hz, {result.channels} ch ({result.channel_layout})")
+    if result.languages:
+        given = ", ".join(f"{'ch ' + str(x.channel) + ' ' if x.channel is not None else ''}{x.language} "
+                          f"({x.source}{'' if x.source == 'forced' else f' {x.confidence:.2f}'})" for x in result.languages)
+        table.add_row("language", given + (f"; {result.language_note}" if result.language_note else ""))
     table.add_row("speakers", ", ".join(
         f"{s.id}{'' if s.channel is None else f' (ch {s.channel})'}{'' if not s.role else f' {s.role}'}: {s.talk_time_s:.1f} s"
         for s in result.speakers

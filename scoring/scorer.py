@@ -171,7 +171,7 @@ class CallScorer:
         lang = s.reasons_language
         level, reasons = escalation(customer, s.bands, f"{CALL_RULES_VERSION}+{sentiment_version}", lang)
         validation = sentiment_validation(language)
-        if customer is not None and not validation.validated:
+        if level.value is not None and not validation.validated:  # only where a level was given
             reasons.append(say("reason.sentiment_unvalidated", lang, call_language=language))
         cuts = interruptions(utterances)
         by: dict[str, int] = {}
