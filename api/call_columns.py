@@ -31,6 +31,7 @@ def score_columns(result: CallAnalysis) -> dict:
         "direction": c.direction if c else None,
         "language": result.language,
         "language_confidence": result.language_confidence,
+        "transcript_text": " ".join(u.text for u in result.utterances).lower(),
     }
 
 

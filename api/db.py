@@ -79,6 +79,7 @@ class Call(Base):
     language: Mapped[str | None] = mapped_column(String(10), index=True)  # ISO 639-1
     language_confidence: Mapped[float | None] = mapped_column(Float)
     result_json: Mapped[str | None] = mapped_column(Text)
+    transcript_text: Mapped[str | None] = mapped_column(Text)  # the words in lower case, for the list's search
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
@@ -121,7 +122,7 @@ class Correction(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
     utterance: Mapped[int | None] = mapped_column(Integer)  # index into the call's utterances; None: the call
-    field: Mapped[str] = mapped_column(String(20))  # sentiment | emotion | escalation
+    field: Mapped[str] = mapped_column(String(20))  # sentiment | emotion | escalation | roles
     original: Mapped[str] = mapped_column(Text)  # JSON value as analysed, before any correction
     value: Mapped[str] = mapped_column(Text)  # JSON value set by the reviewer
     reviewer: Mapped[str] = mapped_column(String(200))  # the name of the API key that made it
@@ -155,6 +156,19 @@ class ApiKey(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class WebSession(Base):
+    """A signed-in browser of the QA app. The cookie holds a random token; only its SHA-256 is
+    kept, with the API key it stands for and the CSRF token the page sends back on changes."""
+
+    __tablename__ = "web_sessions"
+
+    token_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    api_key_id: Mapped[int] = mapped_column(ForeignKey("api_keys.id", ondelete="CASCADE"), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
 def make_engine(url: str) -> Engine:

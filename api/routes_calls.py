@@ -18,7 +18,8 @@ from starlette.concurrency import run_in_threadpool
 from callscope.api import jobs
 from callscope.api.audio_refs import hold
 from callscope.api.call_columns import write_scores
-from callscope.api.corrections import CorrectionIn, annotate, apply_corrections, corrections_of, current_value, record
+from callscope.api.corrections import (CorrectionIn, annotate, apply_corrections, corrections_of, current_value, record,
+                                       swapped_roles)
 from callscope.api.db import Call, Correction, utcnow
 from callscope.api.deps import Admin, CallId, Reader, Reviewer, Services, Svc, Uploader, check_days
 from callscope.api.erasure import erase_call
@@ -274,8 +275,9 @@ def get_audio(call_id: CallId, svc: Svc, _who: Reader) -> FileResponse:
 
 @router.post("/v1/calls/{call_id}/corrections", status_code=201, operation_id="correct_call")
 def correct(call_id: CallId, svc: Svc, who: Reviewer, correction: Annotated[CorrectionIn, Body()]) -> dict:
-    """A QA reviewer overrides an utterance's sentiment (-1..+1) and/or emotion label, or the
-    call's escalation level. The analysis keeps its original values; reads, lists, feeds and
+    """A QA reviewer overrides an utterance's sentiment (-1..+1) and/or emotion label, the
+    call's escalation level, or swaps agent and customer (``swap_roles``: scores, level and
+    reasons are computed again for the new customer). The analysis keeps its original values; reads, lists, feeds and
     aggregates show the corrected ones. The reviewer on record is the API key used (its name
     and id); ``display_name`` may add a person's name beside it, never replace it. Returns the
     stored corrections and, for a key that may also read calls, the call's new scores."""
@@ -289,10 +291,16 @@ def correct(call_id: CallId, svc: Svc, who: Reviewer, correction: Annotated[Corr
         i = correction.utterance
         if i is not None and (i >= len(original.utterances) or original.utterances[i].sentiment is None):
             raise HTTPException(422, f"call {call_id} has no scored utterance {i} (it has {len(original.utterances)})")
+        fields = correction.fields()
+        if "roles" in fields:  # the swap of the roles as they stand, after earlier corrections
+            try:
+                fields["roles"] = swapped_roles(apply_corrections(original, corrections_of(s, call_id)))
+            except ValueError as exc:
+                raise HTTPException(422, str(exc)) from None
         rows = [Correction(call_id=call_id, utterance=i, field=field, original=json.dumps(current_value(original, i, field)),
                            value=json.dumps(value), reviewer=who.name, display_name=correction.display_name,
                            reason=correction.reason, api_key_id=who.key_id, created_at=utcnow())
-                for field, value in correction.fields().items()]
+                for field, value in fields.items()]
         s.add_all(rows)
         s.flush()
         corrected = apply_corrections(original, corrections_of(s, call_id))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from datetime import date, datetime, timedelta
 from typing import Annotated
 
@@ -12,7 +11,8 @@ from sqlalchemy import String, case, exists, func, select
 from sqlalchemy.orm import sessionmaker
 
 from callscope.api.corrections import Label
-from callscope.api.db import Call, CallEmotion
+from callscope.api.call_list import SORT_PATTERN, cursor_after, order
+from callscope.api.db import Call, CallEmotion, Correction
 from callscope.api.deps import FIRST_DAY, Reader, Svc, check_days
 from callscope.api.feed import FEED_COLUMNS, MEDIA_TYPES as FEED_MEDIA_TYPES, call_time, day_bounds, encode, feed_rows
 from callscope.api.routes_calls import call_links
@@ -21,16 +21,38 @@ from callscope.call_settings import Language
 router = APIRouter()
 
 
-def _cursor_encode(c: Call) -> str:
-    return base64.urlsafe_b64encode(f"{c.created_at.isoformat()}|{c.id}".encode()).decode()
+def _like_pattern(text: str) -> str:
+    """A LIKE pattern finding ``text`` anywhere, its wildcards taken literally (escape ``\\``)."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def _cursor_decode(cursor: str) -> tuple[datetime, str]:
-    try:
-        when, call_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
-        return datetime.fromisoformat(when), call_id
-    except Exception as exc:  # noqa: BLE001
-        raise HTTPException(400, "invalid cursor: pass the next_cursor of a previous page") from exc
+def _list_filters(q, *, agent_id, team, queue, product, status, escalation, language, emotion, emotion_role,
+                  emotion_min_share, date_from, date_to, search):
+    for column, value in ((Call.agent_id, agent_id), (Call.team, team), (Call.queue, queue), (Call.product, product),
+                          (Call.status, status), (Call.escalation, escalation), (Call.language, language)):
+        if value is not None:
+            q = q.where(column == value)
+    if emotion is not None:
+        q = q.where(exists().where(CallEmotion.call_id == Call.id, CallEmotion.role == emotion_role,
+                                   CallEmotion.label == emotion, CallEmotion.share >= max(emotion_min_share, 1e-9)))
+    if date_from:
+        q = q.where(call_time() >= day_bounds(date_from)[0])
+    if date_to:
+        q = q.where(call_time() < day_bounds(date_to)[1])
+    if search and search.strip():  # transcript_text is kept in lower case (Unicode-aware, unlike SQLite's lower())
+        q = q.where(Call.transcript_text.like(_like_pattern(search.strip().lower()), escape="\\"))
+    return q
+
+
+def _list_row(c: Call, corrections: int) -> dict:
+    return {"id": c.id, "filename": c.filename, "status": c.status, "stage": c.stage, "progress": c.progress,
+            "external_id": c.external_id, "agent_id": c.agent_id, "team": c.team, "queue": c.queue,
+            "product": c.product, "escalation": c.escalation, "customer_sentiment": c.customer_sentiment,
+            "customer_sentiment_start": c.customer_sentiment_start, "customer_sentiment_end": c.customer_sentiment_end,
+            "agent_talk_share": c.agent_talk_share, "duration_s": c.duration_s, "language": c.language,
+            "recorded_at": c.recorded_at.isoformat() if c.recorded_at else None,
+            "uploaded_at": c.created_at.isoformat() if c.created_at else None,
+            "corrections": corrections, "url": f"/v1/calls/{c.id}"}
 
 
 @router.get("/v1/calls", responses={200: {"description": "a page of calls", "links": call_links("$response.body#/calls/0/id")}})
@@ -46,37 +68,32 @@ def list_calls(
     emotion_min_share: Annotated[float, Query(ge=0.0, le=1.0, description="least share of the role's talk time with that emotion")] = 0.0,
     date_from: Annotated[date | None, Query(alias="from")] = None,
     date_to: Annotated[date | None, Query(alias="to", description="inclusive")] = None,
+    q: Annotated[str | None, Query(max_length=200, description="words in the transcript (case-insensitive)")] = None,
+    sort: Annotated[str, Query(pattern=SORT_PATTERN, description="uploaded, recorded, duration, sentiment (the "
+                               "customer's mean) or level; '-' in front for descending")] = "-uploaded",
     limit: int = Query(50, ge=1, le=500),
     cursor: str | None = None,
 ) -> dict:
-    """Calls, newest upload first, filtered; ``next_cursor`` fetches the next page."""
+    """Calls, filtered and sorted (newest upload first by default); ``next_cursor`` fetches the
+    next page of the same filters and sort, ``total`` counts every call that matches. Each row
+    carries the customer's sentiment start and end, the agent's talk share and the number of QA
+    corrections."""
     check_days(date_from, date_to)
     if date_from and date_to and date_to < date_from:
         raise HTTPException(400, "'to' is before 'from'")
-    q = select(Call)
-    for column, value in ((Call.agent_id, agent_id), (Call.team, team), (Call.queue, queue), (Call.product, product),
-                          (Call.status, status), (Call.escalation, escalation), (Call.language, language)):
-        if value is not None:
-            q = q.where(column == value)
-    if emotion is not None:
-        q = q.where(exists().where(CallEmotion.call_id == Call.id, CallEmotion.role == emotion_role,
-                                   CallEmotion.label == emotion, CallEmotion.share >= max(emotion_min_share, 1e-9)))
-    if date_from:
-        q = q.where(call_time() >= day_bounds(date_from)[0])
-    if date_to:
-        q = q.where(call_time() < day_bounds(date_to)[1])
-    if cursor:
-        when, last_id = _cursor_decode(cursor)
-        q = q.where((Call.created_at < when) | ((Call.created_at == when) & (Call.id < last_id)))
+    filtered = _list_filters(select(Call), agent_id=agent_id, team=team, queue=queue, product=product, status=status,
+                             escalation=escalation, language=language, emotion=emotion, emotion_role=emotion_role,
+                             emotion_min_share=emotion_min_share, date_from=date_from, date_to=date_to, search=q)
+    n_corrections = select(func.count()).where(Correction.call_id == Call.id).correlate(Call).scalar_subquery()
+    page_q = order(filtered.add_columns(n_corrections), sort, cursor).limit(limit + 1)
     with svc.sessions() as s:
-        calls = s.execute(q.order_by(Call.created_at.desc(), Call.id.desc()).limit(limit + 1)).scalars().all()
-    page = calls[:limit]
+        rows = s.execute(page_q).all()
+        total = s.execute(select(func.count()).select_from(filtered.with_only_columns(Call.id).subquery())).scalar_one()
+    page = rows[:limit]
     return {
-        "calls": [{"id": c.id, "filename": c.filename, "status": c.status, "external_id": c.external_id,
-                   "agent_id": c.agent_id, "team": c.team, "queue": c.queue, "escalation": c.escalation,
-                   "customer_sentiment": c.customer_sentiment, "duration_s": c.duration_s, "language": c.language,
-                   "url": f"/v1/calls/{c.id}"} for c in page],
-        "next_cursor": _cursor_encode(page[-1]) if len(calls) > limit else None,
+        "calls": [_list_row(c, n) for c, n in page],
+        "total": total,
+        "next_cursor": cursor_after(page[-1][0], sort) if len(rows) > limit else None,
     }
 
 

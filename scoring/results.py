@@ -97,9 +97,11 @@ class SentimentValidation(BaseModel):
 class CallScores(BaseModel):
     roles: dict[str, str]
     role_source: str = Field(description="channel_map | channel_map_corrected (the words overruled the map, by the "
-                                         "deployment's opt-in) | text | lone_speaker_setting | none")
+                                         "deployment's opt-in) | text | lone_speaker_setting | none | qa_review (a QA reviewer "
+                                         "swapped agent and customer)")
     role_confidence: float = Field(description="0.5 a guess .. 1; 1 for a declared channel map")
-    role_note: str | None = Field(None, description="set when the words contradict the declared channel map")
+    role_note: str | None = Field(None, description="set when the words contradict the declared channel map "
+                                                    "(cleared when a QA reviewer swaps the roles)")
     role_evidence: dict[str, list[int]] = Field(default_factory=dict, description="per speaker, the utterances that "
                                                 "carried role cues (greeting, offering help, asking for details, …)")
     direction: str | None = Field(None, description="inbound | outbound | null (unknown)")

@@ -34,7 +34,7 @@ def test_upgrade_from_0002_backfills_emotion_rows(tmp_path, database, spokenwoz_
         version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
     engine.dispose()
     expected = sorted((r["call_id"], r["role"], r["label"], r["share"]) for r in emotion_rows("old-call", spokenwoz_result))
-    assert version == "0005"
+    assert version == "0006"
     assert expected and [tuple(r) for r in rows] == expected
 
 
@@ -84,3 +84,19 @@ def test_upgrade_to_0005_fills_role_and_language_columns_from_stored_results(tmp
     c, r = spokenwoz_result.call_scores, spokenwoz_result
     assert c.role_note and r.language == "en"
     assert tuple(row) == (c.role_confidence, c.role_note, c.direction, r.language, r.language_confidence)
+
+
+def test_upgrade_to_0006_fills_the_search_text_and_makes_the_sessions_table(tmp_path, database, spokenwoz_result):
+    """An analysed call stored by 0005 becomes findable by the list's transcript search; the QA
+    app's sessions table exists (and goes with its API key)."""
+    from callscope.api.db import migrate
+
+    url = database(tmp_path)
+    engine = _old_database_with_a_call(url, "0005", spokenwoz_result)
+    migrate(url)
+    with engine.connect() as conn:
+        text_ = conn.execute(text("SELECT transcript_text FROM calls WHERE id = 'old-call'")).scalar_one()
+        sessions = conn.execute(text("SELECT count(*) FROM web_sessions")).scalar_one()
+    engine.dispose()
+    assert text_ == " ".join(u.text for u in spokenwoz_result.utterances).lower() and "cambridge" in text_
+    assert sessions == 0

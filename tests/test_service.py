@@ -293,6 +293,76 @@ def test_list_feed_aggregates_emotion_filter_and_erasure(service, admin):
     assert admin.get(f"/v1/calls/{ids[0]}/audio").content == stereo
 
 
+def test_list_sorts_searches_and_pages_by_keyset(service, admin):
+    """The list the QA app pages through: every sort walks all matching calls once, ties (the
+    same recording three times) broken by id; transcript search is case-insensitive and takes
+    LIKE wildcards literally; a cursor belongs to its sort."""
+    stereo = (SAMPLES / "stereo_diarization.wav").read_bytes()
+    mulaw = (SAMPLES / "pyannote_sample_mulaw_8k.wav").read_bytes()
+    ids = []
+    for i, audio in enumerate([stereo, stereo, stereo, mulaw]):
+        r = admin.post("/v1/calls", files={"files": (f"s{i}.wav", audio)},
+                       data={"team": "t-sort", "external_id": f"sort-{i}", "recorded_at": f"2026-11-1{i}T10:00:00Z"})
+        ids.append(r.json()["calls"][0]["id"])
+    assert all(wait_done(admin, i)["status"] == "done" for i in ids)
+    longest = ids[3]  # the 30 s call; the others are 5 s
+    for sort in ("-uploaded", "recorded", "-duration", "duration", "sentiment", "-sentiment", "level", "-level"):
+        seen, cursor = [], None
+        while True:
+            page = admin.get("/v1/calls", params={"team": "t-sort", "sort": sort, "limit": 1,
+                                                  **({"cursor": cursor} if cursor else {})}).json()
+            assert page["total"] == 4
+            seen += [c["id"] for c in page["calls"]]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+        assert sorted(seen) == sorted(ids), sort  # each call once
+        if sort == "-duration":
+            assert seen[0] == longest
+        if sort == "duration":
+            assert seen[-1] == longest
+        if sort == "recorded":
+            assert seen == ids
+    rows = admin.get("/v1/calls", params={"team": "t-sort", "sort": "-duration"}).json()["calls"]
+    assert rows[0]["duration_s"] > 29 and rows[0]["agent_talk_share"] is not None and rows[0]["corrections"] == 0
+    assert {"customer_sentiment_start", "customer_sentiment_end", "recorded_at", "product"} <= rows[0].keys()
+    found = admin.get("/v1/calls", params={"team": "t-sort", "q": "CHICAGO"}).json()
+    assert [c["id"] for c in found["calls"]] == [longest] and found["total"] == 1
+    for literal in ("%", "_", "\\", "100%"):
+        assert admin.get("/v1/calls", params={"team": "t-sort", "q": literal}).json()["total"] == 0, literal
+    other = admin.get("/v1/calls", params={"team": "t-sort", "sort": "level", "limit": 1}).json()["next_cursor"]
+    wrong = admin.get("/v1/calls", params={"team": "t-sort", "sort": "duration", "cursor": other})
+    assert wrong.status_code == 400 and "sort" in wrong.json()["error"]["message"]
+    assert admin.get("/v1/calls", params={"sort": "loudness"}).status_code == 422
+
+
+def test_swapping_roles_rescores_for_the_new_customer(service, admin, analysed_call):
+    ref, _ = analysed_call
+    cid = ref["id"]
+    before = admin.get(f"/v1/calls/{cid}").json()["scores"]
+    roles = before["call"]["roles"]
+    assert sorted(roles.values()) == ["agent", "customer"]
+    r = admin.post(f"/v1/calls/{cid}/corrections", json={"swap_roles": True, "reason": "mono call, speakers the wrong way round"})
+    assert r.status_code == 201, r.text
+    after = admin.get(f"/v1/calls/{cid}").json()
+    swapped = {spk: {"agent": "customer", "customer": "agent"}[role] for spk, role in roles.items()}
+    assert after["scores"]["call"]["roles"] == swapped and after["scores"]["call"]["role_source"] == "qa_review"
+    new_customer = next(s for s in after["scores"]["speakers"] if s["role"] == "customer")
+    assert new_customer["speaker"] == next(s for s, role in roles.items() if role == "agent")
+    assert after["customer_sentiment"] == pytest.approx(new_customer["sentiment_mean"]["value"], abs=1e-4)
+    new_agent = next(s for s in after["scores"]["speakers"] if s["role"] == "agent")
+    assert new_agent["acoustic_emotion"] is False  # no voice emotion for an agent (AI Act), whoever they were taken for
+    transcript = admin.get(f"/v1/calls/{cid}/transcript").json()
+    assert all(u["emotion"]["arousal"] is None for u in transcript["utterances"] if u["speaker"] == new_agent["speaker"])
+    audit = admin.get(f"/v1/calls/{cid}/corrections").json()["corrections"][-1]
+    assert audit["field"] == "roles" and audit["original"] == roles and audit["value"] == swapped
+    # swapping back restores the analysed roles
+    assert admin.post(f"/v1/calls/{cid}/corrections", json={"swap_roles": True, "reason": "no, it was right"}).status_code == 201
+    assert admin.get(f"/v1/calls/{cid}").json()["scores"]["call"]["roles"] == roles
+    bad = admin.post(f"/v1/calls/{cid}/corrections", json={"swap_roles": True, "utterance": 0, "sentiment": 0.1, "reason": "both"})
+    assert bad.status_code == 422
+
+
 def test_retention_purges_old_calls(service, admin):
     """Retention (3650 days here, swept every second): an upload recorded before the retention
     window is refused (it would have to be erased at once); a finished call whose call time falls out of the window is erased by

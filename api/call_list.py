@@ -1,0 +1,79 @@
+"""The calls list's sort orders and their keyset cursors. A page is found by the last row's sort
+key and id, never by an offset, so page 200 of 10,000 calls costs what page 1 does and a call
+uploaded meanwhile neither repeats nor skips a row. Missing values (no duration yet, no customer)
+sort as the lowest."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import datetime
+
+from fastapi import HTTPException
+from sqlalchemy import Select, case, func
+
+from callscope.api.db import Call
+from callscope.api.feed import call_time
+
+LEVEL_RANK = {"green": 0, "yellow": 1, "orange": 2, "red": 3}
+_NONE = -9.0  # below every duration (≥ 0), sentiment (-1..1) and level rank (0..3)
+
+
+def _level_rank():
+    return func.coalesce(case(*((Call.escalation == lvl, rank) for lvl, rank in LEVEL_RANK.items()), else_=None), _NONE)
+
+
+#: sort name -> (SQL key, the key of a loaded row, whether the key is a time)
+SORTS = {
+    "uploaded": (lambda: Call.created_at, lambda c: c.created_at, True),
+    "recorded": (call_time, lambda c: c.recorded_at or c.created_at, True),
+    "duration": (lambda: func.coalesce(Call.duration_s, _NONE), lambda c: _or_none(c.duration_s), False),
+    "sentiment": (lambda: func.coalesce(Call.customer_sentiment, _NONE), lambda c: _or_none(c.customer_sentiment), False),
+    "level": (_level_rank, lambda c: float(LEVEL_RANK.get(c.escalation or "", _NONE)), False),
+}
+SORT_PATTERN = "^-?(" + "|".join(SORTS) + ")$"
+
+
+def _or_none(value: float | None) -> float:
+    return _NONE if value is None else float(value)
+
+
+def parse_sort(sort: str) -> tuple[str, bool]:
+    """``name`` (ascending) or ``-name`` (descending) → (name, descending)."""
+    return sort.lstrip("-"), sort.startswith("-")
+
+
+def order(q: Select, sort: str, cursor: str | None) -> Select:
+    """``q`` ordered by ``sort`` (then id, same direction), starting after ``cursor``."""
+    name, desc = parse_sort(sort)
+    sql_key, _, is_time = SORTS[name]
+    key = sql_key()
+    if cursor:
+        value, last_id = _decode(cursor, sort, is_time)
+        if desc:
+            q = q.where((key < value) | ((key == value) & (Call.id < last_id)))
+        else:
+            q = q.where((key > value) | ((key == value) & (Call.id > last_id)))
+    return q.order_by(key.desc(), Call.id.desc()) if desc else q.order_by(key.asc(), Call.id.asc())
+
+
+def cursor_after(call: Call, sort: str) -> str:
+    """The cursor of the page that follows ``call`` in ``sort``."""
+    name, _ = parse_sort(sort)
+    _, row_key, is_time = SORTS[name]
+    value = row_key(call)
+    payload = {"sort": sort, "key": value.isoformat() if is_time else value, "id": call.id}
+    return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode()
+
+
+def _decode(cursor: str, sort: str, is_time: bool) -> tuple[object, str]:
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        key, call_id = payload["key"], str(payload["id"])
+        same = payload["sort"] == sort
+        value = datetime.fromisoformat(key) if is_time else float(key)
+    except Exception as exc:  # noqa: BLE001
+        raise HTTPException(400, "invalid cursor: pass the next_cursor of a previous page") from exc
+    if not same:
+        raise HTTPException(400, f"the cursor belongs to sort '{payload['sort']}', not '{sort}': start again without it")
+    return value, call_id
