@@ -7,7 +7,9 @@ Every ``/v1`` route needs an API key with the right scope (see :mod:`callscope.a
 checked before the request body is read (:mod:`callscope.api.guard`, which also applies the rate
 limits, body-size caps and security headers); ``/healthz`` and ``/readyz`` are open, and
 ``/metrics`` too unless ``CALLSCOPE_METRICS_TOKEN`` is set. ``/docs`` is served with its own
-copy of Swagger UI (``fastapi-offline``): no CDN. Errors are JSON:
+copy of Swagger UI (``fastapi-offline``): no CDN. The QA app's pages (``/``, ``/calls/{id}``,
+``/dashboard``, ``/signin``) and their scripts (``/static``) are served here too
+(:mod:`callscope.api.web`). Errors are JSON:
 ``{"error": {"status": 415, "message": "…", "details": …}}``.
 """
 
@@ -27,8 +29,12 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from callscope.api import routes_admin, routes_calls, routes_reports
+from callscope.api.web import routes as web_routes
 from callscope.api.audio_refs import sweep_orphans
 from callscope.api.audio_store import AudioStore
 from callscope.api.config import ServiceSettings
@@ -159,10 +165,26 @@ def create_app(settings: ServiceSettings | None = None, inline_worker: bool = Fa
                                       headers={"WWW-Authenticate": "Bearer"})
         return Response(metrics.render(), media_type=METRICS_CONTENT_TYPE)
 
-    for module in (routes_calls, routes_reports, routes_admin):
+    for module in (routes_calls, routes_reports, routes_admin, web_routes):
         app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=web_routes.STATIC_DIR), name="static")
+    app.add_middleware(CompressText)  # JSON, pages and scripts; never audio (byte ranges) or feeds (streamed)
     app.add_middleware(RequestGuard, services=app.state.services)  # outermost: before any body is read
     return app
+
+
+class CompressText:
+    """gzip for answers a browser reads whole (pages, scripts, JSON), not for audio, which the
+    player fetches by byte ranges, nor for the streamed feeds."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.gzip = GZipMiddleware(app, minimum_size=1024)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        plain = path.endswith("/audio") or path.startswith("/v1/feeds")
+        await (self.app if plain or scope["type"] != "http" else self.gzip)(scope, receive, send)
 
 
 def _json_safe(value, depth: int = 0):

@@ -69,6 +69,8 @@ class ServiceSettings(BaseSettings):
             ``1200/minute``; ``off`` to disable); over it: 429 with ``Retry-After``.
         rate_limit_per_ip: requests per client address, checked before authentication
             (``CALLSCOPE_RATE_LIMIT_PER_IP``, default ``2400/minute``; ``off`` to disable).
+        session_hours: how long a sign-in to the QA app lasts, hours (``CALLSCOPE_SESSION_HOURS``,
+            default 12); signing out or revoking the key ends it sooner.
         rate_limit_storage: where counters live (``CALLSCOPE_RATE_LIMIT_STORAGE``, a ``limits``
             storage URL; ``memory://`` counts per server process).
         metrics_token: when set, ``/metrics`` needs ``Authorization: Bearer <token>``
@@ -113,6 +115,7 @@ class ServiceSettings(BaseSettings):
     rate_limit_per_key: str | None = "1200/minute"
     rate_limit_per_ip: str | None = "2400/minute"
     rate_limit_storage: str = "memory://"
+    session_hours: Annotated[float, Field(gt=0, le=24 * 30)] = 12.0
     metrics_token: str | None = None
     agent_acoustic_emotion: bool = False
     correct_channel_map: bool = False

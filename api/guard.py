@@ -1,14 +1,19 @@
 """The first thing every request meets (a pure ASGI middleware), before any byte of its body is read:
 
 1. the per-address rate limit (``CALLSCOPE_RATE_LIMIT_PER_IP``): 429 with ``Retry-After``;
-2. for ``/v1`` routes, the API key: missing, unknown or revoked → 401, then the per-key rate
-   limit (``CALLSCOPE_RATE_LIMIT_PER_KEY``) → 429; the caller is kept in
+2. for ``/v1`` routes, the API key (a header), or else the QA app's session cookie
+   (:mod:`callscope.api.web.sessions`): missing, unknown, revoked or expired → 401; a change
+   (not GET/HEAD/OPTIONS) made with the cookie without its CSRF token → 403; then the per-key
+   rate limit (``CALLSCOPE_RATE_LIMIT_PER_KEY``) → 429; the caller is kept in
    ``request.state.principal`` for the scope checks;
 3. the body size: a ``Content-Length`` over the route's limit → 413 at once (uploads:
    ``CALLSCOPE_MAX_REQUEST_MB``; every other body: ``JSON_BODY_LIMIT``); a body without a length
    is counted as it streams and cut off at the same limit;
 4. on every response ``X-Content-Type-Options: nosniff``, and ``Cache-Control: no-store`` on
-   ``/v1`` (transcripts, audio, feeds: nothing is kept by caches or browsers).
+   ``/v1`` (transcripts, audio, feeds: nothing is kept by caches or browsers); everywhere but
+   the API docs (whose Swagger UI needs inline script), a Content-Security-Policy that allows
+   only the app's own scripts, styles, media and connections (no inline script, no CDN), no
+   framing and no referrer.
 
 Counters come from the ``limits`` library (moving window).
 """
@@ -24,10 +29,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from callscope.api.auth import ANONYMOUS_ADMIN, verify
 from callscope.api.deps import error_response
+from callscope.api.web import sessions as web_sessions
 
 #: Largest body of any route but the upload (JSON corrections and keys), bytes.
 JSON_BODY_LIMIT = 1024 * 1024
 UPLOAD_PATH = "/v1/calls"
+#: The app's pages, scripts and API answers: only what the app itself serves.
+CONTENT_SECURITY_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                           "media-src 'self'; connect-src 'self'; font-src 'self'; base-uri 'none'; "
+                           "form-action 'self'; frame-ancestors 'none'")
+DOCS_PATHS = ("/docs", "/redoc")
 
 
 class BodyTooLarge(HTTPException):
@@ -97,15 +108,29 @@ class RequestGuard:
             settings = self.services.settings
             if settings.auth:
                 key = presented_key(headers)
-                if not key:
+                token = None if key else web_sessions.cookie_token(headers.get(b"cookie", b"").decode("latin-1"))
+                if not key and not token:
                     await _refuse(scope, receive, send, 401,
                                   "missing API key: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'",
                                   **{"WWW-Authenticate": "Bearer"})
                     return
-                who = await run_in_threadpool(verify, self.services.sessions, key)
-                if who is None:
-                    await _refuse(scope, receive, send, 401, "invalid or revoked API key", **{"WWW-Authenticate": "Bearer"})
-                    return
+                if key:
+                    who = await run_in_threadpool(verify, self.services.sessions, key)
+                    if who is None:
+                        await _refuse(scope, receive, send, 401, "invalid or revoked API key", **{"WWW-Authenticate": "Bearer"})
+                        return
+                else:
+                    found = await run_in_threadpool(web_sessions.principal, self.services.sessions, token)
+                    if found is None:
+                        await _refuse(scope, receive, send, 401, "the session has expired or was ended: sign in again",
+                                      **{"WWW-Authenticate": "Bearer"})
+                        return
+                    who, csrf = found
+                    sent = headers.get(web_sessions.CSRF_HEADER.lower().encode(), b"").decode("latin-1")
+                    if scope["method"] not in web_sessions.SAFE_METHODS and not web_sessions.csrf_ok(csrf, sent):
+                        await _refuse(scope, receive, send, 403, f"a change made with the session cookie needs its "
+                                                                 f"CSRF token in {web_sessions.CSRF_HEADER}")
+                        return
                 wait = self.limits.retry_after(self.limits.per_key, "key", str(who.key_id))
                 if wait is not None:
                     await _refuse(scope, receive, send, 429, f"too many requests with API key '{who.name}'; retry in {wait} s",
@@ -126,6 +151,7 @@ class RequestGuard:
                 await _refuse(scope, receive, send, 413, f"request body of {declared} bytes is over the limit of {limit} bytes")
                 return
         no_store = path.startswith("/v1")
+        csp = not path.startswith(DOCS_PATHS)
         received = 0
         started = False
 
@@ -145,6 +171,9 @@ class RequestGuard:
                 extra = [(b"x-content-type-options", b"nosniff")]
                 if no_store:
                     extra.append((b"cache-control", b"no-store"))
+                if csp:
+                    extra += [(b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+                              (b"x-frame-options", b"DENY"), (b"referrer-policy", b"no-referrer")]
                 names = {k.lower() for k, _ in message.get("headers", [])}
                 message = {**message, "headers": [*message.get("headers", []),
                                                   *[(k, v) for k, v in extra if k not in names]]}

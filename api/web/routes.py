@@ -1,0 +1,105 @@
+"""The QA app's pages and its sign-in. Pages are thin server-rendered shells (Jinja2, escaped);
+the scripts in ``static/`` fill them from the ``/v1`` API with the session cookie. A page asked
+for without a live session sends the browser to ``/signin`` (and back afterwards)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Body, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from callscope.api.auth import ANONYMOUS_ADMIN, Principal, verify
+from callscope.api.deps import CallId, Services, Svc, error_response
+from callscope.api.web import sessions
+from callscope.scoring.call_scores import EscalationBands
+
+HERE = Path(__file__).resolve().parent
+STATIC_DIR = HERE / "static"
+templates = Jinja2Templates(directory=HERE / "templates")  # autoescapes .html
+router = APIRouter()
+
+
+def _live(request: Request, svc: Services) -> tuple[Principal, str] | None:
+    """The signed-in principal and CSRF token, (admin, "") with auth off, or None."""
+    if not svc.settings.auth:
+        return ANONYMOUS_ADMIN, ""
+    token = sessions.cookie_token(request.headers.get("cookie", ""))
+    return sessions.principal(svc.sessions, token) if token else None
+
+
+def _page(request: Request, svc: Services, template: str, **context) -> Response:
+    found = _live(request, svc)
+    if found is None:
+        here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/signin?next={quote(here, safe='')}", status_code=303)
+    who, csrf = found
+    bands = EscalationBands()
+    return templates.TemplateResponse(request, template, {
+        "who": who, "csrf": csrf, "scopes": ",".join(sorted(who.scopes)), "auth": svc.settings.auth,
+        "bands": f"{bands.green},{bands.yellow},{bands.orange}", **context})
+
+
+@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+def calls_page(request: Request, svc: Svc) -> Response:
+    return _page(request, svc, "calls.html", page="calls")
+
+
+@router.get("/calls/{call_id}", response_class=HTMLResponse, include_in_schema=False)
+def review_page(request: Request, svc: Svc, call_id: CallId) -> Response:
+    return _page(request, svc, "review.html", page="review", call_id=call_id)
+
+
+@router.get("/dashboard", response_class=HTMLResponse, include_in_schema=False)
+def dashboard_page(request: Request, svc: Svc) -> Response:
+    return _page(request, svc, "dashboard.html", page="dashboard")
+
+
+@router.get("/signin", response_class=HTMLResponse, include_in_schema=False)
+def signin_page(request: Request, next: str = "/") -> Response:
+    return templates.TemplateResponse(request, "signin.html", {"next": _local(next), "page": "signin", "who": None})
+
+
+def _local(target: str) -> str:
+    """A path on this site to go back to after signing in (anything else: the calls list)."""
+    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else "/"
+
+
+class SignIn(BaseModel):
+    key: str = Field(min_length=1, max_length=200, description="an API key (cs_…)")
+
+
+@router.post("/app/session", tags=["app"], responses={401: {"description": "unknown or revoked key"}})
+async def sign_in(request: Request, svc: Svc, body: Annotated[SignIn, Body()]) -> JSONResponse:
+    """Sign in to the QA app with an API key: sets the session cookie (HttpOnly,
+    SameSite=Strict, Secure over HTTPS, for ``CALLSCOPE_SESSION_HOURS``). The key itself is
+    not kept by the browser. Returns the key's name and scopes."""
+    who = await run_in_threadpool(verify, svc.sessions, body.key.strip())
+    if who is None or who.key_id is None:
+        return error_response(401, "unknown or revoked API key")
+    token, _csrf = await run_in_threadpool(sessions.start, svc.sessions, who.key_id, svc.settings.session_hours)
+    response = JSONResponse({"name": who.name, "scopes": sorted(who.scopes)})
+    response.set_cookie(sessions.COOKIE, token, max_age=int(svc.settings.session_hours * 3600), path="/",
+                        httponly=True, samesite="strict", secure=request.url.scheme == "https")
+    return response
+
+
+@router.delete("/app/session", status_code=204, tags=["app"],
+               responses={403: {"description": "the CSRF token is missing or wrong"}})
+async def sign_out(request: Request, svc: Svc) -> Response:
+    """Sign out: the session ends on the server and the cookie is removed. Send the page's CSRF
+    token in ``X-CSRF-Token``."""
+    token = sessions.cookie_token(request.headers.get("cookie", ""))
+    if token:
+        found = await run_in_threadpool(sessions.principal, svc.sessions, token)
+        if found is not None and not sessions.csrf_ok(found[1], request.headers.get(sessions.CSRF_HEADER)):
+            return error_response(403, f"signing out needs the page's CSRF token in {sessions.CSRF_HEADER}")
+        await run_in_threadpool(sessions.end, svc.sessions, token)
+    response = Response(status_code=204)
+    response.delete_cookie(sessions.COOKIE, path="/", httponly=True, samesite="strict")
+    return response
