@@ -364,7 +364,7 @@ def test_swapping_roles_rescoring_the_new_customer(app, browser):
     assert "check the channel map" in b.find("#meta").text
     s0 = b.find("#u0 .spk").text
     swap = b.find("#swap-form")
-    swap.find_element(By.NAME, "reason").send_keys("channel map reversed: channel 1 greets as the company")
+    swap.find_element(By.NAME, "reason").send_keys("channel map reversed: channel 1 offers help")
     swap.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     b.wait(lambda: b.find("#u0 .spk").text != s0, message="roles not swapped on the page")
     assert b.find("#u0 .spk").text.endswith("customer") and s0.endswith("agent")
