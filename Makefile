@@ -28,6 +28,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/features.py
 	$(PY) benchmarks/pipeline.py
 	$(PY) benchmarks/service.py
+	$(PY) benchmarks/web.py
 	$(PY) benchmarks/calls.py
 	$(PY) benchmarks/roles.py
 	$(PY) benchmarks/arousal.py
