@@ -112,8 +112,10 @@ class Browser:
         self.driver.execute_cdp_cmd("Network.enable", {})
         self.base = base
         self.requested: list[str] = []
+        self.console: list[dict] = []
 
     def drain(self) -> None:
+        self.console += self.driver.get_log("browser")
         for entry in self.driver.get_log("performance"):
             message = json.loads(entry["message"])["message"]
             if message["method"] == "Network.requestWillBeSent":
@@ -209,6 +211,8 @@ def test_cookie_session_needs_the_csrf_token_for_changes(app, browser):
         assert wrong.status_code == 403
         assert c.get(f"/v1/calls/{call_id}/corrections").json()["corrections"] == []  # nothing was stored
     assert csrf and len(csrf) > 20
+    other_site = httpx.post(f"{app.base}/app/session", json={"key": app.key}, headers={"Origin": "https://evil.example"})
+    assert other_site.status_code == 403 and "set-cookie" not in other_site.headers
     pages = httpx.get(f"{app.base}/", cookies={"callscope_session": token})
     csp = pages.headers["content-security-policy"]
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
@@ -476,3 +480,6 @@ def test_no_request_left_127_0_0_1(app, browser):
     others = [u for u in browser.requested if urlparse(u).scheme not in ("http", "https", "ws", "wss", "data", "blob")]
     assert browser.requested and hosts == {"127.0.0.1"}, hosts
     assert not others, others[:5]
+    # nothing the Content-Security-Policy had to block, and no script error, on any page
+    problems = [e["message"] for e in browser.console if "Content Security Policy" in e["message"] or "Uncaught" in e["message"]]
+    assert not problems, problems[:3]

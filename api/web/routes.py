@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Body, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
@@ -70,6 +70,13 @@ def _local(target: str) -> str:
     return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else "/"
 
 
+def _same_origin(request: Request) -> bool:
+    """False for a browser request sent from another site (its ``Origin`` names another host):
+    no page elsewhere can sign a reviewer's browser in to an account of its choosing."""
+    origin = request.headers.get("origin")
+    return origin is None or urlsplit(origin).netloc == request.headers.get("host", "")
+
+
 class SignIn(BaseModel):
     key: str = Field(min_length=1, max_length=200, description="an API key (cs_…)")
 
@@ -79,6 +86,8 @@ async def sign_in(request: Request, svc: Svc, body: Annotated[SignIn, Body()]) -
     """Sign in to the QA app with an API key: sets the session cookie (HttpOnly,
     SameSite=Strict, Secure over HTTPS, for ``CALLSCOPE_SESSION_HOURS``). The key itself is
     not kept by the browser. Returns the key's name and scopes."""
+    if not _same_origin(request):
+        return error_response(403, "sign in from this site's own sign-in page")
     who = await run_in_threadpool(verify, svc.sessions, body.key.strip())
     if who is None or who.key_id is None:
         return error_response(401, "unknown or revoked API key")
