@@ -307,7 +307,8 @@ def serve(
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
     worker: Annotated[bool, typer.Option("--worker/--no-worker", help="Run one worker with the API (the embedded default; it analyses in its own child process, so a bad file cannot take the API down); use --no-worker with `callscope worker`.")] = True,
 ) -> None:
-    """Run the HTTP API (/v1, docs at /docs). Database: CALLSCOPE_DATABASE_URL (SQLite in
+    """Run the HTTP API (/v1, docs at /docs) and the QA review app (open / in a browser and sign
+    in with an API key). Database: CALLSCOPE_DATABASE_URL (SQLite in
     CALLSCOPE_DATA_DIR by default); audio is kept in CALLSCOPE_DATA_DIR/audio. Requests need an
     API key: make the first with `callscope keys create --name NAME --scope admin`. Settings
     (CALLSCOPE_*, see README) are checked at start: an invalid one stops the server (exit 2)."""

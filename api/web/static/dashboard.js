@@ -50,9 +50,9 @@ function renderGroups(r, groups) {
   const rows = Object.entries(groups).map(([name, g]) => el("tr", { dataset: { group: name } },
     el("td", {}, el("a", { href: listUrl(r, name) }, name)),
     el("td", { class: "num" }, el("a", { href: listUrl(r, name), class: "calls-count" }, String(g.calls))),
-    el("td", { class: "num mean" }, signed(g.mean_customer_sentiment)),
+    el("td", { class: "num mean" }, el("a", { href: `${listUrl(r, name)}&sort=sentiment` }, signed(g.mean_customer_sentiment))),
     el("td", { class: `num ${g.trend > 0 ? "up" : g.trend < 0 ? "down" : ""}`, title: `previous period ${signed(g.previous_mean_customer_sentiment)}` },
-      g.trend === null ? "— (no calls before)" : `${g.trend > 0 ? "▲" : g.trend < 0 ? "▼" : "="} ${signed(g.trend)}`),
+      g.trend === null ? "— (no calls before)" : el("a", { href: listUrl(r, name) }, `${g.trend > 0 ? "▲" : g.trend < 0 ? "▼" : "="} ${signed(g.trend)}`)),
     el("td", { class: "num wide" }, pct(g.mean_agent_talk_share)),
     el("td", { class: "num wide" }, pct(g.mean_silence_share))));
   document.querySelector("#groups tbody").replaceChildren(...rows);
