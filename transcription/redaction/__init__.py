@@ -1,0 +1,2 @@
+"""Personal data in transcripts: detection (:mod:`.detect`) over word-timed utterances, with
+spoken numbers read as digits (:mod:`.numbers`)."""

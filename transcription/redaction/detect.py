@@ -1,0 +1,335 @@
+"""Personal data in a word-timed transcript: payment cards (Luhn), CVV and expiry in context,
+IBANs (mod 97), national ID numbers with their checksums (Swedish personnummer and
+samordningsnummer, Danish CPR, Norwegian fødselsnummer, Finnish HETU, US SSN, UK NINO), phone
+numbers and e-mail addresses, written or spoken.
+
+How: every word is read as a piece of an identifier where it can be one: a numeral, a spoken
+number in the call's language (:mod:`.numbers`), a single spelled letter, or a word mixing
+letters and digits. Pieces next to each other (across utterances and speakers, with at most
+:data:`MAX_GAP_S` between them; fillers such as "uh" or "dash" in between) form a run, and
+every stretch of words in a run is tried against the validators, the longest valid ones first.
+A number the caller reads in three goes, or that the agent's "mm" interrupts, is still one
+number. Context words decide what a checksum alone cannot: an order or reference number that
+happens to pass Luhn is not a card, a 10-digit run is a Danish CPR number only in a Danish call
+or after "CPR".
+
+Each finding names its words (utterance, word index), its time span and speakers; the value
+itself is not kept in the finding, so nothing downstream can leak it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from stdnum import iban as _iban
+from stdnum import luhn as _luhn
+from stdnum.dk import cpr as _cpr
+from stdnum.fi import hetu as _hetu
+from stdnum.no import fodselsnummer as _fnr
+from stdnum.se import personnummer as _pnr
+from stdnum.us import ssn as _ssn
+
+from callscope.transcription.redaction.numbers import NumberReader, NumberWord
+
+DETECT_VERSION = "pii-detect/1"
+MAX_GAP_S = 3.0  # seconds between two pieces of one identifier
+CONTEXT_WORDS = 8  # words before a run that give it context
+FILLERS = {"uh", "um", "eh", "er", "erm", "hmm", "mm", "öh", "øh", "äh", "ähm", "öhm", "dash", "hyphen", "streck",
+           "bindestreck", "strek", "bindestrek", "bindestreg", "viiva", "tavuviiva", "minus", "strich", "space",
+           # joining words between the parts of a number read in goes ("… and then 1234")
+           "and", "then", "och", "sen", "sedan", "og", "så", "ja", "und", "dann", "et"}
+
+_CTX = {
+    "order": r"order|reference|ref|case|ticket|booking|invoice|tracking|parcel|ordernummer|order-?nummer|referens|"
+             r"ärende|bestilling|sag|sak|tilaus|viite|bestellung|auftrag|rechnung|commande|pedido|zamówienie",
+    "card": r"card|visa|mastercard|amex|kort|kortnummer|kortet|korttinumero|kortti|karte|kreditkarte|carte|tarjeta|karta",
+    "cvv": r"cvv|cvc|cv2|security code|säkerhetskod|sikkerhedskode|sikkerhetskode|turvakoodi|prüfnummer|"
+           r"sicherheitscode|cryptogramme|código de seguridad|three digits|tre siffrorna",
+    "expiry": r"expir|valid (?:until|thru|through)|giltig|utgång|udløb|utløp|voimassa|gültig|ablauf|expiration|"
+              r"caducidad|ważna|end date",
+    "phone": r"phone|number|call|mobile|cell|reach|telefon|nummer|mobil|ring|numero|puhelin|kännykkä|handy|"
+             r"téléphone|teléfono|numer",
+    "cpr": r"cpr|personnummer|personnumret",
+    "ssn": r"social security|ssn",
+}
+_CTX_RE = {k: re.compile(rf"\b(?:{v})", re.I) for k, v in _CTX.items()}
+_AT = {"at", "snabel-a", "snabela", "snabel", "ät", "arobase", "arroba", "małpa", "@"}
+_DOT = {"dot", "punkt", "punktum", "prik", "prikk", "piste", "point", "punto", "kropka"}
+_TLDS = {"com", "net", "org", "se", "dk", "no", "fi", "de", "fr", "es", "pl", "uk", "eu", "io", "co", "info", "biz",
+         "nu", "edu", "gov", "me", "app", "online", "email"}
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_NINO = re.compile(r"(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]\d{6}[A-D]")
+_IBAN = re.compile(r"[A-Z]{2}\d{2}[A-Z0-9]{10,30}")
+_HETU = re.compile(r"\d{6}[-+A]?\d{3}[0-9A-Y]")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One piece of personal data: ``kind`` (CARD, CVV, EXPIRY, IBAN, NATIONAL_ID, PHONE, EMAIL,
+    USERNAME),
+    ``subtype`` (e.g. ``se_personnummer``), the words it covers as (utterance, word) indices,
+    their time span (seconds) and the speakers who said them."""
+
+    kind: str
+    subtype: str | None
+    words: tuple[tuple[int, int], ...]
+    start: float
+    end: float
+    speakers: tuple[str, ...]
+
+
+@dataclass
+class _Token:
+    u: int
+    w: int
+    text: str
+    start: float
+    end: float
+    speaker: str
+    piece: str | None = None  # what it adds to an identifier ("" for a filler)
+    number: NumberWord | None = None
+
+
+@dataclass
+class _Run:
+    tokens: list[_Token] = field(default_factory=list)
+
+
+def _flatten(utterances: Sequence) -> list[_Token]:
+    out = []
+    for ui, u in enumerate(utterances):
+        for wi, w in enumerate(u.words):
+            out.append(_Token(ui, wi, w.word, float(w.start), float(w.end), u.speaker))
+    return out
+
+
+def _bare(text: str) -> str:
+    return text.strip().strip(".,;:!?…\"'()[]“”‘’").lower()
+
+
+def _pieces(tokens: list[_Token], reader: NumberReader) -> None:
+    """Give each token the piece of an identifier it can be, merging "forty five" and "double
+    seven" into one piece on the first word (the second gets an empty piece)."""
+    for t in tokens:
+        bare = _bare(t.text)
+        n = reader.read(t.text)
+        if n is not None:
+            t.number = n
+            t.piece = n.value if n.kind != "repeat" else None
+        elif re.fullmatch(r"[a-zåäöæøü]", bare):
+            t.piece = bare.upper()
+        elif re.fullmatch(r"(?=.*\d)(?=.*[a-z])[a-z0-9]{2,34}", compact := re.sub(r"[-+./]", "", bare)):
+            t.piece = compact.upper()  # "SE45", "131052-308T", "JG103759A"
+        elif bare in FILLERS or bare in ("-", "–"):
+            t.piece = ""
+    for a, b in zip(tokens, tokens[1:]):
+        if a.number is None or b.number is None or b.start - a.end > MAX_GAP_S:
+            continue
+        if a.number.kind == "tens" and b.number.kind == "unit" and b.number.value != "0":
+            a.piece, b.piece = str(int(a.number.value) + int(b.number.value)), ""
+        elif a.number.kind == "repeat" and b.number.kind == "unit":
+            a.piece, b.piece = b.number.value * int(a.number.value), ""
+
+
+def _runs(tokens: list[_Token]) -> list[_Run]:
+    runs, cur, last_end = [], _Run(), None
+    for t in tokens:
+        if t.piece is None or (last_end is not None and t.start - last_end > MAX_GAP_S):
+            if any(x.piece for x in cur.tokens):
+                runs.append(cur)
+            cur, last_end = _Run(), None
+            if t.piece is None:
+                continue
+        cur.tokens.append(t)
+        last_end = t.end
+    if any(x.piece for x in cur.tokens):
+        runs.append(cur)
+    return runs
+
+
+def _context(tokens: list[_Token], first: int) -> str:
+    return " ".join(t.text.strip() for t in tokens[max(0, first - CONTEXT_WORDS):first])
+
+
+def _has(kind: str, text: str) -> bool:
+    return bool(_CTX_RE[kind].search(text))
+
+
+def _classify(value: str, context: str, language: str) -> tuple[str, str | None] | None:
+    """The kind of identifier ``value`` (compact, upper case) is, or None."""
+    digits = value.isdigit()
+    if digits and 13 <= len(value) <= 19 and value[0] in "23456" and _luhn.is_valid(value):
+        if not _has("order", context) or _has("card", context):
+            return "CARD", None
+    if digits and len(value) in (10, 12) and _pnr.is_valid(value):
+        if len(value) == 12 or language == "sv" or _has("cpr", context) or not _cpr.is_valid(value):
+            return "NATIONAL_ID", "se_personnummer"
+    if digits and len(value) == 11 and _fnr.is_valid(value):
+        return "NATIONAL_ID", "no_fodselsnummer"
+    if digits and len(value) == 10 and _cpr.is_valid(value) and (language == "da" or _has("cpr", context)):
+        return "NATIONAL_ID", "dk_cpr"
+    if _HETU.fullmatch(value):
+        for sep in ("-", "A", "+"):
+            candidate = value if not value[6].isdigit() else f"{value[:6]}{sep}{value[6:]}"
+            if _hetu.is_valid(candidate):
+                return "NATIONAL_ID", "fi_hetu"
+    if digits and len(value) == 9 and _ssn.is_valid(value) and _has("ssn", context):
+        return "NATIONAL_ID", "us_ssn"
+    if _NINO.fullmatch(value):
+        return "NATIONAL_ID", "uk_nino"
+    if _IBAN.fullmatch(value) and _iban.is_valid(value):
+        return "IBAN", None
+    if digits and 7 <= len(value) <= 15 and not _has("order", context):
+        if len(value) >= 8 and (value.startswith("0") or _has("phone", context)):
+            return "PHONE", None
+    if digits and len(value) in (3, 4) and _has("cvv", context):
+        return "CVV", None
+    if digits and len(value) == 4 and _has("expiry", context) and 1 <= int(value[:2]) <= 12:
+        return "EXPIRY", None
+    return None
+
+
+_PRIORITY = {"CARD": 0, "NATIONAL_ID": 1, "IBAN": 2, "PHONE": 3, "CVV": 4, "EXPIRY": 5}
+
+
+def _finding(kind: str, subtype: str | None, tokens: list[_Token]) -> Finding:
+    """A finding over ``tokens``; its speakers are those who said a part of it (an "mm" of the
+    other party inside a number read in two goes is covered, but does not make them a speaker)."""
+    sayers = [t for t in tokens if t.piece] or tokens
+    return Finding(kind, subtype, tuple((t.u, t.w) for t in tokens), min(t.start for t in tokens),
+                   max(t.end for t in tokens), tuple(dict.fromkeys(t.speaker for t in sayers)))
+
+
+def _identifiers(tokens: list[_Token], language: str) -> list[Finding]:
+    found: list[Finding] = []
+    index = {id(t): k for k, t in enumerate(tokens)}
+    for run in _runs(tokens):
+        ts = run.tokens
+        candidates = []
+        for i in range(len(ts)):
+            if not ts[i].piece:
+                continue
+            value = ""
+            for j in range(i, len(ts)):
+                value += ts[j].piece or ""
+                if not ts[j].piece or len(value) > 34:
+                    continue
+                kind = _classify(value, _context(tokens, index[id(ts[i])]), language)
+                if kind:
+                    candidates.append((_PRIORITY[kind[0]], -(j - i), i, j, kind))
+        taken: set[int] = set()
+        for _, _, i, j, (kind, subtype) in sorted(candidates):
+            span = set(range(i, j + 1))
+            if span & taken:
+                continue
+            taken |= span
+            found.append(_finding(kind, subtype, [t for t in ts[i:j + 1]]))
+    return found
+
+
+def _emails(tokens: list[_Token]) -> list[Finding]:
+    found = []
+    for k, t in enumerate(tokens):  # written: in one word, or "name@" / "@domain" split by the ASR
+        if "@" not in t.text:
+            continue
+        lo = k - 1 if t.text.strip().startswith("@") and k > 0 else k
+        hi = k + 1 if t.text.strip().rstrip(".,").endswith("@") and k + 1 < len(tokens) else k
+        if _EMAIL.search("".join(x.text.strip() for x in tokens[lo:hi + 1])):
+            found.append(_finding("EMAIL", "written", tokens[lo:hi + 1]))
+    for k, t in enumerate(tokens):  # spoken: name [dot name] AT domain (DOT part)+ ending in a known domain
+        if _bare(t.text) not in _AT or k == 0 or k + 1 >= len(tokens):
+            continue
+        start = k - 1
+        while start >= 2 and _bare(tokens[start - 1].text) in _DOT:
+            start -= 2
+        domain = _bare(tokens[k + 1].text)
+        if "." in domain and domain.rsplit(".", 1)[1] in _TLDS:  # "gmail.com"
+            found.append(_finding("EMAIL", "spoken", tokens[start:k + 2]))
+            continue
+        end = k + 1
+        while end + 2 < len(tokens) and _bare(tokens[end + 1].text) in _DOT:
+            end += 2
+        if end > k + 1 and _bare(tokens[end].text) in _TLDS:
+            found.append(_finding("EMAIL", "spoken", tokens[start:end + 1]))
+    return found
+
+
+_EMAIL_CONTEXT = re.compile(r"^(?:e-?mail|mail|mejl|mejladress|e-?post|e-?postadress|e-?postadresse|sähköposti|"
+                            r"sähköpostiosoite|mailadresse|e-mail-adresse|courriel|correo)$", re.I)
+_FILLER_BEFORE_ADDRESS = {"address", "adress", "adresse", "adressen", "osoite", "osoitteeni", "is", "är", "er", "on",
+                          "ist", "est", "es", "jest", "my", "min", "mitt", "mit", "the", "it's", "its"}
+_STOP = {"and", "och", "og", "ja", "und", "et", "y", "i", "but", "men", "mutta", "aber", "thanks", "thank", "tack", "tak",
+         "takk", "kiitos", "danke", "okay", "ok"}
+
+
+def _email_after_context(tokens: list[_Token]) -> list[Finding]:
+    """An address said after "my e-mail is", in whatever form the ASR wrote it ("www .buniamine
+    .com", "anna berg at telia dot se"): the words up to the sentence's end or the next "and",
+    if they hold an "@", an "at"/"dot" word, or a dotted part."""
+    found = []
+    for k, t in enumerate(tokens):
+        if not _EMAIL_CONTEXT.match(_bare(t.text)):
+            continue
+        j = k + 1
+        while j < len(tokens) and _bare(tokens[j].text) in _FILLER_BEFORE_ADDRESS and j - k <= 4:
+            j += 1
+        end = j - 1
+        while end + 1 < len(tokens) and end + 1 - j < 10:
+            nxt = tokens[end + 1]
+            if _bare(nxt.text) in _STOP or nxt.start - tokens[end].end > 1.5:
+                break
+            end += 1
+            if re.search(r"\w[.!?]$", nxt.text.strip()) and not (end + 1 < len(tokens) and tokens[end + 1].text.strip().startswith(".")):
+                break
+        part = tokens[j:end + 1]
+        bare = [_bare(x.text) for x in part]
+        if part and any("@" in x.text or "." in x.text.strip().rstrip(".,!?") or b in _AT or b in _DOT
+                        for x, b in zip(part, bare)):
+            found.append(_finding("EMAIL", "after_context", part))
+    return found
+
+
+_USERNAME = re.compile(r"^(?:user ?name|username|login|användarnamn|användarnamnet|brugernavn|brukernavn|"
+                       r"käyttäjätunnus|käyttäjänimi|benutzername|identifiant|usuario|login)$", re.I)
+_IS = {"is", "was", "är", "var", "er", "var", "on", "oli", "ist", "war", "est", "es", "to", "jest", ":"}
+
+
+def _usernames(tokens: list[_Token]) -> list[Finding]:
+    """A user name said after "my username is" (in each language): the next word with a letter
+    or a digit, with what follows it when it is spelled on ("user 101")."""
+    found = []
+    for k, t in enumerate(tokens):
+        head = _bare(t.text)
+        two = f"{_bare(tokens[k - 1].text)} {head}" if k else head
+        if not (_USERNAME.match(head) or _USERNAME.match(two)):
+            continue
+        j = k + 1
+        while j < len(tokens) and _bare(tokens[j].text) in _IS:
+            j += 1
+        if j >= len(tokens) or not re.search(r"\w", tokens[j].text) or tokens[j].start - t.end > MAX_GAP_S:
+            continue
+        end = j
+        while end + 1 < len(tokens) and tokens[end + 1].piece and not tokens[end].text.strip().endswith((",", ".")):
+            end += 1
+        found.append(_finding("USERNAME", None, tokens[j:end + 1]))
+    return found
+
+
+def detect(utterances: Sequence, language: str | None) -> list[Finding]:
+    """Personal data in ``utterances`` (objects with ``speaker`` and ``words``, each word with
+    ``word``, ``start``, ``end``), in time order. ``language``: the call's (ISO 639-1); it
+    decides which number words count."""
+    lang = language or "en"
+    tokens = _flatten(utterances)
+    _pieces(tokens, NumberReader(lang))
+    found = _identifiers(tokens, lang) + _emails(tokens) + _email_after_context(tokens) + _usernames(tokens)
+    seen: set[tuple[int, int]] = set()
+    out = []
+    for f in sorted(found, key=lambda f: (f.start, -len(f.words))):
+        if seen.issuperset(f.words):
+            continue
+        seen.update(f.words)
+        out.append(f)
+    return out
