@@ -95,3 +95,33 @@ def purge(
         raise typer.Exit(2)
     purged = purge_older_than(sessions, AudioStore(settings.audio_dir), days)
     console.print(f"purged {len(purged)} calls older than {days:g} days")
+
+
+def erase_subject(
+    identifier: Annotated[str, typer.Argument(help="The customer's phone number or customer id, as given at upload.")],
+    kind: Annotated[str, typer.Option(help="any (try both), phone or customer_id.")] = "any",
+) -> None:
+    """Erase every call of one customer (GDPR Art. 17), found through the pseudonyms of the phone
+    number or customer id given at upload; prints what was erased (JSON). Exit 1 if no call matches."""
+    import json
+
+    from callscope.api.audio_store import AudioStore
+    from callscope.api.erasure import erase_subject as erase
+    from callscope.api.pseudonyms import candidates, load_secret
+
+    if kind not in ("any", "phone", "customer_id"):
+        raise typer.BadParameter("choose any, phone or customer_id", param_hint="--kind")
+    settings, sessions = _sessions()
+    secret = load_secret(settings.pseudonym_key.get_secret_value() if settings.pseudonym_key else None, settings.data_dir)
+    refs = candidates(secret, identifier)
+    if not refs:
+        raise typer.BadParameter("the identifier is blank", param_hint="IDENTIFIER")
+    if kind != "any":
+        if kind not in refs:
+            raise typer.BadParameter(f"this is not a {kind}", param_hint="IDENTIFIER")
+        refs = {kind: refs[kind]}
+    report = erase(sessions, AudioStore(settings.audio_dir), refs)
+    print(json.dumps(report, indent=2))
+    if not report["calls_erased"]:
+        console.print("[yellow]no call of this customer is stored[/yellow]")
+        raise typer.Exit(1)

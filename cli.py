@@ -167,6 +167,13 @@ def analyze(
         "--agent-acoustic-emotion", envvar="CALLSCOPE_AGENT_ACOUSTIC_EMOTION",
         help="Opt this deployment in to emotion from agents' voices (banned in EU workplaces, AI Act Art. 5(1)(f)). "
              "Off: acoustic emotion for customers only; text sentiment for everyone.")] = False,
+    redact_pii: Annotated[bool, typer.Option(
+        "--redact/--no-redact", envvar="CALLSCOPE_REDACT",
+        help="Replace personal data in the transcript (cards, national IDs, IBANs, phone numbers, e-mail addresses, "
+             "user names) by [KIND] placeholders before anything is scored or written.")] = True,
+    keep_pii: Annotated[Optional[list[str]], typer.Option(
+        "--keep-pii", help="A kind of personal data to leave in the transcript (CARD, CVV, EXPIRY, IBAN, NATIONAL_ID, "
+                           "PHONE, EMAIL, USERNAME); repeat for several.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No per-call summary.")] = False,
 ) -> None:
     """Transcribe, diarise and score call recordings; write one result per file to --out.
@@ -204,6 +211,12 @@ def analyze(
             lone_speaker_role=lone_speaker_role.value if lone_speaker_role and lone_speaker_role.value != "unknown" else None)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--channel-map") from exc
+    from callscope.transcription.redaction.apply import RedactionPolicy
+
+    try:
+        redaction = RedactionPolicy(enabled=redact_pii, keep=frozenset(k.strip().upper() for k in keep_pii or []))
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--keep-pii") from exc
     from callscope.pipeline import STAGES, AnalysisSettings, Analyzer
     from callscope.transcription.diarisation import DiarisationSettings
     from callscope.transcription.engine import AsrSettings
@@ -215,6 +228,7 @@ def analyze(
             device=device.value, beam_size=beam_size, language=forced, threads=threads, model_dirs=model_dirs,
         ),
         languages=allowed,
+        redaction=redaction,
         diarisation=DiarisationSettings(min_speakers=min_speakers, max_speakers=max_speakers),
         max_duration_s=max_duration_h * 3600.0,
         score=scores,
@@ -414,10 +428,11 @@ def models() -> None:
 
 
 def _add_admin_commands() -> None:
-    from callscope.admin_cli import keys_app, purge
+    from callscope.admin_cli import erase_subject, keys_app, purge
 
     app.add_typer(keys_app, name="keys")
     app.command()(purge)
+    app.command("erase-subject")(erase_subject)
 
 
 _add_admin_commands()

@@ -1,6 +1,7 @@
 """One call recording in, one :class:`~callscope.schema.CallAnalysis` out.
 
-decode → channel layout → VAD → ASR on speech only → diarisation → words to speakers.
+decode → channel layout → VAD → ASR on speech only → diarisation → words to speakers →
+personal data redacted → scores.
 Models load once per :class:`Analyzer`, so a bulk run pays for them once.
 """
 
@@ -20,7 +21,7 @@ from callscope.audio.decode import DEFAULT_MAX_DURATION_S, decode_file
 from callscope.audio.features import FrameFeatures, frame_features
 from callscope.audio.vad import NARROWBAND_MAX_SOURCE_HZ, SileroVad, SpeechRegion, add_regions
 from callscope.errors import CallscopeError, MissingWeightsError
-from callscope.schema import CallAnalysis, LanguageOut, SpeakerOut, Timings, TurnOut, UtteranceOut, WordOut
+from callscope.schema import CallAnalysis, LanguageOut, RedactionOut, SpeakerOut, Timings, TurnOut, UtteranceOut, WordOut
 from callscope.scoring.results import UtteranceScores
 from callscope.scoring.scorer import CallScorer, CallScoring, ScoringSettings
 from callscope.transcription.alignment import DEFAULT_MAX_PAUSE_S, build_utterances
@@ -38,6 +39,7 @@ from callscope.transcription.language import (
     detect_speech_language,
     text_disagreement,
 )
+from callscope.transcription.redaction.apply import REDACT_VERSION, RedactionPolicy, redact
 from callscope.transcription.speech_gate import transcribe_speech
 from callscope.transcription.types import SpeakerTurn, Utterance, Word
 
@@ -59,6 +61,8 @@ class AnalysisSettings:
     max_pause_s: float = DEFAULT_MAX_PAUSE_S
     #: The languages detection may choose among (a deployment's set); ``asr.language`` forces one.
     languages: tuple[str, ...] = SUPPORTED_LANGUAGES
+    #: Personal data in the transcript: replaced by placeholders before anything is scored (on by default).
+    redaction: RedactionPolicy = field(default_factory=RedactionPolicy)
 
     def for_call(self, call: CallSettings | None) -> "AnalysisSettings":
         """These settings with one call's own on top (its channel map, direction, lone speaker's
@@ -207,6 +211,8 @@ class Analyzer:
             turns = []
         utterances = build_utterances(words, turns, settings.max_pause_s)
         timings.diarise = time.perf_counter() - t0
+        main = _main_choice(choices, regions)
+        utterances, redactions = redact(utterances, main.language if main else None, settings.redaction)
 
         speakers = _speakers(turns, utterances, dual, len(signals))
         scoring: CallScoring | None = None
@@ -249,6 +255,9 @@ class Analyzer:
             speaker_scores=scoring.speakers if scoring else [],
             call_scores=scoring.call if scoring else None,
             timeline=scoring.timelines if scoring else [],
+            redactions=[RedactionOut(kind=r.kind, subtype=r.subtype, start=r.start, end=r.end, speaker=r.speakers[0],
+                                     channel=r.channel, utterance=r.utterance) for r in redactions],
+            redaction=REDACT_VERSION if settings.redaction.enabled else None,
             timings_s=Timings(**{k: round(v, 3) for k, v in timings.model_dump().items()}),
         )
 

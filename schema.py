@@ -74,6 +74,18 @@ class Timings(BaseModel):
     total: float = 0.0
 
 
+class RedactionOut(BaseModel):
+    """Personal data taken out of the transcript (never its value): what kind, when, who said it."""
+
+    kind: str = Field(description="CARD | CVV | EXPIRY | IBAN | NATIONAL_ID | PHONE | EMAIL | USERNAME")
+    subtype: str | None = Field(None, description="e.g. se_personnummer, fi_hetu; for e-mail: written | spoken | after_context")
+    start: float = Field(description="seconds")
+    end: float = Field(description="seconds")
+    speaker: str
+    channel: int | None = Field(None, description="the channel it was said on (dual-channel calls)")
+    utterance: int = Field(description="index of the utterance holding its placeholder")
+
+
 class CallAnalysis(BaseModel):
     schema_version: str = SCHEMA_VERSION
     file: str
@@ -95,4 +107,7 @@ class CallAnalysis(BaseModel):
     speaker_scores: list[SpeakerScores] = Field(default_factory=list)
     call_scores: CallScores | None = None
     timeline: list[SpeakerTimeline] = Field(default_factory=list)
+    redactions: list[RedactionOut] = Field(default_factory=list, description="personal data replaced in the "
+                                           "transcript by [KIND] placeholders")
+    redaction: str | None = Field(None, description="the redaction rules' version; null: transcript not redacted")
     timings_s: Timings

@@ -42,6 +42,8 @@ from callscope.api.db import make_engine, migrate, secure_files, session_factory
 from callscope.api.deps import Services, error_response
 from callscope.api.guard import RequestGuard
 from callscope.api.erasure import purge_older_than
+from callscope.api import access_log
+from callscope.api.pseudonyms import load_secret
 from callscope.api.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE, ServiceMetrics
 
 log = logging.getLogger("callscope.api")
@@ -76,9 +78,11 @@ def create_app(settings: ServiceSettings | None = None, inline_worker: bool = Fa
     def retention_loop() -> None:
         while not stop.is_set():
             try:
-                purged = purge_older_than(sessions, store, settings.retention_days)
-                if purged:
-                    log.warning("retention: purged %d calls older than %g days", len(purged), settings.retention_days)
+                if settings.retention_days is not None:
+                    purged = purge_older_than(sessions, store, settings.retention_days)
+                    if purged:
+                        log.warning("retention: purged %d calls older than %g days", len(purged), settings.retention_days)
+                access_log.purge(sessions, settings.access_log_days)
             except Exception:  # noqa: BLE001 - a failed sweep is retried at the next interval
                 log.exception("retention purge failed")
             stop.wait(settings.retention_check_s)
@@ -88,8 +92,7 @@ def create_app(settings: ServiceSettings | None = None, inline_worker: bool = Fa
         threading.Thread(target=housekeeping, name="callscope-housekeeping", daemon=True).start()
         if worker is not None:
             threading.Thread(target=worker.run_forever, name="callscope-worker", daemon=True).start()
-        if settings.retention_days is not None:
-            threading.Thread(target=retention_loop, name="callscope-retention", daemon=True).start()
+        threading.Thread(target=retention_loop, name="callscope-retention", daemon=True).start()
         yield
         stop.set()
         if worker is not None:
@@ -99,7 +102,8 @@ def create_app(settings: ServiceSettings | None = None, inline_worker: bool = Fa
                   description="Call analytics: upload recordings, read transcripts, emotion timelines and scores. "
                               "Send an API key as `Authorization: Bearer <key>` or `X-API-Key`; over a rate limit the answer is "
                               "429 with `Retry-After`.")
-    app.state.services = Services(settings, sessions, store, metrics)
+    secret = load_secret(settings.pseudonym_key.get_secret_value() if settings.pseudonym_key else None, settings.data_dir)
+    app.state.services = Services(settings, sessions, store, metrics, secret)
 
     # ---- errors -------------------------------------------------------------------------------
     @app.exception_handler(StarletteHTTPException)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from callscope.call_settings import Language
@@ -93,6 +93,15 @@ class ServiceSettings(BaseSettings):
             upload's own ``lone_speaker_role`` goes first.
         stale_upload_s: an unfinished upload's temporary file untouched for this long (s) is
             swept away (``CALLSCOPE_STALE_UPLOAD_S``, default 3600).
+        pseudonym_key: the secret customer identifiers are hashed under (``CALLSCOPE_PSEUDONYM_KEY``,
+            at least 32 characters); unset: one made once in ``data_dir/pseudonym.key``, which
+            is enough for one machine (see :mod:`callscope.api.pseudonyms`).
+        redact: replace personal data in transcripts by [KIND] placeholders before anything is
+            scored or stored (``CALLSCOPE_REDACT``, default on).
+        redact_keep: kinds of personal data to leave in transcripts (``CALLSCOPE_REDACT_KEEP``,
+            comma separated, e.g. ``PHONE``).
+        access_log_days: how long the log of who read which transcript or audio is kept, days
+            (``CALLSCOPE_ACCESS_LOG_DAYS``, default 365); swept every ``retention_check_s``.
     """
 
     model_config = SettingsConfigDict(env_prefix="CALLSCOPE_", extra="ignore", frozen=True)
@@ -125,8 +134,24 @@ class ServiceSettings(BaseSettings):
     reasons_language: Literal["en", "sv"] = "en"
     model_dirs: str = ""
     stale_upload_s: Annotated[float, Field(gt=0)] = 3600.0
+    pseudonym_key: Annotated[SecretStr | None, Field(min_length=32)] = None
+    access_log_days: Annotated[float, Field(gt=0, le=365_000)] = 365.0
+    redact: bool = True
+    redact_keep: str = ""
 
-    @field_validator("retention_days", mode="before")
+    @field_validator("redact_keep")
+    @classmethod
+    def _known_kinds(cls, v: str) -> str:
+        from callscope.transcription.redaction.apply import RedactionPolicy
+
+        RedactionPolicy(keep=frozenset(k.strip().upper() for k in v.split(",") if k.strip()))  # ValueError names the unknown
+        return v
+
+    @property
+    def redact_keep_kinds(self) -> frozenset[str]:
+        return frozenset(k.strip().upper() for k in self.redact_keep.split(",") if k.strip())
+
+    @field_validator("retention_days", "pseudonym_key", mode="before")
     @classmethod
     def _empty_is_unset(cls, v):
         return None if isinstance(v, str) and not v.strip() else v

@@ -80,6 +80,8 @@ class Call(Base):
     language_confidence: Mapped[float | None] = mapped_column(Float)
     result_json: Mapped[str | None] = mapped_column(Text)
     transcript_text: Mapped[str | None] = mapped_column(Text)  # the words in lower case, for the list's search
+    customer_ref: Mapped[str | None] = mapped_column(String(64), index=True)  # HMAC of the customer id, never the id
+    phone_ref: Mapped[str | None] = mapped_column(String(64), index=True)  # HMAC of the phone number, never the number
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
@@ -169,6 +171,20 @@ class WebSession(Base):
     csrf: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class AccessLog(Base):
+    """Who (API key) read which call's transcript or audio, and when. Kept for
+    ``CALLSCOPE_ACCESS_LOG_DAYS``; a row outlives the call's erasure (it holds only the call id)."""
+
+    __tablename__ = "access_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    api_key_id: Mapped[int | None] = mapped_column(Integer, index=True)  # None with auth off
+    key_name: Mapped[str] = mapped_column(String(200))
+    call_id: Mapped[str] = mapped_column(String(36), index=True)
+    resource: Mapped[str] = mapped_column(String(20))  # transcript | audio
 
 
 def make_engine(url: str) -> Engine:

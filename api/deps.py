@@ -28,6 +28,7 @@ class Services:
     sessions: sessionmaker
     store: AudioStore
     metrics: ServiceMetrics
+    secret: bytes  # the key customer identifiers are hashed under (see callscope.api.pseudonyms)
 
 
 def _services(request: Request) -> Services:

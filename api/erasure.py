@@ -47,6 +47,24 @@ def erase_call(sessions: sessionmaker, store: AudioStore, call_id: str) -> dict 
     return gone
 
 
+def erase_subject(sessions: sessionmaker, store: AudioStore, refs: dict[str, str]) -> dict:
+    """Erase every call of one customer: those whose ``customer_ref`` or ``phone_ref`` is one of
+    ``refs`` (kind -> pseudonym, see :func:`callscope.api.pseudonyms.candidates`), then scrub the
+    database. A report: the pseudonyms matched, the calls erased, how many audio files went."""
+    values = list(refs.values())
+    with sessions() as s:
+        rows = s.execute(select(Call.id, Call.customer_ref, Call.phone_ref)
+                         .where(Call.customer_ref.in_(values) | Call.phone_ref.in_(values)).order_by(Call.id)).all()
+    matched = sorted({kind for kind, ref in refs.items() for _, c_ref, p_ref in rows if ref in (c_ref, p_ref)})
+    erased = [g for g in (_erase(sessions, store, cid) for cid, _, _ in rows) if g is not None]
+    if erased:
+        scrub_after_erasure(sessions.kw["bind"])
+    return {"matched_as": matched, "pseudonyms": {k: refs[k] for k in matched}, "calls_erased": len(erased),
+            "call_ids": [g["deleted"] for g in erased], "audio_files_deleted": sum(g["audio_deleted"] for g in erased),
+            "access_log_kept": "rows naming these call ids stay until CALLSCOPE_ACCESS_LOG_DAYS (accountability); "
+                               "they hold no personal data"}
+
+
 def purge_older_than(sessions: sessionmaker, store: AudioStore, days: float, now: datetime | None = None) -> list[str]:
     """Erase every analysed (or failed) call whose call time (``recorded_at``, else upload time)
     is more than ``days`` days ago; calls still queued or running are kept until their analysis

@@ -19,6 +19,7 @@ FEED_COLUMNS = (
     "escalation", "customer_sentiment", "customer_sentiment_start", "customer_sentiment_end", "agent_sentiment",
     "agent_talk_share", "silence_share", "overlap_s", "interruptions", "qa_corrections",
     "role_confidence", "role_note", "direction", "language", "language_confidence",
+    "customer_ref", "phone_ref",
 )
 FEED_FORMATS = ("ndjson", "csv", "parquet")
 MEDIA_TYPES = {"ndjson": "application/x-ndjson", "csv": "text/csv; charset=utf-8",
@@ -49,6 +50,7 @@ def _row(c: Call, corrections: int) -> dict:
         "qa_corrections": corrections,
         "role_confidence": c.role_confidence, "role_note": c.role_note, "direction": c.direction,
         "language": c.language, "language_confidence": c.language_confidence,
+        "customer_ref": c.customer_ref, "phone_ref": c.phone_ref,
     }
 
 

@@ -1,8 +1,10 @@
-"""Administration routes: the retention purge on demand and API keys."""
+"""Administration routes: the retention purge on demand, erasure by data subject, the access log
+and API keys."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import date
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query
 from pydantic import BaseModel, Field
@@ -11,7 +13,11 @@ from sqlalchemy import select, update
 from callscope.api.auth import SCOPES, create_key, describe
 from callscope.api.db import ApiKey, utcnow
 from callscope.api.deps import Admin, Svc
-from callscope.api.erasure import purge_older_than
+from callscope.api import access_log
+from callscope.api.deps import check_days
+from callscope.api.erasure import erase_subject, purge_older_than
+from callscope.api.feed import day_bounds
+from callscope.api.pseudonyms import candidates
 
 router = APIRouter()
 
@@ -30,6 +36,49 @@ def purge(svc: Svc, _who: Admin, older_than_days: Annotated[float | None, Query(
         raise HTTPException(400, "no retention set: pass older_than_days or set CALLSCOPE_RETENTION_DAYS")
     purged = purge_older_than(svc.sessions, svc.store, days)
     return {"older_than_days": days, "purged": len(purged), "call_ids": purged}
+
+
+@router.delete("/v1/subjects/{identifier}", responses={404: {"description": "no call of this customer"}})
+def erase_by_subject(
+    identifier: Annotated[str, Path(min_length=1, max_length=200, description="the customer's phone number or customer id")],
+    svc: Svc, _who: Admin,
+    kind: Annotated[Literal["any", "phone", "customer_id"], Query(description="what the identifier is; any: try both")] = "any",
+) -> dict:
+    """Erase every call of one customer (GDPR Art. 17), found by the phone number or customer id
+    given at upload (matched through their pseudonyms: ``+46 70-123 45 67`` and ``0046701234567``
+    are the same number). Each call goes as ``DELETE /v1/calls/{id}`` does. Returns what was
+    erased; 404 if no call matches."""
+    refs = candidates(svc.secret, identifier)
+    if not refs:
+        raise HTTPException(422, "the identifier is blank")
+    if kind != "any":
+        if kind not in refs:
+            raise HTTPException(422, f"'{kind}' identifier expected, and this is not one")
+        refs = {kind: refs[kind]}
+    report = erase_subject(svc.sessions, svc.store, refs)
+    if not report["calls_erased"]:
+        raise HTTPException(404, "no call of this customer is stored")
+    return report
+
+
+@router.get("/v1/access-log")
+def read_access_log(
+    svc: Svc, _who: Admin,
+    call_id: Annotated[str | None, Query(max_length=36)] = None,
+    key_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    date_from: Annotated[date | None, Query(alias="from")] = None,
+    date_to: Annotated[date | None, Query(alias="to", description="inclusive")] = None,
+    before_id: Annotated[int | None, Query(ge=1, le=2**63 - 1, description="the next page: the last id of this one")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> dict:
+    """Who (API key) read which call's transcript or audio, and when, newest first (one row per
+    key, call and resource per minute). Kept for ``CALLSCOPE_ACCESS_LOG_DAYS``."""
+    check_days(date_from, date_to)
+    rows = access_log.entries(svc.sessions, call_id=call_id, key_id=key_id,
+                              start=day_bounds(date_from)[0] if date_from else None,
+                              end=day_bounds(date_to)[1] if date_to else None, before_id=before_id, limit=limit)
+    return {"entries": [access_log.describe(r) for r in rows],
+            "next_before_id": rows[-1].id if len(rows) == limit else None}
 
 
 @router.post("/v1/keys", status_code=201)

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from callscope.api import jobs
+from callscope.api import access_log, jobs
 from callscope.api.audio_refs import hold
 from callscope.api.call_columns import write_scores
 from callscope.api.corrections import (CorrectionIn, annotate, apply_corrections, corrections_of, current_value, record,
@@ -23,6 +23,7 @@ from callscope.api.corrections import (CorrectionIn, annotate, apply_corrections
 from callscope.api.db import Call, Correction, utcnow
 from callscope.api.deps import Admin, CallId, Reader, Reviewer, Services, Svc, Uploader, check_days
 from callscope.api.erasure import erase_call
+from callscope.api.pseudonyms import normalise_phone, pseudonym
 from callscope.api.sniff import MEDIA_TYPES, audio_kind
 from callscope.api.upload_form import FILE_FIELD, FormLimits, ReceivedFile, receive_form
 from callscope.call_settings import CallSettings, Language
@@ -79,6 +80,10 @@ class UploadMeta(BaseModel):
         None, description="role of the only speaker of a one-speaker recording (voicemail, IVR message)")
     language: Language | None = Field(None, description="the language spoken (en, sv, da, no, fi, de, fr, es, pl); "
                                                         "unset: the deployment's, else detected")
+    customer_id: str | None = Field(None, max_length=200, description="the customer's id in your systems: stored "
+                                    "only as a keyed hash (customer_ref), for joins and erasure by subject")
+    customer_phone: str | None = Field(None, max_length=50, description="the customer's phone number: stored only as "
+                                       "a keyed hash (phone_ref) of its digits")
 
     def text_fields(self) -> dict[str, str | None]:
         return {k: getattr(self, k) for k in ("agent_id", "team", "queue", "product", "channel", "external_id")}
@@ -104,7 +109,12 @@ def _metadata(fields: dict[str, str], settings) -> UploadMeta:
         meta = UploadMeta.model_validate({k: v for k, v in fields.items() if v != ""})
     except ValidationError as exc:
         raise RequestValidationError(exc.errors(include_url=False)) from None
-    bad = [k for k, v in meta.text_fields().items() if v and "\x00" in v]
+    if meta.customer_phone:
+        try:
+            normalise_phone(meta.customer_phone)
+        except ValueError as exc:
+            raise HTTPException(422, {"message": f"customer_phone: {exc}", "details": ["customer_phone"]}) from None
+    bad = [k for k, v in {**meta.text_fields(), "customer_id": meta.customer_id}.items() if v and "\x00" in v]
     if bad:  # PostgreSQL cannot store NUL: refuse it on every database
         raise HTTPException(422, {"message": "metadata must not contain NUL characters", "details": bad})
     if meta.recorded_at is not None:
@@ -144,6 +154,8 @@ def _register(svc: Services, meta: UploadMeta, accepted: list[tuple[str, Receive
                           size_bytes=received.pending.size, **{k: v for k, v in meta.text_fields().items() if k != "external_id"},
                           channel_map=meta.channel_map, settings_json=call_settings.model_dump_json() if call_settings else None,
                           recorded_at=meta.recorded_at, status="queued", stage=None, progress=0.0,
+                          customer_ref=pseudonym(svc.secret, "customer_id", meta.customer_id) if meta.customer_id else None,
+                          phone_ref=pseudonym(svc.secret, "phone", meta.customer_phone) if meta.customer_phone else None,
                           created_at=now, updated_at=now)
             new_id = _insert_call(s, values)
             if new_id is None:
@@ -231,6 +243,7 @@ def get_call(call_id: CallId, svc: Svc, _who: Reader) -> dict:
         "progress": call.progress, "error": call.error, "external_id": call.external_id,
         "metadata": {"agent_id": call.agent_id, "team": call.team, "queue": call.queue, "product": call.product,
                      "channel": call.channel, "channel_map": call.channel_map,
+                     "customer_ref": call.customer_ref, "phone_ref": call.phone_ref,
                      "recorded_at": call.recorded_at.isoformat() if call.recorded_at else None},
         "duration_s": call.duration_s, "escalation": call.escalation, "customer_sentiment": call.customer_sentiment,
         "language": call.language, "language_confidence": call.language_confidence,
@@ -245,10 +258,12 @@ def get_call(call_id: CallId, svc: Svc, _who: Reader) -> dict:
 
 
 @router.get("/v1/calls/{call_id}/transcript", operation_id="get_transcript")
-def get_transcript(call_id: CallId, svc: Svc, _who: Reader) -> dict:
+def get_transcript(call_id: CallId, svc: Svc, who: Reader) -> dict:
     """Utterances with words, speakers and per-utterance scores; a corrected utterance has
-    ``corrected``: per field, the original value, the reviewer, when and why."""
+    ``corrected``: per field, the original value, the reviewer, when and why. The read goes
+    into the access log."""
     r, corrections = _analysis(svc, _get(svc, call_id))
+    access_log.record(svc.sessions, who, call_id, "transcript")
     body = {k: r.get(k) for k in ("file", "duration_s", "channel_layout", "speakers", "utterances", "engine", "model",
                                   "language", "languages", "language_note")}
     return annotate(body, corrections)
@@ -261,14 +276,16 @@ def get_timeline(call_id: CallId, svc: Svc, _who: Reader) -> dict:
 
 
 @router.get("/v1/calls/{call_id}/audio", response_class=FileResponse, operation_id="get_audio")
-def get_audio(call_id: CallId, svc: Svc, _who: Reader) -> FileResponse:
-    """The recording as uploaded, once its analysis is done (409 before)."""
+def get_audio(call_id: CallId, svc: Svc, who: Reader) -> FileResponse:
+    """The recording as uploaded, once its analysis is done (409 before). The read goes into
+    the access log."""
     call = _get(svc, call_id)
     if call.status != "done":
         raise HTTPException(409, f"call {call_id} is {call.status}: its audio is served once the analysis is done")
     path = svc.store.path(call.audio_key)
     if not path.is_file():
         raise HTTPException(410, f"the audio of call {call_id} is no longer stored")
+    access_log.record(svc.sessions, who, call_id, "audio")
     kind = audio_kind(svc.store.head(call.audio_key)) or "wav"
     return FileResponse(path, media_type=MEDIA_TYPES[kind], filename=call.filename)
 

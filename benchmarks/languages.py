@@ -60,9 +60,10 @@ def audio_rows() -> list[dict]:
     import jiwer
 
     from callscope.call_settings import CallSettings
-    from callscope.pipeline import Analyzer
+    from callscope.pipeline import AnalysisSettings, Analyzer
+    from callscope.transcription.redaction.apply import RedactionPolicy
 
-    analyzer = Analyzer()
+    analyzer = Analyzer(AnalysisSettings(redaction=RedactionPolicy(enabled=False)))  # ASR as written, for WER
     rows = []
     for lang, path, ref in clips():
         auto = analyzer.analyze(path)

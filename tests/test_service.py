@@ -28,7 +28,8 @@ LEVELS = ("green", "yellow", "orange", "red")
 def service(tmp_path_factory, database):
     data = tmp_path_factory.mktemp("service")
     with running_service(data, database(data), CALLSCOPE_MAX_UPLOAD_MB="1", CALLSCOPE_MAX_FILES_PER_REQUEST="60",
-                         CALLSCOPE_LEASE_S="10", CALLSCOPE_RETENTION_DAYS="3650", CALLSCOPE_RETENTION_CHECK_S="1") as svc:
+                         CALLSCOPE_LEASE_S="10", CALLSCOPE_RETENTION_DAYS="3650", CALLSCOPE_RETENTION_CHECK_S="1",
+                         CALLSCOPE_ACCESS_LOG_DAYS="30", CALLSCOPE_PSEUDONYM_KEY="test-deployment-secret-0123456789abcdef") as svc:
         yield svc
 
 
@@ -361,6 +362,77 @@ def test_swapping_roles_rescores_for_the_new_customer(service, admin, analysed_c
     assert admin.get(f"/v1/calls/{cid}").json()["scores"]["call"]["roles"] == roles
     bad = admin.post(f"/v1/calls/{cid}/corrections", json={"swap_roles": True, "utterance": 0, "sentiment": 0.1, "reason": "both"})
     assert bad.status_code == 422
+
+
+def test_customer_identifiers_are_pseudonyms_and_a_subject_is_erased_whole(service, admin):
+    """Phone numbers and customer ids given at upload are stored only as keyed hashes: the same
+    number written two ways is one pseudonym (joins work), the clear value is nowhere in the
+    database; erasing by subject takes exactly that customer's calls."""
+    stereo = (SAMPLES / "stereo_diarization.wav").read_bytes()
+    mulaw = (SAMPLES / "pyannote_sample_mulaw_8k.wav").read_bytes()
+    uploads = [(stereo, {"customer_phone": "+46 70-123 45 67", "customer_id": "CU-1001", "external_id": "subj-1"}),
+               (mulaw, {"customer_phone": "0046701234567", "external_id": "subj-2"}),
+               (stereo, {"customer_phone": "+46 70 999 99 99", "customer_id": "CU-2002", "external_id": "subj-3"})]
+    ids = []
+    for audio, meta in uploads:
+        r = admin.post("/v1/calls", files={"files": ("c.wav", audio)}, data={**meta, "recorded_at": "2026-11-22T08:00:00Z"})
+        assert r.status_code == 202, r.text
+        ids.append(r.json()["calls"][0]["id"])
+    assert all(wait_done(admin, i)["status"] == "done" for i in ids)
+    meta = [admin.get(f"/v1/calls/{i}").json()["metadata"] for i in ids]
+    assert all(len(m["phone_ref"]) == 64 for m in meta) and len(meta[0]["customer_ref"]) == 64
+    assert meta[0]["phone_ref"] == meta[1]["phone_ref"] != meta[2]["phone_ref"]  # one number, two spellings
+    assert meta[1]["customer_ref"] is None
+    stored = repr(service.sql("SELECT * FROM calls WHERE id IN (:a, :b, :c)", a=ids[0], b=ids[1], c=ids[2]))
+    for clear in ("701234567", "70-123", "cu-1001", "CU-1001", "9999999"):
+        assert clear not in stored
+    feed = [json.loads(x) for x in admin.get("/v1/feeds/daily", params={"date": "2026-11-22"}).text.splitlines()]
+    assert {r["call_id"]: r["phone_ref"] for r in feed if r["call_id"] in ids} == {i: m["phone_ref"] for i, m in zip(ids, meta)}
+    bad = admin.post("/v1/calls", files={"files": ("c.wav", stereo)}, data={"customer_phone": "call me maybe"})
+    assert bad.status_code == 422 and "customer_phone" in bad.json()["error"]["message"]
+
+    reader = new_key(admin, "subject-reader", "read")
+    with service.client(reader) as c:
+        assert c.delete("/v1/subjects/+46701234567").status_code == 403
+    gone = admin.delete("/v1/subjects/+46 70 123 45 67")
+    assert gone.status_code == 200, gone.text
+    report = gone.json()
+    assert report["calls_erased"] == 2 and sorted(report["call_ids"]) == sorted(ids[:2]) and report["matched_as"] == ["phone"]
+    assert [admin.get(f"/v1/calls/{i}").status_code for i in ids] == [404, 404, 200]  # the other customer stays
+    assert admin.delete("/v1/subjects/+46701234567").status_code == 404
+    assert admin.delete("/v1/subjects/cu-2002", params={"kind": "phone"}).status_code == 422
+    by_id = admin.delete("/v1/subjects/cu-2002", params={"kind": "customer_id"}).json()
+    assert by_id["call_ids"] == [ids[2]] and by_id["matched_as"] == ["customer_id"]
+
+
+def test_access_log_records_who_read_which_transcript_or_audio(service, admin, analysed_call):
+    from datetime import datetime, timedelta, timezone
+
+    ref, _ = analysed_call
+    cid = ref["id"]
+    reader = new_key(admin, "access-auditor", "read")
+    with service.client(reader) as c:
+        for _ in range(3):  # one read a minute is logged, however many requests it takes
+            assert c.get(f"/v1/calls/{cid}/transcript").status_code == 200
+        assert c.get(f"/v1/calls/{cid}/audio", headers={"Range": "bytes=0-99"}).status_code == 206
+        assert c.get(f"/v1/calls/{cid}/audio").status_code == 200
+        assert c.get(f"/v1/calls/{cid}").status_code == 200  # scores and metadata: not a transcript read
+        assert c.get("/v1/access-log").status_code == 403  # admins only
+    entries = admin.get("/v1/access-log", params={"call_id": cid}).json()["entries"]
+    mine = sorted(e["resource"] for e in entries if e["key_name"] == "access-auditor")
+    assert mine == ["audio", "transcript"]
+    assert all(e["call_id"] == cid and e["at"].endswith("+00:00") for e in entries)
+    # its own retention (30 days here, swept every second)
+    engine = create_engine(service.database_url)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO access_log (at, api_key_id, key_name, call_id, resource) VALUES (:t, 1, 'old', :c, 'audio')"),
+                     {"t": datetime.now(timezone.utc) - timedelta(days=40), "c": cid})
+    engine.dispose()
+    deadline = time.time() + 20
+    while time.time() < deadline and any(e["key_name"] == "old" for e in admin.get("/v1/access-log").json()["entries"]):
+        time.sleep(0.5)
+    assert not any(e["key_name"] == "old" for e in admin.get("/v1/access-log").json()["entries"])
+    assert any(e["key_name"] == "access-auditor" for e in admin.get("/v1/access-log").json()["entries"])
 
 
 def test_retention_purges_old_calls(service, admin):

@@ -69,7 +69,9 @@ function renderTranscript() {
       u.emotion && u.emotion.arousal != null ? el("span", { class: "tag", title: "arousal from the voice, -1..+1" }, `arousal ${signed(u.emotion.arousal)}`) : "");
     const text = el("div", { class: "utt-text" });
     (u.words.length ? u.words : [{ word: u.text, start: u.start, end: u.end }]).forEach((w, k) => {
-      const span = el("span", { class: "w", dataset: { t: w.start } }, w.word.trim());
+      const word = w.word.trim();
+      const redacted = /^\[[A-Z_]+\]$/.test(word);
+      const span = el("span", { class: redacted ? "w pii" : "w", dataset: { t: w.start }, title: redacted ? "personal data, redacted" : null }, word);
       if (k) text.append(" ");
       text.append(span);
       words.push({ start: w.start, end: w.end, node: span, utt: i });

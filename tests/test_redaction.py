@@ -1,0 +1,193 @@
+"""Detection of personal data in word-timed transcripts (issue 12, first part): generated
+identifiers with valid and broken checksums, written and spoken in the product's languages,
+split across utterances and speakers; and the real Call01 recording, whose customer reads out a
+user name and an e-mail address, through the real ASR."""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass
+
+import pytest
+
+from benchmarks import pii_generate as gen
+from callscope.transcription.redaction.detect import detect
+from callscope.transcription.redaction.numbers import NumberReader, digits_of
+
+SPOKEN = {
+    "en": "zero one two three four five six seven eight nine".split(),
+    "sv": "noll ett två tre fyra fem sex sju åtta nio".split(),
+    "da": "nul en to tre fire fem seks syv otte ni".split(),
+    "no": "null en to tre fire fem seks sju åtte ni".split(),
+    "fi": "nolla yksi kaksi kolme neljä viisi kuusi seitsemän kahdeksan yhdeksän".split(),
+    "de": "null eins zwei drei vier fünf sechs sieben acht neun".split(),
+}
+
+
+@dataclass
+class Word:
+    word: str
+    start: float
+    end: float
+
+
+@dataclass
+class Utt:
+    speaker: str
+    words: list
+
+
+def utt(speaker: str, text: str, t0: float = 0.0) -> Utt:
+    words, t = [], t0
+    for w in text.split():
+        words.append(Word(" " + w, t, t + 0.3))
+        t += 0.35
+    return Utt(speaker, words)
+
+
+def spoken(digits: str, language: str) -> str:
+    return " ".join(SPOKEN[language][int(d)] for d in digits)
+
+
+def kinds(utterances, language="en") -> list[tuple[str, str | None]]:
+    return [(f.kind, f.subtype) for f in detect(utterances, language)]
+
+
+def covered(utterances, language="en") -> set[tuple[int, int]]:
+    return {w for f in detect(utterances, language) for w in f.words}
+
+
+def test_spoken_numbers_read_as_digits():
+    en, sv, da, de = NumberReader("en"), NumberReader("sv"), NumberReader("da"), NumberReader("de")
+    read = lambda r, text: digits_of([r.read(w) for w in text.split()])  # noqa: E731
+    assert read(en, "four five three two double seven forty five oh") == "45327745" + "0"
+    assert read(sv, "fyrtiofem tolv noll sju") == "4512" + "07"
+    assert read(da, "femogtyve nul otte") == "2508"
+    assert read(de, "fünfundvierzig null zwo") == "4502"
+    assert NumberReader("en").read("to") is None and NumberReader("no").read("to").value == "2"
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_valid_cards_are_found_written_spoken_and_split_and_broken_ones_are_not(seed):
+    rng = random.Random(seed)
+    card = gen.card(rng)
+    written = [utt("C", f"my card number is {card[:4]} {card[4:8]} {card[8:12]} {card[12:]} thanks")]
+    assert kinds(written) == [("CARD", None)]
+    assert covered(written) == {(0, 4), (0, 5), (0, 6), (0, 7)}  # the number, not "thanks"
+    lang = ["en", "sv", "da", "no", "fi", "de"][seed % 6]
+    assert kinds([utt("C", f"card {spoken(card, lang)}")], lang) == [("CARD", None)]
+    # read in two goes, the agent's "mm" between, in two utterances of the customer
+    split = [utt("C", f"it is {card[:8]}", 0.0), utt("A", "mm", 3.0), utt("C", f"and then {card[8:]}", 4.0)]
+    found = detect(split, "en")
+    assert [f.kind for f in found] == ["CARD"] and found[0].speakers == ("C",)
+    bad = gen.broken(card, rng, lambda v: gen.luhn_complete(v[:-1]) == v)
+    assert ("CARD", None) not in kinds([utt("C", f"my card number is {bad}")])
+
+
+def test_an_order_number_or_a_date_is_not_a_card():
+    rng = random.Random(7)
+    card = gen.card(rng)  # passes Luhn, but it is read as an order number
+    assert kinds([utt("C", f"my order number is {card}")]) == []
+    assert kinds([utt("C", f"the reference is {card[:8]} {card[8:]}")]) == []
+    assert kinds([utt("C", "we spoke on 12 03 2024 and again on 2024-04-15")]) == []
+    assert kinds([utt("C", "it cost 1299 kronor and 45 öre")], "sv") == []
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_national_ids_with_valid_checksums_are_found_and_broken_ones_are_not(seed):
+    rng = random.Random(100 + seed)
+    from stdnum.fi import hetu
+    from stdnum.no import fodselsnummer
+    from stdnum.se import personnummer
+
+    pnr = gen.personnummer(rng)
+    assert kinds([utt("C", f"mitt personnummer är {pnr[:6]}-{pnr[6:]}")], "sv") == [("NATIONAL_ID", "se_personnummer")]
+    assert kinds([utt("C", f"personnumret {spoken(pnr, 'sv')}")], "sv") == [("NATIONAL_ID", "se_personnummer")]
+    assert ("NATIONAL_ID", "se_personnummer") not in kinds([utt("C", f"mitt personnummer är {gen.broken(pnr, rng, personnummer.is_valid)}")], "sv")
+    fnr = gen.fodselsnummer(rng)
+    assert kinds([utt("C", f"fødselsnummeret mitt er {fnr}")], "no") == [("NATIONAL_ID", "no_fodselsnummer")]
+    assert kinds([utt("C", f"det er {spoken(fnr, 'no')}")], "no") == [("NATIONAL_ID", "no_fodselsnummer")]
+    assert ("NATIONAL_ID", "no_fodselsnummer") not in kinds([utt("C", f"nummer {gen.broken(fnr, rng, fodselsnummer.is_valid)}")], "no")
+    cpr = gen.cpr(rng)
+    assert kinds([utt("C", f"mit cpr nummer er {cpr[:6]}-{cpr[6:]}")], "da") == [("NATIONAL_ID", "dk_cpr")]
+    h = gen.hetu(rng)
+    assert kinds([utt("C", f"henkilötunnukseni on {h}")], "fi") == [("NATIONAL_ID", "fi_hetu")]
+    bad_h = gen.broken(h, rng, hetu.is_valid)
+    assert ("NATIONAL_ID", "fi_hetu") not in kinds([utt("C", f"henkilötunnukseni on {bad_h}")], "fi")
+    s = gen.ssn(rng)
+    assert kinds([utt("C", f"my social security number is {s[:3]}-{s[3:5]}-{s[5:]}")]) == [("NATIONAL_ID", "us_ssn")]
+
+
+def test_iban_nino_phone_email_cvv_expiry_and_username():
+    rng = random.Random(3)
+    iban = gen.iban(rng)
+    grouped = " ".join(iban[i:i + 4] for i in range(0, len(iban), 4))
+    assert kinds([utt("C", f"my IBAN is {grouped}")]) == [("IBAN", None)]
+    assert kinds([utt("C", "my national insurance number is J G 1 0 3 7 5 9 A")]) == [("NATIONAL_ID", "uk_nino")]
+    assert kinds([utt("C", "call me on 070 123 45 67 please")], "sv") == [("PHONE", None)]
+    assert kinds([utt("C", "mitt nummer är noll sju noll ett två tre fyra fem sex sju")], "sv") == [("PHONE", None)]
+    assert kinds([utt("C", "it's john dot smith at gmail dot com okay")]) == [("EMAIL", "spoken")]
+    assert covered([utt("C", "it's john dot smith at gmail dot com okay")]) == {(0, k) for k in range(1, 8)}
+    assert kinds([utt("C", "min mejl är anna.berg snabel-a telia punkt se")], "sv") == [("EMAIL", "spoken")]
+    assert kinds([utt("C", "write to bunyamin@gmail.com.")]) == [("EMAIL", "written")]
+    assert kinds([utt("C", "the security code on the back is 7 3 1")]) == [("CVV", None)]
+    assert kinds([utt("C", "it expires 08 27")]) == [("EXPIRY", None)]
+    assert kinds([utt("C", "My username is user101, and that's it")]) == [("USERNAME", None)]
+    assert kinds([utt("C", "I was at home when it happened, then I called")]) == []
+
+
+@pytest.fixture(scope="module")
+def call01_unredacted(audio_dir):
+    """Call01 as the ASR wrote it: the pipeline with redaction off."""
+    from callscope.pipeline import AnalysisSettings, Analyzer
+    from callscope.transcription.engine import AsrSettings
+    from callscope.transcription.redaction.apply import RedactionPolicy
+
+    plain = Analyzer(AnalysisSettings(asr=AsrSettings(device="cpu"), redaction=RedactionPolicy(enabled=False), score=False))
+    return plain.analyze(audio_dir / "callytics" / "Call01.wav")
+
+
+def _said_after(result, cue: str, until: str | None) -> tuple[int, set[tuple[int, int]]]:
+    ui, u = next((i, u) for i, u in enumerate(result.utterances) if "username" in u.text.lower())
+    bare = [w.word.strip().strip(".,").lower() for w in u.words]
+    at = bare.index(cue)
+    end = bare.index(until, at) if until else len(bare)
+    return ui, {(ui, k) for k in range(at + 2, end)}  # after "<cue> is"
+
+
+def test_real_call01_username_and_email_are_found_in_what_the_asr_wrote(call01_unredacted):
+    """The customer says "My username is user101, and the associated email is bunyamin@gmail.com";
+    Whisper base writes something like "user 101" and "www .buniamine .com". Every word of both,
+    as written, is found."""
+    result = call01_unredacted
+    assert result.redaction is None and not result.redactions
+    found = detect(result.utterances, result.language)
+    covered_words = {w for f in found for w in f.words}
+    ui, name_words = _said_after(result, "username", "and")
+    _, mail_words = _said_after(result, "email", None)
+    assert name_words and mail_words
+    assert name_words <= covered_words and mail_words <= covered_words, (result.utterances[ui].text, sorted(covered_words))
+    assert {f.kind for f in found} >= {"EMAIL", "USERNAME"}
+    assert not {(ui, k) for k in range(0, 3)} & covered_words  # "Of course, my" stays
+
+
+def test_the_pipeline_redacts_call01_before_scoring_and_keeps_no_trace(analyzer, audio_dir, call01_unredacted):
+    raw = call01_unredacted
+    ui, name_words = _said_after(raw, "username", "and")
+    _, mail_words = _said_after(raw, "email", None)
+    secret = {raw.utterances[u].words[w].word.strip().strip(".,").lower() for u, w in name_words | mail_words}
+    result = analyzer.analyze(audio_dir / "callytics" / "Call01.wav")
+    assert result.redaction and result.redaction.startswith("redact/")
+    text = " ".join(u.text for u in result.utterances)
+    assert "[USERNAME]" in text and "[EMAIL]" in text
+    words = {w.word.strip().strip(".,").lower() for u in result.utterances for w in u.words}
+    assert not secret & words, secret & words
+    texts = " ".join(u.text.lower() for u in result.utterances)
+    assert not [s for s in secret if re.search(rf"(?<!\w){re.escape(s)}(?!\w)", texts)]  # not in any text either
+    kinds_ = sorted(r.kind for r in result.redactions)
+    assert kinds_ == ["EMAIL", "USERNAME"]
+    customer = next(s for s, role in result.call_scores.roles.items() if role == "customer")
+    assert all(r.speaker == customer for r in result.redactions)
+    held = result.utterances[result.redactions[0].utterance]
+    assert any(w.word.startswith("[") for w in held.words) and held.sentiment is not None  # scored after redaction
