@@ -29,6 +29,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/pipeline.py
 	$(PY) benchmarks/service.py
 	$(PY) benchmarks/web.py
+	$(PY) benchmarks/pii_unlabelled.py
 	$(PY) benchmarks/calls.py
 	$(PY) benchmarks/roles.py
 	$(PY) benchmarks/arousal.py

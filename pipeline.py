@@ -212,7 +212,9 @@ class Analyzer:
         utterances = build_utterances(words, turns, settings.max_pause_s)
         timings.diarise = time.perf_counter() - t0
         main = _main_choice(choices, regions)
+        t0 = time.perf_counter()
         utterances, redactions = redact(utterances, main.language if main else None, settings.redaction)
+        timings.redaction = time.perf_counter() - t0
 
         speakers = _speakers(turns, utterances, dual, len(signals))
         scoring: CallScoring | None = None

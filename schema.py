@@ -71,6 +71,7 @@ class Timings(BaseModel):
     features: float = 0.0
     sentiment: float = 0.0
     fusion: float = 0.0
+    redaction: float = 0.0
     total: float = 0.0
 
 

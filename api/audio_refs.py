@@ -10,6 +10,7 @@ the same bytes is committing, and two uploads never lose each other's reference.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from sqlalchemy import delete, select, update
@@ -45,6 +46,30 @@ def release(session: Session, store: AudioStore, key: str) -> bool:
         return False
     session.execute(delete(AudioFile).where(AudioFile.key == key))
     store.delete(key)
+    return True
+
+
+def redact_audio(sessions: sessionmaker, store: AudioStore, key: str, spans: list[tuple[float, float, int | None]],
+                 max_duration_s: float) -> bool:
+    """Replace the stored file at ``key`` by a copy with ``spans`` (start s, end s, channel)
+    silenced (:func:`callscope.audio.silence.silence`), under the row's lock; the unredacted
+    bytes are not kept. False if no call holds the file any more (erased meanwhile)."""
+    from callscope.audio.silence import silence
+
+    with sessions() as s:
+        refs = s.execute(update(AudioFile).where(AudioFile.key == key).values(refs=AudioFile.refs)
+                         .returning(AudioFile.refs)).scalar_one_or_none()  # takes the row lock
+        path = store.path(key)
+        if not refs or not path.is_file():
+            s.rollback()
+            return False
+        tmp = path.with_name(path.name + ".redacting")
+        try:
+            silence(path, tmp, spans, max_duration_s=max_duration_s)
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+        s.commit()
     return True
 
 

@@ -98,6 +98,8 @@ class ServiceSettings(BaseSettings):
             is enough for one machine (see :mod:`callscope.api.pseudonyms`).
         redact: replace personal data in transcripts by [KIND] placeholders before anything is
             scored or stored (``CALLSCOPE_REDACT``, default on).
+        redact_audio: silence what was redacted in the text in the stored recording too, on the
+            speaker's channel, and keep no unredacted copy (``CALLSCOPE_REDACT_AUDIO``, default on).
         redact_keep: kinds of personal data to leave in transcripts (``CALLSCOPE_REDACT_KEEP``,
             comma separated, e.g. ``PHONE``).
         access_log_days: how long the log of who read which transcript or audio is kept, days
@@ -137,6 +139,7 @@ class ServiceSettings(BaseSettings):
     pseudonym_key: Annotated[SecretStr | None, Field(min_length=32)] = None
     access_log_days: Annotated[float, Field(gt=0, le=365_000)] = 365.0
     redact: bool = True
+    redact_audio: bool = True
     redact_keep: str = ""
 
     @field_validator("redact_keep")

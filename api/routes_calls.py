@@ -265,7 +265,7 @@ def get_transcript(call_id: CallId, svc: Svc, who: Reader) -> dict:
     r, corrections = _analysis(svc, _get(svc, call_id))
     access_log.record(svc.sessions, who, call_id, "transcript")
     body = {k: r.get(k) for k in ("file", "duration_s", "channel_layout", "speakers", "utterances", "engine", "model",
-                                  "language", "languages", "language_note")}
+                                  "language", "languages", "language_note", "redactions", "redaction")}
     return annotate(body, corrections)
 
 
@@ -277,8 +277,9 @@ def get_timeline(call_id: CallId, svc: Svc, _who: Reader) -> dict:
 
 @router.get("/v1/calls/{call_id}/audio", response_class=FileResponse, operation_id="get_audio")
 def get_audio(call_id: CallId, svc: Svc, who: Reader) -> FileResponse:
-    """The recording as uploaded, once its analysis is done (409 before). The read goes into
-    the access log."""
+    """The recording, once its analysis is done (409 before): as uploaded, or, when personal
+    data was redacted from its transcript, as lossless FLAC with those stretches silenced on
+    the speaker's channel (the unredacted upload is not kept). The read goes into the access log."""
     call = _get(svc, call_id)
     if call.status != "done":
         raise HTTPException(409, f"call {call_id} is {call.status}: its audio is served once the analysis is done")
@@ -287,7 +288,8 @@ def get_audio(call_id: CallId, svc: Svc, who: Reader) -> FileResponse:
         raise HTTPException(410, f"the audio of call {call_id} is no longer stored")
     access_log.record(svc.sessions, who, call_id, "audio")
     kind = audio_kind(svc.store.head(call.audio_key)) or "wav"
-    return FileResponse(path, media_type=MEDIA_TYPES[kind], filename=call.filename)
+    name = call.filename if call.filename.lower().endswith(f".{kind}") or kind != "flac" else f"{call.filename.rsplit('.', 1)[0]}.flac"
+    return FileResponse(path, media_type=MEDIA_TYPES[kind], filename=name)
 
 
 @router.post("/v1/calls/{call_id}/corrections", status_code=201, operation_id="correct_call")

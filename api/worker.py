@@ -22,6 +22,7 @@ from sqlalchemy.orm import sessionmaker
 
 from callscope.analysis_process import AnalysisCancelled, AnalysisProcess, AnalysisStopped
 from callscope.api import jobs
+from callscope.api.audio_refs import redact_audio
 from callscope.api.audio_store import AudioStore
 from callscope.api.config import ServiceSettings
 from callscope.api.db import Call, make_engine, session_factory
@@ -80,6 +81,9 @@ class Worker:
                                            on_stage=lambda stage: self._progress(claim.call_id, stage),
                                            cancelled=lambda: not jobs.still_running(self.sessions, claim, self.worker_id))
             result.file = name
+            if result.redactions and st.redact_audio:  # what was redacted in the text is silenced in the stored audio
+                redact_audio(self.sessions, self.store, key, [(r.start, r.end, r.channel) for r in result.redactions],
+                             st.max_duration_s)
             if not jobs.complete(self.sessions, claim, self.worker_id, result):
                 log.warning("job %s was taken over while running; result dropped", claim.job_id)
         except AnalysisCancelled:

@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.reference import AUDIO  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
-STAGES = ("decode", "vad", "asr", "diarise", "features", "sentiment", "fusion", "total")
+STAGES = ("decode", "vad", "asr", "diarise", "features", "sentiment", "fusion", "redaction", "total")
 RATE = 8000
 
 

@@ -58,7 +58,7 @@ def test_good_files_are_written_in_every_format(bulk_run):
     assert mono.sample_rate == 8000 and mono.channel_layout == "mono" and len(mono.speakers) == 2
     raw = json.loads((out / "call-2.json").read_text())
     assert set(raw) >= {"schema_version", "file", "duration_s", "sample_rate", "channel_layout", "engine", "model", "speakers", "utterances", "timings_s"}
-    assert set(raw["timings_s"]) == {"decode", "vad", "asr", "diarise", "features", "sentiment", "fusion", "total"}
+    assert set(raw["timings_s"]) == {"decode", "vad", "asr", "diarise", "features", "sentiment", "fusion", "redaction", "total"}
     assert set(raw) >= {"speaker_scores", "call_scores", "timeline"}
     assert all(u["sentiment"] is not None and u["emotion"] is not None for u in raw["utterances"])
     rttm = (out / "call-2.rttm").read_text().splitlines()

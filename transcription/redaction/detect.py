@@ -264,6 +264,14 @@ _STOP = {"and", "och", "og", "ja", "und", "et", "y", "i", "but", "men", "mutta",
          "takk", "kiitos", "danke", "okay", "ok"}
 
 
+def _address_part(text: str, bare: str) -> bool:
+    """A word that can only belong to an address: "@", an "at"/"dot" word, "www", a label the ASR
+    split off with its dot (".buniamine"), or a dotted name ending in a known domain."""
+    t = text.strip().rstrip(",!?")
+    return ("@" in t or bare in _AT or bare in _DOT or bare == "www" or t.startswith(".")
+            or re.fullmatch(r"[\w-]+(\.[\w-]+)*\.(" + "|".join(_TLDS) + r")\.?", t.lower()) is not None)
+
+
 def _email_after_context(tokens: list[_Token]) -> list[Finding]:
     """An address said after "my e-mail is", in whatever form the ASR wrote it ("www .buniamine
     .com", "anna berg at telia dot se"): the words up to the sentence's end or the next "and",
@@ -278,15 +286,14 @@ def _email_after_context(tokens: list[_Token]) -> list[Finding]:
         end = j - 1
         while end + 1 < len(tokens) and end + 1 - j < 10:
             nxt = tokens[end + 1]
-            if _bare(nxt.text) in _STOP or nxt.start - tokens[end].end > 1.5:
+            if _bare(nxt.text) in _STOP or nxt.start - tokens[end].end > 1.5 or re.fullmatch(r"[.!?,;:]+", nxt.text.strip()):
                 break
             end += 1
             if re.search(r"\w[.!?]$", nxt.text.strip()) and not (end + 1 < len(tokens) and tokens[end + 1].text.strip().startswith(".")):
                 break
         part = tokens[j:end + 1]
         bare = [_bare(x.text) for x in part]
-        if part and any("@" in x.text or "." in x.text.strip().rstrip(".,!?") or b in _AT or b in _DOT
-                        for x, b in zip(part, bare)):
+        if part and any(_address_part(x.text, b) for x, b in zip(part, bare)):
             found.append(_finding("EMAIL", "after_context", part))
     return found
 
