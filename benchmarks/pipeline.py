@@ -63,7 +63,9 @@ def main() -> None:
                      "audio_silencing_s": round(silence_s, 3),
                      "redaction_share_of_asr": round((t["redaction"] + silence_s) / t["asr"], 4) if t["asr"] else None})
 
-    print(f"Full analysis, faster-whisper tiny.en beam 5, CPU; models loaded once in {load_s:.1f} s; best of {args.rounds}")
+    asr = analyzer.settings.asr
+    print(f"Full analysis, {asr.engine} {asr.model} beam {asr.beam_size}, CPU; models loaded once in {load_s:.1f} s; "
+          f"best of {args.rounds}")
     print(f"{'call':30} {'dur s':>6} " + " ".join(f"{s:>9}" for s in STAGES) + f" {'RTF':>6} {'scoring/ASR':>12}"
           f" {'found':>5} {'redact/ASR':>11}")
     for r in rows:

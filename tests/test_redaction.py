@@ -82,7 +82,10 @@ def test_valid_cards_are_found_written_spoken_and_split_and_broken_ones_are_not(
     found = detect(split, "en")
     assert [f.kind for f in found] == ["CARD"] and found[0].speakers == ("C",)
     bad = gen.broken(card, rng, lambda v: gen.luhn_complete(v[:-1]) == v)
-    assert ("CARD", None) not in kinds([utt("C", f"my card number is {bad}")])
+    assert ("CARD", None) not in kinds([utt("C", f"the number is {bad}")])
+    # asked for a card, a misread number (Luhn fails) is still redacted whole, as an unchecked card
+    misread = [utt("A", "your card number please"), utt("C", f"{bad[:4]} {bad[4:8]} {bad[8:12]} {bad[12:]}", 2.0)]
+    assert kinds(misread) == [("CARD", "unchecked")] and covered(misread) == {(1, k) for k in range(4)}
 
 
 def test_an_order_number_or_a_date_is_not_a_card():

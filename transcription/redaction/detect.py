@@ -33,7 +33,7 @@ from stdnum.us import ssn as _ssn
 
 from callscope.transcription.redaction.numbers import NumberReader, NumberWord
 
-DETECT_VERSION = "pii-detect/1"
+DETECT_VERSION = "pii-detect/1"  # see README "Personal data in what is said"
 MAX_GAP_S = 3.0  # seconds between two pieces of one identifier
 CONTEXT_WORDS = 8  # words before a run that give it context
 FILLERS = {"uh", "um", "eh", "er", "erm", "hmm", "mm", "öh", "øh", "äh", "ähm", "öhm", "dash", "hyphen", "streck",
@@ -163,6 +163,8 @@ def _classify(value: str, context: str, language: str) -> tuple[str, str | None]
     if digits and 13 <= len(value) <= 19 and value[0] in "23456" and _luhn.is_valid(value):
         if not _has("order", context) or _has("card", context):
             return "CARD", None
+    if digits and 12 <= len(value) <= 19 and _has("card", context) and not _has("order", context):
+        return "CARD", "unchecked"  # asked for a card number: a misread one (failing Luhn) is still one
     if digits and len(value) in (10, 12) and _pnr.is_valid(value):
         if len(value) == 12 or language == "sv" or _has("cpr", context) or not _cpr.is_valid(value):
             return "NATIONAL_ID", "se_personnummer"
