@@ -112,6 +112,17 @@ class Service:
             stop(proc)
 
 
+def wait_done(client: httpx.Client, call_id: str, timeout: float = 300) -> dict:
+    """The call once its analysis ended (status done or failed); TimeoutError after ``timeout`` s."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        body = client.get(f"/v1/calls/{call_id}").json()
+        if body["status"] in ("done", "failed"):
+            return body
+        time.sleep(0.5)
+    raise TimeoutError(f"call {call_id} still {body['status']}")
+
+
 def new_key(admin: httpx.Client, name: str, *scopes: str) -> str:
     """A new API key made over HTTP by an admin client."""
     r = admin.post("/v1/keys", json={"name": name, "scopes": list(scopes)})

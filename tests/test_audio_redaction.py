@@ -10,29 +10,17 @@ import io
 import json
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
 import soundfile as sf
 
 from benchmarks.reference import AUDIO
-from benchmarks.serverproc import running_service
+from benchmarks.serverproc import running_service, wait_done
 from callscope.audio.decode import decode_file
 from callscope.audio.silence import SAFETY_MARGIN_S
 
 RATE = 8000
-
-
-def _wait(client, call_id: str) -> dict:
-    deadline = time.time() + 300
-    while time.time() < deadline:
-        body = client.get(f"/v1/calls/{call_id}").json()
-        if body["status"] in ("done", "failed"):
-            assert body["status"] == "done", body
-            return body
-        time.sleep(0.5)
-    raise TimeoutError(call_id)
 
 
 #: channel 1: other real speech (Callytics CSR01, then three LibriVox sentences, public domain), 30 s
@@ -59,7 +47,7 @@ def redacted(tmp_path_factory, stereo_call):
             r = c.post("/v1/calls", files={"files": ("stereo.wav", stereo_call.read_bytes())},
                        data={"channel_map": "customer,agent"})
             call_id = r.json()["calls"][0]["id"]
-            _wait(c, call_id)
+            assert wait_done(c, call_id)["status"] == "done"
             transcript = c.get(f"/v1/calls/{call_id}/transcript").json()
             audio = c.get(f"/v1/calls/{call_id}/audio")
         yield svc, transcript, audio, sorted(p for p in (data / "audio").rglob("*") if p.is_file())

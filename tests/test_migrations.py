@@ -22,6 +22,19 @@ def _old_database_with_a_call(url: str, revision: str, result):
     return engine
 
 
+def _after_upgrade(url: str, revision: str, result, *queries: str) -> list:
+    """Store one analysed call at schema ``revision``, upgrade to the newest, and return the
+    first row of each query."""
+    from callscope.api.db import migrate
+
+    engine = _old_database_with_a_call(url, revision, result)
+    migrate(url)
+    with engine.connect() as conn:
+        rows = [conn.execute(text(q)).first() for q in queries]
+    engine.dispose()
+    return rows
+
+
 def test_upgrade_from_0002_backfills_emotion_rows(tmp_path, database, spokenwoz_result):
     from callscope.api.call_columns import emotion_rows
     from callscope.api.db import migrate
@@ -72,15 +85,9 @@ def test_upgrade_to_0004_counts_audio_refs_and_keeps_duplicates(tmp_path, databa
 def test_upgrade_to_0005_fills_role_and_language_columns_from_stored_results(tmp_path, database, spokenwoz_result):
     """An analysed call stored by 0004: its role confidence, contradicted channel map (the
     SpokenWOZ call under the default map) and language come into the new columns."""
-    from callscope.api.db import migrate
-
-    url = database(tmp_path)
-    engine = _old_database_with_a_call(url, "0004", spokenwoz_result)
-    migrate(url)
-    with engine.connect() as conn:
-        row = conn.execute(text("SELECT role_confidence, role_note, direction, language, language_confidence "
-                                "FROM calls WHERE id = 'old-call'")).one()
-    engine.dispose()
+    (row,) = _after_upgrade(database(tmp_path), "0004", spokenwoz_result,
+                            "SELECT role_confidence, role_note, direction, language, language_confidence "
+                            "FROM calls WHERE id = 'old-call'")
     c, r = spokenwoz_result.call_scores, spokenwoz_result
     assert c.role_note and r.language == "en"
     assert tuple(row) == (c.role_confidence, c.role_note, c.direction, r.language, r.language_confidence)
@@ -89,14 +96,8 @@ def test_upgrade_to_0005_fills_role_and_language_columns_from_stored_results(tmp
 def test_upgrade_to_0006_fills_the_search_text_and_makes_the_sessions_table(tmp_path, database, spokenwoz_result):
     """An analysed call stored by 0005 becomes findable by the list's transcript search; the QA
     app's sessions table exists (and goes with its API key)."""
-    from callscope.api.db import migrate
-
-    url = database(tmp_path)
-    engine = _old_database_with_a_call(url, "0005", spokenwoz_result)
-    migrate(url)
-    with engine.connect() as conn:
-        text_ = conn.execute(text("SELECT transcript_text FROM calls WHERE id = 'old-call'")).scalar_one()
-        sessions = conn.execute(text("SELECT count(*) FROM web_sessions")).scalar_one()
-    engine.dispose()
+    (text_,), (sessions,) = _after_upgrade(database(tmp_path), "0005", spokenwoz_result,
+                                          "SELECT transcript_text FROM calls WHERE id = 'old-call'",
+                                          "SELECT count(*) FROM web_sessions")
     assert text_ == " ".join(u.text for u in spokenwoz_result.utterances).lower() and "cambridge" in text_
     assert sessions == 0

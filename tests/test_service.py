@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from benchmarks.reference import AUDIO
-from benchmarks.serverproc import new_key, running_service
+from benchmarks.serverproc import new_key, running_service, wait_done
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples"
@@ -37,16 +37,6 @@ def service(tmp_path_factory, database):
 def admin(service):
     with service.client(service.key) as c:
         yield c
-
-
-def wait_done(client: httpx.Client, call_id: str, timeout: float = 240) -> dict:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        body = client.get(f"/v1/calls/{call_id}").json()
-        if body["status"] in ("done", "failed"):
-            return body
-        time.sleep(0.5)
-    raise TimeoutError(f"call {call_id} still {body['status']}")
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,7 @@ import httpx
 import pytest
 
 from benchmarks.reference import AUDIO
-from benchmarks.serverproc import new_key, running_service
+from benchmarks.serverproc import new_key, running_service, wait_done
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples"
@@ -44,17 +44,6 @@ from selenium.webdriver.chrome.service import Service as ChromeService  # noqa: 
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
-
-
-def wait_done(client: httpx.Client, call_id: str, timeout: float = 300) -> dict:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        body = client.get(f"/v1/calls/{call_id}").json()
-        if body["status"] in ("done", "failed"):
-            assert body["status"] == "done", body
-            return body
-        time.sleep(0.5)
-    raise TimeoutError(f"call {call_id} still {body['status']}")
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +67,7 @@ def app(tmp_path_factory):
                 assert r.status_code == 202, r.text
                 ids[path.stem] = r.json()["calls"][0]["id"]
             for call_id in ids.values():
-                wait_done(admin, call_id)
+                assert wait_done(admin, call_id)["status"] == "done"
         _inject_transcript_payload(svc.database_url, ids["Call01"])
         svc.ids = ids
         yield svc
