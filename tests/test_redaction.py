@@ -189,8 +189,26 @@ def test_the_pipeline_redacts_call01_before_scoring_and_keeps_no_trace(analyzer,
     texts = " ".join(u.text.lower() for u in result.utterances)
     assert not [s for s in secret if re.search(rf"(?<!\w){re.escape(s)}(?!\w)", texts)]  # not in any text either
     kinds_ = sorted(r.kind for r in result.redactions)
-    assert kinds_ == ["EMAIL", "USERNAME"]
+    assert kinds_.count("EMAIL") == 1 and kinds_.count("USERNAME") == 1
     customer = next(s for s, role in result.call_scores.roles.items() if role == "customer")
-    assert all(r.speaker == customer for r in result.redactions)
+    assert all(r.speaker == customer for r in result.redactions if r.kind != "NAME")
+    assert "NAME" in kinds_ and "emily" not in text.lower()  # the agent's name, given and then used by the customer
     held = result.utterances[result.redactions[0].utterance]
     assert any(w.word.startswith("[") for w in held.words) and held.sentiment is not None  # scored after redaction
+
+
+def test_names_from_introductions_their_mentions_and_spelling():
+    call = [utt("A", "Hello and welcome to Callytics. My name is Emily. How may I help you?"),
+            utt("C", "Hi, Emily. I have a problem with my bill", 5.0)]
+    found = detect(call, "en")
+    assert [(f.kind, f.subtype) for f in found] == [("NAME", "introduced"), ("NAME", "mentioned")]
+    assert [call[u].words[w].word.strip() for f in found for u, w in f.words] == ["Emily.", "Emily."]
+    assert kinds([utt("C", "Hej, jag heter Anna Lindqvist och ringer om min faktura")], "sv") == [("NAME", "introduced")]
+    assert covered([utt("C", "Hej, jag heter Anna Lindqvist och ringer om min faktura")], "sv") == {(0, 3), (0, 4)}
+    assert kinds([utt("C", "Guten Tag, mein Name ist Jonas Weber")], "de") == [("NAME", "introduced")]
+    assert kinds([utt("A", "this is Sarah speaking, how can I help")]) == [("NAME", "introduced")]
+    assert covered([utt("C", "my name is Mr. Smith, thanks")]) == {(0, 3), (0, 4)}  # the title goes with the name
+    spelled = [utt("C", "that's S C H L I E S S M A N with two S")]
+    assert kinds(spelled) == [("NAME", "spelled")] and covered(spelled) == {(0, k) for k in range(1, 12)}
+    # "I'm sorry", "I am calling", "this is not" give no name
+    assert kinds([utt("C", "I'm afraid this is not working, I am calling about my bill. I'm sorry.")]) == []

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from callscope.transcription.redaction.detect import DETECT_VERSION, Finding, detect
 from callscope.transcription.types import Utterance, Word
 
-KINDS = ("CARD", "CVV", "EXPIRY", "IBAN", "NATIONAL_ID", "PHONE", "EMAIL", "USERNAME")
+KINDS = ("CARD", "CVV", "EXPIRY", "IBAN", "NATIONAL_ID", "PHONE", "EMAIL", "USERNAME", "NAME")
 REDACT_VERSION = f"redact/1+{DETECT_VERSION}"
 
 

@@ -68,7 +68,7 @@ _HETU = re.compile(r"\d{6}[-+A]?\d{3}[0-9A-Y]")
 @dataclass(frozen=True)
 class Finding:
     """One piece of personal data: ``kind`` (CARD, CVV, EXPIRY, IBAN, NATIONAL_ID, PHONE, EMAIL,
-    USERNAME),
+    USERNAME, NAME),
     ``subtype`` (e.g. ``se_personnummer``), the words it covers as (utterance, word) indices,
     their time span (seconds) and the speakers who said them."""
 
@@ -326,6 +326,72 @@ def _usernames(tokens: list[_Token]) -> list[Finding]:
     return found
 
 
+#: phrases a person gives their name with, per language (lower case, as word sequences)
+_INTRODUCTIONS = [p.split() for p in (
+    "my name is", "my name's", "the name is", "name is", "speaking with", "you're speaking with", "this is",
+    "jag heter", "mitt namn är", "du pratar med", "jeg hedder", "mit navn er", "du taler med", "jeg heter",
+    "mitt navn er", "du snakker med", "nimeni on", "minun nimeni on", "ich heiße", "ich heisse", "mein name ist",
+    "sie sprechen mit", "je m'appelle", "mon nom est", "me llamo", "mi nombre es", "nazywam się", "mam na imię",
+    "i'm", "i am")]
+#: capitalised words that follow "I'm" / "this is" without being names
+_NOT_NAMES = {"i", "ok", "okay", "sorry", "yes", "no", "not", "so", "just", "really", "calling", "sure", "fine", "good",
+              "great", "here", "afraid", "glad", "happy", "the", "a", "an", "it", "that", "this", "what", "how", "hello",
+              "hi", "thank", "thanks", "please", "well", "actually", "going", "trying", "looking", "from", "with",
+              "customer", "service", "support", "team", "english", "swedish", "danish", "norwegian", "finnish",
+              "chinese", "american", "british", "german", "french", "spanish", "room", "god", "god's", "mister"}
+
+
+_TITLES = {"mr", "mrs", "ms", "miss", "dr", "herr", "frau", "fru", "fröken", "hr", "fr", "monsieur", "madame", "señor",
+           "señora", "pan", "pani"}
+
+
+def _capitalised(text: str) -> bool:
+    t = text.strip().strip(".,;:!?…\"'()[]“”‘’")
+    return len(t) > 1 and t[0].isupper() and t.replace("-", "").replace("'", "").isalpha() and not t.isupper()
+
+
+def _names(tokens: list[_Token]) -> list[Finding]:
+    """Names given in an introduction ("my name is Emily Stone", "jag heter Anna", "this is
+    Tom speaking"): the capitalised words after the phrase, up to three; then every other
+    mention of those names in the call ("Hi, Emily"). A name spelled out letter by letter
+    ("S C H L I E S S M A N") is one too."""
+    found, learned = [], set()
+    bare = [_bare(t.text) for t in tokens]
+    for k in range(len(tokens)):
+        for phrase in _INTRODUCTIONS:
+            n = len(phrase)
+            if bare[k:k + n] != phrase or k + n >= len(tokens):
+                continue
+            if tokens[k + n - 1].text.strip()[-1:] in ",.;!?":
+                continue
+            j, end = k + n, k + n
+            while end < len(tokens) and end - j < 4 and (
+                    (_capitalised(tokens[end].text) and bare[end] not in _NOT_NAMES)
+                    or (end > j and bare[end - 1] in _TITLES and tokens[end].text.strip() == ".")):
+                end += 1
+                if tokens[end - 1].text.strip()[-1:] in ",.;!?" and bare[end - 1] not in _TITLES:
+                    break
+            while end > j and (bare[end - 1] in _TITLES or tokens[end - 1].text.strip() == "."):
+                end -= 1  # a title alone ("This is Mr.") is no name
+            if end > j:
+                found.append(_finding("NAME", "introduced", tokens[j:end]))
+                learned.update(bare[j:end])
+            break
+    if learned:
+        for k, b in enumerate(bare):
+            if b in learned and _capitalised(tokens[k].text):
+                found.append(_finding("NAME", "mentioned", [tokens[k]]))
+    k = 0
+    while k < len(tokens):  # spelled: three or more single capital letters in a row
+        end = k
+        while end < len(tokens) and re.fullmatch(r"[A-ZÅÄÖÆØÜ][.,]?", tokens[end].text.strip()):
+            end += 1
+        if end - k >= 3:
+            found.append(_finding("NAME", "spelled", tokens[k:end]))
+        k = max(end, k + 1)
+    return found
+
+
 def detect(utterances: Sequence, language: str | None) -> list[Finding]:
     """Personal data in ``utterances`` (objects with ``speaker`` and ``words``, each word with
     ``word``, ``start``, ``end``), in time order. ``language``: the call's (ISO 639-1); it
@@ -333,7 +399,8 @@ def detect(utterances: Sequence, language: str | None) -> list[Finding]:
     lang = language or "en"
     tokens = _flatten(utterances)
     _pieces(tokens, NumberReader(lang))
-    found = _identifiers(tokens, lang) + _emails(tokens) + _email_after_context(tokens) + _usernames(tokens)
+    found = (_identifiers(tokens, lang) + _emails(tokens) + _email_after_context(tokens) + _usernames(tokens)
+             + _names(tokens))
     seen: set[tuple[int, int]] = set()
     out = []
     for f in sorted(found, key=lambda f: (f.start, -len(f.words))):
