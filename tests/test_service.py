@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pyarrow.parquet as pq
 import pytest
+import soundfile as sf
 from sqlalchemy import create_engine, text
 
 from benchmarks.reference import AUDIO
@@ -64,9 +65,17 @@ def test_upload_poll_scores(service, admin, analysed_call):
     assert "chicago" in " ".join(u["text"] for u in transcript["utterances"]).lower()
     timeline = admin.get(f"/v1/calls/{ref['id']}/timeline").json()
     assert len(timeline["timeline"]) == 2
+    # the two speakers introduce themselves ("This is Carol …", "I'm Ed …"): their names are redacted in
+    # the transcript and silenced in the stored recording, now lossless FLAC of the same length
+    assert {r["kind"] for r in transcript["redactions"]} == {"NAME"} and "[NAME]" in str(transcript["utterances"])
     audio = admin.get(f"/v1/calls/{ref['id']}/audio")
-    assert audio.status_code == 200 and audio.headers["content-type"] == "audio/wav"
-    assert audio.content == (SAMPLES / "pyannote_sample_mulaw_8k.wav").read_bytes()
+    assert audio.status_code == 200 and audio.headers["content-type"] == "audio/flac"
+    stored, rate = sf.read(io.BytesIO(audio.content), dtype="float32")
+    original, original_rate = sf.read(SAMPLES / "pyannote_sample_mulaw_8k.wav", dtype="float32")
+    assert rate == original_rate and len(stored) == len(original)
+    for r in transcript["redactions"]:
+        span = slice(int(r["start"] * rate), int(r["end"] * rate))
+        assert abs(original[span]).max() > 0.01 and abs(stored[span]).max() == 0.0  # said, and now silent
 
     # the same content with the same external_id is the same call
     with open(SAMPLES / "pyannote_sample_mulaw_8k.wav", "rb") as f:
