@@ -107,19 +107,15 @@ def erase_subject(
 
     from callscope.api.audio_store import AudioStore
     from callscope.api.erasure import erase_subject as erase
-    from callscope.api.pseudonyms import candidates, load_secret
+    from callscope.api.pseudonyms import deployment_secret, subject_refs
 
     if kind not in ("any", "phone", "customer_id"):
         raise typer.BadParameter("choose any, phone or customer_id", param_hint="--kind")
     settings, sessions = _sessions()
-    secret = load_secret(settings.pseudonym_key.get_secret_value() if settings.pseudonym_key else None, settings.data_dir)
-    refs = candidates(secret, identifier)
-    if not refs:
-        raise typer.BadParameter("the identifier is blank", param_hint="IDENTIFIER")
-    if kind != "any":
-        if kind not in refs:
-            raise typer.BadParameter(f"this is not a {kind}", param_hint="IDENTIFIER")
-        refs = {kind: refs[kind]}
+    try:
+        refs = subject_refs(deployment_secret(settings), identifier, kind)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="IDENTIFIER") from exc
     report = erase(sessions, AudioStore(settings.audio_dir), refs)
     print(json.dumps(report, indent=2))
     if not report["calls_erased"]:

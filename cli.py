@@ -15,6 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from rich.table import Table
 
 from callscope.errors import CallscopeError
+from callscope.transcription.redaction import KINDS as PII_KINDS
 
 app = typer.Typer(
     help="Speech and voice call analytics for contact centres, offline: transcripts, speakers, scores.",
@@ -170,10 +171,10 @@ def analyze(
     redact_pii: Annotated[bool, typer.Option(
         "--redact/--no-redact", envvar="CALLSCOPE_REDACT",
         help="Replace personal data in the transcript (cards, national IDs, IBANs, phone numbers, e-mail addresses, "
-             "user names) by [KIND] placeholders before anything is scored or written.")] = True,
+             "user names, introduced names) by [KIND] placeholders before anything is scored or written.")] = True,
     keep_pii: Annotated[Optional[list[str]], typer.Option(
-        "--keep-pii", help="A kind of personal data to leave in the transcript (CARD, CVV, EXPIRY, IBAN, NATIONAL_ID, "
-                           "PHONE, EMAIL, USERNAME); repeat for several.")] = None,
+        "--keep-pii", help=f"A kind of personal data to leave in the transcript ({', '.join(PII_KINDS)}); "
+                           "repeat for several.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No per-call summary.")] = False,
 ) -> None:
     """Transcribe, diarise and score call recordings; write one result per file to --out.
@@ -214,7 +215,7 @@ def analyze(
     from callscope.transcription.redaction.apply import RedactionPolicy
 
     try:
-        redaction = RedactionPolicy(enabled=redact_pii, keep=frozenset(k.strip().upper() for k in keep_pii or []))
+        redaction = RedactionPolicy.keeping(keep_pii or [], enabled=redact_pii)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--keep-pii") from exc
     from callscope.pipeline import STAGES, AnalysisSettings, Analyzer

@@ -235,7 +235,7 @@ class Analyzer:
             notify("scoring")
             scoring = self.scorer.score(utterances, turns, [sp.id for sp in speakers], talk,
                                         audio.duration_s, frames_of, roles, settings.scoring, narrowband,
-                                        (_main_choice(choices, regions) or LanguageChoice("en", 0.0, "default")).language)
+                                        main.language if main else "en")
             timings.sentiment = scoring.timings_s["sentiment"]
             timings.fusion = scoring.timings_s["fusion"]
             for sp in speakers:
@@ -250,14 +250,14 @@ class Analyzer:
             channel_layout=layout.value,
             engine=self.engine.name,
             model=model_used,
-            **_language_fields(choices, regions, dual, notes),
+            **_language_fields(choices, main, dual, notes),
             speakers=speakers,
             turns=[TurnOut(speaker=t.speaker, start=t.start, end=t.end) for t in turns],
             utterances=[_utterance_out(u, scoring.utterances[i] if scoring else None) for i, u in enumerate(utterances)],
             speaker_scores=scoring.speakers if scoring else [],
             call_scores=scoring.call if scoring else None,
             timeline=scoring.timelines if scoring else [],
-            redactions=[RedactionOut(kind=r.kind, subtype=r.subtype, start=r.start, end=r.end, speaker=r.speakers[0],
+            redactions=[RedactionOut(kind=r.kind, subtype=r.subtype, start=r.start, end=r.end, speaker=r.speaker,
                                      channel=r.channel, utterance=r.utterance) for r in redactions],
             redaction=REDACT_VERSION if settings.redaction.enabled else None,
             timings_s=Timings(**{k: round(v, 3) for k, v in timings.model_dump().items()}),
@@ -270,10 +270,8 @@ def _main_choice(choices: list[LanguageChoice], regions: list[list[SpeechRegion]
     return choices[int(np.argmax(speech))] if choices else None
 
 
-def _language_fields(choices: list[LanguageChoice], regions: list[list[SpeechRegion]], dual: bool,
-                     notes: list[str]) -> dict:
-    """The result's language fields: the call's language is that of the channel with most speech."""
-    main = _main_choice(choices, regions)
+def _language_fields(choices: list[LanguageChoice], main: LanguageChoice | None, dual: bool, notes: list[str]) -> dict:
+    """The result's language fields: the call's language is ``main``'s, the channel with most speech."""
     return {
         "language": main.language if main else None,
         "language_confidence": main.confidence if main else None,

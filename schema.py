@@ -18,6 +18,8 @@ from callscope.scoring.results import (
     UtteranceFeatures,
 )
 
+from callscope.transcription.redaction import KINDS
+
 SCHEMA_VERSION = "1.0"
 
 
@@ -78,8 +80,9 @@ class Timings(BaseModel):
 class RedactionOut(BaseModel):
     """Personal data taken out of the transcript (never its value): what kind, when, who said it."""
 
-    kind: str = Field(description="CARD | CVV | EXPIRY | IBAN | NATIONAL_ID | PHONE | EMAIL | USERNAME")
-    subtype: str | None = Field(None, description="e.g. se_personnummer, fi_hetu; for e-mail: written | spoken | after_context")
+    kind: str = Field(description=" | ".join(KINDS))
+    subtype: str | None = Field(None, description="e.g. se_personnummer, fi_hetu; for e-mail: written | spoken | "
+                                                  "after_context; for a name: introduced | mentioned | spelled")
     start: float = Field(description="seconds")
     end: float = Field(description="seconds")
     speaker: str

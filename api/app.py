@@ -43,7 +43,7 @@ from callscope.api.deps import Services, error_response
 from callscope.api.guard import RequestGuard
 from callscope.api.erasure import purge_older_than
 from callscope.api import access_log
-from callscope.api.pseudonyms import load_secret
+from callscope.api.pseudonyms import deployment_secret
 from callscope.api.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE, ServiceMetrics
 
 log = logging.getLogger("callscope.api")
@@ -102,8 +102,7 @@ def create_app(settings: ServiceSettings | None = None, inline_worker: bool = Fa
                   description="Call analytics: upload recordings, read transcripts, emotion timelines and scores. "
                               "Send an API key as `Authorization: Bearer <key>` or `X-API-Key`; over a rate limit the answer is "
                               "429 with `Retry-After`.")
-    secret = load_secret(settings.pseudonym_key.get_secret_value() if settings.pseudonym_key else None, settings.data_dir)
-    app.state.services = Services(settings, sessions, store, metrics, secret)
+    app.state.services = Services(settings, sessions, store, metrics, deployment_secret(settings))
 
     # ---- errors -------------------------------------------------------------------------------
     @app.exception_handler(StarletteHTTPException)

@@ -49,6 +49,12 @@ def release(session: Session, store: AudioStore, key: str) -> bool:
     return True
 
 
+def _lock(session: Session, key: str) -> int | None:
+    """Take the row lock of ``key``'s file (a no-op write); its reference count, None if no row."""
+    return session.execute(update(AudioFile).where(AudioFile.key == key).values(refs=AudioFile.refs)
+                           .returning(AudioFile.refs)).scalar_one_or_none()
+
+
 def redact_audio(sessions: sessionmaker, store: AudioStore, key: str, spans: list[tuple[float, float, int | None]],
                  max_duration_s: float) -> bool:
     """Replace the stored file at ``key`` by a copy with ``spans`` (start s, end s, channel)
@@ -57,8 +63,7 @@ def redact_audio(sessions: sessionmaker, store: AudioStore, key: str, spans: lis
     from callscope.audio.silence import silence
 
     with sessions() as s:
-        refs = s.execute(update(AudioFile).where(AudioFile.key == key).values(refs=AudioFile.refs)
-                         .returning(AudioFile.refs)).scalar_one_or_none()  # takes the row lock
+        refs = _lock(s, key)
         path = store.path(key)
         if not refs or not path.is_file():
             s.rollback()
@@ -84,9 +89,7 @@ def sweep_orphans(sessions: sessionmaker, store: AudioStore) -> int:
             continue
         with sessions() as s:
             s.execute(_insert(s).values(key=key, refs=0).on_conflict_do_nothing(index_elements=[AudioFile.key]))
-            refs = s.execute(update(AudioFile).where(AudioFile.key == key).values(refs=AudioFile.refs)
-                             .returning(AudioFile.refs)).scalar_one()  # takes the row lock
-            if refs <= 0:
+            if _lock(s, key) <= 0:
                 s.execute(delete(AudioFile).where(AudioFile.key == key))
                 store.delete(key)
                 n += 1

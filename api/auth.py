@@ -83,7 +83,12 @@ def verify(sessions: sessionmaker, presented: str) -> Principal | None:
         if last is None or now - last > _LAST_USED_EVERY:
             s.execute(update(ApiKey).where(ApiKey.id == row.id).values(last_used_at=now))
             s.commit()
-        return Principal(row.id, row.name, frozenset(row.scopes.split(",")))
+        return principal_of(row)
+
+
+def principal_of(row: ApiKey) -> Principal:
+    """The principal an API key row stands for."""
+    return Principal(row.id, row.name, frozenset(row.scopes.split(",")))
 
 
 def describe(row: ApiKey) -> dict:

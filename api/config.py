@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from callscope.call_settings import Language
 from callscope.transcription.engine import parse_model_dirs
 from callscope.transcription.language import SUPPORTED_LANGUAGES, parse_languages
+from callscope.transcription.redaction.apply import RedactionPolicy
 
 _MB = 1024 * 1024
 
@@ -145,14 +146,13 @@ class ServiceSettings(BaseSettings):
     @field_validator("redact_keep")
     @classmethod
     def _known_kinds(cls, v: str) -> str:
-        from callscope.transcription.redaction.apply import RedactionPolicy
-
-        RedactionPolicy(keep=frozenset(k.strip().upper() for k in v.split(",") if k.strip()))  # ValueError names the unknown
+        RedactionPolicy.keeping([v])  # ValueError names an unknown kind
         return v
 
     @property
-    def redact_keep_kinds(self) -> frozenset[str]:
-        return frozenset(k.strip().upper() for k in self.redact_keep.split(",") if k.strip())
+    def redaction(self) -> RedactionPolicy:
+        """What the deployment redacts (``redact``, ``redact_keep``)."""
+        return RedactionPolicy.keeping([self.redact_keep], enabled=self.redact)
 
     @field_validator("retention_days", "pseudonym_key", mode="before")
     @classmethod

@@ -63,6 +63,26 @@ def candidates(secret: bytes, raw: str) -> dict[Kind, str]:
     return out
 
 
+def subject_refs(secret: bytes, identifier: str, kind: str = "any") -> dict[Kind, str]:
+    """The pseudonyms to look a data subject up by: ``identifier`` as a customer id and as a phone
+    number (``kind`` "any"), or as that kind only. ValueError for a blank identifier or one that
+    is not of the kind asked for."""
+    refs = candidates(secret, identifier)
+    if not refs:
+        raise ValueError("the identifier is blank")
+    if kind == "any":
+        return refs
+    if kind not in refs:
+        raise ValueError(f"'{kind}' identifier expected, and this is not one")
+    return {kind: refs[kind]}
+
+
+def deployment_secret(settings) -> bytes:
+    """The secret of the deployment ``settings`` (a :class:`~callscope.api.config.ServiceSettings`) describes."""
+    key = settings.pseudonym_key
+    return load_secret(key.get_secret_value() if key else None, settings.data_dir)
+
+
 def load_secret(configured: str | None, data_dir: Path) -> bytes:
     """The deployment's secret: the configured one, else ``<data_dir>/pseudonym.key`` (made once,
     0600)."""

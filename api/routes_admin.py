@@ -17,7 +17,7 @@ from callscope.api import access_log
 from callscope.api.deps import check_days
 from callscope.api.erasure import erase_subject, purge_older_than
 from callscope.api.feed import day_bounds
-from callscope.api.pseudonyms import candidates
+from callscope.api.pseudonyms import subject_refs
 
 router = APIRouter()
 
@@ -48,13 +48,10 @@ def erase_by_subject(
     given at upload (matched through their pseudonyms: ``+46 70-123 45 67`` and ``0046701234567``
     are the same number). Each call goes as ``DELETE /v1/calls/{id}`` does. Returns what was
     erased; 404 if no call matches."""
-    refs = candidates(svc.secret, identifier)
-    if not refs:
-        raise HTTPException(422, "the identifier is blank")
-    if kind != "any":
-        if kind not in refs:
-            raise HTTPException(422, f"'{kind}' identifier expected, and this is not one")
-        refs = {kind: refs[kind]}
+    try:
+        refs = subject_refs(svc.secret, identifier, kind)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
     report = erase_subject(svc.sessions, svc.store, refs)
     if not report["calls_erased"]:
         raise HTTPException(404, "no call of this customer is stored")

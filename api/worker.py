@@ -122,11 +122,9 @@ def analysis_settings(settings: ServiceSettings):
     from callscope.scoring.scorer import ScoringSettings
     from callscope.transcription.engine import AsrSettings
 
-    from callscope.transcription.redaction.apply import RedactionPolicy
-
     return AnalysisSettings(asr=AsrSettings(language=settings.language, model_dirs=settings.language_model_dirs),
                             languages=settings.allowed_languages,
-                            redaction=RedactionPolicy(enabled=settings.redact, keep=settings.redact_keep_kinds),
+                            redaction=settings.redaction,
                             max_duration_s=settings.max_duration_s,
                             scoring=ScoringSettings(agent_acoustic_emotion=settings.agent_acoustic_emotion,
                                                     correct_channel_map=settings.correct_channel_map,

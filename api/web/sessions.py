@@ -16,7 +16,7 @@ from http.cookies import CookieError, SimpleCookie
 from sqlalchemy import delete, select
 from sqlalchemy.orm import sessionmaker
 
-from callscope.api.auth import Principal
+from callscope.api.auth import Principal, principal_of
 from callscope.api.db import ApiKey, WebSession, utcnow
 
 COOKIE = "callscope_session"
@@ -63,7 +63,7 @@ def principal(sessions: sessionmaker, token: str) -> tuple[Principal, str] | Non
     web, key = row
     if key.revoked_at is not None or web.expires_at <= utcnow():
         return None
-    return Principal(key.id, key.name, frozenset(key.scopes.split(","))), web.csrf
+    return principal_of(key), web.csrf
 
 
 def csrf_ok(expected: str, sent: str | None) -> bool:

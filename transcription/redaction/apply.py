@@ -1,17 +1,17 @@
 """Redaction of a transcript: each finding's words become one placeholder word (``[CARD]``,
 ``[EMAIL]``, …) spanning their time, so the text, the word list and everything computed from
 them (sentiment, roles, the feed, the QA app) never carry the value. What was redacted is kept
-as :class:`Redaction` records (kind, time span, speakers, channel, utterance): no value."""
+as :class:`Redaction` records (kind, time span, speaker, channel, utterance): no value."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
+from callscope.transcription.redaction import KINDS
 from callscope.transcription.redaction.detect import DETECT_VERSION, Finding, detect
 from callscope.transcription.types import Utterance, Word
 
-KINDS = ("CARD", "CVV", "EXPIRY", "IBAN", "NATIONAL_ID", "PHONE", "EMAIL", "USERNAME", "NAME")
 REDACT_VERSION = f"redact/1+{DETECT_VERSION}"
 
 
@@ -28,6 +28,12 @@ class RedactionPolicy:
         if unknown:
             raise ValueError(f"unknown kind(s) of personal data {sorted(unknown)}; choose from {', '.join(KINDS)}")
 
+    @classmethod
+    def keeping(cls, names, enabled: bool = True) -> "RedactionPolicy":
+        """A policy keeping the kinds ``names`` (any case, each may be comma separated: ``"phone,EMAIL"``);
+        ValueError naming an unknown kind."""
+        return cls(enabled=enabled, keep=frozenset(k.strip().upper() for n in names for k in n.split(",") if k.strip()))
+
 
 @dataclass(frozen=True)
 class Redaction:
@@ -39,7 +45,7 @@ class Redaction:
     subtype: str | None
     start: float
     end: float
-    speakers: tuple[str, ...]
+    speaker: str
     channel: int | None
     utterance: int
 
@@ -76,7 +82,7 @@ def redact(utterances: Sequence[Utterance], language: str | None,
                 f, part = head[(ui, wi)]
                 start, end = min(x.start for x in part), max(x.end for x in part)
                 words.append(replace(w, word=placeholder(f.kind), start=start, end=end, probability=1.0))
-                pending.append(Redaction(f.kind, f.subtype, round(start, 3), round(end, 3), (u.speaker,),
+                pending.append(Redaction(f.kind, f.subtype, round(start, 3), round(end, 3), u.speaker,
                                          w.channel, len(out)))
             elif (ui, wi) not in gone:
                 words.append(w)

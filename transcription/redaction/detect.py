@@ -31,7 +31,7 @@ from stdnum.no import fodselsnummer as _fnr
 from stdnum.se import personnummer as _pnr
 from stdnum.us import ssn as _ssn
 
-from callscope.transcription.redaction.numbers import NumberReader, NumberWord
+from callscope.transcription.redaction.numbers import NumberReader, NumberWord, joined
 
 DETECT_VERSION = "pii-detect/1"  # see README "Personal data in what is said"
 MAX_GAP_S = 3.0  # seconds between two pieces of one identifier
@@ -127,10 +127,9 @@ def _pieces(tokens: list[_Token], reader: NumberReader) -> None:
     for a, b in zip(tokens, tokens[1:]):
         if a.number is None or b.number is None or b.start - a.end > MAX_GAP_S:
             continue
-        if a.number.kind == "tens" and b.number.kind == "unit" and b.number.value != "0":
-            a.piece, b.piece = str(int(a.number.value) + int(b.number.value)), ""
-        elif a.number.kind == "repeat" and b.number.kind == "unit":
-            a.piece, b.piece = b.number.value * int(a.number.value), ""
+        pair = joined(a.number, b.number)
+        if pair is not None:
+            a.piece, b.piece = pair, ""
 
 
 def _runs(tokens: list[_Token]) -> list[_Run]:

@@ -109,21 +109,29 @@ class NumberReader:
         return self.words.get(w)
 
 
+def joined(first: NumberWord, second: NumberWord) -> str | None:
+    """The digits two number words say together, or None if they do not join: tens + unit make
+    one number ("forty five" → 45), a repeat word repeats the next digit ("double seven" → 77)."""
+    if second.kind != "unit":
+        return None
+    if first.kind == "tens" and second.value != "0":
+        return str(int(first.value) + int(second.value))
+    if first.kind == "repeat":
+        return second.value * int(first.value)
+    return None
+
+
 def digits_of(words: list[NumberWord]) -> str:
-    """The digits a run of number words says: tens + unit make one number ("forty five" → 45),
-    a repeat word repeats the next digit ("double seven" → 77)."""
+    """The digits a run of number words says (pairs joined by :func:`joined`; a repeat word
+    with nothing to repeat says nothing)."""
     out, i = [], 0
     while i < len(words):
-        w = words[i]
-        if w.kind == "repeat" and i + 1 < len(words) and words[i + 1].kind == "unit":
-            out.append(words[i + 1].value * int(w.value))
+        pair = joined(words[i], words[i + 1]) if i + 1 < len(words) else None
+        if pair is not None:
+            out.append(pair)
             i += 2
             continue
-        if w.kind == "tens" and i + 1 < len(words) and words[i + 1].kind == "unit" and words[i + 1].value != "0":
-            out.append(str(int(w.value) + int(words[i + 1].value)))
-            i += 2
-            continue
-        if w.kind != "repeat":
-            out.append(w.value)
+        if words[i].kind != "repeat":
+            out.append(words[i].value)
         i += 1
     return "".join(out)
