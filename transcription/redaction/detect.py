@@ -1,7 +1,9 @@
 """Personal data in a word-timed transcript: payment cards (Luhn), CVV and expiry in context,
 IBANs (mod 97), national ID numbers with their checksums (Swedish personnummer and
 samordningsnummer, Danish CPR, Norwegian fødselsnummer, Finnish HETU, US SSN, UK NINO), phone
-numbers and e-mail addresses, written or spoken.
+numbers, UK and (after "postcode"/"postnummer"/…) numeric postcodes, and e-mail addresses, written
+or spoken. Names (:mod:`.names`), street addresses (:mod:`.places`) and dates of birth
+(:mod:`.dates`) have their own modules.
 
 How: every word is read as a piece of an identifier where it can be one: a numeral, a spoken
 number in the call's language (:mod:`.numbers`), a single spelled letter, or a word mixing
@@ -31,9 +33,13 @@ from stdnum.no import fodselsnummer as _fnr
 from stdnum.se import personnummer as _pnr
 from stdnum.us import ssn as _ssn
 
-from callscope.transcription.redaction.numbers import NumberReader, NumberWord, joined
+from callscope.transcription.redaction.dates import dates_of_birth
+from callscope.transcription.redaction.names import names
+from callscope.transcription.redaction.numbers import NumberReader, joined
+from callscope.transcription.redaction.places import addresses
+from callscope.transcription.redaction.tokens import Finding, Token, bare, finding
 
-DETECT_VERSION = "pii-detect/1"  # see README "Personal data in what is said"
+DETECT_VERSION = "pii-detect/2"  # see README "Personal data in what is said"
 MAX_GAP_S = 3.0  # seconds between two pieces of one identifier
 CONTEXT_WORDS = 8  # words before a run that give it context
 FILLERS = {"uh", "um", "eh", "er", "erm", "hmm", "mm", "öh", "øh", "äh", "ähm", "öhm", "dash", "hyphen", "streck",
@@ -53,6 +59,8 @@ _CTX = {
              r"téléphone|teléfono|numer",
     "cpr": r"cpr|personnummer|personnumret",
     "ssn": r"social security|ssn",
+    "postcode": r"post ?code|postal code|zip|postnummer|postnumret|postnr|postinumero|plz|postleitzahl|code postal|"
+                r"código postal|kod pocztowy",
 }
 _CTX_RE = {k: re.compile(rf"\b(?:{v})", re.I) for k, v in _CTX.items()}
 _AT = {"at", "snabel-a", "snabela", "snabel", "ät", "arobase", "arroba", "małpa", "@"}
@@ -62,67 +70,37 @@ _TLDS = {"com", "net", "org", "se", "dk", "no", "fi", "de", "fr", "es", "pl", "u
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _NINO = re.compile(r"(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]\d{6}[A-D]")
 _IBAN = re.compile(r"[A-Z]{2}\d{2}[A-Z0-9]{10,30}")
+_UK_POSTCODE = re.compile(r"GIR0AA|[A-PR-UWYZ][A-HK-Y]?\d[A-HJKPS-UW\d]?\d[ABD-HJLNP-UW-Z]{2}")
 _HETU = re.compile(r"\d{6}[-+A]?\d{3}[0-9A-Y]")
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One piece of personal data: ``kind`` (CARD, CVV, EXPIRY, IBAN, NATIONAL_ID, PHONE, EMAIL,
-    USERNAME, NAME),
-    ``subtype`` (e.g. ``se_personnummer``), the words it covers as (utterance, word) indices,
-    their time span (seconds) and the speakers who said them."""
-
-    kind: str
-    subtype: str | None
-    words: tuple[tuple[int, int], ...]
-    start: float
-    end: float
-    speakers: tuple[str, ...]
-
-
-@dataclass
-class _Token:
-    u: int
-    w: int
-    text: str
-    start: float
-    end: float
-    speaker: str
-    piece: str | None = None  # what it adds to an identifier ("" for a filler)
-    number: NumberWord | None = None
 
 
 @dataclass
 class _Run:
-    tokens: list[_Token] = field(default_factory=list)
+    tokens: list[Token] = field(default_factory=list)
 
 
-def _flatten(utterances: Sequence) -> list[_Token]:
+def _flatten(utterances: Sequence) -> list[Token]:
     out = []
     for ui, u in enumerate(utterances):
         for wi, w in enumerate(u.words):
-            out.append(_Token(ui, wi, w.word, float(w.start), float(w.end), u.speaker))
+            out.append(Token(ui, wi, w.word, float(w.start), float(w.end), u.speaker))
     return out
 
 
-def _bare(text: str) -> str:
-    return text.strip().strip(".,;:!?…\"'()[]“”‘’").lower()
-
-
-def _pieces(tokens: list[_Token], reader: NumberReader) -> None:
+def _pieces(tokens: list[Token], reader: NumberReader) -> None:
     """Give each token the piece of an identifier it can be, merging "forty five" and "double
     seven" into one piece on the first word (the second gets an empty piece)."""
     for t in tokens:
-        bare = _bare(t.text)
+        word = bare(t.text)
         n = reader.read(t.text)
         if n is not None:
             t.number = n
             t.piece = n.value if n.kind != "repeat" else None
-        elif re.fullmatch(r"[a-zåäöæøü]", bare):
-            t.piece = bare.upper()
-        elif re.fullmatch(r"(?=.*\d)(?=.*[a-z])[a-z0-9]{2,34}", compact := re.sub(r"[-+./]", "", bare)):
+        elif re.fullmatch(r"[a-zåäöæøü]", word):
+            t.piece = word.upper()
+        elif re.fullmatch(r"(?=.*\d)(?=.*[a-z])[a-z0-9]{2,34}", compact := re.sub(r"[-+./]", "", word)):
             t.piece = compact.upper()  # "SE45", "131052-308T", "JG103759A"
-        elif bare in FILLERS or bare in ("-", "–"):
+        elif word in FILLERS or word in ("-", "–"):
             t.piece = ""
     for a, b in zip(tokens, tokens[1:]):
         if a.number is None or b.number is None or b.start - a.end > MAX_GAP_S:
@@ -132,7 +110,7 @@ def _pieces(tokens: list[_Token], reader: NumberReader) -> None:
             a.piece, b.piece = pair, ""
 
 
-def _runs(tokens: list[_Token]) -> list[_Run]:
+def _runs(tokens: list[Token]) -> list[_Run]:
     runs, cur, last_end = [], _Run(), None
     for t in tokens:
         if t.piece is None or (last_end is not None and t.start - last_end > MAX_GAP_S):
@@ -148,7 +126,7 @@ def _runs(tokens: list[_Token]) -> list[_Run]:
     return runs
 
 
-def _context(tokens: list[_Token], first: int) -> str:
+def _context(tokens: list[Token], first: int) -> str:
     return " ".join(t.text.strip() for t in tokens[max(0, first - CONTEXT_WORDS):first])
 
 
@@ -189,21 +167,18 @@ def _classify(value: str, context: str, language: str) -> tuple[str, str | None]
         return "CVV", None
     if digits and len(value) == 4 and _has("expiry", context) and 1 <= int(value[:2]) <= 12:
         return "EXPIRY", None
+    if _UK_POSTCODE.fullmatch(value):
+        return "POSTCODE", "uk"
+    if digits and len(value) in (4, 5) and _has("postcode", " ".join(context.split()[-4:])) \
+            and not _has("order", context):
+        return "POSTCODE", None
     return None
 
 
-_PRIORITY = {"CARD": 0, "NATIONAL_ID": 1, "IBAN": 2, "PHONE": 3, "CVV": 4, "EXPIRY": 5}
+_PRIORITY = {"CARD": 0, "NATIONAL_ID": 1, "IBAN": 2, "PHONE": 3, "CVV": 4, "EXPIRY": 5, "POSTCODE": 6}
 
 
-def _finding(kind: str, subtype: str | None, tokens: list[_Token]) -> Finding:
-    """A finding over ``tokens``; its speakers are those who said a part of it (an "mm" of the
-    other party inside a number read in two goes is covered, but does not make them a speaker)."""
-    sayers = [t for t in tokens if t.piece] or tokens
-    return Finding(kind, subtype, tuple((t.u, t.w) for t in tokens), min(t.start for t in tokens),
-                   max(t.end for t in tokens), tuple(dict.fromkeys(t.speaker for t in sayers)))
-
-
-def _identifiers(tokens: list[_Token], language: str) -> list[Finding]:
+def _identifiers(tokens: list[Token], language: str) -> list[Finding]:
     found: list[Finding] = []
     index = {id(t): k for k, t in enumerate(tokens)}
     for run in _runs(tokens):
@@ -226,11 +201,11 @@ def _identifiers(tokens: list[_Token], language: str) -> list[Finding]:
             if span & taken:
                 continue
             taken |= span
-            found.append(_finding(kind, subtype, [t for t in ts[i:j + 1]]))
+            found.append(finding(kind, subtype, [t for t in ts[i:j + 1]]))
     return found
 
 
-def _emails(tokens: list[_Token]) -> list[Finding]:
+def _emails(tokens: list[Token]) -> list[Finding]:
     found = []
     for k, t in enumerate(tokens):  # written: in one word, or "name@" / "@domain" split by the ASR
         if "@" not in t.text:
@@ -238,22 +213,22 @@ def _emails(tokens: list[_Token]) -> list[Finding]:
         lo = k - 1 if t.text.strip().startswith("@") and k > 0 else k
         hi = k + 1 if t.text.strip().rstrip(".,").endswith("@") and k + 1 < len(tokens) else k
         if _EMAIL.search("".join(x.text.strip() for x in tokens[lo:hi + 1])):
-            found.append(_finding("EMAIL", "written", tokens[lo:hi + 1]))
+            found.append(finding("EMAIL", "written", tokens[lo:hi + 1]))
     for k, t in enumerate(tokens):  # spoken: name [dot name] AT domain (DOT part)+ ending in a known domain
-        if _bare(t.text) not in _AT or k == 0 or k + 1 >= len(tokens):
+        if bare(t.text) not in _AT or k == 0 or k + 1 >= len(tokens):
             continue
         start = k - 1
-        while start >= 2 and _bare(tokens[start - 1].text) in _DOT:
+        while start >= 2 and bare(tokens[start - 1].text) in _DOT:
             start -= 2
-        domain = _bare(tokens[k + 1].text)
+        domain = bare(tokens[k + 1].text)
         if "." in domain and domain.rsplit(".", 1)[1] in _TLDS:  # "gmail.com"
-            found.append(_finding("EMAIL", "spoken", tokens[start:k + 2]))
+            found.append(finding("EMAIL", "spoken", tokens[start:k + 2]))
             continue
         end = k + 1
-        while end + 2 < len(tokens) and _bare(tokens[end + 1].text) in _DOT:
+        while end + 2 < len(tokens) and bare(tokens[end + 1].text) in _DOT:
             end += 2
-        if end > k + 1 and _bare(tokens[end].text) in _TLDS:
-            found.append(_finding("EMAIL", "spoken", tokens[start:end + 1]))
+        if end > k + 1 and bare(tokens[end].text) in _TLDS:
+            found.append(finding("EMAIL", "spoken", tokens[start:end + 1]))
     return found
 
 
@@ -273,29 +248,29 @@ def _address_part(text: str, bare: str) -> bool:
             or re.fullmatch(r"[\w-]+(\.[\w-]+)*\.(" + "|".join(_TLDS) + r")\.?", t.lower()) is not None)
 
 
-def _email_after_context(tokens: list[_Token]) -> list[Finding]:
+def _email_after_context(tokens: list[Token]) -> list[Finding]:
     """An address said after "my e-mail is", in whatever form the ASR wrote it ("www .buniamine
     .com", "anna berg at telia dot se"): the words up to the sentence's end or the next "and",
     if they hold an "@", an "at"/"dot" word, or a dotted part."""
     found = []
     for k, t in enumerate(tokens):
-        if not _EMAIL_CONTEXT.match(_bare(t.text)):
+        if not _EMAIL_CONTEXT.match(bare(t.text)):
             continue
         j = k + 1
-        while j < len(tokens) and _bare(tokens[j].text) in _FILLER_BEFORE_ADDRESS and j - k <= 4:
+        while j < len(tokens) and bare(tokens[j].text) in _FILLER_BEFORE_ADDRESS and j - k <= 4:
             j += 1
         end = j - 1
         while end + 1 < len(tokens) and end + 1 - j < 10:
             nxt = tokens[end + 1]
-            if _bare(nxt.text) in _STOP or nxt.start - tokens[end].end > 1.5 or re.fullmatch(r"[.!?,;:]+", nxt.text.strip()):
+            if bare(nxt.text) in _STOP or nxt.start - tokens[end].end > 1.5 or re.fullmatch(r"[.!?,;:]+", nxt.text.strip()):
                 break
             end += 1
             if re.search(r"\w[.!?]$", nxt.text.strip()) and not (end + 1 < len(tokens) and tokens[end + 1].text.strip().startswith(".")):
                 break
         part = tokens[j:end + 1]
-        bare = [_bare(x.text) for x in part]
-        if part and any(_address_part(x.text, b) for x, b in zip(part, bare)):
-            found.append(_finding("EMAIL", "after_context", part))
+        words = [bare(x.text) for x in part]
+        if part and any(_address_part(x.text, b) for x, b in zip(part, words)):
+            found.append(finding("EMAIL", "after_context", part))
     return found
 
 
@@ -304,90 +279,24 @@ _USERNAME = re.compile(r"^(?:user ?name|username|login|användarnamn|användarna
 _IS = {"is", "was", "är", "var", "er", "var", "on", "oli", "ist", "war", "est", "es", "to", "jest", ":"}
 
 
-def _usernames(tokens: list[_Token]) -> list[Finding]:
+def _usernames(tokens: list[Token]) -> list[Finding]:
     """A user name said after "my username is" (in each language): the next word with a letter
     or a digit, with what follows it when it is spelled on ("user 101")."""
     found = []
     for k, t in enumerate(tokens):
-        head = _bare(t.text)
-        two = f"{_bare(tokens[k - 1].text)} {head}" if k else head
+        head = bare(t.text)
+        two = f"{bare(tokens[k - 1].text)} {head}" if k else head
         if not (_USERNAME.match(head) or _USERNAME.match(two)):
             continue
         j = k + 1
-        while j < len(tokens) and _bare(tokens[j].text) in _IS:
+        while j < len(tokens) and bare(tokens[j].text) in _IS:
             j += 1
         if j >= len(tokens) or not re.search(r"\w", tokens[j].text) or tokens[j].start - t.end > MAX_GAP_S:
             continue
         end = j
         while end + 1 < len(tokens) and tokens[end + 1].piece and not tokens[end].text.strip().endswith((",", ".")):
             end += 1
-        found.append(_finding("USERNAME", None, tokens[j:end + 1]))
-    return found
-
-
-#: phrases a person gives their name with, per language (lower case, as word sequences)
-_INTRODUCTIONS = [p.split() for p in (
-    "my name is", "my name's", "the name is", "name is", "speaking with", "you're speaking with", "this is",
-    "jag heter", "mitt namn är", "du pratar med", "jeg hedder", "mit navn er", "du taler med", "jeg heter",
-    "mitt navn er", "du snakker med", "nimeni on", "minun nimeni on", "ich heiße", "ich heisse", "mein name ist",
-    "sie sprechen mit", "je m'appelle", "mon nom est", "me llamo", "mi nombre es", "nazywam się", "mam na imię",
-    "i'm", "i am")]
-#: capitalised words that follow "I'm" / "this is" without being names
-_NOT_NAMES = {"i", "ok", "okay", "sorry", "yes", "no", "not", "so", "just", "really", "calling", "sure", "fine", "good",
-              "great", "here", "afraid", "glad", "happy", "the", "a", "an", "it", "that", "this", "what", "how", "hello",
-              "hi", "thank", "thanks", "please", "well", "actually", "going", "trying", "looking", "from", "with",
-              "customer", "service", "support", "team", "english", "swedish", "danish", "norwegian", "finnish",
-              "chinese", "american", "british", "german", "french", "spanish", "room", "god", "god's", "mister"}
-
-
-_TITLES = {"mr", "mrs", "ms", "miss", "dr", "herr", "frau", "fru", "fröken", "hr", "fr", "monsieur", "madame", "señor",
-           "señora", "pan", "pani"}
-
-
-def _capitalised(text: str) -> bool:
-    t = text.strip().strip(".,;:!?…\"'()[]“”‘’")
-    return len(t) > 1 and t[0].isupper() and t.replace("-", "").replace("'", "").isalpha() and not t.isupper()
-
-
-def _names(tokens: list[_Token]) -> list[Finding]:
-    """Names given in an introduction ("my name is Emily Stone", "jag heter Anna", "this is
-    Tom speaking"): the capitalised words after the phrase, up to three; then every other
-    mention of those names in the call ("Hi, Emily"). A name spelled out letter by letter
-    ("S C H L I E S S M A N") is one too."""
-    found, learned = [], set()
-    bare = [_bare(t.text) for t in tokens]
-    for k in range(len(tokens)):
-        for phrase in _INTRODUCTIONS:
-            n = len(phrase)
-            if bare[k:k + n] != phrase or k + n >= len(tokens):
-                continue
-            if tokens[k + n - 1].text.strip()[-1:] in ",.;!?":
-                continue
-            j, end = k + n, k + n
-            while end < len(tokens) and end - j < 4 and (
-                    (_capitalised(tokens[end].text) and bare[end] not in _NOT_NAMES)
-                    or (end > j and bare[end - 1] in _TITLES and tokens[end].text.strip() == ".")):
-                end += 1
-                if tokens[end - 1].text.strip()[-1:] in ",.;!?" and bare[end - 1] not in _TITLES:
-                    break
-            while end > j and (bare[end - 1] in _TITLES or tokens[end - 1].text.strip() == "."):
-                end -= 1  # a title alone ("This is Mr.") is no name
-            if end > j:
-                found.append(_finding("NAME", "introduced", tokens[j:end]))
-                learned.update(bare[j:end])
-            break
-    if learned:
-        for k, b in enumerate(bare):
-            if b in learned and _capitalised(tokens[k].text):
-                found.append(_finding("NAME", "mentioned", [tokens[k]]))
-    k = 0
-    while k < len(tokens):  # spelled: three or more single capital letters in a row
-        end = k
-        while end < len(tokens) and re.fullmatch(r"[A-ZÅÄÖÆØÜ][.,]?", tokens[end].text.strip()):
-            end += 1
-        if end - k >= 3:
-            found.append(_finding("NAME", "spelled", tokens[k:end]))
-        k = max(end, k + 1)
+        found.append(finding("USERNAME", None, tokens[j:end + 1]))
     return found
 
 
@@ -399,7 +308,7 @@ def detect(utterances: Sequence, language: str | None) -> list[Finding]:
     tokens = _flatten(utterances)
     _pieces(tokens, NumberReader(lang))
     found = (_identifiers(tokens, lang) + _emails(tokens) + _email_after_context(tokens) + _usernames(tokens)
-             + _names(tokens))
+             + names(tokens, lang) + addresses(tokens) + dates_of_birth(tokens))
     seen: set[tuple[int, int]] = set()
     out = []
     for f in sorted(found, key=lambda f: (f.start, -len(f.words))):
