@@ -7,6 +7,16 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 
+#: digit words, 0 to 9, in the languages the tests and the evaluation speak numbers in
+SPOKEN = {
+    "en": "zero one two three four five six seven eight nine".split(),
+    "sv": "noll ett två tre fyra fem sex sju åtta nio".split(),
+    "da": "nul en to tre fire fem seks syv otte ni".split(),
+    "no": "null en to tre fire fem seks sju åtte ni".split(),
+    "fi": "nolla yksi kaksi kolme neljä viisi kuusi seitsemän kahdeksan yhdeksän".split(),
+    "de": "null eins zwei drei vier fünf sechs sieben acht neun".split(),
+}
+
 
 def luhn_complete(body: str) -> str:
     """``body`` with the Luhn check digit appended."""
@@ -91,3 +101,37 @@ def broken(value: str, rng: random.Random, valid) -> str:
         out = value[:i] + str((int(value[i]) + rng.randrange(1, 10)) % 10) + value[i + 1:]
         if not valid(out):
             return out
+
+
+def nino(rng: random.Random) -> str:
+    """A UK National Insurance number in the published format (two prefix letters, six digits, A-D)."""
+    first = rng.choice("ABCEGHJKLMNPRSTWXYZ")
+    second = rng.choice("ABCEGHJKLMNPRSTWXYZ")
+    while first + second in ("BG", "GB", "NK", "KN", "TN", "NT", "ZZ"):
+        second = rng.choice("ABCEGHJKLMNPRSTWXYZ")
+    return first + second + "".join(rng.choice("0123456789") for _ in range(6)) + rng.choice("ABCD")
+
+
+def uk_postcode(rng: random.Random) -> str:
+    """A UK postcode in one of the published shapes (A9 9AA, A99 9AA, AA9 9AA, AA99 9AA), e.g. "CB2 1AB"."""
+    area = rng.choice(["CB", "NW", "SW", "EH", "M", "B", "LS", "G", "BS", "OX", "E", "N"])
+    district = str(rng.randrange(1, 20))
+    inward = str(rng.randrange(10)) + "".join(rng.choice("ABDEFGHJLNPQRSTUWXYZ") for _ in range(2))
+    return f"{area}{district} {inward}"
+
+
+def expiry(rng: random.Random) -> str:
+    return f"{rng.randrange(1, 13):02d}{rng.randrange(26, 33)}"
+
+
+def cvv(rng: random.Random) -> str:
+    return f"{rng.randrange(1000):03d}"
+
+
+def luhn_valid_order(rng: random.Random) -> str:
+    """A 16-digit order number that happens to pass Luhn (as one in ten do)."""
+    return luhn_complete("".join(rng.choice("123456789") for _ in range(15)))
+
+
+def birth_date(rng: random.Random) -> date:
+    return _birth(rng)

@@ -15,14 +15,7 @@ from benchmarks import pii_generate as gen
 from callscope.transcription.redaction.detect import detect
 from callscope.transcription.redaction.numbers import NumberReader, digits_of
 
-SPOKEN = {
-    "en": "zero one two three four five six seven eight nine".split(),
-    "sv": "noll ett två tre fyra fem sex sju åtta nio".split(),
-    "da": "nul en to tre fire fem seks syv otte ni".split(),
-    "no": "null en to tre fire fem seks sju åtte ni".split(),
-    "fi": "nolla yksi kaksi kolme neljä viisi kuusi seitsemän kahdeksan yhdeksän".split(),
-    "de": "null eins zwei drei vier fünf sechs sieben acht neun".split(),
-}
+SPOKEN = gen.SPOKEN
 
 
 @dataclass

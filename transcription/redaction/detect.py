@@ -57,8 +57,10 @@ _CTX = {
               r"caducidad|ważna|end date",
     "phone": r"phone|number|call|mobile|cell|reach|telefon|nummer|mobil|ring|numero|puhelin|kännykkä|handy|"
              r"téléphone|teléfono|numer",
-    "cpr": r"cpr|personnummer|personnumret",
     "ssn": r"social security|ssn",
+    "national_id": r"personnummer|personnumret|samordningsnummer|cpr|fødselsnummer|fødselsnummeret|fodselsnummer|"
+                   r"personal (?:identity )?number|personal id|henkilötunnus|hetu|social security|national insurance|"
+                   r"steuer-?id|identifikationsnummer",
     "postcode": r"post ?code|postal code|zip|postnummer|postnumret|postnr|postinumero|plz|postleitzahl|code postal|"
                 r"código postal|kod pocztowy",
 }
@@ -92,6 +94,8 @@ def _pieces(tokens: list[Token], reader: NumberReader) -> None:
     seven" into one piece on the first word (the second gets an empty piece)."""
     for t in tokens:
         word = bare(t.text)
+        if re.fullmatch(r"\d{1,4}[./]\d{1,2}[./]\d{2,4}", word):
+            continue  # a written date ("03/04/1984") is no digit run
         n = reader.read(t.text)
         if n is not None:
             t.number = n
@@ -142,13 +146,18 @@ def _classify(value: str, context: str, language: str) -> tuple[str, str | None]
             return "CARD", None
     if digits and 12 <= len(value) <= 19 and _has("card", context) and not _has("order", context):
         return "CARD", "unchecked"  # asked for a card number: a misread one (failing Luhn) is still one
-    if digits and len(value) in (10, 12) and _pnr.is_valid(value):
-        if len(value) == 12 or language == "sv" or _has("cpr", context) or not _cpr.is_valid(value):
+    id_context = _has("national_id", context)
+    if digits and not (_has("phone", context) and not id_context):  # "call me on …" is a phone number
+        if len(value) == 12 and _pnr.is_valid(value):
             return "NATIONAL_ID", "se_personnummer"
-    if digits and len(value) == 11 and _fnr.is_valid(value):
-        return "NATIONAL_ID", "no_fodselsnummer"
-    if digits and len(value) == 10 and _cpr.is_valid(value) and (language == "da" or _has("cpr", context)):
-        return "NATIONAL_ID", "dk_cpr"
+        if len(value) == 10:
+            cpr_ok = _cpr.is_valid(value)
+            if cpr_ok and (language == "da" or re.search(r"\bcpr", context, re.I)):
+                return "NATIONAL_ID", "dk_cpr"
+            if _pnr.is_valid(value) and (language == "sv" or id_context):
+                return "NATIONAL_ID", "se_personnummer"
+        if len(value) == 11 and _fnr.is_valid(value):
+            return "NATIONAL_ID", "no_fodselsnummer"
     if _HETU.fullmatch(value):
         for sep in ("-", "A", "+"):
             candidate = value if not value[6].isdigit() else f"{value[:6]}{sep}{value[6:]}"
@@ -160,9 +169,13 @@ def _classify(value: str, context: str, language: str) -> tuple[str, str | None]
         return "NATIONAL_ID", "uk_nino"
     if _IBAN.fullmatch(value) and _iban.is_valid(value):
         return "IBAN", None
+    if digits and len(value) in (10, 11, 12) and _has("national_id", context):
+        return "NATIONAL_ID", "unchecked"  # asked for a personal number: a misheard one is still one
     if digits and 7 <= len(value) <= 15 and not _has("order", context):
-        if len(value) >= 8 and (value.startswith("0") or _has("phone", context)):
+        if len(value) >= 8 and _has("phone", context):
             return "PHONE", None
+        if len(value) >= 8 and value.startswith("0"):
+            return "PHONE", "leading zero"
     if digits and len(value) in (3, 4) and _has("cvv", context):
         return "CVV", None
     if digits and len(value) == 4 and _has("expiry", context) and 1 <= int(value[:2]) <= 12:
@@ -175,7 +188,7 @@ def _classify(value: str, context: str, language: str) -> tuple[str, str | None]
     return None
 
 
-_PRIORITY = {"CARD": 0, "NATIONAL_ID": 1, "IBAN": 2, "PHONE": 3, "CVV": 4, "EXPIRY": 5, "POSTCODE": 6}
+_PRIORITY = {"IBAN": 0, "CARD": 1, "NATIONAL_ID": 2, "PHONE": 3, "CVV": 4, "EXPIRY": 5, "POSTCODE": 6}
 
 
 def _identifiers(tokens: list[Token], language: str) -> list[Finding]:
@@ -184,15 +197,23 @@ def _identifiers(tokens: list[Token], language: str) -> list[Finding]:
     for run in _runs(tokens):
         ts = run.tokens
         candidates = []
+        with_piece = [k for k, t in enumerate(ts) if t.piece]
+        first, last = with_piece[0], with_piece[-1]
+        whole = "".join(t.piece or "" for t in ts)
+        whole_fails_luhn = whole.isdigit() and 13 <= len(whole) <= 19 and not _luhn.is_valid(whole)
         for i in range(len(ts)):
             if not ts[i].piece:
                 continue
             value = ""
+            context = _context(tokens, index[id(ts[0])]) + " " + _context(tokens, index[id(ts[i])])
             for j in range(i, len(ts)):
                 value += ts[j].piece or ""
                 if not ts[j].piece or len(value) > 34:
                     continue
-                kind = _classify(value, _context(tokens, index[id(ts[i])]), language)
+                kind = _classify(value, context, language)
+                if (i, j) != (first, last) and (kind == ("CARD", None) and whole_fails_luhn
+                                                or kind == ("PHONE", "leading zero")):
+                    continue  # a part of a longer number passing Luhn, or starting with 0, is chance
                 if kind:
                     candidates.append((_PRIORITY[kind[0]], -(j - i), i, j, kind))
         taken: set[int] = set()

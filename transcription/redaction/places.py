@@ -15,15 +15,21 @@ import re
 
 from callscope.transcription.redaction.tokens import Finding, Token, bare, capitalised, finding
 
-_AFTER_NAME = {"street", "st", "road", "rd", "avenue", "ave", "lane", "ln", "drive", "way", "close", "crescent",
-               "court", "place", "square", "terrace", "boulevard", "blvd", "grove", "gardens", "row", "walk", "mews",
-               "hill", "parade"}
+#: street kind words said after the name: the common ones of the UK's and of the USPS's lists
+_AFTER_NAME = {"street", "st", "road", "rd", "avenue", "ave", "lane", "ln", "drive", "dr", "way", "close", "crescent",
+               "court", "ct", "place", "square", "terrace", "boulevard", "blvd", "grove", "gardens", "row", "walk",
+               "mews", "hill", "parade", "circle", "cir", "cove", "trail", "parkway", "pkwy", "alley", "highway", "hwy",
+               "pike", "loop", "path", "plaza", "ridge", "heights", "green", "rise", "vale", "view", "wharf",
+               "embankment", "esplanade", "circus", "junction", "orchard", "meadows", "passage", "quay",
+               # written apart in the Nordic languages and German: "Søndre Allé", "Elisabeth Kochin kuja", "Berliner Straße"
+               "allé", "alle", "vej", "gade", "plads", "vei", "kuja", "katu", "tie", "bulevardi", "polku",
+               "straße", "strasse", "weg", "platz", "allee", "gatan", "vägen"}
 _BEFORE_NAME = {"rue", "avenue", "boulevard", "chemin", "allée", "impasse", "calle", "avenida", "plaza", "paseo",
                 "camino", "carrer", "ulica", "ul", "aleja", "al", "plac"}
 _LINKS = {"de", "del", "la", "las", "los", "du", "des", "le", "d'", "di"}
 _COMPOUND = re.compile(
-    r"[a-zåäöæøüéß-]{3,}(?:gatan|gata|vägen|väg|gränd|stigen|allén|torget|backen|gade|gaden|vej|vejen|stræde|torv|"
-    r"plads|gate|gaten|veien|vegen|vei|veg|plass|katu|kadulla|kuja|tie|tiellä|tiellä|polku|straße|strasse|str|weg|"
+    r"[a-zåäöæøüéß-]{2,}(?:gatan|gata|vägen|väg|gränd|stigen|allén|torget|backen|gade|gaden|vej|vejen|stræde|torv|"
+    r"plads|gate|gaten|veien|vegen|vei|veg|plass|ringen|tunet|løkka|haugen|bakken|stien|svingen|katu|kadulla|kuja|tie|tiellä|tiellä|polku|straße|strasse|str|weg|"
     r"gasse|platz|allee|ring|damm|ufer)$")
 _CONTEXT = re.compile(
     r"\b(?:address|adress|adressen|adresse|osoite|osoitteeni|live at|live on|lives at|bor på|bor i|wohne in|wohne "
@@ -38,7 +44,7 @@ def _house_number(t: Token) -> bool:
 
 
 def _name_word(t: Token) -> bool:
-    return capitalised(t.text) and bare(t.text) not in _AFTER_NAME
+    return capitalised(t.text) and "'" not in t.text and "’" not in t.text and bare(t.text) not in _AFTER_NAME
 
 
 def _said_after_context(tokens: list[Token], k: int) -> bool:
