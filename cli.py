@@ -175,6 +175,10 @@ def analyze(
     keep_pii: Annotated[Optional[list[str]], typer.Option(
         "--keep-pii", help=f"A kind of personal data to leave in the transcript ({', '.join(PII_KINDS)}); "
                            "repeat for several.")] = None,
+    pseudonymise_pii: Annotated[Optional[list[str]], typer.Option(
+        "--pseudonymise-pii", help="A kind of personal data to replace by a keyed pseudonym ([EMAIL:3f9a1c2b7d], the "
+                                   "same for the same value in every call) instead of [EMAIL]; the key is "
+                                   "CALLSCOPE_PSEUDONYM_KEY. Repeat for several.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No per-call summary.")] = False,
 ) -> None:
     """Transcribe, diarise and score call recordings; write one result per file to --out.
@@ -215,9 +219,15 @@ def analyze(
     from callscope.transcription.redaction.apply import RedactionPolicy
 
     try:
-        redaction = RedactionPolicy.keeping(keep_pii or [], enabled=redact_pii)
+        secret = None
+        if pseudonymise_pii:
+            from callscope.api.pseudonyms import deployment_secret
+
+            secret = deployment_secret(_service_settings())
+        redaction = RedactionPolicy.keeping(keep_pii or [], enabled=redact_pii, pseudonymise=pseudonymise_pii or [],
+                                            secret=secret)
     except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--keep-pii") from exc
+        raise typer.BadParameter(str(exc), param_hint="--keep-pii/--pseudonymise-pii") from exc
     from callscope.pipeline import STAGES, AnalysisSettings, Analyzer
     from callscope.transcription.diarisation import DiarisationSettings
     from callscope.transcription.engine import AsrSettings
@@ -305,6 +315,14 @@ def plot(
     console.print(f"[green]wrote[/green] {out}")
 
 
+def _configure_logging(level: str) -> None:
+    """callscope's own log lines at ``level`` (CALLSCOPE_LOG_LEVEL), to stderr."""
+    import logging
+
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("callscope").setLevel(level.upper())
+
+
 def _service_settings():
     """The service's settings from the environment; a clear message and exit code 2 if invalid."""
     from callscope.api.config import ConfigError, ServiceSettings
@@ -335,8 +353,9 @@ def serve(
     from callscope.api.app import create_app
 
     settings = _service_settings()
+    _configure_logging(settings.log_level)
     os.umask(0o077)  # the database, its WAL and the audio the server writes: owner only
-    uvicorn.run(create_app(settings, inline_worker=worker), host=host, port=port, log_level="warning")
+    uvicorn.run(create_app(settings, inline_worker=worker), host=host, port=port, log_level=settings.log_level)
 
 
 def _worker_process(index: int) -> None:
@@ -347,7 +366,9 @@ def _worker_process(index: int) -> None:
 
     os.umask(0o077)
 
-    w = Worker(_service_settings())
+    settings = _service_settings()
+    _configure_logging(settings.log_level)
+    w = Worker(settings)
     w.load()  # load the models once, before taking work
     console.print(f"worker {index} ({w.worker_id}) ready")
     w.run_forever()

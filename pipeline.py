@@ -258,7 +258,8 @@ class Analyzer:
             call_scores=scoring.call if scoring else None,
             timeline=scoring.timelines if scoring else [],
             redactions=[RedactionOut(kind=r.kind, subtype=r.subtype, start=r.start, end=r.end, speaker=r.speaker,
-                                     channel=r.channel, utterance=r.utterance) for r in redactions],
+                                     channel=r.channel, utterance=r.utterance, pseudonym=r.pseudonym)
+                        for r in redactions],
             redaction=REDACT_VERSION if settings.redaction.enabled else None,
             timings_s=Timings(**{k: round(v, 3) for k, v in timings.model_dump().items()}),
         )

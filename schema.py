@@ -88,6 +88,8 @@ class RedactionOut(BaseModel):
     speaker: str
     channel: int | None = Field(None, description="the channel it was said on (dual-channel calls)")
     utterance: int = Field(description="index of the utterance holding its placeholder")
+    pseudonym: str | None = Field(None, description="for a kind the deployment pseudonymises: the keyed token in its "
+                                                    "placeholder ([KIND:token]), the same for the same value in every call")
 
 
 class CallAnalysis(BaseModel):

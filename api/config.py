@@ -83,6 +83,11 @@ class ServiceSettings(BaseSettings):
             the call's ``role_note`` flags it).
         language: the language of every call (``CALLSCOPE_LANGUAGE``, e.g. ``sv``); unset (default):
             detected per call among ``languages``. An upload's own ``language`` goes first.
+        asr_model: the bundled Whisper model: ``base`` (default, multilingual) or ``tiny.en``
+            (English only; set ``CALLSCOPE_LANGUAGE=en`` with it) (``CALLSCOPE_ASR_MODEL``).
+        log_level: what the server and the workers log (``CALLSCOPE_LOG_LEVEL``: debug, info,
+            warning (default), error). At no level does a log line hold transcript text or what
+            was redacted: ids, counts and times only.
         languages: the languages detection may choose among (``CALLSCOPE_LANGUAGES``, comma
             separated; default all supported: en,sv,da,no,fi,de,fr,es,pl).
         model_dirs: per language, a CTranslate2 Whisper directory to transcribe it with
@@ -101,6 +106,9 @@ class ServiceSettings(BaseSettings):
             scored or stored (``CALLSCOPE_REDACT``, default on).
         redact_audio: silence what was redacted in the text in the stored recording too, on the
             speaker's channel, and keep no unredacted copy (``CALLSCOPE_REDACT_AUDIO``, default on).
+        redact_pseudonymise: kinds of personal data replaced by a keyed pseudonym, ``[EMAIL:3f9a1c2b7d]``,
+            instead of ``[EMAIL]`` (``CALLSCOPE_REDACT_PSEUDONYMISE``, comma separated; the key is
+            the pseudonym key above), so that QA can see that two calls name the same address.
         redact_keep: kinds of personal data to leave in transcripts (``CALLSCOPE_REDACT_KEEP``,
             comma separated, e.g. ``PHONE``).
         access_log_days: how long the log of who read which transcript or audio is kept, days
@@ -133,6 +141,8 @@ class ServiceSettings(BaseSettings):
     correct_channel_map: bool = False
     lone_speaker_role: Literal["agent", "customer", "unknown"] = "unknown"
     language: Language | None = None
+    asr_model: Literal["base", "tiny.en"] = "base"
+    log_level: Literal["debug", "info", "warning", "error"] = "warning"
     languages: str = ",".join(SUPPORTED_LANGUAGES)
     reasons_language: Literal["en", "sv"] = "en"
     model_dirs: str = ""
@@ -142,8 +152,9 @@ class ServiceSettings(BaseSettings):
     redact: bool = True
     redact_audio: bool = True
     redact_keep: str = ""
+    redact_pseudonymise: str = ""
 
-    @field_validator("redact_keep")
+    @field_validator("redact_keep", "redact_pseudonymise")
     @classmethod
     def _known_kinds(cls, v: str) -> str:
         RedactionPolicy.keeping([v])  # ValueError names an unknown kind
@@ -151,8 +162,12 @@ class ServiceSettings(BaseSettings):
 
     @property
     def redaction(self) -> RedactionPolicy:
-        """What the deployment redacts (``redact``, ``redact_keep``)."""
-        return RedactionPolicy.keeping([self.redact_keep], enabled=self.redact)
+        """What the deployment redacts (``redact``, ``redact_keep``, ``redact_pseudonymise`` with
+        the deployment's secret)."""
+        from callscope.api.pseudonyms import deployment_secret
+
+        return RedactionPolicy.keeping([self.redact_keep], enabled=self.redact, pseudonymise=[self.redact_pseudonymise],
+                                       secret=deployment_secret(self) if self.redact_pseudonymise.strip() else None)
 
     @field_validator("retention_days", "pseudonym_key", mode="before")
     @classmethod
@@ -201,6 +216,7 @@ class ServiceSettings(BaseSettings):
             object.__setattr__(self, "database_url", f"sqlite:///{self.data_dir / 'callscope.db'}")
         if self.max_request_mb < self.max_upload_mb:
             object.__setattr__(self, "max_request_mb", self.max_upload_mb)
+        RedactionPolicy.keeping([self.redact_keep], pseudonymise=[self.redact_pseudonymise], enabled=False)
         return self
 
     @property

@@ -86,6 +86,9 @@ class Worker:
                              st.max_duration_s)
             if not jobs.complete(self.sessions, claim, self.worker_id, result):
                 log.warning("job %s was taken over while running; result dropped", claim.job_id)
+            else:
+                log.info("call %s analysed: %.1f s of audio, %d utterances, %d redactions", claim.call_id,
+                         result.duration_s, len(result.utterances), len(result.redactions))
         except AnalysisCancelled:
             log.warning("job %s (call %s) was cancelled while running (erased or taken over); its data is dropped",
                         claim.job_id, claim.call_id)
@@ -122,7 +125,8 @@ def analysis_settings(settings: ServiceSettings):
     from callscope.scoring.scorer import ScoringSettings
     from callscope.transcription.engine import AsrSettings
 
-    return AnalysisSettings(asr=AsrSettings(language=settings.language, model_dirs=settings.language_model_dirs),
+    return AnalysisSettings(asr=AsrSettings(model=settings.asr_model, language=settings.language,
+                                            model_dirs=settings.language_model_dirs),
                             languages=settings.allowed_languages,
                             redaction=settings.redaction,
                             max_duration_s=settings.max_duration_s,

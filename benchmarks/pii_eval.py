@@ -12,8 +12,8 @@ Three sets, each built so that the labels do not come from the detector:
    first-name lists: the "known name" recall on templates is in-list by construction, read the
    real-transcript set for names.
 2. **templates, audio**: a seeded subset of the spoken-form template sentences, spoken by
-   espeak-ng (Debian package ``espeak-ng``; en-us, sv, da, nb, fi voices), cut to 8 kHz like a
-   phone line, and analysed by the real :class:`callscope.pipeline.Analyzer` (Whisper base,
+   espeak-ng (Debian package ``espeak-ng``; en-us, sv, da, nb, fi voices), at 16 kHz (VoIP) and
+   at 8 kHz (a phone line), and analysed by the real :class:`callscope.pipeline.Analyzer` (Whisper base,
    redaction on). Scored per clip: a kind counts as found when the pipeline redacted something
    of that kind; a leak is any part of the identifier still readable in the redacted text.
 3. **real transcripts**, annotated by hand (``benchmarks/data/pii_annotations.json``, which says
@@ -399,18 +399,19 @@ def score_real() -> tuple[dict, list, list, int]:
 
 # ---- audio --------------------------------------------------------------------------------------
 
-def synthesise(sample: Sample, path: Path, rng: random.Random) -> None:
-    """``sample.text`` spoken by espeak-ng in the sample's language, at 8 kHz (a phone line's rate)."""
+def synthesise(sample: Sample, path: Path, rng: random.Random, rate: int) -> None:
+    """``sample.text`` spoken by espeak-ng in the sample's language (130 words a minute, 60 ms
+    between words), written at ``rate`` Hz: 8000 as on a phone line, 16000 as in a VoIP call."""
     import soundfile as sf
     import soxr
 
     raw = path.with_suffix(".raw.wav")
-    subprocess.run(["espeak-ng", "-v", VOICES[sample.language], "-s", str(rng.choice([140, 155, 170])), "-w", str(raw),
-                    sample.text], check=True, capture_output=True)
-    audio, rate = sf.read(raw, dtype="float32")
-    audio = soxr.resample(audio, rate, 8000)
-    pad = np.zeros(4000, dtype=np.float32)
-    sf.write(path, np.concatenate([pad, audio, pad]), 8000, subtype="PCM_16")
+    subprocess.run(["espeak-ng", "-v", VOICES[sample.language], "-s", str(rng.choice([120, 130, 140])), "-g", "6",
+                    "-w", str(raw), sample.text], check=True, capture_output=True)
+    audio, source_rate = sf.read(raw, dtype="float32")
+    audio = soxr.resample(audio, source_rate, rate)
+    pad = np.zeros(rate // 2, dtype=np.float32)
+    sf.write(path, np.concatenate([pad, audio, pad]), rate, subtype="PCM_16")
     raw.unlink()
 
 
@@ -427,7 +428,7 @@ def leaked(sample: Sample, text: str) -> bool:
     return sample.secret.lower() in text.lower().replace(" ", "")
 
 
-def score_audio(samples: list[Sample], per_kind: int, seed: int = 12) -> tuple[dict, dict, list, float]:
+def score_audio(samples: list[Sample], per_kind: int, rate: int, seed: int = 12) -> tuple[dict, dict, list, float]:
     from callscope.pipeline import AnalysisSettings, Analyzer
     from callscope.transcription.engine import AsrSettings
 
@@ -444,7 +445,7 @@ def score_audio(samples: list[Sample], per_kind: int, seed: int = 12) -> tuple[d
     with tempfile.TemporaryDirectory() as tmp:
         for i, s in enumerate(chosen):
             path = Path(tmp) / f"clip{i}.wav"
-            synthesise(s, path, rng)
+            synthesise(s, path, rng, rate)
             if s.language not in analyzers:
                 analyzers[s.language] = Analyzer(AnalysisSettings(asr=AsrSettings(device="cpu", language=s.language),
                                                                   score=False))
@@ -504,12 +505,13 @@ def main() -> None:
     if not args.no_audio:
         if shutil.which("espeak-ng") is None:
             sys.exit("espeak-ng is missing: apt-get install espeak-ng (or run with --no-audio)")
-        audio_rows, leaks, clips, seconds = score_audio(samples, args.audio_per_kind)
-        _table(f"Templates, audio through the pipeline ({len(clips)} espeak-ng clips at 8 kHz, {seconds:.0f} s)",
-               audio_rows)
-        print("clips with a leak (part of the identifier readable after redaction), per kind:", leaks)
-        out["templates_audio"] = {"clips": len(clips), "per_kind": audio_rows, "leaks": leaks, "rows": clips,
-                                  "seconds": round(seconds, 1)}
+        for rate in (16000, 8000):
+            audio_rows, leaks, clips, seconds = score_audio(samples, args.audio_per_kind, rate)
+            _table(f"Templates, audio through the pipeline ({len(clips)} espeak-ng clips at {rate // 1000} kHz, "
+                   f"{seconds:.0f} s)", audio_rows)
+            print("clips with a leak (part of the identifier readable after redaction), per kind:", leaks)
+            out[f"templates_audio_{rate // 1000}k"] = {"clips": len(clips), "per_kind": audio_rows, "leaks": leaks,
+                                                      "rows": clips, "seconds": round(seconds, 1)}
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "pii_eval.json").write_text(json.dumps(out, indent=1, ensure_ascii=False, default=str) + "\n")
     print(f"\nwrote {RESULTS / 'pii_eval.json'}")

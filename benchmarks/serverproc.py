@@ -31,10 +31,15 @@ def service_env(data_dir: Path, database_url: str | None = None, **extra: str) -
     return env
 
 
-def start(args: list[str], env: dict) -> subprocess.Popen:
-    """``callscope <args>`` as a background process (stderr kept for error messages)."""
-    return subprocess.Popen([sys.executable, "-m", "callscope.cli", *args], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+def start(args: list[str], env: dict, log: Path) -> subprocess.Popen:
+    """``callscope <args>`` as a background process, its output appended to the file ``log`` (read
+    by the tests: error messages, and no personal data in log lines)."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("a") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "callscope.cli", *args], env=env, stdout=out,
+                                stderr=subprocess.STDOUT, text=True)
+    proc.log = log  # type: ignore[attr-defined]
+    return proc
 
 
 def admin_key(env: dict, name: str = "tests") -> str:
@@ -48,7 +53,7 @@ def wait_ready(base: str, proc: subprocess.Popen, timeout: float = 120) -> None:
     deadline = time.time() + timeout
     while time.time() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"server exited: {proc.stderr.read()[-2000:]}")
+            raise RuntimeError(f"server exited: {proc.log.read_text()[-2000:]}")
         try:
             if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
                 return
@@ -81,14 +86,16 @@ class Service:
         self.base = f"http://127.0.0.1:{self.port}"
         self.api: subprocess.Popen | None = None
         self.workers: list[subprocess.Popen] = []
+        #: where the server's and the workers' output goes (outside data_dir: erasure tests walk it)
+        self.log_dir = data_dir.with_name(data_dir.name + "-logs")
 
     def start_api(self, *flags: str) -> subprocess.Popen:
-        self.api = start(["serve", "--port", str(self.port), *flags], self.env)
+        self.api = start(["serve", "--port", str(self.port), *flags], self.env, self.log_dir / "api.log")
         wait_ready(self.base, self.api)
         return self.api
 
     def start_worker(self) -> subprocess.Popen:
-        proc = start(["worker"], self.env)
+        proc = start(["worker"], self.env, self.log_dir / f"worker-{len(self.workers)}.log")
         self.workers.append(proc)
         return proc
 
@@ -106,6 +113,10 @@ class Service:
                 return conn.execute(text(query), params).all()
         finally:
             engine.dispose()
+
+    def log_text(self) -> str:
+        """Everything the server and the workers wrote so far."""
+        return "".join(p.read_text(errors="replace") for p in sorted(self.log_dir.glob("*.log")))
 
     def close(self) -> None:
         for proc in [*self.workers, *([self.api] if self.api else [])]:

@@ -102,6 +102,7 @@ class NumberReader:
         """The number a transcript word says, or None. Numerals may carry separators ("4532-7712",
         "070-123 45"); punctuation around the word is ignored."""
         w = word.strip().strip(".,;:!?…\"'()[]“”‘’").lower()
+        w = w.lstrip("-–") if re.fullmatch(r"[-–]\d+", w) else w  # Whisper writes digits read out as "07 -9 -1 -1"
         if not w:
             return None
         if re.fullmatch(r"\+?[\d][\d\-./ ]*", w) and any(c.isdigit() for c in w):
