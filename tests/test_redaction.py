@@ -205,3 +205,71 @@ def test_names_from_introductions_their_mentions_and_spelling():
     assert kinds(spelled) == [("NAME", "spelled")] and covered(spelled) == {(0, k) for k in range(1, 12)}
     # "I'm sorry", "I am calling", "this is not" give no name
     assert kinds([utt("C", "I'm afraid this is not working, I am calling about my bill. I'm sorry.")]) == []
+
+
+def test_names_without_an_introduction_from_the_first_name_lists():
+    assert kinds([utt("C", "I spoke with Erik Lindqvist yesterday")]) == [("NAME", "known")]
+    assert covered([utt("C", "I spoke with Erik Lindqvist yesterday")]) == {(0, 3), (0, 4)}  # with the surname
+    assert kinds([utt("C", "could you ask Mrs. Holmberg to call")]) == [("NAME", "known")]  # a title and a name
+    assert kinds([utt("C", "Tom, I married Julia last month")]) == [("NAME", "known"), ("NAME", "known")]
+    # everyday words opening a sentence, months, and first names inside a place's name are not names
+    assert kinds([utt("C", "Will you call me in May? My bill is late. I flew to San Francisco")]) == []
+    assert kinds([utt("C", "take the bus to the Gold Line station")]) == []
+
+
+def test_street_addresses_postcodes_and_dates_of_birth():
+    assert kinds([utt("C", "I live at 221B Baker Street in London")]) == [("ADDRESS", "numbered")]
+    assert covered([utt("C", "I live at 221B Baker Street in London")]) == {(0, 3), (0, 4), (0, 5)}
+    assert kinds([utt("C", "jag bor på Storgatan tolv i Uppsala")], "sv") == [("ADDRESS", "numbered")]
+    assert kinds([utt("C", "jeg bor på Nørregade 5, 8000 Aarhus")], "da") == [("ADDRESS", "numbered")]
+    assert kinds([utt("C", "my address is Regent Street")]) == [("ADDRESS", "after_context")]
+    assert kinds([utt("C", "the shop is on Regent Street")]) == []  # a street with no number and no address phrase
+    assert kinds([utt("C", "the postcode is c b two one a b")]) == [("POSTCODE", "uk")]
+    assert kinds([utt("C", "postnumret är 753 20")], "sv") == [("POSTCODE", None)]
+    assert kinds([utt("C", "I waited 753 20 minutes")], "sv") == []  # digits with no postcode word
+    birth = [utt("A", "can I have your date of birth please"), utt("C", "the third of March nineteen eighty four", 4.0)]
+    assert kinds(birth) == [("DATE_OF_BIRTH", None)] and covered(birth) == {(1, k) for k in range(1, 7)}  # "the" stays
+    assert kinds([utt("C", "jeg er født den 3. marts 1985")], "da") == [("DATE_OF_BIRTH", None)]
+    assert kinds([utt("C", "my date of birth is 12/03/1985")]) == [("DATE_OF_BIRTH", None)]
+    # a date that is no birth date, and a written date, are neither a birth date nor a phone number
+    assert kinds([utt("C", "the parcel comes on the third of March, 12/03/2026")]) == []
+
+
+def test_a_part_of_a_longer_number_is_no_card_and_a_phone_context_beats_a_national_id(seed=3):
+    rng = random.Random(seed)
+    c = gen.card(rng)
+    bad = gen.broken(c, rng, lambda v: gen.luhn_complete(v[:-1]) == v)
+    assert kinds([utt("C", f"I wrote {spoken(bad, 'en')} on the form")]) == []
+    pnr = gen.personnummer(rng)
+    assert kinds([utt("C", f"ring mig på {spoken(pnr, 'sv')}")], "sv") == [("PHONE", None)]
+    assert kinds([utt("C", f"mitt personnummer är {spoken(pnr, 'sv')}")], "sv") == [("NATIONAL_ID", "se_personnummer")]
+    wrong = gen.broken(pnr, rng, lambda v: v == pnr)
+    assert ("NATIONAL_ID", "unchecked") in kinds([utt("C", f"mitt personnummer är {spoken(wrong, 'sv')}")], "sv")
+
+
+def test_pseudonymised_kinds_get_the_same_keyed_token_for_the_same_value():
+    from callscope.transcription.redaction.apply import RedactionPolicy, redact
+    from callscope.transcription.types import Utterance
+    from callscope.transcription.types import Word as AsrWord
+
+    def real(text: str) -> Utterance:
+        u = utt("C", text)
+        return Utterance("C", 0.0, u.words[-1].end, [AsrWord(w.word.strip(), w.start, w.end, 0.9) for w in u.words])
+
+    policy = RedactionPolicy.keeping([], pseudonymise=["email,phone"], secret=b"k" * 32)
+    written = [real("my email is anna.berg@telia.se and my number is 0701234567")]
+    spoken_ = [real("my email is anna.berg@telia.se, call me on zero seven zero one two three four five six seven")]
+    out1, red1 = redact(written, "en", policy)
+    out2, red2 = redact(spoken_, "en", policy)
+    tokens1 = {r.kind: r.pseudonym for r in red1}
+    tokens2 = {r.kind: r.pseudonym for r in red2}
+    assert tokens1 == tokens2 and all(re.fullmatch(r"[0-9a-f]{10}", t) for t in tokens1.values())
+    assert f"[EMAIL:{tokens1['EMAIL']}]" in " ".join(w.word for w in out1[0].words)
+    _, other = redact(written, "en", RedactionPolicy.keeping([], pseudonymise=["EMAIL", "PHONE"], secret=b"x" * 32))
+    assert {r.pseudonym for r in other}.isdisjoint(tokens1.values())  # another deployment's key, other tokens
+    plain, _ = redact(written, "en", RedactionPolicy())
+    assert "[EMAIL]" in " ".join(w.word for w in plain[0].words)
+    with pytest.raises(ValueError, match="secret"):
+        RedactionPolicy.keeping([], pseudonymise=["EMAIL"])
+    with pytest.raises(ValueError, match="both kept and pseudonymised"):
+        RedactionPolicy.keeping(["EMAIL"], pseudonymise=["email"], secret=b"k" * 32)

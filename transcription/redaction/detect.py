@@ -286,7 +286,7 @@ def _email_after_context(tokens: list[Token]) -> list[Finding]:
             if bare(nxt.text) in _STOP or nxt.start - tokens[end].end > 1.5 or re.fullmatch(r"[.!?,;:]+", nxt.text.strip()):
                 break
             end += 1
-            if re.search(r"\w[.!?]$", nxt.text.strip()) and not (end + 1 < len(tokens) and tokens[end + 1].text.strip().startswith(".")):
+            if re.search(r"\w[.!?,;]$", nxt.text.strip()) and not (end + 1 < len(tokens) and tokens[end + 1].text.strip().startswith(".")):
                 break
         part = tokens[j:end + 1]
         words = [bare(x.text) for x in part]
