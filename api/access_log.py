@@ -14,15 +14,16 @@ from sqlalchemy.orm import sessionmaker
 from callscope.api.auth import Principal
 from callscope.api.db import AccessLog, utcnow
 
-Resource = Literal["transcript", "audio"]
+Resource = Literal["transcript", "audio", "audio_original"]
 SAME_READ = timedelta(minutes=1)
 
 
-def record(sessions: sessionmaker, who: Principal, call_id: str, resource: Resource) -> None:
-    """Log that ``who`` read ``resource`` of ``call_id`` (unless they did within the last minute)."""
+def record(sessions: sessionmaker, who: Principal, call_id: str, resource: Resource, every: bool = False) -> None:
+    """Log that ``who`` read ``resource`` of ``call_id`` (unless they did within the last minute
+    and ``every`` is False: the unredacted original logs every read)."""
     now = utcnow()
     with sessions() as s:
-        recent = s.execute(select(exists().where(
+        recent = not every and s.execute(select(exists().where(
             AccessLog.call_id == call_id, AccessLog.resource == resource, AccessLog.at > now - SAME_READ,
             AccessLog.api_key_id.is_(None) if who.key_id is None else AccessLog.api_key_id == who.key_id))).scalar()
         if not recent:

@@ -56,10 +56,13 @@ def _lock(session: Session, key: str) -> int | None:
 
 
 def redact_audio(sessions: sessionmaker, store: AudioStore, key: str, spans: list[tuple[float, float, int | None]],
-                 max_duration_s: float) -> bool:
+                 max_duration_s: float, sealing_key: bytes | None = None) -> bool:
     """Replace the stored file at ``key`` by a copy with ``spans`` (start s, end s, channel)
-    silenced (:func:`callscope.audio.silence.silence`), under the row's lock; the unredacted
-    bytes are not kept. False if no call holds the file any more (erased meanwhile)."""
+    silenced (:func:`callscope.audio.silence.silence`), under the row's lock. The unredacted
+    bytes are not kept, unless ``sealing_key`` is given: then they are first sealed
+    (:mod:`callscope.api.sealed`) at :meth:`AudioStore.original_path`. False if no call holds the
+    file any more (erased meanwhile)."""
+    from callscope.api.sealed import seal
     from callscope.audio.silence import silence
 
     with sessions() as s:
@@ -69,6 +72,8 @@ def redact_audio(sessions: sessionmaker, store: AudioStore, key: str, spans: lis
             s.rollback()
             return False
         tmp = path.with_name(path.name + ".redacting")
+        if sealing_key is not None and not store.original_path(key).exists():  # the first redaction had the original
+            seal(path, store.original_path(key), sealing_key, key)
         try:
             silence(path, tmp, spans, max_duration_s=max_duration_s)
             os.replace(tmp, path)

@@ -80,6 +80,11 @@ class AudioStore:
     def path(self, key: str) -> Path:
         return self.root / key
 
+    def original_path(self, key: str) -> Path:
+        """Where the sealed unredacted original of ``key`` is kept, if the deployment keeps one
+        (:mod:`callscope.api.sealed`); outside the content-addressed tree."""
+        return self.root / "originals" / key
+
     def receive(self, max_bytes: int) -> PendingFile:
         """A new temporary file for an upload of at most ``max_bytes``."""
         return PendingFile(self.root, max_bytes)
@@ -96,8 +101,9 @@ class AudioStore:
             return f.read(n)
 
     def delete(self, key: str) -> None:
-        """Remove a stored file. Call only while holding its ``audio_files`` row."""
+        """Remove a stored file and its sealed original. Call only while holding its ``audio_files`` row."""
         self.path(key).unlink(missing_ok=True)
+        self.original_path(key).unlink(missing_ok=True)
 
     def keys(self) -> list[str]:
         """Every content-addressed file in the store."""

@@ -109,6 +109,11 @@ class ServiceSettings(BaseSettings):
         redact_pseudonymise: kinds of personal data replaced by a keyed pseudonym, ``[EMAIL:3f9a1c2b7d]``,
             instead of ``[EMAIL]`` (``CALLSCOPE_REDACT_PSEUDONYMISE``, comma separated; the key is
             the pseudonym key above), so that QA can see that two calls name the same address.
+        keep_original: keep the unredacted upload of a call whose recording was redacted, sealed
+            at rest with AES-256-GCM (``CALLSCOPE_KEEP_ORIGINAL``, default off: not kept). Only
+            admin keys read it back (``GET /v1/calls/{id}/audio/original``), each read logged.
+        original_key: the key originals are sealed under (``CALLSCOPE_ORIGINAL_KEY``: 32 random
+            bytes, URL-safe base64; needed with ``keep_original``). Losing it loses the originals.
         redact_keep: kinds of personal data to leave in transcripts (``CALLSCOPE_REDACT_KEEP``,
             comma separated, e.g. ``PHONE``).
         access_log_days: how long the log of who read which transcript or audio is kept, days
@@ -153,6 +158,8 @@ class ServiceSettings(BaseSettings):
     redact_audio: bool = True
     redact_keep: str = ""
     redact_pseudonymise: str = ""
+    keep_original: bool = False
+    original_key: SecretStr | None = None
 
     @field_validator("redact_keep", "redact_pseudonymise")
     @classmethod
@@ -169,7 +176,28 @@ class ServiceSettings(BaseSettings):
         return RedactionPolicy.keeping([self.redact_keep], enabled=self.redact, pseudonymise=[self.redact_pseudonymise],
                                        secret=deployment_secret(self) if self.redact_pseudonymise.strip() else None)
 
-    @field_validator("retention_days", "pseudonym_key", mode="before")
+    @field_validator("original_key")
+    @classmethod
+    def _a_256_bit_key(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is not None:
+            from callscope.api.sealed import parse_key
+
+            parse_key(v.get_secret_value())  # ValueError says what is wrong with it
+        return v
+
+    @property
+    def opening_key(self) -> bytes | None:
+        """The key sealed originals open with (``original_key``), None if unset."""
+        from callscope.api.sealed import parse_key
+
+        return parse_key(self.original_key.get_secret_value()) if self.original_key else None
+
+    @property
+    def sealing_key(self) -> bytes | None:
+        """The key new originals are sealed under when the deployment keeps them, else None."""
+        return self.opening_key if self.keep_original else None
+
+    @field_validator("retention_days", "pseudonym_key", "original_key", mode="before")
     @classmethod
     def _empty_is_unset(cls, v):
         return None if isinstance(v, str) and not v.strip() else v
@@ -217,6 +245,9 @@ class ServiceSettings(BaseSettings):
         if self.max_request_mb < self.max_upload_mb:
             object.__setattr__(self, "max_request_mb", self.max_upload_mb)
         RedactionPolicy.keeping([self.redact_keep], pseudonymise=[self.redact_pseudonymise], enabled=False)
+        if self.keep_original and self.original_key is None:
+            raise ValueError("CALLSCOPE_KEEP_ORIGINAL needs CALLSCOPE_ORIGINAL_KEY (32 bytes, URL-safe base64) to seal "
+                             "the originals with")
         return self
 
     @property

@@ -184,7 +184,7 @@ class AccessLog(Base):
     api_key_id: Mapped[int | None] = mapped_column(Integer, index=True)  # None with auth off
     key_name: Mapped[str] = mapped_column(String(200))
     call_id: Mapped[str] = mapped_column(String(36), index=True)
-    resource: Mapped[str] = mapped_column(String(20))  # transcript | audio
+    resource: Mapped[str] = mapped_column(String(20))  # transcript | audio | audio_original
 
 
 def make_engine(url: str) -> Engine:

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 import uuid
+from urllib.parse import quote
 from datetime import datetime, timedelta, timezone
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
@@ -290,6 +291,40 @@ def get_audio(call_id: CallId, svc: Svc, who: Reader) -> FileResponse:
     kind = audio_kind(svc.store.head(call.audio_key)) or "wav"
     name = call.filename if call.filename.lower().endswith(f".{kind}") or kind != "flac" else f"{call.filename.rsplit('.', 1)[0]}.flac"
     return FileResponse(path, media_type=MEDIA_TYPES[kind], filename=name)
+
+
+@router.get("/v1/calls/{call_id}/audio/original", response_class=StreamingResponse, operation_id="get_original_audio",
+            responses={200: {"content": {"application/octet-stream": {}}},
+                       404: {"description": "no original kept for this call"}})
+def get_original_audio(call_id: CallId, svc: Svc, who: Admin) -> StreamingResponse:
+    """The unredacted upload of a call whose recording was redacted, for deployments that keep it
+    (``CALLSCOPE_KEEP_ORIGINAL``, sealed at rest with AES-256-GCM under ``CALLSCOPE_ORIGINAL_KEY``).
+    Admin keys only; every read goes into the access log as ``audio_original``. 404 when no
+    original is kept (the setting is off, or nothing was redacted: then ``/audio`` is the upload)."""
+    from callscope.api.sealed import SealError, unseal
+
+    call = _get(svc, call_id)
+    path = svc.store.original_path(call.audio_key)
+    if not path.is_file():
+        raise HTTPException(404, f"no unredacted original of call {call_id} is kept")
+    key = svc.settings.opening_key
+    if key is None:
+        raise HTTPException(409, "the original is sealed, but CALLSCOPE_ORIGINAL_KEY is not set: it cannot be opened")
+    chunks = unseal(path, key, call.audio_key)
+    try:
+        first = next(chunks)  # a wrong key or a damaged file fails here, before any byte is sent
+    except SealError as exc:
+        raise HTTPException(409, f"the original of call {call_id} does not open: {exc}") from exc
+    access_log.record(svc.sessions, who, call_id, "audio_original", every=True)
+    kind = audio_kind(first) or "wav"
+
+    def body():
+        yield first
+        yield from chunks
+
+    name = call.filename if call.filename.lower().endswith(f".{kind}") else f"{call.filename.rsplit('.', 1)[0]}.{kind}"
+    return StreamingResponse(body(), media_type=MEDIA_TYPES[kind],
+                             headers={"Content-Disposition": f"attachment; filename*=utf-8''{quote(name)}"})
 
 
 @router.post("/v1/calls/{call_id}/corrections", status_code=201, operation_id="correct_call")

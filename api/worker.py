@@ -83,7 +83,7 @@ class Worker:
             result.file = name
             if result.redactions and st.redact_audio:  # what was redacted in the text is silenced in the stored audio
                 redact_audio(self.sessions, self.store, key, [(r.start, r.end, r.channel) for r in result.redactions],
-                             st.max_duration_s)
+                             st.max_duration_s, st.sealing_key)
             if not jobs.complete(self.sessions, claim, self.worker_id, result):
                 log.warning("job %s was taken over while running; result dropped", claim.job_id)
             else:

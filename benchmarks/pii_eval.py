@@ -433,7 +433,8 @@ def score_audio(samples: list[Sample], per_kind: int, rate: int, seed: int = 12)
     from callscope.transcription.engine import AsrSettings
 
     rng = random.Random(seed)
-    spoken = [s for s in samples if s.form not in ("numerals", "written") and not s.by_context]
+    spoken = [s for s in samples if not s.by_context and not (  # espeak reads "4539 1488" as thousands: no one says a card so
+        s.form == "numerals" and s.kind in (None, "CARD", "NATIONAL_ID", "PHONE", "IBAN", "CVV", "POSTCODE"))]
     by_group: dict[tuple, list[Sample]] = defaultdict(list)
     for s in spoken:
         by_group[(s.kind, s.language, s.note)].append(s)
@@ -452,15 +453,16 @@ def score_audio(samples: list[Sample], per_kind: int, rate: int, seed: int = 12)
             result = analyzers[s.language].analyze(path)
             kinds = {r.kind for r in result.redactions}
             text = " ".join(u.text for u in result.utterances)
-            for k in kinds:
+            for k in kinds:  # per kind and language: the ASR, not the detector, differs most between languages
                 if k == s.kind:
-                    tallies[k].tp += 1
+                    tallies[f"{k} {s.language}"].tp += 1
                 else:
-                    tallies[k].fp += 1
+                    tallies[f"{k} {s.language}"].fp += 1
             if s.kind and s.kind not in kinds:
-                tallies[s.kind].fn += 1
-            leak = leaked(s, text)
-            leaks[s.kind or "none"] += leak
+                tallies[f"{s.kind} {s.language}"].fn += 1
+            leak = leaked(s, text) if s.kind else False
+            if s.kind:
+                leaks[f"{s.kind} {s.language}"] += leak
             rows.append({"language": s.language, "said": s.text, "kind": s.kind, "note": s.note,
                          "redacted": sorted(kinds), "transcript": text, "leak": leak})
             print(f"  [{i + 1}/{len(chosen)}] {s.language} {s.kind or '-':13} {sorted(kinds)} | {text[:90]}",
@@ -469,11 +471,11 @@ def score_audio(samples: list[Sample], per_kind: int, rate: int, seed: int = 12)
 
 
 def _table(title: str, rows: dict) -> None:
-    print(f"\n{title}\n{'kind':15} {'recall':>8} {'precision':>10} {'tp':>5} {'fn':>5} {'fp':>5}")
+    print(f"\n{title}\n{'kind':18} {'recall':>8} {'precision':>10} {'tp':>5} {'fn':>5} {'fp':>5}")
     for k, r in rows.items():
         rec = f"{100 * r['recall']:.1f}%" if r["recall"] is not None else "-"
         pre = f"{100 * r['precision']:.1f}%" if r["precision"] is not None else "-"
-        print(f"{k:15} {rec:>8} {pre:>10} {r['tp']:>5} {r['fn']:>5} {r['fp']:>5}")
+        print(f"{k:18} {rec:>8} {pre:>10} {r['tp']:>5} {r['fn']:>5} {r['fp']:>5}")
 
 
 def main() -> None:
@@ -509,7 +511,8 @@ def main() -> None:
             audio_rows, leaks, clips, seconds = score_audio(samples, args.audio_per_kind, rate)
             _table(f"Templates, audio through the pipeline ({len(clips)} espeak-ng clips at {rate // 1000} kHz, "
                    f"{seconds:.0f} s)", audio_rows)
-            print("clips with a leak (part of the identifier readable after redaction), per kind:", leaks)
+            print("clips whose identifier is partly readable after redaction:",
+                  {k: f"{v}/{n}" for k, v in leaks.items() if (n := sum(1 for r in clips if f"{r['kind']} {r['language']}" == k))})
             out[f"templates_audio_{rate // 1000}k"] = {"clips": len(clips), "per_kind": audio_rows, "leaks": leaks,
                                                       "rows": clips, "seconds": round(seconds, 1)}
     RESULTS.mkdir(exist_ok=True)
