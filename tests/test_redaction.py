@@ -247,6 +247,15 @@ def test_a_part_of_a_longer_number_is_no_card_and_a_phone_context_beats_a_nation
     assert ("NATIONAL_ID", "unchecked") in kinds([utt("C", f"mitt personnummer är {spoken(wrong, 'sv')}")], "sv")
 
 
+def test_how_whisper_writes_letters_and_digits_read_one_by_one():
+    """Heard on espeak-ng speech through Whisper base (benchmarks/pii_eval.py): "SW -799601B",
+    "X -E -427142 -D", "07 -9 -1 -1 -2 …"."""
+    assert kinds([utt("C", "my national insurance number is SW -799601B.")]) == [("NATIONAL_ID", "uk_nino")]
+    assert kinds([utt("C", "my national insurance number is X -E -427142 -D.")]) == [("NATIONAL_ID", "uk_nino")]
+    assert kinds([utt("C", "you can reach me on 07 -9 -1 -1 -2 -3 -4 -5 -6 -7.")]) == [("PHONE", None)]
+    assert kinds([utt("C", "I watched it on TV 12 times, OK 45 minutes")]) == []
+
+
 def test_pseudonymised_kinds_get_the_same_keyed_token_for_the_same_value():
     from callscope.transcription.redaction.apply import RedactionPolicy, redact
     from callscope.transcription.types import Utterance

@@ -94,14 +94,16 @@ def _pieces(tokens: list[Token], reader: NumberReader) -> None:
     seven" into one piece on the first word (the second gets an empty piece)."""
     for t in tokens:
         word = bare(t.text)
+        if re.fullmatch(r"[-–][a-zåäöæøü0-9]+", word):
+            word = word[1:]  # Whisper writes a letter-by-letter reading as "X -E -427142 -D"
         if re.fullmatch(r"\d{1,4}[./]\d{1,2}[./]\d{2,4}", word):
             continue  # a written date ("03/04/1984") is no digit run
         n = reader.read(t.text)
         if n is not None:
             t.number = n
             t.piece = n.value if n.kind != "repeat" else None
-        elif re.fullmatch(r"[a-zåäöæøü]", word):
-            t.piece = word.upper()
+        elif re.fullmatch(r"[a-zåäöæøü]", word) or re.fullmatch(r"[A-Z]{2}", t.text.strip().strip(".,;:!?")):
+            t.piece = word.upper()  # a letter, or two written as capitals ("SW 799601B")
         elif re.fullmatch(r"(?=.*\d)(?=.*[a-z])[a-z0-9]{2,34}", compact := re.sub(r"[-+./]", "", word)):
             t.piece = compact.upper()  # "SE45", "131052-308T", "JG103759A"
         elif word in FILLERS or word in ("-", "–"):
