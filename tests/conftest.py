@@ -82,6 +82,12 @@ def analyzer():
 
 
 @pytest.fixture(scope="session")
+def call01_result(analyzer):
+    """Full analysis of the real Call01 (mono, agent and customer; done once)."""
+    return analyzer.analyze(AUDIO / "callytics" / "Call01.wav")
+
+
+@pytest.fixture(scope="session")
 def spokenwoz_result(analyzer):
     """Full analysis of the real 183 s dual-channel phone call (done once)."""
     return analyzer.analyze(AUDIO / "spokenwoz" / "MUL1011.opus")

@@ -1,0 +1,197 @@
+"""Which categories of a rule set (:mod:`.model`) one analysed call matches, with the evidence:
+the utterances (indices into the call's utterances, and their times in seconds) that made each
+condition hold. Works on the stored analysis alone (no audio, no models): re-scoring a call
+with another rule set costs milliseconds."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING
+
+from callscope.scoring.rules.model import Condition, RuleSet, Said
+
+if TYPE_CHECKING:  # the analysis as the pipeline returns and the service stores it
+    from callscope.schema import CallAnalysis
+
+
+@dataclass(frozen=True)
+class Match:
+    """A category the call matched: ``evidence`` utterance indices, ``times`` (start, end) in
+    seconds of what made it hold (utterances, a silence), ``detail`` in words."""
+
+    category: str
+    evidence: tuple[int, ...]
+    times: tuple[tuple[float, float], ...]
+    detail: str
+
+
+@dataclass
+class _Hit:
+    ok: bool
+    evidence: list[int]
+    times: list[tuple[float, float]]
+    detail: list[str]
+
+
+_NO = _Hit(False, [], [], [])
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", " ", text.replace("’", "'").replace("‘", "'").lower()).strip()
+
+
+@cache
+def _phrase(phrase: str) -> re.Pattern:
+    words = [re.escape(w) for w in _norm(phrase).split()]
+    return re.compile(r"(?<![\w\[])" + r"\W+".join(words) + r"(?![\w\]])")
+
+
+@cache
+def _regex(pattern: str) -> re.Pattern:
+    return re.compile(pattern, re.I)
+
+
+class _Call:
+    """The parts of an analysis the conditions read, with roles resolved."""
+
+    def __init__(self, call: "CallAnalysis", metadata: Mapping[str, str | None]) -> None:
+        self.call = call
+        scores = call.call_scores
+        self.roles: dict[str, str] = dict(scores.roles) if scores else {}
+        self.texts = [_norm(u.text) for u in call.utterances]
+        self.metadata = {**{"language": call.language}, **{k: v for k, v in metadata.items() if v is not None}}
+
+    def role_of(self, speaker: str) -> str:
+        return self.roles.get(speaker, "unknown")
+
+    def speakers(self, role: str):
+        return [s for s in self.call.speaker_scores if role == "any" or s.role == role]
+
+    def times(self, evidence: Sequence[int]) -> list[tuple[float, float]]:
+        us = self.call.utterances
+        return [(us[i].start, us[i].end) for i in evidence if 0 <= i < len(us)]
+
+
+def _said(c: _Call, said: Said) -> _Hit:
+    lo, hi = said.within.bounds(c.call.duration_s) if said.within else (0.0, float("inf"))
+    hits, details = [], []
+    for i, u in enumerate(c.call.utterances):
+        if said.by != "any" and c.role_of(u.speaker) != said.by:
+            continue
+        if u.end < lo or u.start > hi:
+            continue
+        found = [p for p in said.phrases if _phrase(p).search(c.texts[i])]
+        found += [r for r in said.regex if _regex(r).search(u.text)]
+        if found:
+            hits.append(i)
+            details.append(f'"{found[0]}" at {u.start:.0f} s')
+    return _Hit(bool(hits), hits, c.times(hits), details[:3])
+
+
+def _sentiment(c: _Call, cond) -> _Hit:
+    for s in c.speakers(cond.role):
+        if cond.measure.startswith("q"):
+            k = int(cond.measure[1]) - 1
+            value = s.sentiment_by_quarter[k] if k < len(s.sentiment_by_quarter) else None
+            d = c.call.duration_s
+            evidence = [i for i, u in enumerate(c.call.utterances)
+                        if u.speaker == s.speaker and k * d / 4 <= u.start < (k + 1) * d / 4]
+        else:
+            score = getattr(s, f"sentiment_{cond.measure}")
+            value = score.value if isinstance(score.value, (int, float)) else None
+            evidence = list(score.evidence)
+        if cond.holds(value):
+            return _Hit(True, evidence, c.times(evidence), [f"{s.role} sentiment {cond.measure} {value:+.2f}"])
+    return _NO
+
+
+def _emotion(c: _Call, cond) -> _Hit:
+    for s in c.speakers(cond.role):
+        share = s.emotion_shares.get(cond.label, 0.0)
+        if cond.share.holds(share):
+            evidence = [i for i, u in enumerate(c.call.utterances)
+                        if u.speaker == s.speaker and u.emotion is not None and u.emotion.label == cond.label]
+            return _Hit(True, evidence, c.times(evidence), [f"{s.role} {cond.label} {share:.0%} of speaking time"])
+    return _NO
+
+
+def _silence(c: _Call, cond) -> _Hit:
+    s = c.call.call_scores
+    if s is None:
+        return _NO
+    checks = [(cond.total_s, s.silence_s, f"silence {s.silence_s:.0f} s"),
+              (cond.share, s.silence_share, f"silence {s.silence_share:.0%} of the call"),
+              (cond.longest_s, s.longest_silence_s, f"longest silence {s.longest_silence_s:.0f} s")]
+    if not all(r.holds(v) for r, v, _ in checks if r is not None):
+        return _NO
+    times = [(s.longest_silence_at_s, s.longest_silence_at_s + s.longest_silence_s)] if s.longest_silence_at_s is not None else []
+    return _Hit(True, [], times, [d for r, _, d in checks if r is not None])
+
+
+def _interruptions(c: _Call, cond) -> _Hit:
+    s = c.call.call_scores
+    if s is None:
+        return _NO
+    cut = [x for x in s.interruptions if cond.by == "any" or c.role_of(x.by) == cond.by]
+    if not cond.count.holds(len(cut)):
+        return _NO
+    evidence = sorted({i for x in cut for i in x.evidence})
+    return _Hit(True, evidence, [(x.at_s, x.at_s + x.overlap_s) for x in cut], [f"{len(cut)} interruption(s) by {cond.by}"])
+
+
+def _talk_share(c: _Call, cond) -> _Hit:
+    for s in c.speakers(cond.role):
+        if cond.holds(s.talk_share):
+            return _Hit(True, [], [], [f"{s.role} talked {s.talk_share:.0%} of the time"])
+    return _NO
+
+
+def check(c: _Call, cond: Condition) -> _Hit:
+    """Whether ``cond`` holds for the call, and why."""
+    if cond.all is not None:
+        parts = [check(c, x) for x in cond.all]
+        if not all(p.ok for p in parts):
+            return _NO
+        return _Hit(True, sorted({i for p in parts for i in p.evidence}), [t for p in parts for t in p.times],
+                    [d for p in parts for d in p.detail])
+    if cond.any is not None:
+        return next((p for p in (check(c, x) for x in cond.any) if p.ok), _NO)
+    if cond.not_ is not None:
+        inner = check(c, cond.not_)
+        return _NO if inner.ok else _Hit(True, [], [], [])
+    if cond.said is not None:
+        return _said(c, cond.said)
+    if cond.sentiment is not None:
+        return _sentiment(c, cond.sentiment)
+    if cond.emotion is not None:
+        return _emotion(c, cond.emotion)
+    if cond.silence is not None:
+        return _silence(c, cond.silence)
+    if cond.interruptions is not None:
+        return _interruptions(c, cond.interruptions)
+    if cond.talk_share is not None:
+        return _talk_share(c, cond.talk_share)
+    if cond.duration_s is not None:
+        d = c.call.duration_s
+        return _Hit(True, [], [], [f"{d:.0f} s long"]) if cond.duration_s.holds(d) else _NO
+    m = cond.metadata
+    value = c.metadata.get(m.field)
+    return _Hit(True, [], [], [f"{m.field} {value}"]) if value in m.in_ else _NO
+
+
+def evaluate(rules: RuleSet, call: "CallAnalysis", metadata: Mapping[str, str | None] | None = None) -> list[Match]:
+    """The categories of ``rules`` that ``call`` matches, in the rule set's order. ``metadata``:
+    the call's queue, team, product, agent_id, direction (what the upload gave)."""
+    c = _Call(call, metadata or {})
+    out = []
+    for cat in rules.categories:
+        hit = check(c, cat.when)
+        if hit.ok:
+            out.append(Match(cat.name, tuple(hit.evidence), tuple((round(a, 2), round(b, 2)) for a, b in hit.times),
+                             "; ".join(dict.fromkeys(hit.detail))))
+    return out
+
+

@@ -1,0 +1,188 @@
+"""A rule set, as written in YAML: named categories, each a condition over one analysed call.
+
+A condition is a mapping with exactly one key:
+
+- ``all: [conditions]``, ``any: [conditions]``, ``not: condition``;
+- ``said``: phrases (whole words, any case) or regular expressions said by ``agent``,
+  ``customer`` or ``any`` speaker, optionally ``within`` the first or last N seconds or share
+  of the call;
+- ``sentiment``: a role's sentiment (-1..+1) ``mean``, ``start``, ``end``, ``min``, ``max``,
+  ``trend`` (end minus start) or ``q1``..``q4`` (quarters of the call), against a range;
+- ``emotion``: the share (0..1) of a role's speaking time with an emotion label;
+- ``silence``: ``total_s``, ``share`` (0..1) or ``longest_s`` against a range;
+- ``interruptions``: how many times ``by`` a role (or ``any``) cut in;
+- ``talk_share``: a role's share (0..1) of all talk time;
+- ``duration_s``: the call's length in seconds;
+- ``metadata``: a call field (``queue``, ``team``, ``product``, ``agent_id``, ``direction``,
+  ``language``) equal to one of ``in``.
+
+A range is a mapping of ``lt``, ``lte``, ``gt``, ``gte`` (all given must hold).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Role = Literal["agent", "customer", "any"]
+METADATA_FIELDS = ("queue", "team", "product", "agent_id", "direction", "language")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Range(_Strict):
+    """Bounds a number must meet (all those given)."""
+
+    lt: float | None = None
+    lte: float | None = None
+    gt: float | None = None
+    gte: float | None = None
+
+    @model_validator(mode="after")
+    def _some(self) -> "Range":
+        if all(v is None for v in (self.lt, self.lte, self.gt, self.gte)):
+            raise ValueError("a range needs at least one of lt, lte, gt, gte")
+        return self
+
+    def holds(self, x: float | None) -> bool:
+        if x is None:
+            return False
+        return ((self.lt is None or x < self.lt) and (self.lte is None or x <= self.lte)
+                and (self.gt is None or x > self.gt) and (self.gte is None or x >= self.gte))
+
+
+class Window(_Strict):
+    """Part of the call: the first or last ``*_s`` seconds, or ``*_share`` (0..1) of it."""
+
+    first_s: float | None = Field(None, gt=0)
+    last_s: float | None = Field(None, gt=0)
+    first_share: float | None = Field(None, gt=0, le=1)
+    last_share: float | None = Field(None, gt=0, le=1)
+
+    @model_validator(mode="after")
+    def _one(self) -> "Window":
+        if sum(v is not None for v in (self.first_s, self.last_s, self.first_share, self.last_share)) != 1:
+            raise ValueError("a window is one of first_s, last_s, first_share, last_share")
+        return self
+
+    def bounds(self, duration_s: float) -> tuple[float, float]:
+        """The window as (start, end) seconds of a call ``duration_s`` long."""
+        if self.first_s is not None:
+            return 0.0, self.first_s
+        if self.last_s is not None:
+            return max(0.0, duration_s - self.last_s), duration_s
+        if self.first_share is not None:
+            return 0.0, duration_s * self.first_share
+        return duration_s * (1 - (self.last_share or 0.0)), duration_s
+
+
+class Said(_Strict):
+    by: Role = "any"
+    phrases: list[str] = Field(default_factory=list)
+    regex: list[str] = Field(default_factory=list)
+    within: Window | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> "Said":
+        if not self.phrases and not self.regex:
+            raise ValueError("said needs phrases or regex")
+        for r in self.regex:
+            try:
+                re.compile(r)
+            except re.error as exc:
+                raise ValueError(f"regex {r!r}: {exc}") from exc
+        return self
+
+
+class SentimentCondition(Range):
+    role: Role = "customer"
+    measure: Literal["mean", "start", "end", "min", "max", "trend", "q1", "q2", "q3", "q4"] = "mean"
+
+
+class EmotionCondition(_Strict):
+    role: Role = "customer"
+    label: str
+    share: Range
+
+
+class SilenceCondition(_Strict):
+    total_s: Range | None = None
+    share: Range | None = None
+    longest_s: Range | None = None
+
+    @model_validator(mode="after")
+    def _some(self) -> "SilenceCondition":
+        if self.total_s is None and self.share is None and self.longest_s is None:
+            raise ValueError("silence needs total_s, share or longest_s")
+        return self
+
+
+class InterruptionsCondition(_Strict):
+    by: Role = "any"
+    count: Range
+
+
+class TalkShareCondition(Range):
+    role: Role = "agent"
+
+
+class MetadataCondition(_Strict):
+    field: Literal["queue", "team", "product", "agent_id", "direction", "language"]
+    in_: list[str] = Field(alias="in", min_length=1)
+
+
+class Condition(_Strict):
+    """Exactly one of the keys below."""
+
+    all: list["Condition"] | None = None
+    any: list["Condition"] | None = None
+    not_: "Condition | None" = Field(None, alias="not")
+    said: Said | None = None
+    sentiment: SentimentCondition | None = None
+    emotion: EmotionCondition | None = None
+    silence: SilenceCondition | None = None
+    interruptions: InterruptionsCondition | None = None
+    talk_share: TalkShareCondition | None = None
+    duration_s: Range | None = None
+    metadata: MetadataCondition | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> "Condition":
+        given = [k for k in type(self).model_fields if getattr(self, k) is not None]
+        if len(given) != 1:
+            names = [type(self).model_fields[k].alias or k for k in type(self).model_fields]
+            raise ValueError(f"a condition has exactly one of {', '.join(names)}; got {given or 'none'}")
+        if self.all is not None and not self.all or self.any is not None and not self.any:
+            raise ValueError("all/any need at least one condition")
+        return self
+
+
+class Category(_Strict):
+    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,62}$")]
+    description: str = ""
+    alert: bool = Field(False, description="a match raises an alert (webhooks subscribed to category alerts)")
+    when: Condition
+
+
+class RuleSet(_Strict):
+    """A named, versioned set of categories."""
+
+    name: str = "rules"
+    description: str = ""
+    categories: list[Category] = Field(min_length=1)
+
+    @field_validator("categories")
+    @classmethod
+    def _unique(cls, v: list[Category]) -> list[Category]:
+        names = [c.name for c in v]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"categories named twice: {twice}")
+        return v
+
+
+Condition.model_rebuild()
