@@ -33,7 +33,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from callscope.api import routes_admin, routes_calls, routes_reports
+from callscope.api import routes_admin, routes_calls, routes_reports, routes_rules
 from callscope.api.web import routes as web_routes
 from callscope.api.audio_refs import sweep_orphans
 from callscope.api.audio_store import AudioStore
@@ -168,7 +168,7 @@ def create_app(settings: ServiceSettings | None = None, inline_worker: bool = Fa
                                       headers={"WWW-Authenticate": "Bearer"})
         return Response(metrics.render(), media_type=METRICS_CONTENT_TYPE)
 
-    for module in (routes_calls, routes_reports, routes_admin, web_routes):
+    for module in (routes_calls, routes_reports, routes_admin, routes_rules, web_routes):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=web_routes.STATIC_DIR), name="static")
     app.add_middleware(CompressText)  # JSON, pages and scripts; never audio (byte ranges) or feeds (streamed)

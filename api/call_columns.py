@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, insert, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from callscope.api.db import Call, CallEmotion
@@ -49,9 +49,16 @@ def emotion_rows(call_id: str, result: CallAnalysis) -> list[dict]:
 
 
 def write_scores(session: Session, call_id: str, result: CallAnalysis, **extra) -> None:
-    """Set the call's score columns (and ``extra`` columns) and its emotion rows from ``result``."""
+    """Set the call's score columns (and ``extra`` columns), its emotion rows and its categories
+    under the active rule set (:mod:`callscope.api.categories`) from ``result``."""
+    from callscope.api import categories
+
     session.execute(update(Call).where(Call.id == call_id).values(**score_columns(result), **extra))
     session.execute(delete(CallEmotion).where(CallEmotion.call_id == call_id))
     rows = emotion_rows(call_id, result)
     if rows:
         session.execute(insert(CallEmotion), rows)
+    call = session.execute(select(Call).where(Call.id == call_id)
+                           .execution_options(populate_existing=True)).scalar_one_or_none()
+    if call is not None:
+        categories.categorise(session, call, result, categories.active(session))

@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint, create_engine, event
+from sqlalchemy import (Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
+                        create_engine, event)
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -82,6 +83,7 @@ class Call(Base):
     transcript_text: Mapped[str | None] = mapped_column(Text)  # the words in lower case, for the list's search
     customer_ref: Mapped[str | None] = mapped_column(String(64), index=True)  # HMAC of the customer id, never the id
     phone_ref: Mapped[str | None] = mapped_column(String(64), index=True)  # HMAC of the phone number, never the number
+    rules_version: Mapped[int | None] = mapped_column(Integer)  # the rule set whose categories are the call's current ones
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
@@ -185,6 +187,53 @@ class AccessLog(Base):
     key_name: Mapped[str] = mapped_column(String(200))
     call_id: Mapped[str] = mapped_column(String(36), index=True)
     resource: Mapped[str] = mapped_column(String(20))  # transcript | audio | audio_original
+
+
+class RuleSetRow(Base):
+    """One version of the deployment's rule set (categories, YAML). Versions are never changed or
+    deleted, so every call's categories under any version stay readable; one is active."""
+
+    __tablename__ = "rule_sets"
+
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200))
+    yaml: Mapped[str] = mapped_column(Text)
+    digest: Mapped[str] = mapped_column(String(12))  # SHA-256 of the YAML, first 12 hex digits
+    active: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    created_by: Mapped[str] = mapped_column(String(200))  # the API key's name, or "callscope" for the starter set
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class CallCategory(Base):
+    """A category a call matched under one rule-set version, with its evidence."""
+
+    __tablename__ = "call_categories"
+    __table_args__ = (Index("ix_call_categories_version_category", "rules_version", "category"),)
+
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), primary_key=True)
+    rules_version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    category: Mapped[str] = mapped_column(String(63), primary_key=True)
+    evidence_json: Mapped[str] = mapped_column(Text)  # {"utterances": [...], "times": [[start, end], ...]}
+    detail: Mapped[str] = mapped_column(Text)
+
+
+class RescoreRun(Base):
+    """One re-scoring of stored calls under a rule-set version (no ASR): progress and outcome."""
+
+    __tablename__ = "rescore_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    rules_version: Mapped[int] = mapped_column(Integer)
+    since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(20), default="running")  # running | done | failed
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    started_by: Mapped[str] = mapped_column(String(200))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 def make_engine(url: str) -> Engine:

@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
-from callscope.api.db import Call, Correction
+from callscope.api.db import Call, CallCategory, Correction, RuleSetRow
 
 #: Feed columns, in order. New columns are only ever appended.
 FEED_COLUMNS = (
@@ -19,7 +19,7 @@ FEED_COLUMNS = (
     "escalation", "customer_sentiment", "customer_sentiment_start", "customer_sentiment_end", "agent_sentiment",
     "agent_talk_share", "silence_share", "overlap_s", "interruptions", "qa_corrections",
     "role_confidence", "role_note", "direction", "language", "language_confidence",
-    "customer_ref", "phone_ref",
+    "customer_ref", "phone_ref", "categories", "rules_version",
 )
 FEED_FORMATS = ("ndjson", "csv", "parquet")
 MEDIA_TYPES = {"ndjson": "application/x-ndjson", "csv": "text/csv; charset=utf-8",
@@ -36,7 +36,7 @@ def day_bounds(day: date) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
-def _row(c: Call, corrections: int) -> dict:
+def _row(c: Call, corrections: int, categories: list[str] | None = None, rules: str | None = None) -> dict:
     when = c.recorded_at or c.created_at
     if when is not None and when.tzinfo is None:  # SQLite keeps no zone; every time stored is UTC
         when = when.replace(tzinfo=timezone.utc)
@@ -51,6 +51,7 @@ def _row(c: Call, corrections: int) -> dict:
         "role_confidence": c.role_confidence, "role_note": c.role_note, "direction": c.direction,
         "language": c.language, "language_confidence": c.language_confidence,
         "customer_ref": c.customer_ref, "phone_ref": c.phone_ref,
+        "categories": ";".join(categories or []), "rules_version": rules,
     }
 
 
@@ -69,10 +70,26 @@ def feed_rows(sessions: sessionmaker, day: date, batch: int = 500) -> Iterator[d
             rows = s.execute(q.order_by(call_time(), Call.id).limit(batch)).all()
         if not rows:
             return
+        with sessions() as s:
+            matched = categories_by_call(s, [c for c, _ in rows])
+            labels = {v: f"rules/{v}+{d}" for v, d in s.execute(select(RuleSetRow.version, RuleSetRow.digest))}
         for c, n in rows:
-            yield _row(c, n)
+            yield _row(c, n, matched.get(c.id, []), labels.get(c.rules_version))
         c = rows[-1][0]
         last = (c.recorded_at or c.created_at, c.id)
+
+
+def categories_by_call(session, calls: list[Call]) -> dict[str, list[str]]:
+    """Each call's current categories (under its ``rules_version``), by call id."""
+    current = {c.id: c.rules_version for c in calls if c.rules_version is not None}
+    out: dict[str, list[str]] = {}
+    if current:
+        rows = session.execute(select(CallCategory.call_id, CallCategory.rules_version, CallCategory.category)
+                               .where(CallCategory.call_id.in_(list(current))).order_by(CallCategory.category))
+        for call_id, version, name in rows:
+            if current[call_id] == version:
+                out.setdefault(call_id, []).append(name)
+    return out
 
 
 def _parquet_schema():

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from callscope.api import access_log, jobs
+from callscope.api import access_log, categories, jobs
 from callscope.api.audio_refs import hold
 from callscope.api.call_columns import write_scores
 from callscope.api.corrections import (CorrectionIn, annotate, apply_corrections, corrections_of, current_value, record,
@@ -237,7 +237,8 @@ def _analysis(svc: Services, call: Call) -> tuple[dict, list[Correction]]:
 @router.get("/v1/calls/{call_id}", operation_id="get_call")
 def get_call(call_id: CallId, svc: Svc, _who: Reader) -> dict:
     """Status, progress (stage and 0..1), metadata and, once done, the scores (with QA
-    corrections applied; ``corrections`` counts them)."""
+    corrections applied; ``corrections`` counts them) and the categories matched under the
+    call's current rule-set version (``rules_version``), each with its evidence."""
     call = _get(svc, call_id)
     body = {
         "id": call.id, "filename": call.filename, "status": call.status, "stage": call.stage,
@@ -255,6 +256,11 @@ def get_call(call_id: CallId, svc: Svc, _who: Reader) -> dict:
         result, corrections = _analysis(svc, call)
         body["scores"] = {"call": result.get("call_scores"), "speakers": result.get("speaker_scores")}
         body["corrections"] = len(corrections)
+        with svc.sessions() as s:
+            version = categories.version(s, call.rules_version) if call.rules_version else None
+            body["rules_version"] = version.label if version else None
+            body["categories"] = categories.categories_of(s, call.id, call.rules_version) if version else []
+        body["links"]["categories"] = f"/v1/calls/{call.id}/categories"
     return body
 
 

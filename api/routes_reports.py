@@ -12,9 +12,10 @@ from sqlalchemy.orm import sessionmaker
 
 from callscope.api.corrections import Label
 from callscope.api.call_list import SORT_PATTERN, cursor_after, order
-from callscope.api.db import Call, CallEmotion, Correction
+from callscope.api.db import Call, CallCategory, CallEmotion, Correction
 from callscope.api.deps import FIRST_DAY, Reader, Svc, check_days
-from callscope.api.feed import FEED_COLUMNS, MEDIA_TYPES as FEED_MEDIA_TYPES, call_time, day_bounds, encode, feed_rows
+from callscope.api.feed import (FEED_COLUMNS, MEDIA_TYPES as FEED_MEDIA_TYPES, call_time, categories_by_call, day_bounds,
+                                 encode, feed_rows)
 from callscope.api.routes_calls import call_links
 from callscope.call_settings import Language
 
@@ -27,7 +28,7 @@ def _like_pattern(text: str) -> str:
 
 
 def _list_filters(q, *, agent_id, team, queue, product, status, escalation, language, emotion, emotion_role,
-                  emotion_min_share, date_from, date_to, search):
+                  emotion_min_share, date_from, date_to, search, category=None):
     for column, value in ((Call.agent_id, agent_id), (Call.team, team), (Call.queue, queue), (Call.product, product),
                           (Call.status, status), (Call.escalation, escalation), (Call.language, language)):
         if value is not None:
@@ -35,6 +36,9 @@ def _list_filters(q, *, agent_id, team, queue, product, status, escalation, lang
     if emotion is not None:
         q = q.where(exists().where(CallEmotion.call_id == Call.id, CallEmotion.role == emotion_role,
                                    CallEmotion.label == emotion, CallEmotion.share >= max(emotion_min_share, 1e-9)))
+    if category is not None:  # under the call's current rule-set version
+        q = q.where(exists().where(CallCategory.call_id == Call.id, CallCategory.rules_version == Call.rules_version,
+                                   CallCategory.category == category))
     if date_from:
         q = q.where(call_time() >= day_bounds(date_from)[0])
     if date_to:
@@ -44,7 +48,7 @@ def _list_filters(q, *, agent_id, team, queue, product, status, escalation, lang
     return q
 
 
-def _list_row(c: Call, corrections: int) -> dict:
+def _list_row(c: Call, corrections: int, categories: list[str]) -> dict:
     return {"id": c.id, "filename": c.filename, "status": c.status, "stage": c.stage, "progress": c.progress,
             "external_id": c.external_id, "agent_id": c.agent_id, "team": c.team, "queue": c.queue,
             "product": c.product, "escalation": c.escalation, "customer_sentiment": c.customer_sentiment,
@@ -52,7 +56,7 @@ def _list_row(c: Call, corrections: int) -> dict:
             "agent_talk_share": c.agent_talk_share, "duration_s": c.duration_s, "language": c.language,
             "recorded_at": c.recorded_at.isoformat() if c.recorded_at else None,
             "uploaded_at": c.created_at.isoformat() if c.created_at else None,
-            "corrections": corrections, "url": f"/v1/calls/{c.id}"}
+            "corrections": corrections, "categories": categories, "url": f"/v1/calls/{c.id}"}
 
 
 @router.get("/v1/calls", responses={200: {"description": "a page of calls", "links": call_links("$response.body#/calls/0/id")}})
@@ -69,6 +73,8 @@ def list_calls(
     date_from: Annotated[date | None, Query(alias="from")] = None,
     date_to: Annotated[date | None, Query(alias="to", description="inclusive")] = None,
     q: Annotated[str | None, Query(max_length=200, description="words in the transcript (case-insensitive)")] = None,
+    category: Annotated[str | None, Query(max_length=63, description="calls that matched this category (under their "
+                                                                      "current rule-set version)")] = None,
     sort: Annotated[str, Query(pattern=SORT_PATTERN, description="uploaded, recorded, duration, sentiment (the "
                                "customer's mean) or level; '-' in front for descending")] = "-uploaded",
     limit: int = Query(50, ge=1, le=500),
@@ -83,15 +89,17 @@ def list_calls(
         raise HTTPException(400, "'to' is before 'from'")
     filtered = _list_filters(select(Call), agent_id=agent_id, team=team, queue=queue, product=product, status=status,
                              escalation=escalation, language=language, emotion=emotion, emotion_role=emotion_role,
-                             emotion_min_share=emotion_min_share, date_from=date_from, date_to=date_to, search=q)
+                             emotion_min_share=emotion_min_share, date_from=date_from, date_to=date_to, search=q,
+                             category=category)
     n_corrections = select(func.count()).where(Correction.call_id == Call.id).correlate(Call).scalar_subquery()
     page_q = order(filtered.add_columns(n_corrections), sort, cursor).limit(limit + 1)
     with svc.sessions() as s:
         rows = s.execute(page_q).all()
         total = s.execute(select(func.count()).select_from(filtered.with_only_columns(Call.id).subquery())).scalar_one()
-    page = rows[:limit]
+        page = rows[:limit]
+        matched = categories_by_call(s, [c for c, _ in page])
     return {
-        "calls": [_list_row(c, n) for c, n in page],
+        "calls": [_list_row(c, n, matched.get(c.id, [])) for c, n in page],
         "total": total,
         "next_cursor": cursor_after(page[-1][0], sort) if len(rows) > limit else None,
     }
@@ -117,7 +125,17 @@ def _aggregate(sessions: sessionmaker, group_by: str, start: datetime, end: date
                 "mean_agent_talk_share": None if row[3] is None else round(float(row[3]), 4),
                 "mean_silence_share": None if row[4] is None else round(float(row[4]), 4),
                 "escalation_share": {lvl: round(int(v or 0) / n, 4) for lvl, v in zip(levels, row[5:])},
+                "categories": {},
             }
+        per_category = (select(key, CallCategory.category, func.count())
+                        .join(CallCategory, (CallCategory.call_id == Call.id)
+                              & (CallCategory.rules_version == Call.rules_version))
+                        .where(Call.status == "done", call_time() >= start, call_time() < end)
+                        .group_by(key, CallCategory.category))
+        for group, name, n in s.execute(per_category):
+            group = str(group) if group is not None else "(none)"
+            if group in out:
+                out[group]["categories"][name] = int(n)
     return out
 
 
@@ -130,8 +148,9 @@ def aggregates(
     date_to: Annotated[date, Query(alias="to", description="inclusive")],
 ) -> dict:
     """Per group: call count, mean customer sentiment, agent talk share, silence share, share per
-    escalation level (QA corrections applied), and the change in mean customer sentiment
-    against the previous period of the same length."""
+    escalation level (QA corrections applied), calls per category (under each call's current
+    rule-set version), and the change in mean customer sentiment against the previous period of
+    the same length."""
     check_days(date_from, date_to)
     if date_to < date_from:
         raise HTTPException(400, "'to' is before 'from'")

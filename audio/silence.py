@@ -43,5 +43,6 @@ def silence(src: str | os.PathLike[str], dst: str | os.PathLike[str], spans: Ite
         rows = [channel] if channel is not None and channel < x.shape[0] else list(range(x.shape[0]))
         x[rows, a:b] = 0.0
         total += (b - a) / rate
-    sf.write(str(Path(dst)), np.clip(x, -1.0, 1.0).T, rate, format="FLAC", subtype="PCM_16")
+    # the fastest FLAC level: a few percent larger, about half the time of the default
+    sf.write(str(Path(dst)), np.clip(x, -1.0, 1.0).T, rate, format="FLAC", subtype="PCM_16", compression_level=0.0)
     return total

@@ -51,11 +51,13 @@ def main() -> None:
         scoring = t["features"] + t["sentiment"] + t["fusion"]
         # redaction: the transcript (timed in the pipeline) and silencing the stored audio (as the worker does)
         silence_s = 0.0
-        if best.redactions:
+        if best.redactions:  # best of the same rounds as the analysis (the first call also pays one-time costs)
+            silence_s = float("inf")
             with tempfile.TemporaryDirectory() as tmp:
-                t1 = time.perf_counter()
-                silence(AUDIO / name, Path(tmp) / "redacted.flac", [(r.start, r.end, r.channel) for r in best.redactions])
-                silence_s = time.perf_counter() - t1
+                for _ in range(args.rounds):
+                    t1 = time.perf_counter()
+                    silence(AUDIO / name, Path(tmp) / "redacted.flac", [(r.start, r.end, r.channel) for r in best.redactions])
+                    silence_s = min(silence_s, time.perf_counter() - t1)
         rows.append({"file": name, "duration_s": best.duration_s, "layout": best.channel_layout,
                      "utterances": len(best.utterances), "timings_s": t,
                      "scoring_s": round(scoring, 3), "scoring_share_of_asr": round(scoring / t["asr"], 4) if t["asr"] else None,

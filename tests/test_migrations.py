@@ -47,7 +47,7 @@ def test_upgrade_from_0002_backfills_emotion_rows(tmp_path, database, spokenwoz_
         version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
     engine.dispose()
     expected = sorted((r["call_id"], r["role"], r["label"], r["share"]) for r in emotion_rows("old-call", spokenwoz_result))
-    assert version == "0007"
+    assert version == "0008"
     assert expected and [tuple(r) for r in rows] == expected
 
 
@@ -101,3 +101,21 @@ def test_upgrade_to_0006_fills_the_search_text_and_makes_the_sessions_table(tmp_
                                           "SELECT count(*) FROM web_sessions")
     assert text_ == " ".join(u.text for u in spokenwoz_result.utterances).lower() and "cambridge" in text_
     assert sessions == 0
+
+
+def test_upgrade_to_0008_then_a_rescore_gives_calls_analysed_before_their_categories(tmp_path, database,
+                                                                                    spokenwoz_result):
+    """A call analysed before rule sets existed has none after the upgrade; re-scoring it from
+    its stored analysis (the starter set becomes version 1) gives it its categories."""
+    from callscope.api import rescoring
+    from callscope.api.db import make_engine, session_factory
+
+    url = database(tmp_path)
+    (version,), (n,) = _after_upgrade(url, "0007", spokenwoz_result, "SELECT rules_version FROM calls",
+                                      "SELECT count(*) FROM call_categories")
+    assert version is None and n == 0
+    sessions = session_factory(make_engine(url))
+    run = rescoring.run(sessions, rescoring.start(sessions, None, None, "test").id)
+    assert (run.status, run.total, run.done, run.failed) == ("done", 1, 1, 0)
+    with sessions() as s:
+        assert s.execute(text("SELECT rules_version FROM calls WHERE id = 'old-call'")).scalar_one() == 1

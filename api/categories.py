@@ -1,0 +1,122 @@
+"""The deployment's rule sets and each call's categories, in the database.
+
+Rule sets are versioned (:class:`~callscope.api.db.RuleSetRow`): adding one never changes an
+older one, and a call's categories are kept per version (:class:`~callscope.api.db.CallCategory`),
+so re-scoring under a new version leaves every earlier result readable. The starter set
+(:func:`callscope.scoring.rules.starter_text`) becomes version 1, active, the first time a rule set
+is needed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from callscope.api.db import Call, CallCategory, RuleSetRow, utcnow
+from callscope.schema import CallAnalysis
+from callscope.scoring.rules import digest, load_rules, starter_text
+from callscope.scoring.rules.evaluate import Match, evaluate
+from callscope.scoring.rules.model import RuleSet
+
+
+@dataclass(frozen=True)
+class Version:
+    """One rule-set version: its number, content hash and parsed rules."""
+
+    number: int
+    digest: str
+    rules: RuleSet
+
+    @property
+    def label(self) -> str:
+        """How results name it: ``rules/<n>+<digest>``."""
+        return f"rules/{self.number}+{self.digest}"
+
+
+@lru_cache(maxsize=32)
+def _parsed(text: str) -> RuleSet:
+    return load_rules(text)
+
+
+def _version(row: RuleSetRow) -> Version:
+    return Version(row.version, row.digest, _parsed(row.yaml))
+
+
+def add(session: Session, text: str, created_by: str, activate: bool = False) -> RuleSetRow:
+    """A new version from YAML ``text`` (RulesError if it does not validate); the caller commits."""
+    rules = load_rules(text)
+    row = RuleSetRow(name=rules.name, yaml=text, digest=digest(text), active=False, created_by=created_by,
+                     created_at=utcnow())
+    session.add(row)
+    session.flush()
+    if activate:
+        set_active(session, row.version)
+    return row
+
+
+def set_active(session: Session, version: int) -> None:
+    """Make ``version`` the one new analyses use (KeyError if there is none such)."""
+    if session.get(RuleSetRow, version) is None:
+        raise KeyError(version)
+    session.execute(update(RuleSetRow).values(active=RuleSetRow.version == version))
+
+
+def active(session: Session) -> Version:
+    """The active version, installing the starter set as version 1 when there is none."""
+    row = session.execute(select(RuleSetRow).where(RuleSetRow.active.is_(True))).scalar_one_or_none()
+    if row is None:
+        row = session.execute(select(RuleSetRow).order_by(RuleSetRow.version.desc()).limit(1)).scalar_one_or_none()
+        if row is None:
+            row = add(session, starter_text(), "callscope")
+        set_active(session, row.version)
+    return _version(row)
+
+
+def version(session: Session, number: int) -> Version | None:
+    row = session.get(RuleSetRow, number)
+    return _version(row) if row is not None else None
+
+
+def metadata_of(call: Call) -> dict[str, str | None]:
+    """What the metadata conditions read of a call."""
+    return {"queue": call.queue, "team": call.team, "product": call.product, "agent_id": call.agent_id,
+            "direction": call.direction, "language": call.language}
+
+
+def categorise(session: Session, call: Call, result: CallAnalysis, under: Version, current: bool = True) -> list[Match]:
+    """Evaluate ``under`` on ``result`` (corrections applied) and store the matches for that
+    version, replacing any stored before for it; with ``current``, they become the call's
+    categories (``calls.rules_version``). The caller commits."""
+    matches = evaluate(under.rules, result, metadata_of(call))
+    session.execute(delete(CallCategory).where(CallCategory.call_id == call.id,
+                                               CallCategory.rules_version == under.number))
+    if matches:
+        session.execute(insert(CallCategory), [
+            {"call_id": call.id, "rules_version": under.number, "category": m.category, "detail": m.detail,
+             "evidence_json": json.dumps({"utterances": list(m.evidence), "times": [list(t) for t in m.times]})}
+            for m in matches])
+    if current:
+        session.execute(update(Call).where(Call.id == call.id).values(rules_version=under.number))
+    return matches
+
+
+def categories_of(session: Session, call_id: str, number: int) -> list[dict]:
+    """A call's categories under version ``number``: name, detail, evidence utterances and times."""
+    rows = session.execute(select(CallCategory).where(CallCategory.call_id == call_id,
+                                                      CallCategory.rules_version == number)
+                           .order_by(CallCategory.category)).scalars()
+    return [{"name": r.category, "detail": r.detail, **json.loads(r.evidence_json)} for r in rows]
+
+
+def describe(row: RuleSetRow, with_yaml: bool = False) -> dict:
+    out = {"version": row.version, "label": f"rules/{row.version}+{row.digest}", "name": row.name,
+           "active": row.active, "created_by": row.created_by, "created_at": row.created_at.isoformat(),
+           "categories": [{"name": c.name, "description": c.description, "alert": c.alert}
+                          for c in _parsed(row.yaml).categories]}
+    if with_yaml:
+        out["yaml"] = row.yaml
+    return out

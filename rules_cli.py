@@ -1,0 +1,120 @@
+"""Rule-set and re-scoring commands: ``callscope rules …`` and ``callscope rescore``. Like the
+other admin commands they work on the service's database directly."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from callscope.admin_cli import _sessions
+
+rules_app = typer.Typer(help="Rule sets (categories): list, show, add a version, activate one.", no_args_is_help=True)
+console = Console(stderr=True)
+
+
+@rules_app.command("list")
+def list_versions() -> None:
+    """Every rule-set version, newest first; * marks the active one."""
+    from sqlalchemy import select
+
+    from callscope.api import categories
+    from callscope.api.db import RuleSetRow
+
+    _, sessions = _sessions()
+    table = Table("", "version", "name", "categories", "by", "created")
+    with sessions() as s:
+        categories.active(s)
+        s.commit()
+        for row in s.execute(select(RuleSetRow).order_by(RuleSetRow.version.desc())).scalars():
+            d = categories.describe(row)
+            table.add_row("*" if row.active else "", d["label"], d["name"], ", ".join(c["name"] for c in d["categories"]),
+                          d["created_by"], d["created_at"][:19])
+    Console().print(table)
+
+
+@rules_app.command("show")
+def show(version: Annotated[int, typer.Argument(min=1, help="The version number.")]) -> None:
+    """Print one version's YAML."""
+    from callscope.api.db import RuleSetRow
+
+    _, sessions = _sessions()
+    with sessions() as s:
+        row = s.get(RuleSetRow, version)
+        if row is None:
+            console.print(f"[red]error:[/red] no rule-set version {version}")
+            raise typer.Exit(1)
+        typer.echo(row.yaml)
+
+
+@rules_app.command("add")
+def add(
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="A rule set in YAML.")],
+    activate: Annotated[bool, typer.Option("--activate", help="Make it the version new analyses use.")] = False,
+    name: Annotated[str, typer.Option(help="Who adds it (kept with the version).")] = "cli",
+) -> None:
+    """Add a rule set as a new version (earlier versions never change)."""
+    from callscope.api import categories
+    from callscope.scoring.rules import RulesError
+
+    _, sessions = _sessions()
+    with sessions() as s:
+        try:
+            row = categories.add(s, path.read_text(encoding="utf-8"), name, activate=activate)
+        except RulesError as exc:
+            console.print(f"[red]error:[/red] {path}: {exc}")
+            raise typer.Exit(1) from exc
+        s.commit()
+        console.print(f"added rules/{row.version}+{row.digest}{' (active)' if activate else ''}")
+
+
+@rules_app.command("activate")
+def activate(version: Annotated[int, typer.Argument(min=1)]) -> None:
+    """Make VERSION the one new analyses use (re-score older calls with `callscope rescore`)."""
+    from callscope.api import categories
+
+    _, sessions = _sessions()
+    with sessions() as s:
+        try:
+            categories.set_active(s, version)
+        except KeyError:
+            console.print(f"[red]error:[/red] no rule-set version {version}")
+            raise typer.Exit(1) from None
+        s.commit()
+    console.print(f"rules/{version} is active")
+
+
+def rescore(
+    since: Annotated[Optional[str], typer.Option(help="Only calls on or after this day (YYYY-MM-DD, call time, UTC).")] = None,
+    rules: Annotated[Optional[int], typer.Option("--rules", min=1, help="The rule-set version (default: the active one).")] = None,
+) -> None:
+    """Recompute stored calls' categories under a rule-set version, from their stored analyses:
+    no audio is read and no model loaded. Resumable: a second run skips what is done. Under the
+    active version the results become the calls' categories; under another they are kept beside."""
+    from callscope.api import rescoring
+    from callscope.api.feed import day_bounds
+
+    try:
+        start = day_bounds(date.fromisoformat(since))[0] if since else None
+    except ValueError as exc:
+        raise typer.BadParameter(f"{since!r} is not a date (YYYY-MM-DD)", param_hint="--since") from exc
+    _, sessions = _sessions()
+    try:
+        rec = rescoring.start(sessions, rules, start, "cli")
+    except rescoring.RescoreError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    columns = (TextColumn(f"re-scoring under rules/{rec.rules_version}"), BarColumn(), MofNCompleteColumn(),
+               TimeRemainingColumn())
+    with Progress(*columns, console=console) as bar:
+        task = bar.add_task("rescore", total=None)
+        done = rescoring.run(sessions, rec.id, on_progress=lambda n, total: bar.update(task, completed=n, total=total))
+    console.print(f"run {done.id}: {done.done} re-scored, {done.skipped} already done, {done.failed} failed, "
+                  f"of {done.total}")
+    if done.failed:
+        raise typer.Exit(1)
