@@ -33,7 +33,8 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from callscope.api import routes_admin, routes_calls, routes_reports, routes_rules
+from callscope.api import routes_admin, routes_alerts, routes_calls, routes_reports, routes_rules
+from callscope.api.delivery import Dispatcher
 from callscope.api.web import routes as web_routes
 from callscope.api.audio_refs import sweep_orphans
 from callscope.api.audio_store import AudioStore
@@ -87,14 +88,19 @@ def create_app(settings: ServiceSettings | None = None, inline_worker: bool = Fa
                 log.exception("retention purge failed")
             stop.wait(settings.retention_check_s)
 
+    dispatcher = Dispatcher(sessions, poll_s=settings.alert_poll_s, retry_base_s=settings.alert_retry_s,
+                            max_attempts=settings.alert_max_attempts, digest_hour=settings.digest_hour)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
         threading.Thread(target=housekeeping, name="callscope-housekeeping", daemon=True).start()
+        threading.Thread(target=dispatcher.run_forever, name="callscope-alerts", daemon=True).start()
         if worker is not None:
             threading.Thread(target=worker.run_forever, name="callscope-worker", daemon=True).start()
         threading.Thread(target=retention_loop, name="callscope-retention", daemon=True).start()
         yield
         stop.set()
+        dispatcher.stop.set()
         if worker is not None:
             worker.stop.set()
 
@@ -168,7 +174,7 @@ def create_app(settings: ServiceSettings | None = None, inline_worker: bool = Fa
                                       headers={"WWW-Authenticate": "Bearer"})
         return Response(metrics.render(), media_type=METRICS_CONTENT_TYPE)
 
-    for module in (routes_calls, routes_reports, routes_admin, routes_rules, web_routes):
+    for module in (routes_calls, routes_reports, routes_admin, routes_rules, routes_alerts, web_routes):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=web_routes.STATIC_DIR), name="static")
     app.add_middleware(CompressText)  # JSON, pages and scripts; never audio (byte ranges) or feeds (streamed)

@@ -109,6 +109,11 @@ class ServiceSettings(BaseSettings):
         redact_pseudonymise: kinds of personal data replaced by a keyed pseudonym, ``[EMAIL:3f9a1c2b7d]``,
             instead of ``[EMAIL]`` (``CALLSCOPE_REDACT_PSEUDONYMISE``, comma separated; the key is
             the pseudonym key above), so that QA can see that two calls name the same address.
+        alert_poll_s, alert_retry_s, alert_max_attempts: how often the alert outbox is looked at
+            (``CALLSCOPE_ALERT_POLL_S``, 1 s), the first retry's wait (``CALLSCOPE_ALERT_RETRY_S``,
+            5 s, doubling up to 15 min) and the attempts before a delivery is dead
+            (``CALLSCOPE_ALERT_MAX_ATTEMPTS``, 20).
+        digest_hour: the UTC hour from which yesterday's digest is sent (``CALLSCOPE_DIGEST_HOUR``, 6).
         keep_original: keep the unredacted upload of a call whose recording was redacted, sealed
             at rest with AES-256-GCM (``CALLSCOPE_KEEP_ORIGINAL``, default off: not kept). Only
             admin keys read it back (``GET /v1/calls/{id}/audio/original``), each read logged.
@@ -159,6 +164,10 @@ class ServiceSettings(BaseSettings):
     redact_keep: str = ""
     redact_pseudonymise: str = ""
     keep_original: bool = False
+    alert_poll_s: Annotated[float, Field(gt=0, le=60)] = 1.0
+    alert_retry_s: Annotated[float, Field(gt=0, le=3600)] = 5.0
+    alert_max_attempts: Annotated[int, Field(ge=1, le=100)] = 20
+    digest_hour: Annotated[int, Field(ge=0, le=23)] = 6
     original_key: SecretStr | None = None
 
     @field_validator("redact_keep", "redact_pseudonymise")

@@ -236,6 +236,46 @@ class RescoreRun(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
+class Webhook(Base):
+    """A subscription: where alerts go (``url``), the secret they are signed with (HMAC-SHA256),
+    and which events: ``call`` (a call at ``min_level`` or worse, or matching an alerting
+    category), ``window`` (window alerts), ``digest`` (the daily digest)."""
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    secret: Mapped[str] = mapped_column(String(200))  # shared with the receiver, which checks the signature
+    events: Mapped[str] = mapped_column(String(100))  # comma separated: call, window, digest
+    min_level: Mapped[str] = mapped_column(String(10), default="red")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class AlertDelivery(Base):
+    """One alert for one subscription: the durable outbox row, written in the same transaction as
+    what caused it, then delivered (signed, retried with back-off) and kept as the record."""
+
+    __tablename__ = "alert_deliveries"
+    # one alert per subscription and cause: a window alert fires once per period, a digest once a day
+    __table_args__ = (UniqueConstraint("webhook_id", "dedupe_key", name="uq_alert_deliveries_webhook_dedupe"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    webhook_id: Mapped[int] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"), index=True)
+    event: Mapped[str] = mapped_column(String(20))  # call | window | digest
+    dedupe_key: Mapped[str] = mapped_column(String(300))
+    call_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    payload_json: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)  # pending | delivered | dead
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
 def make_engine(url: str) -> Engine:
     """An engine; SQLite gets WAL (readers never block the writer) and a busy timeout."""
     if url.startswith("sqlite:///"):

@@ -168,12 +168,51 @@ class Category(_Strict):
     when: Condition
 
 
+class ShareOf(_Strict):
+    """What a window alert counts: calls at an escalation ``level`` (or worse, with ``or_worse``),
+    or calls matching a ``category``."""
+
+    level: Literal["yellow", "orange", "red"] | None = None
+    or_worse: bool = True
+    category: str | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> "ShareOf":
+        if (self.level is None) == (self.category is None):
+            raise ValueError("share_of is a level or a category")
+        return self
+
+
+class WindowAlert(_Strict):
+    """An alert on aggregates: the share of ``share_of`` calls among a group's calls (by
+    ``group_by``) in the last ``window_minutes``, once there are ``min_calls``; it fires when the
+    share is ``above`` a threshold, or above its own baseline by ``baseline_k`` standard
+    deviations (the same hour of the week over the last ``baseline_weeks`` weeks). It fires once
+    per window period and group, not on every call."""
+
+    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,62}$")]
+    group_by: Literal["queue", "team", "product", "agent_id"] = "queue"
+    share_of: ShareOf
+    window_minutes: int = Field(60, ge=5, le=1440)
+    min_calls: int = Field(5, ge=1, le=100_000)
+    above: float | None = Field(None, ge=0, le=1)
+    baseline_k: float | None = Field(None, gt=0, le=10)
+    baseline_weeks: int = Field(6, ge=2, le=12)
+
+    @model_validator(mode="after")
+    def _some(self) -> "WindowAlert":
+        if self.above is None and self.baseline_k is None:
+            raise ValueError("a window alert needs 'above' (a share) or 'baseline_k'")
+        return self
+
+
 class RuleSet(_Strict):
-    """A named, versioned set of categories."""
+    """A named, versioned set of categories, and the window alerts that watch them."""
 
     name: str = "rules"
     description: str = ""
     categories: list[Category] = Field(min_length=1)
+    windows: list[WindowAlert] = Field(default_factory=list)
 
     @field_validator("categories")
     @classmethod
@@ -183,6 +222,14 @@ class RuleSet(_Strict):
         if twice:
             raise ValueError(f"categories named twice: {twice}")
         return v
+
+    @model_validator(mode="after")
+    def _known_categories(self) -> "RuleSet":
+        names = {c.name for c in self.categories}
+        for w in self.windows:
+            if w.share_of.category is not None and w.share_of.category not in names:
+                raise ValueError(f"window alert {w.name!r} counts category {w.share_of.category!r}, which is not defined")
+        return self
 
 
 Condition.model_rebuild()

@@ -1,0 +1,124 @@
+"""Sending the alerts in the outbox (:class:`~callscope.api.db.AlertDelivery`) to their webhooks.
+
+Each delivery is a ``POST`` of its JSON payload with the headers ``X-Callscope-Event``,
+``X-Callscope-Delivery`` (its id: receivers drop repeats), ``X-Callscope-Timestamp`` (Unix
+seconds) and ``X-Callscope-Signature: sha256=<hex>``, the HMAC-SHA256 under the subscription's
+secret of ``<timestamp>.<body>``. A 2xx answer delivers it; anything else (an error status, a
+refused connection, a timeout) schedules the next attempt after ``retry_base_s`` × 2^(attempts−1),
+at most 15 minutes, until ``max_attempts``; then it is ``dead`` (kept, and can be retried over
+the API). Several processes may run a dispatcher: a row is claimed by moving its next attempt
+forward in one conditional update, so each attempt is made once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import threading
+import time
+from datetime import timedelta
+
+import httpx
+from sqlalchemy import select, update
+from sqlalchemy.orm import sessionmaker
+
+from callscope.api import alerts
+from callscope.api.db import AlertDelivery, Webhook, utcnow
+
+log = logging.getLogger("callscope.alerts")
+CLAIM_S = 60.0  # a claimed delivery is not tried by another process for this long
+MAX_BACKOFF_S = 900.0
+
+
+def signature(secret: str, timestamp: str, body: bytes) -> str:
+    """The ``X-Callscope-Signature`` value: ``sha256=`` and the HMAC of ``<timestamp>.<body>``."""
+    return "sha256=" + hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+
+
+class Dispatcher:
+    """Delivers due alerts every ``poll_s`` seconds and queues the daily digest after ``digest_hour`` (UTC)."""
+
+    def __init__(self, sessions: sessionmaker, poll_s: float = 1.0, retry_base_s: float = 5.0, max_attempts: int = 20,
+                 timeout_s: float = 5.0, digest_hour: int = 6) -> None:
+        self.sessions = sessions
+        self.poll_s, self.retry_base_s, self.max_attempts = poll_s, retry_base_s, max_attempts
+        self.digest_hour = digest_hour
+        self.client = httpx.Client(timeout=timeout_s, follow_redirects=False)
+        self.stop = threading.Event()
+
+    def _claim(self, limit: int = 20) -> list[int]:
+        now = utcnow()
+        with self.sessions() as s:
+            due = s.execute(select(AlertDelivery.id).where(AlertDelivery.status == "pending",
+                                                           AlertDelivery.next_attempt_at <= now)
+                            .order_by(AlertDelivery.id).limit(limit)).scalars().all()
+            claimed = []
+            for did in due:
+                r = s.execute(update(AlertDelivery).where(AlertDelivery.id == did, AlertDelivery.status == "pending",
+                                                          AlertDelivery.next_attempt_at <= now)
+                              .values(next_attempt_at=now + timedelta(seconds=CLAIM_S)))
+                if r.rowcount == 1:
+                    claimed.append(did)
+            s.commit()
+        return claimed
+
+    def _send(self, delivery_id: int) -> None:
+        with self.sessions() as s:
+            d = s.get(AlertDelivery, delivery_id)
+            hook = s.get(Webhook, d.webhook_id) if d is not None else None
+            if d is None or hook is None:
+                return
+            body, url, secret, event, attempts = d.payload_json.encode(), hook.url, hook.secret, d.event, d.attempts
+        ts = str(int(time.time()))
+        code, error = None, None
+        try:
+            r = self.client.post(url, content=body, headers={
+                "Content-Type": "application/json", "X-Callscope-Event": event, "X-Callscope-Delivery": str(delivery_id),
+                "X-Callscope-Timestamp": ts, "X-Callscope-Signature": signature(secret, ts, body)})
+            code = r.status_code
+            ok = 200 <= code < 300
+            if not ok:
+                error = f"HTTP {code}"
+        except httpx.HTTPError as exc:
+            ok, error = False, f"{type(exc).__name__}: {exc}"[:500]
+        attempts += 1
+        now = utcnow()
+        with self.sessions() as s:
+            if ok:
+                values = {"status": "delivered", "delivered_at": now, "last_error": None}
+            elif attempts >= self.max_attempts:
+                values = {"status": "dead", "last_error": error}
+                log.warning("alert %d to webhook %d is dead after %d attempts: %s", delivery_id, d.webhook_id, attempts, error)
+            else:
+                wait = min(MAX_BACKOFF_S, self.retry_base_s * 2 ** (attempts - 1))
+                values = {"next_attempt_at": now + timedelta(seconds=wait), "last_error": error}
+            s.execute(update(AlertDelivery).where(AlertDelivery.id == delivery_id)
+                      .values(attempts=attempts, last_status_code=code, **values))
+            s.commit()
+
+    def _digest(self) -> None:
+        now = utcnow()
+        if now.hour < self.digest_hour:
+            return
+        with self.sessions() as s:
+            if alerts.digest_due(s, now.date() - timedelta(days=1)):
+                s.commit()
+
+    def run_once(self) -> int:
+        """One round: the digest if due, then every due delivery; how many were attempted."""
+        self._digest()
+        claimed = self._claim()
+        for did in claimed:
+            self._send(did)
+        return len(claimed)
+
+    def run_forever(self) -> None:
+        while not self.stop.is_set():
+            try:
+                if self.run_once():
+                    continue  # more may be due
+            except Exception:  # noqa: BLE001 - the next round tries again
+                log.exception("alert delivery round failed")
+            self.stop.wait(self.poll_s)
+        self.client.close()
