@@ -20,6 +20,7 @@ import logging
 import math
 import threading
 import time
+from datetime import timedelta
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
@@ -33,13 +34,13 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from callscope.api import routes_admin, routes_alerts, routes_calls, routes_reports, routes_rules
+from callscope.api import routes_admin, routes_alerts, routes_calls, routes_quality, routes_reports, routes_rules, spot_checks
 from callscope.api.delivery import Dispatcher
 from callscope.api.web import routes as web_routes
 from callscope.api.audio_refs import sweep_orphans
 from callscope.api.audio_store import AudioStore
 from callscope.api.config import ServiceSettings
-from callscope.api.db import make_engine, migrate, secure_files, session_factory
+from callscope.api.db import make_engine, migrate, secure_files, session_factory, utcnow
 from callscope.api.deps import Services, error_response
 from callscope.api.guard import RequestGuard
 from callscope.api.erasure import purge_older_than
@@ -84,6 +85,12 @@ def create_app(settings: ServiceSettings | None = None, inline_worker: bool = Fa
                     if purged:
                         log.warning("retention: purged %d calls older than %g days", len(purged), settings.retention_days)
                 access_log.purge(sessions, settings.access_log_days)
+                with sessions() as s:  # yesterday's QA sample, once
+                    drawn = spot_checks.sample_day(s, (utcnow() - timedelta(days=1)).date(), settings.spot_check_share)
+                    s.commit()
+                if drawn.get("sampled"):
+                    log.info("spot checks: %d of %d calls of %s drawn for review", drawn["sampled"], drawn["calls"],
+                             drawn["day"])
             except Exception:  # noqa: BLE001 - a failed sweep is retried at the next interval
                 log.exception("retention purge failed")
             stop.wait(settings.retention_check_s)
@@ -174,7 +181,7 @@ def create_app(settings: ServiceSettings | None = None, inline_worker: bool = Fa
                                       headers={"WWW-Authenticate": "Bearer"})
         return Response(metrics.render(), media_type=METRICS_CONTENT_TYPE)
 
-    for module in (routes_calls, routes_reports, routes_admin, routes_rules, routes_alerts, web_routes):
+    for module in (routes_calls, routes_reports, routes_admin, routes_rules, routes_alerts, routes_quality, web_routes):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=web_routes.STATIC_DIR), name="static")
     app.add_middleware(CompressText)  # JSON, pages and scripts; never audio (byte ranges) or feeds (streamed)

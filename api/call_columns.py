@@ -18,6 +18,7 @@ def score_columns(result: CallAnalysis) -> dict:
     return {
         "duration_s": result.duration_s,
         "escalation": c.escalation.value if c else None,
+        "escalation_confidence": c.escalation.confidence if c else None,
         "customer_sentiment": customer.sentiment_mean.value if customer else None,
         "customer_sentiment_start": customer.sentiment_start.value if customer else None,
         "customer_sentiment_end": customer.sentiment_end.value if customer else None,

@@ -114,6 +114,8 @@ class ServiceSettings(BaseSettings):
             5 s, doubling up to 15 min) and the attempts before a delivery is dead
             (``CALLSCOPE_ALERT_MAX_ATTEMPTS``, 20).
         digest_hour: the UTC hour from which yesterday's digest is sent (``CALLSCOPE_DIGEST_HOUR``, 6).
+        spot_check_share: the share of each day's analysed calls drawn for QA review
+            (``CALLSCOPE_SPOT_CHECK_SHARE``, 0.05; 0.01 to 0.20); drawn at the retention sweep after the day.
         keep_original: keep the unredacted upload of a call whose recording was redacted, sealed
             at rest with AES-256-GCM (``CALLSCOPE_KEEP_ORIGINAL``, default off: not kept). Only
             admin keys read it back (``GET /v1/calls/{id}/audio/original``), each read logged.
@@ -168,6 +170,7 @@ class ServiceSettings(BaseSettings):
     alert_retry_s: Annotated[float, Field(gt=0, le=3600)] = 5.0
     alert_max_attempts: Annotated[int, Field(ge=1, le=100)] = 20
     digest_hour: Annotated[int, Field(ge=0, le=23)] = 6
+    spot_check_share: Annotated[float, Field(ge=0.01, le=0.20)] = 0.05
     original_key: SecretStr | None = None
 
     @field_validator("redact_keep", "redact_pseudonymise")

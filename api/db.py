@@ -66,6 +66,7 @@ class Call(Base):
     error: Mapped[str | None] = mapped_column(Text)
     duration_s: Mapped[float | None] = mapped_column(Float)
     escalation: Mapped[str | None] = mapped_column(String(10), index=True)
+    escalation_confidence: Mapped[float | None] = mapped_column(Float)  # 0..1, as analysed
     customer_sentiment: Mapped[float | None] = mapped_column(Float)
     customer_sentiment_start: Mapped[float | None] = mapped_column(Float)
     customer_sentiment_end: Mapped[float | None] = mapped_column(Float)
@@ -274,6 +275,40 @@ class AlertDelivery(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class SpotCheckDraw(Base):
+    """That a day's sample was drawn (even an empty one), with what share: each day is drawn once."""
+
+    __tablename__ = "spot_check_draws"
+
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    share: Mapped[float] = mapped_column(Float)
+    calls: Mapped[int] = mapped_column(Integer)
+    sampled: Mapped[int] = mapped_column(Integer)
+    drawn_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class SpotCheck(Base):
+    """A call drawn into the day's QA sample: its stratum, its chance of being drawn and weight
+    (1 / chance, so estimates describe all calls), and once reviewed, the reviewer's verdict."""
+
+    __tablename__ = "spot_checks"
+
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), index=True)  # the UTC day of the call, YYYY-MM-DD
+    stratum: Mapped[str] = mapped_column(String(420))  # team | level
+    probability: Mapped[float] = mapped_column(Float)
+    weight: Mapped[float] = mapped_column(Float)
+    reason: Mapped[str] = mapped_column(String(40))  # sampled | oversampled: red | oversampled: low confidence
+    status: Mapped[str] = mapped_column(String(20), default="open", index=True)  # open | reviewed
+    model_level: Mapped[str | None] = mapped_column(String(10))
+    reviewer_level: Mapped[str | None] = mapped_column(String(10))
+    categories_model: Mapped[str | None] = mapped_column(Text)  # the call's categories when reviewed, ;-separated
+    categories_reviewer: Mapped[str | None] = mapped_column(Text)  # what the reviewer says they should be
+    reviewer: Mapped[str | None] = mapped_column(String(200))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 def make_engine(url: str) -> Engine:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import sessionmaker
 
 from callscope.api.audio_refs import release
 from callscope.api.audio_store import AudioStore
-from callscope.api.db import (AlertDelivery, Call, CallCategory, CallEmotion, Correction, Job, scrub_after_erasure,
+from callscope.api.db import (AlertDelivery, Call, CallCategory, CallEmotion, Correction, Job, SpotCheck, scrub_after_erasure,
                               utcnow)
 from callscope.api.feed import call_time
 
@@ -27,7 +27,7 @@ def _erase(sessions: sessionmaker, store: AudioStore, call_id: str) -> dict | No
     with sessions() as s:
         # write first: on SQLite this takes the write lock before anything is read (a transaction
         # that reads, then writes, can fail under concurrent uploads); on PostgreSQL the row lock
-        for table in (Job, Correction, CallEmotion, CallCategory, AlertDelivery):  # explicit: SQLite enforces cascades only with the pragma
+        for table in (Job, Correction, CallEmotion, CallCategory, AlertDelivery, SpotCheck):  # explicit: SQLite enforces cascades only with the pragma
             s.execute(delete(table).where(table.call_id == call_id))
         key = s.execute(delete(Call).where(Call.id == call_id).returning(Call.audio_key)).scalar_one_or_none()
         if key is None:

@@ -126,3 +126,21 @@ def test_list_aggregates_and_feed_carry_the_current_categories(service):
     rows = [json.loads(x) for x in admin.get("/v1/feeds/daily", params={"date": DAY}).text.splitlines()]
     row = next(r for r in rows if r["call_id"] == call_id)
     assert row["rules_version"].startswith("rules/3+") and "email_trouble" in row["categories"].split(";")
+
+
+def test_spot_check_routes_over_http(service):
+    svc, admin, call_id = service
+    drawn = admin.post("/v1/spot-checks/sample", params={"date": DAY}).json()
+    assert drawn["calls"] == 1 and drawn["sampled"] in (0, 1)
+    again = admin.post("/v1/spot-checks/sample", params={"date": DAY}).json()
+    assert again == {"day": DAY, "already_sampled": True}
+    queue = admin.get("/v1/spot-checks", params={"date": DAY}).json()["spot_checks"]
+    assert len(queue) == drawn["sampled"]
+    r = admin.post(f"/v1/spot-checks/{call_id}/review", json={})
+    if queue:
+        assert r.status_code == 200 and r.json()["status"] == "reviewed" and r.json()["reviewer"] == "tests"
+    else:
+        assert r.status_code == 404 and "not in a spot-check sample" in r.json()["error"]["message"]
+    q = admin.get("/v1/quality", params={"from": "2026-01-01", "to": "2099-12-31"}).json()
+    assert q["reviewed"] == len(queue) and "kappa" in q["level"]
+    assert admin.get("/v1/quality", params={"from": "2026-02-01", "to": "2026-01-01"}).status_code == 400
