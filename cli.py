@@ -452,13 +452,14 @@ def models() -> None:
 def _add_admin_commands() -> None:
     from callscope.admin_cli import erase_subject, keys_app, purge
 
-    from callscope.rules_cli import rescore, rules_app
+    from callscope.rules_cli import calibrate, rescore, rules_app
 
     app.add_typer(keys_app, name="keys")
     app.command()(purge)
     app.command("erase-subject")(erase_subject)
     app.add_typer(rules_app, name="rules")
     app.command()(rescore)
+    app.command()(calibrate)
 
 
 _add_admin_commands()

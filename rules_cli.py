@@ -118,3 +118,36 @@ def rescore(
                   f"of {done.total}")
     if done.failed:
         raise typer.Exit(1)
+
+
+def calibrate(
+    date_from: Annotated[str, typer.Option("--from", help="First day of reviews (YYYY-MM-DD, UTC).")],
+    date_to: Annotated[str, typer.Option("--to", help="Last day of reviews, inclusive.")],
+) -> None:
+    """Fit the default escalation bands to the levels QA reviewers gave the spot checks reviewed in
+    the period, and add them as a new rule-set version, not active: the agreement before and
+    after is shown (on the same calls), and nothing changes until an admin activates it."""
+    from callscope.api import calibration
+    from callscope.api.feed import day_bounds
+
+    try:
+        start, end = day_bounds(date.fromisoformat(date_from))[0], day_bounds(date.fromisoformat(date_to))[1]
+    except ValueError as exc:
+        raise typer.BadParameter("dates are YYYY-MM-DD", param_hint="--from/--to") from exc
+    _, sessions = _sessions()
+    with sessions() as s:
+        try:
+            found, number = calibration.calibrate(s, start, end, "calibrate")
+        except ValueError as exc:
+            console.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(1) from exc
+        s.commit()
+    table = Table("", "green", "yellow", "orange", "accuracy", "kappa", "n")
+    for label, bands, agreed in (("current", found["current"], found["agreement_before"]),
+                                 ("suggested", found["suggested"], found["agreement_after"])):
+        table.add_row(label, f"{bands['green']:+.2f}", f"{bands['yellow']:+.2f}", f"{bands['orange']:+.2f}",
+                      f"{agreed['accuracy']:.3f}", "-" if agreed["kappa"] is None else f"{agreed['kappa']:.3f}",
+                      str(agreed["n"]))
+    Console().print(table)
+    console.print(f"added rules/{number} (not active; in-sample agreement). To use it: "
+                  f"callscope rules activate {number} && callscope rescore")

@@ -16,8 +16,10 @@ from functools import lru_cache
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from callscope.api.corrections import apply_corrections, corrections_of
 from callscope.api.db import Call, CallCategory, RuleSetRow, utcnow
 from callscope.schema import CallAnalysis
+from callscope.scoring.call_scores import EscalationBands, escalation
 from callscope.scoring.rules import digest, load_rules, starter_text
 from callscope.scoring.rules.evaluate import Match, evaluate
 from callscope.scoring.rules.model import RuleSet
@@ -79,6 +81,35 @@ def active(session: Session) -> Version:
 def version(session: Session, number: int) -> Version | None:
     row = session.get(RuleSetRow, number)
     return _version(row) if row is not None else None
+
+
+def bands_for(under: Version, call: Call) -> EscalationBands | None:
+    """The escalation bands ``under`` sets for the call's product or queue, or its default; None
+    when the version sets none (the analysis's own level stands)."""
+    config = under.rules.bands
+    chosen = config.for_call(call.queue, call.product) if config else None
+    return EscalationBands(chosen.green, chosen.yellow, chosen.orange) if chosen else None
+
+
+def apply_bands(result: CallAnalysis, bands: EscalationBands | None, label: str) -> CallAnalysis:
+    """The analysis with its level computed again with ``bands`` (the analysis used the default
+    bands); its version gains ``+bands:<label>``. Unchanged when ``bands`` is None."""
+    cs = result.call_scores
+    if bands is None or cs is None:
+        return result
+    customer = next((s for s in result.speaker_scores if s.role == "customer"), None)
+    _, default_reasons = escalation(customer, EscalationBands(), cs.escalation.version, cs.reasons_language)
+    level, reasons = escalation(customer, bands, f"{cs.escalation.version}+bands:{label}", cs.reasons_language)
+    rest = cs.reasons[len(default_reasons):] if cs.reasons[:len(default_reasons)] == default_reasons else cs.reasons
+    return result.model_copy(update={"call_scores": cs.model_copy(update={"escalation": level, "reasons": reasons + rest})})
+
+
+def scored(session: Session, call: Call, raw: CallAnalysis, under: Version | None = None) -> CallAnalysis:
+    """The analysis as the deployment shows it: the bands of ``under`` (default: the call's own
+    rule-set version, else the active one) for the call's queue or product, then QA corrections."""
+    under = under or (version(session, call.rules_version) if call.rules_version else None) or active(session)
+    bands = bands_for(under, call)
+    return apply_corrections(apply_bands(raw, bands, under.label), corrections_of(session, call.id), bands)
 
 
 def metadata_of(call: Call) -> dict[str, str | None]:

@@ -114,9 +114,11 @@ def _latest(corrections: list[Correction]) -> dict[tuple[int | None, str], Corre
     return latest
 
 
-def apply_corrections(result: CallAnalysis, corrections: list[Correction]) -> CallAnalysis:
+def apply_corrections(result: CallAnalysis, corrections: list[Correction],
+                      bands: EscalationBands | None = None) -> CallAnalysis:
     """The analysis as corrected: utterance values replaced (reviewer's confidence 1.0), speaker
-    and call scores and timeline valence re-computed, a call-level level set last."""
+    and call scores and timeline valence re-computed (the level with ``bands``, the defaults if
+    None), a call-level level set last."""
     if not corrections:
         return result
     out = result.model_copy(deep=True)
@@ -124,7 +126,7 @@ def apply_corrections(result: CallAnalysis, corrections: list[Correction]) -> Ca
     roles = latest.get((None, "roles"))
     touched = roles is not None
     if roles is not None:
-        _set_roles(out, json.loads(roles.value), roles)
+        _set_roles(out, json.loads(roles.value), roles, bands or EscalationBands())
     for (i, field), c in latest.items():
         if i is None or i >= len(out.utterances) or out.utterances[i].sentiment is None:
             continue
@@ -144,7 +146,8 @@ def apply_corrections(result: CallAnalysis, corrections: list[Correction]) -> Ca
     if touched and out.call_scores is not None:
         scores = [UtteranceScores(sentiment=u.sentiment, emotion=u.emotion, features=u.features) for u in out.utterances]
         out.speaker_scores, out.call_scores, out.timeline = rescore(
-            out.utterances, scores, out.speaker_scores, out.call_scores, out.timeline, out.duration_s, QA_VERSION)
+            out.utterances, scores, out.speaker_scores, out.call_scores, out.timeline, out.duration_s, QA_VERSION,
+            bands=bands)
     level = latest.get((None, "escalation"))
     if level is not None and out.call_scores is not None:
         old = out.call_scores.escalation
@@ -155,7 +158,7 @@ def apply_corrections(result: CallAnalysis, corrections: list[Correction]) -> Ca
     return out
 
 
-def _set_roles(out: CallAnalysis, roles: dict[str, str], c: Correction) -> None:
+def _set_roles(out: CallAnalysis, roles: dict[str, str], c: Correction, bands: EscalationBands) -> None:
     """Give the speakers the reviewer's roles. The acoustic-emotion policy follows the new roles:
     a speaker who is now an agent loses voice arousal unless the deployment allowed it for agents;
     a new customer whose voice was not analysed as a customer's has no arousal until re-analysed."""
@@ -164,7 +167,7 @@ def _set_roles(out: CallAnalysis, roles: dict[str, str], c: Correction) -> None:
         return
     allowed = cs.emotion_policy
     before = next((sp for sp in out.speaker_scores if sp.role == "customer"), None)
-    _, own = escalation(before, EscalationBands(), cs.escalation.version, cs.reasons_language)
+    _, own = escalation(before, bands, cs.escalation.version, cs.reasons_language)
     if cs.reasons[:len(own)] == own:  # the level's reasons were about the old customer: re-scoring writes new ones
         cs.reasons = cs.reasons[len(own):]
     cs.roles = {**cs.roles, **roles}

@@ -15,9 +15,8 @@ from datetime import timedelta
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from callscope.api import alerts
+from callscope.api import alerts, categories
 from callscope.api.call_columns import write_scores
-from callscope.api.corrections import apply_corrections, corrections_of
 from callscope.api.db import Call, Job, utcnow
 from callscope.schema import CallAnalysis
 
@@ -102,9 +101,10 @@ def complete(sessions: sessionmaker, claim_: Claim, worker_id: str, result: Call
         if r.rowcount != 1:
             s.rollback()
             return False
-        call, matches, version = write_scores(s, claim_.call_id, apply_corrections(result, corrections_of(s, claim_.call_id)),
-                                              status="done", stage="done", progress=1.0, error=None,
-                                              result_json=result.model_dump_json())
+        row = s.get(Call, claim_.call_id)
+        final = categories.scored(s, row, result, categories.active(s)) if row is not None else result
+        call, matches, version = write_scores(s, claim_.call_id, final, status="done", stage="done", progress=1.0,
+                                              error=None, result_json=result.model_dump_json())
         if call is not None:  # alerts go to the outbox with the result: both or neither
             alerts.on_call_done(s, call, call.escalation, matches, version.rules, version.label)
         s.commit()

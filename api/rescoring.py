@@ -17,7 +17,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import sessionmaker
 
 from callscope.api import categories
-from callscope.api.corrections import apply_corrections, corrections_of
+from callscope.api.call_columns import write_scores
 from callscope.api.db import Call, RescoreRun, utcnow
 from callscope.api.feed import call_time
 from callscope.schema import CallAnalysis
@@ -72,12 +72,14 @@ def run(sessions: sessionmaker, run_id: int, on_progress: Callable[[int, int], N
                         skipped += 1  # done before (a resumed run)
                         continue
                     try:
-                        result = apply_corrections(CallAnalysis.model_validate_json(call.result_json),
-                                                   corrections_of(s, call.id))
+                        result = CallAnalysis.model_validate_json(call.result_json)
                     except ValueError:  # a stored result that no longer parses: counted, never retried forever
                         failed += 1
                         continue
-                    categories.categorise(s, call, result, version, current=is_active)
+                    if is_active:  # the version's bands give the level (QA corrections on top), then its categories
+                        write_scores(s, call.id, categories.scored(s, call, result, version))
+                    else:
+                        categories.categorise(s, call, categories.scored(s, call, result, version), version, current=False)
                     done += 1
                 s.execute(update(RescoreRun).where(RescoreRun.id == run_id)
                           .values(done=done, skipped=skipped, failed=failed))

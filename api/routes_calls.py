@@ -228,10 +228,11 @@ def _analysis(svc: Services, call: Call) -> tuple[dict, list[Correction]]:
         raise HTTPException(409, f"call {call.id} is {call.status}" + (f": {call.error}" if call.error else ""))
     with svc.sessions() as s:
         corrections = corrections_of(s, call.id)
-    if not corrections:
-        return json.loads(call.result_json), corrections
-    corrected = apply_corrections(CallAnalysis.model_validate_json(call.result_json), corrections)
-    return corrected.model_dump(mode="json"), corrections
+        under = categories.version(s, call.rules_version) if call.rules_version else None
+        if not corrections and (under is None or categories.bands_for(under, call) is None):
+            return json.loads(call.result_json), corrections  # as analysed: no need to parse it
+        shown = categories.scored(s, call, CallAnalysis.model_validate_json(call.result_json), under)
+    return shown.model_dump(mode="json"), corrections
 
 
 @router.get("/v1/calls/{call_id}", operation_id="get_call")
@@ -363,7 +364,7 @@ def correct(call_id: CallId, svc: Svc, who: Reviewer, correction: Annotated[Corr
                 for field, value in fields.items()]
         s.add_all(rows)
         s.flush()
-        corrected = apply_corrections(original, corrections_of(s, call_id))
+        corrected = categories.scored(s, call, original)
         write_scores(s, call_id, corrected)
         s.commit()
         body: dict = {"corrections": [record(r) for r in rows]}

@@ -89,7 +89,12 @@ def review(session: Session, call_id: str, reviewer: str, categories: list[str] 
         raise KeyError(call_id)
     from callscope.schema import CallAnalysis
 
+    from callscope.api import categories as rule_sets
+
     analysed = CallAnalysis.model_validate_json(call.result_json) if call.result_json else None
+    if analysed is not None and call.rules_version:  # the model's level: with the deployment's bands, before QA
+        under = rule_sets.version(session, call.rules_version)
+        analysed = rule_sets.apply_bands(analysed, rule_sets.bands_for(under, call), under.label)
     model_level = analysed.call_scores.escalation.value if analysed and analysed.call_scores else None
     current = categories_by_call(session, [call]).get(call.id, [])
     check.status, check.reviewer, check.reviewed_at = "reviewed", reviewer, utcnow()

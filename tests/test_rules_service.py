@@ -128,6 +128,29 @@ def test_list_aggregates_and_feed_carry_the_current_categories(service):
     assert row["rules_version"].startswith("rules/3+") and "email_trouble" in row["categories"].split(";")
 
 
+def test_bands_per_queue_set_the_level_and_a_qa_correction_still_wins(service):
+    svc, admin, call_id = service
+    before = admin.get(f"/v1/calls/{call_id}").json()
+    assert before["escalation"] != "red"
+    strict = CHANGED + """
+bands:
+  default: {green: 0.3, yellow: -0.2, orange: -0.5}
+  queue:
+    support: {green: 0.95, yellow: 0.9, orange: 0.85}   # a luxury brand's queue: anything short of delight is red
+"""
+    added = admin.post("/v1/rules", json={"yaml": strict, "activate": True})
+    assert added.status_code == 201, added.text
+    run = _rescore_over_http(admin)
+    assert run["done"] == 1 and run["rules_version"] == added.json()["version"]
+    call = admin.get(f"/v1/calls/{call_id}").json()
+    assert call["escalation"] == "red" and f"+bands:{added.json()['label']}" in call["scores"]["call"]["escalation"]["version"]
+    bad = admin.post("/v1/rules", json={"yaml": CHANGED + "\nbands: {default: {green: 0.1, yellow: 0.2, orange: -0.5}}\n"})
+    assert bad.status_code == 422 and "green > yellow > orange" in bad.json()["error"]["message"]
+    fixed = admin.post(f"/v1/calls/{call_id}/corrections", json={"escalation": "green", "reason": "the customer was happy"})
+    assert fixed.status_code == 201
+    assert admin.get(f"/v1/calls/{call_id}").json()["escalation"] == "green"  # the reviewer's level wins over the bands
+
+
 def test_spot_check_routes_over_http(service):
     svc, admin, call_id = service
     drawn = admin.post("/v1/spot-checks/sample", params={"date": DAY}).json()

@@ -141,3 +141,49 @@ def test_review_and_quality_on_the_real_call01_analysis(sessions, call01_result)
     assert q["per_category"]["notification_problem"]["n"] == 4  # one reviewer says it should have matched
     assert q["per_category"]["notification_problem"]["accuracy"] == 0.75
     assert len(q["periods"]) == 1 and q["periods"][0]["reviewed"] == 4
+
+
+def test_calibrate_fits_bands_to_the_reviewers_and_activates_nothing(sessions, call01_result, spokenwoz_result):
+    from callscope.api import calibration, categories
+    from callscope.api.db import Call, SpotCheck, utcnow
+    from callscope.scoring.call_scores import EscalationBands, escalation
+
+    def customer(result):
+        return next(s for s in result.speaker_scores if s.role == "customer")
+
+    for result in (call01_result, spokenwoz_result):  # the fast rule is escalation()'s own
+        c = customer(result)
+        for bands in (EscalationBands(), EscalationBands(0.5, 0.2, 0.0), EscalationBands(0.1, 0.05, -0.1)):
+            assert calibration.level(bands, c.sentiment_mean.value, c.sentiment_end.value) == \
+                escalation(c, bands, "v")[0].value
+    # the default bands call one of the two real calls green and the other yellow; reviewers confirm the green
+    # one and call the other orange, 12 of each: only other bands can agree with them on all 24
+    levels = {r.call_scores.escalation.value: r for r in (call01_result, spokenwoz_result)}
+    assert set(levels) == {"green", "yellow"}, set(levels)
+    hi, lo = levels["green"], levels["yellow"]
+    rows, checks = [], []
+    for k, (result, verdict) in enumerate([(hi, "green")] * 12 + [(lo, "orange")] * 12):
+        rows += _calls(1, random.Random(k), result_json=result.model_dump_json(),
+                       escalation=result.call_scores.escalation.value, escalation_confidence=0.9)
+        checks.append(SpotCheck(call_id=rows[-1]["id"], day=DAY.isoformat(), stratum="x", probability=0.05, weight=20.0,
+                                reason="sampled", status="reviewed", model_level=result.call_scores.escalation.value,
+                                reviewer_level=verdict, reviewer="qa", reviewed_at=utcnow(), created_at=utcnow()))
+    with sessions() as s:
+        s.execute(insert(Call), rows)
+        s.add_all(checks)
+        s.commit()
+        active_before = categories.active(s).number
+        s.commit()
+        span = (datetime(2026, 1, 1, tzinfo=timezone.utc), datetime(2100, 1, 1, tzinfo=timezone.utc))
+        found, number = calibration.calibrate(s, *span, "test")
+        s.commit()
+        assert categories.active(s).number == active_before  # nothing changes until an admin activates it
+        new = categories.version(s, number)
+    assert found["reviewed"] == 24 and found["agreement_after"]["accuracy"] == 1.0
+    assert found["agreement_after"]["accuracy"] > found["agreement_before"]["accuracy"]
+    b = found["suggested"]
+    assert b["green"] > b["yellow"] > b["orange"]
+    assert new.rules.bands.default.model_dump() == b and new.rules.categories  # the categories came along
+    with pytest.raises(ValueError, match="at least 20"):
+        with sessions() as s:
+            calibration.suggest(s, datetime(2000, 1, 1, tzinfo=timezone.utc), datetime(2000, 1, 2, tzinfo=timezone.utc))

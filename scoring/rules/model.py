@@ -16,6 +16,9 @@ A condition is a mapping with exactly one key:
 - ``metadata``: a call field (``queue``, ``team``, ``product``, ``agent_id``, ``direction``,
   ``language``) equal to one of ``in``.
 
+Beside the categories a rule set may hold ``windows`` (alerts on aggregates, :class:`WindowAlert`)
+and ``bands`` (escalation bands for the deployment, per queue or per product, :class:`BandsConfig`).
+
 A range is a mapping of ``lt``, ``lte``, ``gt``, ``gte`` (all given must hold).
 """
 
@@ -206,13 +209,46 @@ class WindowAlert(_Strict):
         return self
 
 
+class Bands(_Strict):
+    """Escalation bands on the customer's sentiment (-1..+1): green above ``green``, yellow down to
+    ``yellow``, orange down to ``orange``, red below."""
+
+    green: float = Field(ge=-1, le=1)
+    yellow: float = Field(ge=-1, le=1)
+    orange: float = Field(ge=-1, le=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Bands":
+        if not self.green > self.yellow > self.orange:
+            raise ValueError("bands need green > yellow > orange")
+        return self
+
+
+class BandsConfig(_Strict):
+    """The deployment's bands (``default``), and others per queue or product; a call takes its
+    product's, else its queue's, else the default."""
+
+    default: Bands | None = None
+    queue: dict[str, Bands] = Field(default_factory=dict)
+    product: dict[str, Bands] = Field(default_factory=dict)
+
+    def for_call(self, queue: str | None, product: str | None) -> Bands | None:
+        if product is not None and product in self.product:
+            return self.product[product]
+        if queue is not None and queue in self.queue:
+            return self.queue[queue]
+        return self.default
+
+
 class RuleSet(_Strict):
-    """A named, versioned set of categories, and the window alerts that watch them."""
+    """A named, versioned set of categories, the window alerts that watch them, and the
+    escalation bands."""
 
     name: str = "rules"
     description: str = ""
     categories: list[Category] = Field(min_length=1)
     windows: list[WindowAlert] = Field(default_factory=list)
+    bands: BandsConfig | None = None
 
     @field_validator("categories")
     @classmethod
