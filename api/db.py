@@ -226,7 +226,9 @@ class RescoreRun(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     rules_version: Mapped[int] = mapped_column(Integer)
     since: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    status: Mapped[str] = mapped_column(String(20), default="running")  # running | done | failed
+    status: Mapped[str] = mapped_column(String(20), default="running")  # queued | running | done | failed
+    worker_id: Mapped[str | None] = mapped_column(String(100))  # the worker running it (None: the CLI)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())  # another worker resumes it after this
     total: Mapped[int] = mapped_column(Integer, default=0)
     done: Mapped[int] = mapped_column(Integer, default=0)
     skipped: Mapped[int] = mapped_column(Integer, default=0)

@@ -11,7 +11,7 @@ current categories stay.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import sessionmaker
@@ -29,14 +29,17 @@ class RescoreError(ValueError):
     """No such rule-set version."""
 
 
-def start(sessions: sessionmaker, number: int | None, since: datetime | None, started_by: str) -> RescoreRun:
+def start(sessions: sessionmaker, number: int | None, since: datetime | None, started_by: str,
+          queued: bool = False) -> RescoreRun:
     """Record a new run under version ``number`` (the active one if None) of the calls whose call
-    time is ``since`` or later (all if None); RescoreError if the version does not exist."""
+    time is ``since`` or later (all if None): ``queued`` for a worker to take (:func:`claim`), else
+    to be run by the caller. RescoreError if the version does not exist."""
     with sessions() as s:
         version = categories.version(s, number) if number is not None else categories.active(s)
         if version is None:
             raise RescoreError(f"there is no rule-set version {number}")
-        run = RescoreRun(rules_version=version.number, since=since, status="running", total=0, done=0, skipped=0,
+        run = RescoreRun(rules_version=version.number, since=since, status="queued" if queued else "running",
+                         total=0, done=0, skipped=0,
                          failed=0, started_by=started_by, started_at=utcnow())
         s.add(run)
         s.commit()
@@ -45,8 +48,34 @@ def start(sessions: sessionmaker, number: int | None, since: datetime | None, st
         return run
 
 
-def run(sessions: sessionmaker, run_id: int, on_progress: Callable[[int, int], None] | None = None) -> RescoreRun:
-    """Do the run ``run_id`` (see :func:`start`): batch by batch, progress written after each."""
+def claim(sessions: sessionmaker, worker_id: str, lease_s: float) -> int | None:
+    """A queued run, or a running one whose worker's lease ended, now this worker's; its id, or None."""
+    now = utcnow()
+    with sessions() as s:
+        candidates = s.execute(select(RescoreRun.id).where(
+            (RescoreRun.status == "queued")
+            | ((RescoreRun.status == "running") & RescoreRun.worker_id.is_not(None) & (RescoreRun.lease_until < now)))
+            .order_by(RescoreRun.id).limit(5)).scalars().all()
+        for run_id in candidates:
+            r = s.execute(update(RescoreRun).where(
+                RescoreRun.id == run_id,
+                (RescoreRun.status == "queued") | ((RescoreRun.status == "running") & (RescoreRun.lease_until < now)))
+                .values(status="running", worker_id=worker_id, lease_until=now + timedelta(seconds=lease_s)))
+            if r.rowcount == 1:
+                s.commit()
+                return run_id
+        s.rollback()
+    return None
+
+
+class TakenOver(RuntimeError):
+    """The run's lease ended and another worker took it over."""
+
+
+def run(sessions: sessionmaker, run_id: int, on_progress: Callable[[int, int], None] | None = None,
+        worker_id: str | None = None, lease_s: float = 60.0) -> RescoreRun:
+    """Do the run ``run_id`` (see :func:`start`): batch by batch, progress written after each (and,
+    for a worker, its lease renewed; TakenOver if it was lost)."""
     with sessions() as s:
         rec = s.get(RescoreRun, run_id)
         number, since = rec.rules_version, rec.since
@@ -81,21 +110,29 @@ def run(sessions: sessionmaker, run_id: int, on_progress: Callable[[int, int], N
                     else:
                         categories.categorise(s, call, categories.scored(s, call, result, version), version, current=False)
                     done += 1
-                s.execute(update(RescoreRun).where(RescoreRun.id == run_id)
-                          .values(done=done, skipped=skipped, failed=failed))
+                mine = update(RescoreRun).where(RescoreRun.id == run_id)
+                if worker_id is not None:
+                    mine = mine.where(RescoreRun.worker_id == worker_id)
+                renew = {"lease_until": utcnow() + timedelta(seconds=lease_s)} if worker_id else {}
+                if s.execute(mine.values(done=done, skipped=skipped, failed=failed, **renew)).rowcount != 1:
+                    s.rollback()
+                    raise TakenOver(f"re-scoring run {run_id} was taken over")
                 s.commit()
             if on_progress:
                 on_progress(done + skipped + failed, total)
         status = "done"
+    except TakenOver:
+        raise  # the new owner records the outcome
     except Exception as exc:  # recorded for the admin who asked, then raised
         error = f"{type(exc).__name__}: {exc}"
         raise
     finally:
-        with sessions() as s:
-            s.execute(update(RescoreRun).where(RescoreRun.id == run_id)
-                      .values(status=status, error=error, done=done, skipped=skipped, failed=failed,
-                              finished_at=utcnow()))
-            s.commit()
+        if status != "failed" or error is not None:
+            with sessions() as s:
+                s.execute(update(RescoreRun).where(RescoreRun.id == run_id)
+                          .values(status=status, error=error, done=done, skipped=skipped, failed=failed,
+                                  finished_at=utcnow(), lease_until=None))
+                s.commit()
     with sessions() as s:
         rec = s.get(RescoreRun, run_id)
         s.expunge(rec)
@@ -103,7 +140,8 @@ def run(sessions: sessionmaker, run_id: int, on_progress: Callable[[int, int], N
 
 
 def describe(rec: RescoreRun) -> dict:
-    return {"id": rec.id, "rules_version": rec.rules_version, "status": rec.status, "total": rec.total,
+    return {"id": rec.id, "rules_version": rec.rules_version, "status": rec.status, "worker": rec.worker_id,
+            "total": rec.total,
             "done": rec.done, "skipped": rec.skipped, "failed": rec.failed, "error": rec.error,
             "since": rec.since.isoformat() if rec.since else None, "started_by": rec.started_by,
             "started_at": rec.started_at.isoformat() if rec.started_at else None,

@@ -4,7 +4,6 @@ version without running ASR (:mod:`callscope.api.rescoring`)."""
 
 from __future__ import annotations
 
-import threading
 from datetime import date
 from typing import Annotated
 
@@ -104,21 +103,22 @@ def call_categories(call_id: CallId, svc: Svc, _who: Reader,
 
 @router.post("/v1/admin/rescore", status_code=202)
 def start_rescore(body: RescoreIn, svc: Svc, who: Admin) -> dict:
-    """Re-score stored calls under a rule-set version from their stored analyses (no ASR), in
-    the background; ``GET /v1/admin/rescore/{id}`` shows its progress. Resumable: starting it
-    again skips the calls already done."""
+    """Re-score stored calls under a rule-set version from their stored analyses (no ASR): the run
+    is queued and taken by a worker of the pool between analyses; ``GET /v1/admin/rescore/{id}``
+    shows its progress. If that worker dies, another resumes the run when its lease ends; calls
+    already done are skipped."""
     since = day_bounds(body.since)[0] if body.since else None
     try:
-        rec = rescoring.start(svc.sessions, body.rules_version, since, who.name)
+        rec = rescoring.start(svc.sessions, body.rules_version, since, who.name, queued=True)
     except rescoring.RescoreError as exc:
         raise HTTPException(404, str(exc)) from exc
-    threading.Thread(target=rescoring.run, args=(svc.sessions, rec.id), name=f"rescore-{rec.id}", daemon=True).start()
     return rescoring.describe(rec)
 
 
 @router.get("/v1/admin/rescore/{run_id}")
 def rescore_progress(run_id: Annotated[int, Path(ge=1, le=2**31 - 1)], svc: Svc, _who: Admin) -> dict:
-    """A re-scoring run: status (running, done, failed), total, done, skipped, failed."""
+    """A re-scoring run: status (queued, running, done, failed), the worker running it, total,
+    done, skipped, failed."""
     with svc.sessions() as s:
         rec = s.get(RescoreRun, run_id)
         if rec is None:

@@ -60,7 +60,7 @@ class Worker:
         st = self.settings
         claim = jobs.claim(self.sessions, self.worker_id, st.lease_s, st.max_attempts)
         if claim is None:
-            return False
+            return self._rescore()
         beating = threading.Event()
 
         def beat() -> None:
@@ -103,6 +103,22 @@ class Worker:
             jobs.fail(self.sessions, claim, self.worker_id, f"{type(exc).__name__}: {exc}", st.max_attempts, st.retry_backoff_s)
         finally:
             beating.set()
+        return True
+
+    def _rescore(self) -> bool:
+        """Take a queued re-scoring run (no analysis is waiting) and do it; True if one was done.
+        Analyses wait for it: a run goes at the database's speed (about 200 calls a second)."""
+        from callscope.api import rescoring
+
+        run_id = rescoring.claim(self.sessions, self.worker_id, self.settings.lease_s)
+        if run_id is None:
+            return False
+        try:
+            rescoring.run(self.sessions, run_id, worker_id=self.worker_id, lease_s=self.settings.lease_s)
+        except rescoring.TakenOver:
+            log.warning("re-scoring run %d was taken over by another worker", run_id)
+        except Exception:  # noqa: BLE001 - recorded on the run by rescoring.run
+            log.exception("re-scoring run %d failed", run_id)
         return True
 
     def run_forever(self, idle_s: float = 0.5) -> None:

@@ -18,6 +18,9 @@ import socket
 import subprocess
 import sys
 import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ADMIN_DB = "postgres"
@@ -88,6 +91,28 @@ class TempPostgres:
     def stop(self) -> None:
         if (self.data / "postmaster.pid").exists():
             self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop", check=False)
+
+
+@contextmanager
+def benchmark_database(prefix: str) -> Iterator[str]:
+    """A new database for a benchmark, on the server in ``CALLSCOPE_TEST_POSTGRES_URL`` (an admin
+    URL) if set, else on a throwaway server started here and stopped afterwards; yields its URL."""
+    from sqlalchemy import create_engine, text
+
+    pg, admin_url = None, os.environ.get("CALLSCOPE_TEST_POSTGRES_URL")
+    if admin_url is None:
+        pg = TempPostgres()
+        admin_url = pg.start()
+    try:
+        name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+        engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        engine.dispose()
+        yield admin_url.rsplit("/", 1)[0] + "/" + name
+    finally:
+        if pg is not None:
+            pg.stop()
 
 
 def main(argv: list[str]) -> int:

@@ -1,6 +1,12 @@
-"""Re-scoring throughput (issue 13): calls per second that ``callscope rescore`` gets through when
-it recomputes stored calls' categories from their stored analyses (no ASR), on 10,000 stored
-calls in SQLite and in PostgreSQL.
+"""Re-scoring throughput and alert latency (issue 13).
+
+1. Calls per second that ``callscope rescore`` gets through when it recomputes stored calls'
+   categories from their stored analyses (no ASR), on 10,000 stored calls in SQLite and in
+   PostgreSQL.
+2. Alert latency: a real service (SQLite, default settings: the outbox is looked at every
+   second) analyses the real Call01 ``--alert-calls`` times under a rule set whose alerting
+   category it matches; a local HTTP receiver records when each signed alert arrives; latency is
+   arrival minus the moment the analysis was committed (``analysed_at`` in the payload).
 
 The calls are copies of real analyses (Call01 and SpokenWOZ MUL1011, analysed once by a real
 service) with synthetic metadata (``benchmarks/service.py``'s ``seed``). Three runs per backend:
@@ -20,7 +26,6 @@ import os
 import sys
 import tempfile
 import time
-import uuid
 from datetime import date
 from pathlib import Path
 
@@ -67,9 +72,60 @@ def runs(db_url: str) -> list[dict]:
     return out
 
 
+def alert_latency(data_dir: Path, n: int) -> dict:
+    """Seconds from an analysis committed to its alert received, over ``n`` real analyses."""
+    import threading
+    from datetime import datetime
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from benchmarks.reference import AUDIO
+    from benchmarks.serverproc import admin_key, free_port, Service, wait_done
+
+    arrivals: list[float] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            if body.get("event") == "call":
+                arrivals.append(time.time() - datetime.fromisoformat(body["analysed_at"]).timestamp())
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    port = free_port()
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    svc = Service(data_dir)
+    key = admin_key(svc.env)
+    svc.start_api()
+    try:
+        with svc.client(key) as c:
+            c.post("/v1/rules", json={"activate": True, "yaml": "categories:\n  - name: email_trouble\n    alert: true\n"
+                                      "    when: {said: {phrases: [emails, email]}}\n"})
+            c.post("/v1/webhooks", json={"url": f"http://127.0.0.1:{port}/", "secret": "benchmark-secret-0123456789",
+                                         "events": ["call"]})
+            audio = (AUDIO / "callytics" / "Call01.wav").read_bytes()
+            for k in range(n):
+                r = c.post("/v1/calls", files={"files": ("Call01.wav", audio)}, data={"external_id": f"lat-{k}"})
+                wait_done(c, r.json()["calls"][0]["id"])
+            deadline = time.time() + 30
+            while len(arrivals) < n and time.time() < deadline:
+                time.sleep(0.1)
+    finally:
+        svc.close()
+        server.shutdown()
+    got = sorted(arrivals)
+    pick = lambda q: got[min(len(got) - 1, int(round(q * (len(got) - 1))))]  # noqa: E731
+    return {"alerts": len(got), "of": n, "p50_s": round(pick(0.5), 3), "p95_s": round(pick(0.95), 3),
+            "max_s": round(got[-1], 3), "poll_s": 1.0}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--calls", type=int, default=10_000)
+    ap.add_argument("--alert-calls", type=int, default=12)
     args = ap.parse_args()
     root = Path(tempfile.mkdtemp(prefix="callscope-rules-bench-"))
     print("analysing the real calls once (a real service)…", flush=True)
@@ -81,35 +137,24 @@ def main() -> None:
     seed(sqlite_url, templates, args.calls, date(2026, 11, 20))
     print(f"SQLite, {args.calls} calls", flush=True)
     table += [{"backend": "sqlite", **r} for r in runs(sqlite_url)]
-    from sqlalchemy import create_engine, text
+    from benchmarks.pgserver import benchmark_database
 
-    from benchmarks.pgserver import TempPostgres
-
-    pg, admin_url = None, os.environ.get("CALLSCOPE_TEST_POSTGRES_URL")
-    if admin_url is None:
-        pg = TempPostgres()
-        admin_url = pg.start()
-    try:
-        name = f"callscope_rules_{uuid.uuid4().hex[:8]}"
-        engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-        with engine.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        engine.dispose()
-        pg_url = admin_url.rsplit("/", 1)[0] + "/" + name
+    with benchmark_database("callscope_rules") as pg_url:
         seed(pg_url, templates, args.calls, date(2026, 11, 20))
         print(f"PostgreSQL, {args.calls} calls", flush=True)
         table += [{"backend": "postgresql", **r} for r in runs(pg_url)]
-    finally:
-        if pg is not None:
-            pg.stop()
+    latency = alert_latency(root / "alerts", args.alert_calls)
     print(f"\nRe-scoring from stored analyses (no ASR), {args.calls} stored calls, one process")
     print(f"{'backend':>11} {'run':>34} {'calls':>7} {'s':>7} {'calls/s':>8}")
     for r in table:
         print(f"{r['backend']:>11} {r['run']:>34} {r['calls']:>7} {r['seconds']:>7.1f} {r['calls_per_s']:>8.1f}")
+    print(f"\nAlert latency, analysis committed -> webhook received, {latency['alerts']} alerts: "
+          f"p50 {latency['p50_s']:.2f} s, p95 {latency['p95_s']:.2f} s, max {latency['max_s']:.2f} s")
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / "rules.json"
     out.write_text(json.dumps({"benchmark": "rules", "date": time.strftime("%Y-%m-%d %H:%M:%S"),
-                               "cpu_count": os.cpu_count(), "calls": args.calls, "runs": table}, indent=2) + "\n")
+                               "cpu_count": os.cpu_count(), "calls": args.calls, "runs": table,
+                               "alert_latency": latency}, indent=2) + "\n")
     print(f"\nwrote {out}")
 
 

@@ -189,27 +189,11 @@ def main() -> None:
     sqlite_url = f"sqlite:///{sqlite_dir / 'callscope.db'}"
     lat.append(latency("sqlite", sqlite_url, sqlite_dir, seed(sqlite_url, templates, args.calls, last_day),
                        args.gets, args.aggregates, last_day))
-    from benchmarks.pgserver import TempPostgres
+    from benchmarks.pgserver import benchmark_database
 
-    pg = None
-    admin_url = os.environ.get("CALLSCOPE_TEST_POSTGRES_URL")
-    if admin_url is None:
-        pg = TempPostgres()
-        admin_url = pg.start()
-    try:
-        from sqlalchemy import create_engine, text
-
-        name = f"callscope_bench_{uuid.uuid4().hex[:8]}"
-        engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-        with engine.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        engine.dispose()
-        pg_url = admin_url.rsplit("/", 1)[0] + "/" + name
+    with benchmark_database("callscope_bench") as pg_url:
         lat.append(latency("postgresql", pg_url, root / "latency-pg", seed(pg_url, templates, args.calls, last_day),
                            args.gets, args.aggregates, last_day))
-    finally:
-        if pg is not None:
-            pg.stop()
     print(f"\nAPI latency, {args.calls} stored calls, one sequential client (ms)")
     print(f"{'backend':>10} {'endpoint':>22} {'n':>5} {'p50':>8} {'p95':>8} {'mean':>8}")
     for r in lat:

@@ -41,7 +41,8 @@ def _rescore_over_http(admin, version: int | None = None) -> dict:
     run_id = r.json()["id"]
     for _ in range(200):
         body = admin.get(f"/v1/admin/rescore/{run_id}").json()
-        if body["status"] != "running":
+        if body["status"] not in ("queued", "running"):
+            assert body["worker"], body  # a worker of the pool ran it
             return body
         time.sleep(0.1)
     raise AssertionError("the re-scoring run did not finish")
@@ -95,6 +96,25 @@ def test_a_new_version_and_a_rescore_change_the_categories_without_asr(service):
     assert old["rules_version"].startswith("rules/1+") and old["current"] is False  # the old version stays readable
     again = _rescore_over_http(admin)
     assert again["done"] == 0 and again["skipped"] == 1  # resumable: what is done is skipped
+
+
+def test_a_run_whose_worker_died_is_resumed_by_another(service):
+    svc, admin, call_id = service
+    from callscope.api import rescoring
+    from callscope.api.db import make_engine, session_factory
+
+    sessions = session_factory(make_engine(svc.database_url))
+    rec = rescoring.start(sessions, 1, None, "test", queued=True)  # under version 1, not the active one
+    # a worker takes it and dies at once: its lease runs out after 0.3 s
+    assert rescoring.claim(sessions, "dead-worker", lease_s=0.3) == rec.id
+    time.sleep(0.5)
+    for _ in range(200):
+        body = admin.get(f"/v1/admin/rescore/{rec.id}").json()
+        if body["status"] == "done":
+            break
+        time.sleep(0.1)
+    assert body["status"] == "done" and body["worker"] != "dead-worker" and body["done"] + body["skipped"] == 1
+    assert admin.get(f"/v1/calls/{call_id}").json()["rules_version"].startswith("rules/2+")  # v1 ran beside, not current
 
 
 def test_the_cli_rescores_under_a_changed_version_without_loading_a_model(service):
