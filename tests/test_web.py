@@ -412,6 +412,36 @@ def test_metadata_and_transcript_payloads_render_as_text(app, browser):
         b.driver.switch_to.alert.text  # noqa: B018 - no alert was opened
 
 
+def test_categories_show_with_their_evidence_and_what_changed_since_another_version(app, browser):
+    from tests.test_rules import CALL01_RULES
+
+    with app.client(app.key) as admin:
+        added = admin.post("/v1/rules", json={"yaml": CALL01_RULES, "activate": True}).json()
+        run = admin.post("/v1/admin/rescore", json={}).json()
+        for _ in range(300):
+            if admin.get(f"/v1/admin/rescore/{run['id']}").json()["status"] == "done":
+                break
+            time.sleep(0.1)
+    b = browser
+    b.get(f"/calls/{app.ids['Call01']}")
+    b.ready()
+    assert added["label"] in b.find("#categories-version").text
+    item = b.find('#categories li[data-category="notification_problem"]')
+    link = item.find_element(By.CSS_SELECTOR, "a.ev")
+    index = int(link.text.split()[0].lstrip("#"))
+    link.click()
+    b.wait(lambda: "evidence-target" in b.find(f"#u{index}").get_attribute("class"))
+    start = float(b.find(f"#u{index}").get_attribute("data-start"))
+    b.wait(lambda: abs(b.js("return document.getElementById('audio').currentTime") - start) < 0.25)
+    Select(b.find("#compare-version")).select_by_value("1")  # the starter set, which the call was first scored under
+    b.wait(lambda: "+ notification_problem" in b.find("#category-diff").text, message="no diff against version 1")
+    # the list filters by category, and shows each call's categories
+    b.get("/?category=notification_problem")
+    b.wait(lambda: len(b.finds("#calls tbody tr")) == 1 and "notification_problem" in b.find("#calls tbody tr").text)
+    assert b.find("#calls tbody tr").get_attribute("data-call-id") == app.ids["Call01"]
+    assert b.find("#filters [name=category]").get_attribute("value") == "notification_problem"
+
+
 def _screenshots(b: Browser, app, size: str) -> None:
     w, h = map(int, size.split("x"))
     b.viewport(w, h)

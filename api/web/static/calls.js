@@ -2,7 +2,7 @@
 // and the upload panel (drag and drop, per-file progress, the analysis stage live until done).
 import { api, can, chip, clock, day, el, pct, signed, toast } from "./common.js";
 
-const FILTERS = ["q", "agent_id", "team", "queue", "product", "from", "to", "escalation", "emotion", "status"];
+const FILTERS = ["q", "agent_id", "team", "queue", "product", "category", "from", "to", "escalation", "emotion", "status"];
 const form = document.getElementById("filters");
 const tbody = document.querySelector("#calls tbody");
 const summary = document.getElementById("summary");
@@ -54,7 +54,7 @@ function row(c) {
     ? "—" : `${signed(c.customer_sentiment_start)} → ${signed(c.customer_sentiment_end)}`;
   return el("tr", { dataset: { callId: c.id } },
     el("td", {}, chip(c.escalation)),
-    el("td", {}, link, sub, narrow),
+    el("td", {}, link, sub, (c.categories || []).length ? el("div", { class: "status categories" }, c.categories.join(", ")) : "", narrow),
     el("td", { class: "num wide" }, day(c.recorded_at || c.uploaded_at)),
     el("td", { class: "wide" }, c.agent_id || "—"),
     el("td", { class: "wide" }, [c.team, c.queue].filter(Boolean).join(" / ") || "—"),

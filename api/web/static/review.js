@@ -1,6 +1,7 @@
 // The call review page: player with a speaker lane, the transcript with the word being spoken
 // highlighted, sentiment and arousal timelines with the escalation bands, the level and its
-// reasons with their evidence, scores with confidence and version, and corrections in place.
+// reasons with their evidence, the categories matched (with evidence, and what changed from another
+// rule-set version), scores with confidence and version, and corrections in place.
 import { LEVELS, api, bands, can, chip, clock, el, pct, signed, toast } from "./common.js";
 
 const root = document.getElementById("call");
@@ -20,9 +21,9 @@ let charts = [];
 const path = (p) => `/v1/calls/${encodeURIComponent(id)}${p}`;
 
 async function loadAll() {
-  const [call, transcript, timeline, corrections] = await Promise.all([
-    api(path("")), api(path("/transcript")), api(path("/timeline")), api(path("/corrections"))]);
-  data = { call, transcript, timeline, corrections: corrections.corrections };
+  const [call, transcript, timeline, corrections, rules] = await Promise.all([
+    api(path("")), api(path("/transcript")), api(path("/timeline")), api(path("/corrections")), api("/v1/rules")]);
+  data = { call, transcript, timeline, corrections: corrections.corrections, rules };
 }
 
 function roleOf(speaker) {
@@ -238,6 +239,35 @@ function renderLevel() {
     ...(cs.interruptions || []).map((it) => el("li", {}, `${it.by} cut in on ${it.of} at ${clock(it.at_s)} (${it.overlap_s.toFixed(1)} s overlap)`, ...evidenceLinks(it.evidence))));
 }
 
+// ---- categories ------------------------------------------------------------------------------
+function renderCategories() {
+  const cats = data.call.categories || [];
+  document.getElementById("categories-version").textContent = data.call.rules_version ? `rule set ${data.call.rules_version}` : "no rule set yet";
+  document.getElementById("categories").replaceChildren(...(cats.length ? cats.map((c) => el("li", { "data-category": c.name },
+    el("strong", {}, c.name), " ", el("span", { class: "muted" }, c.detail), " ", ...evidenceLinks(c.utterances),
+    ...(c.utterances.length ? [] : (c.times || []).slice(0, 3).map(([a]) => el("a", { href: "#", class: "ev", onclick: (e) => { e.preventDefault(); seek(a); } }, `at ${clock(a)}`)))))
+    : [el("li", { class: "muted" }, "No category matched.")]));
+  const current = Number((data.call.rules_version || "").split("/")[1]?.split("+")[0]);
+  const select = document.getElementById("compare-version");
+  const others = (data.rules.versions || []).filter((v) => v.version !== current);
+  select.replaceChildren(el("option", { value: "" }, "another version…"), ...others.map((v) => el("option", { value: String(v.version) }, `${v.label} (${v.name})`)));
+  select.disabled = !others.length;
+  document.getElementById("category-diff").replaceChildren();
+}
+
+async function compareWith(version) {
+  const diff = document.getElementById("category-diff");
+  if (!version) { diff.replaceChildren(); return; }
+  const other = await api(path(`/categories?rules_version=${encodeURIComponent(version)}`));
+  const now = new Set((data.call.categories || []).map((c) => c.name)), then = new Set(other.categories.map((c) => c.name));
+  const added = [...now].filter((n) => !then.has(n)), removed = [...then].filter((n) => !now.has(n));
+  const items = [...added.map((n) => el("li", { class: "added" }, `+ ${n}`, el("span", { class: "muted" }, ` (not under ${other.rules_version})`))),
+    ...removed.map((n) => el("li", { class: "removed" }, `− ${n}`, el("span", { class: "muted" }, ` (only under ${other.rules_version})`)))];
+  diff.replaceChildren(...(items.length ? items : [el("li", { class: "muted" }, other.categories.length
+    ? `The same categories as under ${other.rules_version}.` : `No categories under ${other.rules_version} (not scored under it, or none matched).`)]));
+}
+document.getElementById("compare-version").addEventListener("change", (e) => compareWith(e.target.value).catch((err) => toast(err.message)));
+
 function scoreCell(s) {
   return s ? el("td", { title: `confidence ${pct(s.confidence)} · ${s.version}` }, signed(s.value), el("span", { class: "muted" }, ` (${pct(s.confidence)})`)) : el("td", {}, "—");
 }
@@ -354,7 +384,7 @@ document.addEventListener("keydown", (e) => {
 });
 
 function renderAll() {
-  renderHead(); renderTranscript(); renderLevel(); renderScores(); renderCharts(); renderReview(); drawLane(); current = { word: -1, utt: -1 }; tick();
+  renderHead(); renderTranscript(); renderLevel(); renderCategories(); renderScores(); renderCharts(); renderReview(); drawLane(); current = { word: -1, utt: -1 }; tick();
 }
 
 async function refresh() { await loadAll(); renderAll(); }
