@@ -93,23 +93,28 @@ class TempPostgres:
             self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop", check=False)
 
 
+def new_database(admin_url: str, prefix: str) -> str:
+    """A fresh, empty database named ``<prefix>_<random>`` on the server of ``admin_url``; its URL."""
+    from sqlalchemy import create_engine, text
+
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return admin_url.rsplit("/", 1)[0] + "/" + name
+
+
 @contextmanager
 def benchmark_database(prefix: str) -> Iterator[str]:
     """A new database for a benchmark, on the server in ``CALLSCOPE_TEST_POSTGRES_URL`` (an admin
     URL) if set, else on a throwaway server started here and stopped afterwards; yields its URL."""
-    from sqlalchemy import create_engine, text
-
     pg, admin_url = None, os.environ.get("CALLSCOPE_TEST_POSTGRES_URL")
     if admin_url is None:
         pg = TempPostgres()
         admin_url = pg.start()
     try:
-        name = f"{prefix}_{uuid.uuid4().hex[:8]}"
-        engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-        with engine.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        engine.dispose()
-        yield admin_url.rsplit("/", 1)[0] + "/" + name
+        yield new_database(admin_url, prefix)
     finally:
         if pg is not None:
             pg.stop()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import uuid
 import warnings
 from pathlib import Path
 
@@ -48,14 +47,9 @@ def postgres_admin_url():
 
 def new_postgres_database(admin_url: str) -> str:
     """A fresh, empty database on the server of ``admin_url``; its URL."""
-    from sqlalchemy import create_engine, text
+    from benchmarks.pgserver import new_database
 
-    name = f"callscope_test_{uuid.uuid4().hex[:12]}"
-    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return admin_url.rsplit("/", 1)[0] + "/" + name
+    return new_database(admin_url, "callscope_test")
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])

@@ -162,24 +162,23 @@ def check(c: _Call, cond: Condition) -> _Hit:
     if cond.not_ is not None:
         inner = check(c, cond.not_)
         return _NO if inner.ok else _Hit(True, [], [], [])
-    if cond.said is not None:
-        return _said(c, cond.said)
-    if cond.sentiment is not None:
-        return _sentiment(c, cond.sentiment)
-    if cond.emotion is not None:
-        return _emotion(c, cond.emotion)
-    if cond.silence is not None:
-        return _silence(c, cond.silence)
-    if cond.interruptions is not None:
-        return _interruptions(c, cond.interruptions)
-    if cond.talk_share is not None:
-        return _talk_share(c, cond.talk_share)
-    if cond.duration_s is not None:
-        d = c.call.duration_s
-        return _Hit(True, [], [], [f"{d:.0f} s long"]) if cond.duration_s.holds(d) else _NO
-    m = cond.metadata
+    kind = next(k for k in _LEAVES if getattr(cond, k) is not None)  # the model allows exactly one
+    return _LEAVES[kind](c, getattr(cond, kind))
+
+
+def _duration(c: _Call, r) -> _Hit:
+    d = c.call.duration_s
+    return _Hit(True, [], [], [f"{d:.0f} s long"]) if r.holds(d) else _NO
+
+
+def _metadata(c: _Call, m) -> _Hit:
     value = c.metadata.get(m.field)
     return _Hit(True, [], [], [f"{m.field} {value}"]) if value in m.in_ else _NO
+
+
+#: the conditions that read the call, by their key
+_LEAVES = {"said": _said, "sentiment": _sentiment, "emotion": _emotion, "silence": _silence,
+           "interruptions": _interruptions, "talk_share": _talk_share, "duration_s": _duration, "metadata": _metadata}
 
 
 def evaluate(rules: RuleSet, call: "CallAnalysis", metadata: Mapping[str, str | None] | None = None) -> list[Match]:
