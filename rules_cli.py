@@ -92,6 +92,9 @@ def activate(version: Annotated[int, typer.Argument(min=1)]) -> None:
 def rescore(
     since: Annotated[Optional[str], typer.Option(help="Only calls on or after this day (YYYY-MM-DD, call time, UTC).")] = None,
     rules: Annotated[Optional[int], typer.Option("--rules", min=1, help="The rule-set version (default: the active one).")] = None,
+    sentiment: Annotated[bool, typer.Option("--sentiment", help="Also score text sentiment again, from the stored "
+                                            "transcripts, for calls scored by another sentiment model than the one in "
+                                            "use (CALLSCOPE_SENTIMENT_HEAD, else the shipped one).")] = False,
 ) -> None:
     """Recompute stored calls' categories under a rule-set version, from their stored analyses:
     no audio is read and no model loaded. Resumable: a second run skips what is done. Under the
@@ -103,7 +106,13 @@ def rescore(
         start = day_bounds(date.fromisoformat(since))[0] if since else None
     except ValueError as exc:
         raise typer.BadParameter(f"{since!r} is not a date (YYYY-MM-DD)", param_hint="--since") from exc
-    _, sessions = _sessions()
+    settings, sessions = _sessions()
+    model = None
+    if sentiment:
+        from callscope.scoring.scorer import sentiment_model
+
+        with console.status("loading the sentiment model…"):
+            model = sentiment_model(str(settings.sentiment_head) if settings.sentiment_head else None)
     try:
         rec = rescoring.start(sessions, rules, start, "cli")
     except rescoring.RescoreError as exc:
@@ -113,7 +122,8 @@ def rescore(
                TimeRemainingColumn())
     with Progress(*columns, console=console) as bar:
         task = bar.add_task("rescore", total=None)
-        done = rescoring.run(sessions, rec.id, on_progress=lambda n, total: bar.update(task, completed=n, total=total))
+        done = rescoring.run(sessions, rec.id, on_progress=lambda n, total: bar.update(task, completed=n, total=total),
+                             sentiment=model)
     console.print(f"run {done.id}: {done.done} re-scored, {done.skipped} already done, {done.failed} failed, "
                   f"of {done.total}")
     if done.failed:
@@ -123,10 +133,14 @@ def rescore(
 def calibrate(
     date_from: Annotated[str, typer.Option("--from", help="First day of reviews (YYYY-MM-DD, UTC).")],
     date_to: Annotated[str, typer.Option("--to", help="Last day of reviews, inclusive.")],
+    sentiment: Annotated[bool, typer.Option("--sentiment", help="Refit the sentiment model's calibration to the "
+                                            "reviewers' utterance sentiment corrections instead.")] = False,
 ) -> None:
     """Fit the default escalation bands to the levels QA reviewers gave the spot checks reviewed in
     the period, and add them as a new rule-set version, not active: the agreement before and
-    after is shown (on the same calls), and nothing changes until an admin activates it."""
+    after is shown (on the same calls), and nothing changes until an admin activates it. With
+    --sentiment, refit the sentiment head's calibration to the reviewers' corrections and write it
+    to the data directory, not in use until CALLSCOPE_SENTIMENT_HEAD names it."""
     from callscope.api import calibration
     from callscope.api.feed import day_bounds
 
@@ -134,7 +148,20 @@ def calibrate(
         start, end = day_bounds(date.fromisoformat(date_from))[0], day_bounds(date.fromisoformat(date_to))[1]
     except ValueError as exc:
         raise typer.BadParameter("dates are YYYY-MM-DD", param_hint="--from/--to") from exc
-    _, sessions = _sessions()
+    settings, sessions = _sessions()
+    if sentiment:
+        with sessions() as s:
+            try:
+                found = calibration.recalibrate_sentiment(s, start, end, settings.data_dir / "models",
+                                                          str(settings.sentiment_head) if settings.sentiment_head else None)
+            except ValueError as exc:
+                console.print(f"[red]error:[/red] {exc}")
+                raise typer.Exit(1) from exc
+        console.print(f"{found['corrections']} corrections: mean absolute error {found['mae_before']:.3f} before, "
+                      f"{found['mae_after']:.3f} after (in-sample)")
+        console.print(f"wrote {found['path']} (not in use). To use it: CALLSCOPE_SENTIMENT_HEAD={found['path']} on the "
+                      "server and every worker, then callscope rescore --sentiment")
+        return
     with sessions() as s:
         try:
             found, number = calibration.calibrate(s, start, end, "calibrate")

@@ -1,4 +1,5 @@
-"""Escalation bands fitted to what QA reviewers said (``callscope calibrate``).
+"""Escalation bands, and the sentiment model's calibration, fitted to what QA reviewers said
+(``callscope calibrate``, ``callscope calibrate --sentiment``).
 
 From the spot checks reviewed in a period, the default bands (green/yellow/orange thresholds on
 the customer's sentiment) that agree best with the reviewers' levels are searched on a 0.05 grid
@@ -26,6 +27,7 @@ from callscope.scoring.agreement import agreement
 from callscope.scoring.call_scores import EscalationBands
 
 MIN_REVIEWED = 20
+MIN_CORRECTIONS = 30
 GRID = [round(-0.9 + 0.05 * k, 2) for k in range(37)]  # -0.90 .. 0.90
 
 
@@ -108,3 +110,49 @@ def calibrate(session: Session, start: datetime, end: datetime, created_by: str)
               "activates it\n")
     added = categories.add(session, header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True), created_by)
     return found, added.version
+
+
+def recalibrate_sentiment(session: Session, start: datetime, end: datetime, out_dir, head: str | None = None) -> dict:
+    """Refit the sentiment head's calibration (the linear map from its raw output to -1..+1) to the
+    utterance sentiments QA reviewers set in [start, end) (``sentiment`` corrections), and write
+    the recalibrated head to ``out_dir``, not in use: it is used once ``CALLSCOPE_SENTIMENT_HEAD``
+    names it, and stored calls follow with ``callscope rescore --sentiment``. Returns the mean
+    absolute error against the reviewers before and after (on the same corrections: in-sample),
+    the head's path and version. ValueError with fewer than :data:`MIN_CORRECTIONS` corrections,
+    or when the reviewers' values do not rise with the head's output."""
+    import copy
+    import json
+    import time
+    from pathlib import Path
+
+    import numpy as np
+
+    from callscope.api.db import Correction
+    from callscope.scoring.scorer import sentiment_model
+    from callscope.scoring.train_sentiment import save_heads
+
+    rows = session.execute(select(Correction, Call.result_json).join(Call, Call.id == Correction.call_id)
+                           .where(Correction.field == "sentiment", Correction.utterance.is_not(None),
+                                  Correction.created_at >= start, Correction.created_at < end)).all()
+    texts, values = [], []
+    for c, result_json in rows:
+        utterances = json.loads(result_json)["utterances"] if result_json else []
+        if c.utterance < len(utterances) and utterances[c.utterance]["text"].strip():
+            texts.append(utterances[c.utterance]["text"])
+            values.append(float(json.loads(c.value)))
+    if len(texts) < MIN_CORRECTIONS:
+        raise ValueError(f"{len(texts)} sentiment corrections in the period; recalibrating needs at least {MIN_CORRECTIONS}")
+    model = sentiment_model(head)
+    x = model.encoder.encode(texts)
+    ratings = np.array(values)
+    before = float(np.mean(np.abs(model.heads.score(x) - ratings)))
+    heads = copy.deepcopy(model.heads).calibrate(x, ratings * 4.0)  # calibrate() reads ratings on vader's -4..+4
+    if heads.cal_slope <= 0:
+        raise ValueError("the reviewers' values do not rise with the model's output: no calibration fits them")
+    after = float(np.mean(np.abs(heads.score(x) - ratings)))
+    version = f"{model.version}+qa-recal(n={len(texts)},{start.date()}..{end.date()})"
+    path = Path(out_dir) / f"sentiment-head-{time.strftime('%Y%m%d%H%M%S')}.npz"
+    save_heads(heads, path, version, {"recalibrated_on": len(texts), "mae_before": before, "mae_after": after})
+    return {"corrections": len(texts), "mae_before": round(before, 4), "mae_after": round(after, 4),
+            "calibration": {"offset": round(heads.cal_offset, 4), "slope": round(heads.cal_slope, 4)},
+            "path": str(path), "version": version}

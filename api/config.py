@@ -114,6 +114,9 @@ class ServiceSettings(BaseSettings):
             5 s, doubling up to 15 min) and the attempts before a delivery is dead
             (``CALLSCOPE_ALERT_MAX_ATTEMPTS``, 20).
         digest_hour: the UTC hour from which yesterday's digest is sent (``CALLSCOPE_DIGEST_HOUR``, 6).
+        sentiment_head: a sentiment head file to score with instead of the shipped one
+            (``CALLSCOPE_SENTIMENT_HEAD``), e.g. one ``callscope calibrate --sentiment`` wrote;
+            setting it (on the server and every worker) is what activates a recalibration.
         spot_check_share: the share of each day's analysed calls drawn for QA review
             (``CALLSCOPE_SPOT_CHECK_SHARE``, 0.05; 0.01 to 0.20); drawn at the retention sweep after the day.
         keep_original: keep the unredacted upload of a call whose recording was redacted, sealed
@@ -171,6 +174,7 @@ class ServiceSettings(BaseSettings):
     alert_max_attempts: Annotated[int, Field(ge=1, le=100)] = 20
     digest_hour: Annotated[int, Field(ge=0, le=23)] = 6
     spot_check_share: Annotated[float, Field(ge=0.01, le=0.20)] = 0.05
+    sentiment_head: Path | None = None
     original_key: SecretStr | None = None
 
     @field_validator("redact_keep", "redact_pseudonymise")
@@ -187,6 +191,13 @@ class ServiceSettings(BaseSettings):
 
         return RedactionPolicy.keeping([self.redact_keep], enabled=self.redact, pseudonymise=[self.redact_pseudonymise],
                                        secret=deployment_secret(self) if self.redact_pseudonymise.strip() else None)
+
+    @field_validator("sentiment_head")
+    @classmethod
+    def _a_head_file(cls, v: Path | None) -> Path | None:
+        if v is not None and not Path(v).is_file():
+            raise ValueError(f"{v} is not a file (a sentiment head, .npz)")
+        return v
 
     @field_validator("original_key")
     @classmethod
@@ -209,7 +220,7 @@ class ServiceSettings(BaseSettings):
         """The key new originals are sealed under when the deployment keeps them, else None."""
         return self.opening_key if self.keep_original else None
 
-    @field_validator("retention_days", "pseudonym_key", "original_key", mode="before")
+    @field_validator("retention_days", "pseudonym_key", "original_key", "sentiment_head", mode="before")
     @classmethod
     def _empty_is_unset(cls, v):
         return None if isinstance(v, str) and not v.strip() else v

@@ -1,5 +1,7 @@
 """Re-scoring stored calls under a rule-set version, from their stored analyses: no audio is read
-and no model is loaded (this module imports neither), so it runs at the speed of the database.
+and no ASR model is loaded (this module imports neither), so it runs at the speed of the
+database. Asked to (``sentiment``), it also scores text sentiment again with another sentiment
+model, from the stored transcripts.
 
 A run is recorded (:class:`~callscope.api.db.RescoreRun`: total, done, skipped, failed) and is
 resumable: a call whose current categories already come from the version is skipped, so running
@@ -21,6 +23,7 @@ from callscope.api.call_columns import write_scores
 from callscope.api.db import Call, RescoreRun, utcnow
 from callscope.api.feed import call_time
 from callscope.schema import CallAnalysis
+from callscope.scoring.resentiment import resentiment
 
 BATCH = 200  # calls per transaction
 
@@ -73,9 +76,12 @@ class TakenOver(RuntimeError):
 
 
 def run(sessions: sessionmaker, run_id: int, on_progress: Callable[[int, int], None] | None = None,
-        worker_id: str | None = None, lease_s: float = 60.0) -> RescoreRun:
+        worker_id: str | None = None, lease_s: float = 60.0, sentiment=None) -> RescoreRun:
     """Do the run ``run_id`` (see :func:`start`): batch by batch, progress written after each (and,
-    for a worker, its lease renewed; TakenOver if it was lost)."""
+    for a worker, its lease renewed; TakenOver if it was lost). With ``sentiment`` (a
+    :class:`~callscope.scoring.sentiment.SentimentModel`), a call whose stored analysis was scored
+    by another sentiment model is scored again from its transcript
+    (:func:`callscope.scoring.resentiment.resentiment`) and its stored analysis replaced."""
     with sessions() as s:
         rec = s.get(RescoreRun, run_id)
         number, since = rec.rules_version, rec.since
@@ -97,7 +103,7 @@ def run(sessions: sessionmaker, run_id: int, on_progress: Callable[[int, int], N
                     break
                 for call in calls:
                     last = call.id
-                    if is_active and call.rules_version == number:
+                    if is_active and call.rules_version == number and sentiment is None:
                         skipped += 1  # done before (a resumed run)
                         continue
                     try:
@@ -105,6 +111,14 @@ def run(sessions: sessionmaker, run_id: int, on_progress: Callable[[int, int], N
                     except ValueError:  # a stored result that no longer parses: counted, never retried forever
                         failed += 1
                         continue
+                    stale = (sentiment is not None and result.call_scores is not None
+                             and result.call_scores.versions.get("sentiment") != sentiment.version)
+                    if not stale and is_active and call.rules_version == number:
+                        skipped += 1
+                        continue
+                    if stale:
+                        result = resentiment(result, sentiment)
+                        s.execute(update(Call).where(Call.id == call.id).values(result_json=result.model_dump_json()))
                     if is_active:  # the version's bands give the level (QA corrections on top), then its categories
                         write_scores(s, call.id, categories.scored(s, call, result, version))
                     else:

@@ -149,4 +149,5 @@ def analysis_settings(settings: ServiceSettings):
                             scoring=ScoringSettings(agent_acoustic_emotion=settings.agent_acoustic_emotion,
                                                     correct_channel_map=settings.correct_channel_map,
                                                     lone_speaker_role=settings.lone_speaker_role,
-                                                    reasons_language=settings.reasons_language))
+                                                    reasons_language=settings.reasons_language,
+                                                    sentiment_head=str(settings.sentiment_head) if settings.sentiment_head else None))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from callscope.audio.features import FrameFeatures
 from callscope.scoring.arousal_prior import load_prior
@@ -62,6 +63,8 @@ class ScoringSettings:
             ``scoring/locale/``: en, sv).
         thresholds: emotion mapping thresholds.
         bands: escalation bands on customer sentiment.
+        sentiment_head: a sentiment head file (``.npz``) to use instead of the shipped one, e.g.
+            one recalibrated on QA corrections (``callscope calibrate --sentiment``).
     """
 
     agent_acoustic_emotion: bool = False
@@ -72,6 +75,7 @@ class ScoringSettings:
     reasons_language: str = "en"
     thresholds: EmotionThresholds = field(default_factory=EmotionThresholds)
     bands: EscalationBands = field(default_factory=EscalationBands)
+    sentiment_head: str | None = None
 
 
 @dataclass
@@ -85,12 +89,17 @@ class CallScoring:
     timings_s: dict[str, float]
 
 
+def sentiment_model(head: str | None = None) -> SentimentModel:
+    """The sentiment model with the shipped head, or with the head file ``head``."""
+    return SentimentModel(head_path=Path(head)) if head else SentimentModel()
+
+
 class CallScorer:
     """Holds the sentiment model; scores calls one after another."""
 
     def __init__(self, settings: ScoringSettings | None = None, sentiment: SentimentModel | None = None) -> None:
         self.settings = settings or ScoringSettings()
-        self.sentiment = sentiment or SentimentModel()
+        self.sentiment = sentiment or sentiment_model(self.settings.sentiment_head)
 
     @property
     def versions(self) -> dict[str, str]:

@@ -187,3 +187,46 @@ def test_calibrate_fits_bands_to_the_reviewers_and_activates_nothing(sessions, c
     with pytest.raises(ValueError, match="at least 20"):
         with sessions() as s:
             calibration.suggest(s, datetime(2000, 1, 1, tzinfo=timezone.utc), datetime(2000, 1, 2, tzinfo=timezone.utc))
+
+
+def test_recalibrated_sentiment_is_written_unused_and_rescoring_applies_it_from_transcripts(sessions, tmp_path,
+                                                                                         call01_result, spokenwoz_result):
+    """Reviewers who read every utterance 0.4 gloomier than the model (their corrections): the
+    recalibrated head fits them better, and `rescore --sentiment` scores the stored transcripts
+    with it, without audio."""
+    import numpy as np
+
+    from callscope.api import calibration, rescoring
+    from callscope.api.db import Call, Correction, utcnow
+    from callscope.scoring.scorer import sentiment_model
+
+    rows = []
+    for k, result in enumerate((call01_result, spokenwoz_result)):
+        rows += _calls(1, random.Random(k), result_json=result.model_dump_json(), escalation=result.call_scores.escalation.value)
+    span = (datetime(2026, 1, 1, tzinfo=timezone.utc), datetime(2100, 1, 1, tzinfo=timezone.utc))
+    with sessions() as s:
+        s.execute(insert(Call), rows)
+        for row, result in zip(rows, (call01_result, spokenwoz_result)):
+            for i, u in enumerate(result.utterances):
+                if u.sentiment is not None and u.text.strip():
+                    value = float(np.clip(u.sentiment.score - 0.4, -1, 1))
+                    s.add(Correction(call_id=row["id"], utterance=i, field="sentiment", original=json.dumps(u.sentiment.score),
+                                     value=json.dumps(round(value, 4)), reviewer="qa", reason="reads gloomier",
+                                     created_at=utcnow()))
+        s.commit()
+        found = calibration.recalibrate_sentiment(s, *span, tmp_path / "models")
+    assert found["corrections"] >= 30 and found["mae_after"] < found["mae_before"]
+    assert "+qa-recal(n=" in found["version"]
+    model = sentiment_model(found["path"])
+    assert model.version == found["version"]
+    done = rescoring.run(sessions, rescoring.start(sessions, None, None, "test").id, sentiment=model)
+    assert (done.done, done.failed) == (2, 0)
+    means_before = {r["id"]: next(sp.sentiment_mean.value for sp in res.speaker_scores if sp.role == "customer")
+                    for r, res in zip(rows, (call01_result, spokenwoz_result))}
+    with sessions() as s:
+        for call_id, result_json, customer in s.execute(select(Call.id, Call.result_json, Call.customer_sentiment)):
+            stored = json.loads(result_json)
+            assert stored["call_scores"]["versions"]["sentiment"] == found["version"]
+            assert customer is not None and customer < means_before[call_id] - 0.1  # the new head reads them gloomier
+    again = rescoring.run(sessions, rescoring.start(sessions, None, None, "test").id, sentiment=model)
+    assert (again.done, again.skipped) == (0, 2)  # scored by this model already

@@ -1,0 +1,61 @@
+"""Text sentiment scored again from a stored transcript, with another sentiment model (a new or
+recalibrated head), without the audio: the same sentence units and courtesy split as
+:class:`~callscope.scoring.scorer.CallScorer`, the voice arousal and features kept as they were
+measured, emotion labels, speaker and call scores, the level and the timelines computed again.
+"""
+
+from __future__ import annotations
+
+from callscope.scoring.call_scores import CALL_RULES_VERSION, EscalationBands
+from callscope.scoring.courtesy import split_courtesy
+from callscope.scoring.emotion import EmotionThresholds, classify
+from callscope.scoring.rescore import rescore
+from callscope.scoring.results import EmotionOut, SentimentOut, UtteranceScores
+from callscope.scoring.sentences import sentence_units, unit_texts
+from callscope.scoring.sentiment import Sentiment, SentimentModel
+
+
+def resentiment(result, model: SentimentModel, thresholds: EmotionThresholds | None = None,
+                bands: EscalationBands | None = None):
+    """A copy of ``result`` (a stored :class:`~callscope.schema.CallAnalysis`) with its text
+    sentiment from ``model``; its versions name the model. Unchanged when it was not scored."""
+    if result.call_scores is None:
+        return result
+    thresholds = thresholds or EmotionThresholds()
+    out = result.model_copy(deep=True)
+    us = out.utterances
+    role_of = out.call_scores.roles
+    units = sentence_units(us)
+    splits = [split_courtesy(text) for text in unit_texts(us, units)]
+    sentiments: list[Sentiment] = [Sentiment(0.0, 0.5)] * len(us)
+    formula = [False] * len(us)
+    for unit, split, s in zip(units, splits, model.score([x.remainder for x in splits])):
+        for i in unit:
+            sentiments[i], formula[i] = s, split.has_formula
+    scores = []
+    for u, s, f in zip(us, sentiments, formula):
+        if u.sentiment is None or u.emotion is None:  # an utterance the analysis did not score stays so
+            scores.append(None)
+            continue
+        pause = (u.features.pause_max_s if u.features else None) or 0.0
+        e = classify(s.score, s.confidence, u.emotion.arousal, u.text, pause, thresholds,
+                     f and role_of.get(u.speaker) != "customer")
+        u.sentiment = SentimentOut(score=s.score, confidence=s.confidence)
+        u.emotion = EmotionOut(label=e.label, confidence=e.confidence, valence=e.valence, arousal=u.emotion.arousal,
+                               acoustic=u.emotion.acoustic)
+        scores.append(UtteranceScores(sentiment=u.sentiment, emotion=u.emotion, features=u.features))
+    if any(x is None for x in scores):
+        return result
+    old = out.call_scores.versions.get("sentiment", "")
+    for sp in out.speaker_scores:  # the re-computed scores carry the new model's version
+        for name in ("sentiment_mean", "sentiment_min", "sentiment_max", "sentiment_start", "sentiment_end",
+                     "sentiment_trend"):
+            score = getattr(sp, name)
+            setattr(sp, name, score.model_copy(update={"version": score.version.replace(old, model.version) if old
+                                                       else model.version}))
+    out.call_scores.escalation = out.call_scores.escalation.model_copy(
+        update={"version": f"{CALL_RULES_VERSION}+{model.version}"})
+    out.speaker_scores, out.call_scores, out.timeline = rescore(
+        us, scores, out.speaker_scores, out.call_scores, out.timeline, out.duration_s, "", bands=bands)
+    out.call_scores.versions = {**out.call_scores.versions, "sentiment": model.version}
+    return out
