@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from callscope.api import categories, rescoring
 from callscope.api.db import RescoreRun, RuleSetRow
-from callscope.api.deps import Admin, CallId, Reader, Svc
+from callscope.api.deps import Admin, CallId, Reader, Svc, check_days
 from callscope.api.feed import day_bounds
 from callscope.scoring.rules import RulesError
 
@@ -27,7 +27,7 @@ class RuleSetIn(BaseModel):
 
 
 class RescoreIn(BaseModel):
-    rules_version: int | None = Field(None, ge=1, description="the version to re-score under; default the active one")
+    rules_version: int | None = Field(None, ge=1, le=2**31 - 1, description="the version to re-score under; default the active one")
     since: date | None = Field(None, description="only calls whose call time is on or after this day (UTC)")
 
 
@@ -107,6 +107,7 @@ def start_rescore(body: RescoreIn, svc: Svc, who: Admin) -> dict:
     is queued and taken by a worker of the pool between analyses; ``GET /v1/admin/rescore/{id}``
     shows its progress. If that worker dies, another resumes the run when its lease ends; calls
     already done are skipped."""
+    check_days(body.since)
     since = day_bounds(body.since)[0] if body.since else None
     try:
         rec = rescoring.start(svc.sessions, body.rules_version, since, who.name, queued=True)
