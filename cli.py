@@ -370,6 +370,12 @@ def _worker_process(index: int) -> None:
     _configure_logging(settings.log_level)
     w = Worker(settings)
     w.load()  # load the models once, before taking work
+    import threading
+
+    from callscope.api.delivery import Dispatcher
+
+    threading.Thread(target=Dispatcher.for_settings(w.sessions, settings).run_forever, name="callscope-alerts",
+                     daemon=True).start()  # alerts go out even where no API server runs
     console.print(f"worker {index} ({w.worker_id}) ready")
     w.run_forever()
 

@@ -95,8 +95,7 @@ def create_app(settings: ServiceSettings | None = None, inline_worker: bool = Fa
                 log.exception("retention purge failed")
             stop.wait(settings.retention_check_s)
 
-    dispatcher = Dispatcher(sessions, poll_s=settings.alert_poll_s, retry_base_s=settings.alert_retry_s,
-                            max_attempts=settings.alert_max_attempts, digest_hour=settings.digest_hour)
+    dispatcher = Dispatcher.for_settings(sessions, settings)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):

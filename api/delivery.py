@@ -7,7 +7,8 @@ secret of ``<timestamp>.<body>``. A 2xx answer delivers it; anything else (an er
 refused connection, a timeout) schedules the next attempt after ``retry_base_s`` × 2^(attempts−1),
 at most 15 minutes, until ``max_attempts``; then it is ``dead`` (kept, and can be retried over
 the API). Several processes may run a dispatcher: a row is claimed by moving its next attempt
-forward in one conditional update, so each attempt is made once.
+forward in one conditional update, so each attempt is made once. The API server runs one, and
+so does every ``callscope worker`` process, so alerts go out whichever of them is running.
 """
 
 from __future__ import annotations
@@ -46,6 +47,12 @@ class Dispatcher:
         self.digest_hour = digest_hour
         self.client = httpx.Client(timeout=timeout_s, follow_redirects=False)
         self.stop = threading.Event()
+
+    @classmethod
+    def for_settings(cls, sessions: sessionmaker, settings) -> "Dispatcher":
+        """The dispatcher a deployment's :class:`~callscope.api.config.ServiceSettings` describe."""
+        return cls(sessions, poll_s=settings.alert_poll_s, retry_base_s=settings.alert_retry_s,
+                   max_attempts=settings.alert_max_attempts, digest_hour=settings.digest_hour)
 
     def _claim(self, limit: int = 20) -> list[int]:
         now = utcnow()

@@ -167,3 +167,29 @@ def test_the_daily_digest_is_queued_once_and_delivered(run):
     time.sleep(1.0)
     assert len([g for g in receiver.got if g["event"] == "digest"]) == 2 and yesterday[0]["payload"]["calls"] == 0
     assert [d["status"] for d in c.get("/v1/alerts", params={"webhook_id": hook["id"]}).json()["alerts"]] == ["delivered"] * 2
+
+
+def test_a_worker_process_sends_alerts_when_no_server_runs(tmp_path):
+    """The API takes the upload and the rule set, then stops; a separate `callscope worker`
+    analyses the call, and its own dispatcher delivers the alert."""
+    from benchmarks.serverproc import Service, admin_key, stop
+
+    receiver = Receiver()
+    receiver.start()
+    svc = Service(tmp_path / "data", None, CALLSCOPE_ALERT_POLL_S="0.2")
+    key = admin_key(svc.env)
+    try:
+        svc.start_api("--no-worker")
+        with svc.client(key) as c:
+            assert c.post("/v1/rules", json={"yaml": RULES, "activate": True}).status_code == 201
+            assert c.post("/v1/webhooks", json={"url": receiver.url, "secret": SECRET, "events": ["call"]}).status_code == 201
+            r = c.post("/v1/calls", files={"files": ("Call01.wav", (AUDIO / "callytics" / "Call01.wav").read_bytes())},
+                       data={"queue": "support"})
+            call_id = r.json()["calls"][0]["id"]
+        stop(svc.api)  # no server from here on
+        svc.start_worker()
+        got = _wait(lambda: [g for g in receiver.got if g["payload"].get("call_id") == call_id], timeout=240)
+        assert got[0]["event"] == "call" and receiver.bad_signatures == 0
+    finally:
+        svc.close()
+        receiver.stop()

@@ -247,6 +247,15 @@ def test_a_part_of_a_longer_number_is_no_card_and_a_phone_context_beats_a_nation
     assert ("NATIONAL_ID", "unchecked") in kinds([utt("C", f"mitt personnummer är {spoken(wrong, 'sv')}")], "sv")
 
 
+def test_a_hetu_without_its_century_sign_counts_only_in_finnish_or_after_its_name():
+    rng = random.Random(4)
+    value = next(v for v in (gen.hetu(rng) for _ in range(200)) if v[6] == "-" and v[-1].isdigit())
+    bare_digits = value.replace("-", "")
+    assert ("NATIONAL_ID", "fi_hetu") in kinds([utt("C", f"henkilötunnukseni on {bare_digits}")], "fi")
+    assert ("NATIONAL_ID", "fi_hetu") in kinds([utt("C", f"my henkilötunnus is {bare_digits}")], "en")
+    assert ("NATIONAL_ID", "fi_hetu") not in kinds([utt("C", f"jag skrev {bare_digits} på blanketten")], "sv")
+
+
 def test_how_whisper_writes_letters_and_digits_read_one_by_one():
     """Heard on espeak-ng speech through Whisper base (benchmarks/pii_eval.py): "SW -799601B",
     "X -E -427142 -D", "07 -9 -1 -1 -2 …"."""

@@ -160,7 +160,9 @@ def _classify(value: str, context: str, language: str) -> tuple[str, str | None]
                 return "NATIONAL_ID", "se_personnummer"
         if len(value) == 11 and _fnr.is_valid(value):
             return "NATIONAL_ID", "no_fodselsnummer"
-    if _HETU.fullmatch(value):
+    # a HETU whose century sign was lost ("-" and the spoken "viiva" do not survive as pieces) counts only in a
+    # Finnish call or after "henkilötunnus"; an "A" (born 2000 or later) keeps it anywhere
+    if _HETU.fullmatch(value) and (not value[6].isdigit() or language == "fi" or id_context):
         for sep in ("-", "A", "+"):
             candidate = value if not value[6].isdigit() else f"{value[:6]}{sep}{value[6:]}"
             if _hetu.is_valid(candidate):
