@@ -173,12 +173,16 @@ def analyze(
         help="Replace personal data in the transcript (cards, national IDs, IBANs, phone numbers, e-mail addresses, "
              "user names, introduced names) by [KIND] placeholders before anything is scored or written.")] = True,
     keep_pii: Annotated[Optional[list[str]], typer.Option(
-        "--keep-pii", help=f"A kind of personal data to leave in the transcript ({', '.join(PII_KINDS)}); "
+        "--keep-pii", envvar="CALLSCOPE_REDACT_KEEP", help=f"A kind of personal data to leave in the transcript ({', '.join(PII_KINDS)}); "
                            "repeat for several.")] = None,
     pseudonymise_pii: Annotated[Optional[list[str]], typer.Option(
-        "--pseudonymise-pii", help="A kind of personal data to replace by a keyed pseudonym ([EMAIL:3f9a1c2b7d], the "
+        "--pseudonymise-pii", envvar="CALLSCOPE_REDACT_PSEUDONYMISE", help="A kind of personal data to replace by a keyed pseudonym ([EMAIL:3f9a1c2b7d], the "
                                    "same for the same value in every call) instead of [EMAIL]; the key is "
                                    "CALLSCOPE_PSEUDONYM_KEY. Repeat for several.")] = None,
+    sentiment_head: Annotated[Optional[Path], typer.Option(
+        "--sentiment-head", envvar="CALLSCOPE_SENTIMENT_HEAD", exists=True, dir_okay=False,
+        help="A sentiment head file to score with instead of the shipped one (e.g. from `callscope calibrate "
+             "--sentiment`); the same variable the service reads.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No per-call summary.")] = False,
 ) -> None:
     """Transcribe, diarise and score call recordings; write one result per file to --out.
@@ -244,7 +248,8 @@ def analyze(
         max_duration_s=max_duration_h * 3600.0,
         score=scores,
         scoring=ScoringSettings(agent_acoustic_emotion=agent_acoustic_emotion, correct_channel_map=correct_channel_map,
-                                reasons_language=reasons_language.value),
+                                reasons_language=reasons_language.value,
+                                sentiment_head=str(sentiment_head) if sentiment_head else None),
     )
     try:
         with console.status(f"loading {engine.value} {model.value}…"):

@@ -22,7 +22,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session
 
-from callscope.api.db import AlertDelivery, Call, CallCategory, Webhook, utcnow
+from callscope.api.db import AlertDelivery, Call, CallCategory, Webhook, insert_for, utcnow
 from callscope.api.feed import call_time, day_bounds
 from callscope.scoring.rules.evaluate import Match
 from callscope.scoring.rules.model import RuleSet, WindowAlert
@@ -36,20 +36,12 @@ def _subscribers(session: Session, event: str) -> list[Webhook]:
     return [h for h in hooks if event in h.events.split(",")]
 
 
-def _insert(session: Session):
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(AlertDelivery)
-
-
 def _enqueue(session: Session, hook: Webhook, event: str, dedupe_key: str, payload: dict,
              call_id: str | None = None) -> bool:
     """Add one delivery unless this subscription already has one for ``dedupe_key`` (an insert
     that does nothing on conflict: two processes racing add one); True if added."""
     now = utcnow()
-    stmt = _insert(session).values(webhook_id=hook.id, event=event, dedupe_key=dedupe_key, call_id=call_id,
+    stmt = insert_for(session, AlertDelivery).values(webhook_id=hook.id, event=event, dedupe_key=dedupe_key, call_id=call_id,
                                    payload_json=json.dumps({"event": event, **payload}), status="pending", attempts=0,
                                    next_attempt_at=now, created_at=now)
     added = session.execute(stmt.on_conflict_do_nothing(index_elements=["webhook_id", "dedupe_key"])
@@ -132,11 +124,14 @@ def _window(session: Session, call: Call, window: WindowAlert, rules_label: str)
 
 def digest_due(session: Session, day: date) -> int:
     """Queue the digest of ``day`` (UTC) for every digest subscriber that has none yet; how many."""
+    key = f"digest:{day.isoformat()}"
+    hooks = [h for h in _subscribers(session, "digest")
+             if not session.execute(select(exists().where(AlertDelivery.webhook_id == h.id,
+                                                          AlertDelivery.dedupe_key == key))).scalar()]
+    if not hooks:  # every subscriber has it: nothing to count
+        return 0
     start, end = day_bounds(day)
     where = and_(Call.status == "done", call_time() >= start, call_time() < end)
-    hooks = _subscribers(session, "digest")
-    if not hooks:
-        return 0
     levels = dict(session.execute(select(Call.escalation, func.count()).where(where).group_by(Call.escalation)).all())
     cats = dict(session.execute(select(CallCategory.category, func.count())
                                 .join(Call, and_(Call.id == CallCategory.call_id,
@@ -149,4 +144,4 @@ def digest_due(session: Session, day: date) -> int:
                "categories": {k: int(v) for k, v in sorted(cats.items())},
                "worst_calls": [{"call_id": i, "url": f"/v1/calls/{i}", "level": lvl, "customer_sentiment": s, "queue": q}
                                for i, lvl, s, q in worst]}
-    return sum(_enqueue(session, h, "digest", f"digest:{day.isoformat()}", payload) for h in hooks)
+    return sum(_enqueue(session, h, "digest", key, payload) for h in hooks)

@@ -17,21 +17,13 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from callscope.api.audio_store import AudioStore
-from callscope.api.db import AudioFile
-
-
-def _insert(session: Session):
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(AudioFile)
+from callscope.api.db import AudioFile, insert_for
 
 
 def hold(session: Session, store: AudioStore, key: str, pending: Path | None) -> None:
     """One more call holds ``key``: count it, then (under the row's lock) put the uploaded bytes
     at their address. The caller commits."""
-    stmt = _insert(session).values(key=key, refs=1)
+    stmt = insert_for(session, AudioFile).values(key=key, refs=1)
     session.execute(stmt.on_conflict_do_update(index_elements=[AudioFile.key], set_={"refs": AudioFile.refs + 1}))
     if pending is not None:
         store.place(pending, key)
@@ -93,7 +85,7 @@ def sweep_orphans(sessions: sessionmaker, store: AudioStore) -> int:
         if key in known:
             continue
         with sessions() as s:
-            s.execute(_insert(s).values(key=key, refs=0).on_conflict_do_nothing(index_elements=[AudioFile.key]))
+            s.execute(insert_for(s, AudioFile).values(key=key, refs=0).on_conflict_do_nothing(index_elements=[AudioFile.key]))
             if _lock(s, key) <= 0:
                 s.execute(delete(AudioFile).where(AudioFile.key == key))
                 store.delete(key)

@@ -12,19 +12,23 @@ re-scores. Queue and product bands of the active version are kept as they are.
 
 from __future__ import annotations
 
+import copy
 import itertools
+import json
+import time
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from callscope.api import categories
-from callscope.api.db import Call, RuleSetRow, SpotCheck
+from callscope.api.db import Call, Correction, RuleSetRow, SpotCheck
 from callscope.schema import CallAnalysis
 from callscope.scoring.agreement import agreement
-from callscope.scoring.call_scores import EscalationBands
+from callscope.scoring.call_scores import EscalationBands, level_basis
 
 MIN_REVIEWED = 20
 MIN_CORRECTIONS = 30
@@ -44,10 +48,7 @@ def level(bands: EscalationBands, mean: float | None, end: float | None) -> str 
     mean and end (last quarter) are these (None without customer speech)."""
     if mean is None:
         return None
-    if end is not None and end > bands.green:
-        return "green"
-    value = end if end is not None and end < mean else mean
-    return bands.level(value)
+    return bands.level(level_basis(bands, mean, end)[1])
 
 
 def _reviewed(session: Session, start: datetime, end: datetime) -> list[_Reviewed]:
@@ -120,14 +121,8 @@ def recalibrate_sentiment(session: Session, start: datetime, end: datetime, out_
     absolute error against the reviewers before and after (on the same corrections: in-sample),
     the head's path and version. ValueError with fewer than :data:`MIN_CORRECTIONS` corrections,
     or when the reviewers' values do not rise with the head's output."""
-    import copy
-    import json
-    import time
-    from pathlib import Path
-
     import numpy as np
 
-    from callscope.api.db import Correction
     from callscope.scoring.scorer import sentiment_model
     from callscope.scoring.train_sentiment import save_heads
 

@@ -49,10 +49,11 @@ def emotion_rows(call_id: str, result: CallAnalysis) -> list[dict]:
     return [{"call_id": call_id, "role": r, "label": lab, "share": v} for (r, lab), v in rows.items()]
 
 
-def write_scores(session: Session, call_id: str, result: CallAnalysis, **extra):
+def write_scores(session: Session, call_id: str, result: CallAnalysis, under=None, **extra):
     """Set the call's score columns (and ``extra`` columns), its emotion rows and its categories
-    under the active rule set (:mod:`callscope.api.categories`) from ``result``. Returns the
-    call row, the categories matched and the rule-set version (None, [], None if the call is gone)."""
+    under the rule-set version ``under`` (default: the active one, :mod:`callscope.api.categories`)
+    from ``result``. Returns the call row, the categories matched and the version (None, [], None
+    if the call is gone)."""
     from callscope.api import categories
 
     session.execute(update(Call).where(Call.id == call_id).values(**score_columns(result), **extra))
@@ -64,5 +65,5 @@ def write_scores(session: Session, call_id: str, result: CallAnalysis, **extra):
                            .execution_options(populate_existing=True)).scalar_one_or_none()
     if call is None:
         return None, [], None
-    version = categories.active(session)
+    version = under or categories.active(session)
     return call, categories.categorise(session, call, result, version), version

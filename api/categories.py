@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 from callscope.api.corrections import apply_corrections, corrections_of
 from callscope.api.db import Call, CallCategory, RuleSetRow, utcnow
 from callscope.schema import CallAnalysis
-from callscope.scoring.call_scores import EscalationBands, escalation
+from callscope.scoring.call_scores import EscalationBands
+from callscope.scoring.rescore import relevel
 from callscope.scoring.rules import digest, load_rules, starter_text
 from callscope.scoring.rules.evaluate import Match, evaluate
 from callscope.scoring.rules.model import RuleSet
@@ -98,10 +99,8 @@ def apply_bands(result: CallAnalysis, bands: EscalationBands | None, label: str)
     if bands is None or cs is None:
         return result
     customer = next((s for s in result.speaker_scores if s.role == "customer"), None)
-    _, default_reasons = escalation(customer, EscalationBands(), cs.escalation.version, cs.reasons_language)
-    level, reasons = escalation(customer, bands, f"{cs.escalation.version}+bands:{label}", cs.reasons_language)
-    rest = cs.reasons[len(default_reasons):] if cs.reasons[:len(default_reasons)] == default_reasons else cs.reasons
-    return result.model_copy(update={"call_scores": cs.model_copy(update={"escalation": level, "reasons": reasons + rest})})
+    return result.model_copy(update={"call_scores": relevel(cs, customer, EscalationBands(), customer, bands,
+                                                            f"{cs.escalation.version}+bands:{label}")})
 
 
 def scored(session: Session, call: Call, raw: CallAnalysis, under: Version | None = None) -> CallAnalysis:
@@ -141,6 +140,19 @@ def categories_of(session: Session, call_id: str, number: int) -> list[dict]:
                                                       CallCategory.rules_version == number)
                            .order_by(CallCategory.category)).scalars()
     return [{"name": r.category, "detail": r.detail, **json.loads(r.evidence_json)} for r in rows]
+
+
+def categories_by_call(session, calls: list[Call]) -> dict[str, list[str]]:
+    """Each call's current categories (under its ``rules_version``), by call id."""
+    current = {c.id: c.rules_version for c in calls if c.rules_version is not None}
+    out: dict[str, list[str]] = {}
+    if current:
+        rows = session.execute(select(CallCategory.call_id, CallCategory.rules_version, CallCategory.category)
+                               .where(CallCategory.call_id.in_(list(current))).order_by(CallCategory.category))
+        for call_id, version, name in rows:
+            if current[call_id] == version:
+                out.setdefault(call_id, []).append(name)
+    return out
 
 
 def describe(row: RuleSetRow, with_yaml: bool = False) -> dict:

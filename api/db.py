@@ -313,6 +313,16 @@ class SpotCheck(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+def insert_for(session, table):
+    """An INSERT for ``table`` in the session's dialect (PostgreSQL or SQLite), which can take
+    ``on_conflict_do_nothing`` / ``on_conflict_do_update``."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table)
+
+
 def make_engine(url: str) -> Engine:
     """An engine; SQLite gets WAL (readers never block the writer) and a busy timeout."""
     if url.startswith("sqlite:///"):

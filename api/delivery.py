@@ -29,6 +29,7 @@ from callscope.api.db import AlertDelivery, Webhook, utcnow
 
 log = logging.getLogger("callscope.alerts")
 CLAIM_S = 60.0  # a claimed delivery is not tried by another process for this long
+DIGEST_EVERY_POLLS = 10  # the digest is looked at every tenth round, not every round
 MAX_BACKOFF_S = 900.0
 
 
@@ -47,6 +48,7 @@ class Dispatcher:
         self.digest_hour = digest_hour
         self.client = httpx.Client(timeout=timeout_s, follow_redirects=False)
         self.stop = threading.Event()
+        self._rounds = 0
 
     @classmethod
     def for_settings(cls, sessions: sessionmaker, settings) -> "Dispatcher":
@@ -114,7 +116,9 @@ class Dispatcher:
 
     def run_once(self) -> int:
         """One round: the digest if due, then every due delivery; how many were attempted."""
-        self._digest()
+        if self._rounds % DIGEST_EVERY_POLLS == 0:
+            self._digest()
+        self._rounds += 1
         claimed = self._claim()
         for did in claimed:
             self._send(did)

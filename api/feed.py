@@ -11,7 +11,8 @@ from datetime import date, datetime, time, timedelta, timezone
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
-from callscope.api.db import Call, CallCategory, Correction, RuleSetRow
+from callscope.api.categories import categories_by_call
+from callscope.api.db import Call, Correction, RuleSetRow
 
 #: Feed columns, in order. New columns are only ever appended.
 FEED_COLUMNS = (
@@ -77,19 +78,6 @@ def feed_rows(sessions: sessionmaker, day: date, batch: int = 500) -> Iterator[d
             yield _row(c, n, matched.get(c.id, []), labels.get(c.rules_version))
         c = rows[-1][0]
         last = (c.recorded_at or c.created_at, c.id)
-
-
-def categories_by_call(session, calls: list[Call]) -> dict[str, list[str]]:
-    """Each call's current categories (under its ``rules_version``), by call id."""
-    current = {c.id: c.rules_version for c in calls if c.rules_version is not None}
-    out: dict[str, list[str]] = {}
-    if current:
-        rows = session.execute(select(CallCategory.call_id, CallCategory.rules_version, CallCategory.category)
-                               .where(CallCategory.call_id.in_(list(current))).order_by(CallCategory.category))
-        for call_id, version, name in rows:
-            if current[call_id] == version:
-                out.setdefault(call_id, []).append(name)
-    return out
 
 
 def _parquet_schema():

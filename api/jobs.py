@@ -102,9 +102,10 @@ def complete(sessions: sessionmaker, claim_: Claim, worker_id: str, result: Call
             s.rollback()
             return False
         row = s.get(Call, claim_.call_id)
-        final = categories.scored(s, row, result, categories.active(s)) if row is not None else result
-        call, matches, version = write_scores(s, claim_.call_id, final, status="done", stage="done", progress=1.0,
-                                              error=None, result_json=result.model_dump_json())
+        active = categories.active(s)
+        final = categories.scored(s, row, result, active) if row is not None else result
+        call, matches, version = write_scores(s, claim_.call_id, final, under=active, status="done", stage="done",
+                                              progress=1.0, error=None, result_json=result.model_dump_json())
         if call is not None:  # alerts go to the outbox with the result: both or neither
             alerts.on_call_done(s, call, call.escalation, matches, version.rules, version.label)
         s.commit()

@@ -120,7 +120,7 @@ def run(sessions: sessionmaker, run_id: int, on_progress: Callable[[int, int], N
                         result = resentiment(result, sentiment)
                         s.execute(update(Call).where(Call.id == call.id).values(result_json=result.model_dump_json()))
                     if is_active:  # the version's bands give the level (QA corrections on top), then its categories
-                        write_scores(s, call.id, categories.scored(s, call, result, version))
+                        write_scores(s, call.id, categories.scored(s, call, result, version), under=version)
                     else:
                         categories.categorise(s, call, categories.scored(s, call, result, version), version, current=False)
                     done += 1

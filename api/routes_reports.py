@@ -14,8 +14,8 @@ from callscope.api.corrections import Label
 from callscope.api.call_list import SORT_PATTERN, cursor_after, order
 from callscope.api.db import Call, CallCategory, CallEmotion, Correction
 from callscope.api.deps import FIRST_DAY, Reader, Svc, check_days
-from callscope.api.feed import (FEED_COLUMNS, MEDIA_TYPES as FEED_MEDIA_TYPES, call_time, categories_by_call, day_bounds,
-                                 encode, feed_rows)
+from callscope.api.categories import categories_by_call
+from callscope.api.feed import FEED_COLUMNS, MEDIA_TYPES as FEED_MEDIA_TYPES, call_time, day_bounds, encode, feed_rows
 from callscope.api.routes_calls import call_links
 from callscope.call_settings import Language
 

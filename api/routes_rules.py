@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from callscope.api import categories, rescoring
-from callscope.api.db import RescoreRun, RuleSetRow
+from callscope.api.db import Call, RescoreRun, RuleSetRow
 from callscope.api.deps import Admin, CallId, Reader, Svc, check_days
 from callscope.api.feed import day_bounds
 from callscope.scoring.rules import RulesError
@@ -85,8 +85,6 @@ def call_categories(call_id: CallId, svc: Svc, _who: Reader,
     """The categories a call matched under a rule-set version, each with its evidence
     (utterance indices and times in seconds) and in words; every version it was scored under
     stays readable."""
-    from callscope.api.db import Call
-
     with svc.sessions() as s:
         call = s.get(Call, call_id)
         if call is None:

@@ -26,8 +26,10 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from callscope.api import categories as rule_sets
 from callscope.api.db import Call, SpotCheck, SpotCheckDraw, utcnow
-from callscope.api.feed import call_time, categories_by_call, day_bounds
+from callscope.api.feed import call_time, day_bounds
+from callscope.schema import CallAnalysis
 from callscope.scoring.agreement import agreement
 
 LOW_CONFIDENCE = 0.6  # a level below this confidence is over-sampled
@@ -87,16 +89,12 @@ def review(session: Session, call_id: str, reviewer: str, categories: list[str] 
     call = session.get(Call, call_id)
     if check is None or call is None:
         raise KeyError(call_id)
-    from callscope.schema import CallAnalysis
-
-    from callscope.api import categories as rule_sets
-
     analysed = CallAnalysis.model_validate_json(call.result_json) if call.result_json else None
     if analysed is not None and call.rules_version:  # the model's level: with the deployment's bands, before QA
         under = rule_sets.version(session, call.rules_version)
         analysed = rule_sets.apply_bands(analysed, rule_sets.bands_for(under, call), under.label)
     model_level = analysed.call_scores.escalation.value if analysed and analysed.call_scores else None
-    current = categories_by_call(session, [call]).get(call.id, [])
+    current = rule_sets.categories_by_call(session, [call]).get(call.id, [])
     check.status, check.reviewer, check.reviewed_at = "reviewed", reviewer, utcnow()
     check.model_level, check.reviewer_level = model_level, call.escalation
     check.categories_model = ";".join(current)

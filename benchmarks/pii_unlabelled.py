@@ -14,42 +14,20 @@ import json
 import sys
 import time
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.pii_eval import utterances_of  # noqa: E402
 from benchmarks.reference import DATA  # noqa: E402
 from callscope.transcription.redaction.detect import DETECT_VERSION, detect  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-@dataclass
-class _Word:
-    word: str
-    start: float
-    end: float
-
-
-@dataclass
-class _Utterance:
-    speaker: str
-    words: list
-
-
-def dialogues() -> list[list[_Utterance]]:
-    out = []
-    for line in (DATA / "text" / "dailydialog" / "dialogues_text_En.txt").read_text(encoding="utf-8").splitlines():
-        turns, t, utts = [x.strip() for x in line.split("__eou__") if x.strip()], 0.0, []
-        for k, turn in enumerate(turns):
-            words = []
-            for w in turn.split():
-                words.append(_Word(" " + w, t, t + 0.3))
-                t += 0.35
-            t += 1.0
-            utts.append(_Utterance("AB"[k % 2], words))
-        out.append(utts)
-    return out
+def dialogues() -> list[list]:
+    """Every DailyDialog dialogue as word-timed utterances (:func:`benchmarks.pii_eval.utterances_of`)."""
+    lines = (DATA / "text" / "dailydialog" / "dialogues_text_En.txt").read_text(encoding="utf-8").splitlines()
+    return [utterances_of([x.strip() for x in line.split("__eou__") if x.strip()]) for line in lines]
 
 
 def main() -> None:

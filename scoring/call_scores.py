@@ -212,6 +212,14 @@ def interruptions(utterances: list[Utterance]) -> list[Interruption]:
     return found
 
 
+def level_basis(bands: EscalationBands, mean: float, end: float | None) -> tuple[str, float]:
+    """Which of the customer's sentiment mean and end (last quarter) the level is read from, and
+    its value: the end when it is in the green band (solved) or below the mean, else the mean."""
+    if end is not None and (end > bands.green or end < mean):
+        return "end", end
+    return "mean", mean
+
+
 def escalation(customer: SpeakerScores | None, bands: EscalationBands, version: str,
                language: str = "en") -> tuple[Score, list[str]]:
     """Level of the customer's sentiment, with reasons (in ``language``, see :mod:`callscope.scoring.messages`).
@@ -226,10 +234,7 @@ def escalation(customer: SpeakerScores | None, bands: EscalationBands, version: 
                 [say("reason.no_customer", language)])
     mean = float(customer.sentiment_mean.value)
     end = customer.sentiment_end.value
-    if end is not None and float(end) > bands.green:
-        basis, value = "end", float(end)
-    else:
-        basis, value = ("end", float(end)) if end is not None and float(end) < mean else ("mean", mean)
+    basis, value = level_basis(bands, mean, None if end is None else float(end))
     evidence = (customer.sentiment_end if basis == "end" else customer.sentiment_mean).evidence
     level = bands.level(value)
     reasons = [say("reason.band", language, basis=say(f"basis.{basis}", language), value=number(value, language),

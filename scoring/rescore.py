@@ -19,6 +19,18 @@ def _customer(speakers: Sequence[SpeakerScores]) -> SpeakerScores | None:
     return next((s for s in speakers if s.role == "customer"), None)
 
 
+def relevel(call: CallScores, before: SpeakerScores | None, before_bands: EscalationBands,
+            after: SpeakerScores | None, after_bands: EscalationBands, version: str) -> CallScores:
+    """``call`` with its level read again for the customer ``after`` under ``after_bands``: the
+    level's own reasons (those the customer ``before`` got under ``before_bands``) replaced by the
+    new ones; the reasons after them (interruptions, role note, long silence) still hold."""
+    lang = call.reasons_language
+    _, old_reasons = escalation(before, before_bands, call.escalation.version, lang)
+    level, reasons = escalation(after, after_bands, version, lang)
+    rest = call.reasons[len(old_reasons):] if call.reasons[: len(old_reasons)] == old_reasons else call.reasons
+    return call.model_copy(update={"escalation": level, "reasons": reasons + rest})
+
+
 def rescore(
     utterances: Sequence[Utterance],
     scores: Sequence[UtteranceScores],
@@ -43,12 +55,8 @@ def rescore(
                        s.sentiment_mean.version + version_suffix, s.arousal_baseline)
         for s in speakers
     ]
-    lang = call.reasons_language
-    _, old_reasons = escalation(_customer(speakers), bands, call.escalation.version, lang)
-    level, reasons = escalation(_customer(new_speakers), bands, call.escalation.version + version_suffix, lang)
-    # the reasons after escalation's own (interruptions, role note, long silence) still hold
-    rest = call.reasons[len(old_reasons):] if call.reasons[: len(old_reasons)] == old_reasons else call.reasons
-    new_call = call.model_copy(update={"escalation": level, "reasons": reasons + rest})
+    new_call = relevel(call, _customer(speakers), bands, _customer(new_speakers), bands,
+                       call.escalation.version + version_suffix)
     new_timelines = []
     for tl in timelines:
         fresh = build_timeline(tl.speaker, tl.role, utterances, scores, duration, frames=None)

@@ -7,12 +7,10 @@ measured, emotion labels, speaker and call scores, the level and the timelines c
 from __future__ import annotations
 
 from callscope.scoring.call_scores import CALL_RULES_VERSION, EscalationBands
-from callscope.scoring.courtesy import split_courtesy
 from callscope.scoring.emotion import EmotionThresholds, classify
 from callscope.scoring.rescore import rescore
 from callscope.scoring.results import EmotionOut, SentimentOut, UtteranceScores
-from callscope.scoring.sentences import sentence_units, unit_texts
-from callscope.scoring.sentiment import Sentiment, SentimentModel
+from callscope.scoring.sentiment import SentimentModel, unit_sentiments
 
 
 def resentiment(result, model: SentimentModel, thresholds: EmotionThresholds | None = None,
@@ -25,13 +23,7 @@ def resentiment(result, model: SentimentModel, thresholds: EmotionThresholds | N
     out = result.model_copy(deep=True)
     us = out.utterances
     role_of = out.call_scores.roles
-    units = sentence_units(us)
-    splits = [split_courtesy(text) for text in unit_texts(us, units)]
-    sentiments: list[Sentiment] = [Sentiment(0.0, 0.5)] * len(us)
-    formula = [False] * len(us)
-    for unit, split, s in zip(units, splits, model.score([x.remainder for x in splits])):
-        for i in unit:
-            sentiments[i], formula[i] = s, split.has_formula
+    sentiments, formula = unit_sentiments(model, us)
     scores = []
     for u, s, f in zip(us, sentiments, formula):
         if u.sentiment is None or u.emotion is None:  # an utterance the analysis did not score stays so

@@ -25,7 +25,7 @@ from callscope.scoring.call_scores import (
     silence,
     speaker_scores,
 )
-from callscope.scoring.courtesy import COURTESY_VERSION, split_courtesy
+from callscope.scoring.courtesy import COURTESY_VERSION
 from callscope.scoring.emotion import EMOTION_RULES_VERSION, EmotionThresholds
 from callscope.scoring.results import CallScores, SpeakerScores, SpeakerTimeline, UtteranceScores
 from callscope.scoring.messages import say
@@ -38,8 +38,8 @@ from callscope.scoring.roles import (
     roles_from_text,
 )
 from callscope.scoring.sentiment_validation import sentiment_validation
-from callscope.scoring.sentences import SENTENCE_RULES_VERSION, sentence_units, unit_texts
-from callscope.scoring.sentiment import Sentiment, SentimentModel
+from callscope.scoring.sentences import SENTENCE_RULES_VERSION
+from callscope.scoring.sentiment import SentimentModel, unit_sentiments
 from callscope.scoring.timeline import build_timeline
 from callscope.scoring.utterance_scores import score_utterances
 from callscope.transcription.language import LANGUAGE_RULES_VERSION
@@ -152,16 +152,7 @@ class CallScorer:
         role_of = {sp: roles.roles.get(sp, "unknown") for sp in speakers}
         acoustic = self.acoustic_allowed(roles, speakers, s)
         t0 = time.perf_counter()
-        # whole sentences only (sentences.py); apology/empathy formulas are politeness, not
-        # sentiment: scored without them (courtesy.py)
-        units = sentence_units(utterances)
-        splits = [split_courtesy(text) for text in unit_texts(utterances, units)]
-        unit_sentiments = self.sentiment.score([x.remainder for x in splits])
-        sentiments: list[Sentiment] = [Sentiment(0.0, 0.5)] * len(utterances)
-        formula = [False] * len(utterances)
-        for unit, split, sentiment in zip(units, splits, unit_sentiments):
-            for i in unit:
-                sentiments[i], formula[i] = sentiment, split.has_formula
+        sentiments, formula = unit_sentiments(self.sentiment, utterances)
         t_sentiment = time.perf_counter() - t0
         t0 = time.perf_counter()
         empathy = [f and role_of.get(u.speaker) != "customer" for f, u in zip(formula, utterances)]

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from callscope.scoring.courtesy import split_courtesy
+from callscope.scoring.sentences import sentence_units, unit_texts
 from callscope.scoring.text_encoder import TextEncoder
 
 HEAD_PATH = Path(__file__).resolve().parent / "models" / "sentiment_head.npz"
@@ -101,3 +103,17 @@ class SentimentModel:
         for i, s in zip(nonempty, self.score_embeddings(self.encoder.encode([texts[i] for i in nonempty]))):
             out[i] = s
         return out
+
+
+def unit_sentiments(model: SentimentModel, utterances) -> tuple[list[Sentiment], list[bool]]:
+    """Each utterance's text sentiment and whether its sentence held an apology or empathy
+    formula. Whole sentences only (sentences.py): an utterance gets its sentence's sentiment;
+    the formulas are politeness, not sentiment, and are scored without (courtesy.py)."""
+    units = sentence_units(utterances)
+    splits = [split_courtesy(text) for text in unit_texts(utterances, units)]
+    sentiments: list[Sentiment] = [Sentiment(0.0, 0.5)] * len(utterances)
+    formula = [False] * len(utterances)
+    for unit, split, sentiment in zip(units, splits, model.score([x.remainder for x in splits])):
+        for i in unit:
+            sentiments[i], formula[i] = sentiment, split.has_formula
+    return sentiments, formula

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 
 from callscope.transcription.redaction import KINDS
 from callscope.transcription.redaction.detect import DETECT_VERSION, Finding, detect
-from callscope.transcription.redaction.numbers import NumberReader
+from callscope.transcription.redaction.numbers import NumberReader, digits_of
 from callscope.transcription.redaction.tokens import bare
 from callscope.transcription.types import Utterance, Word
 
@@ -57,13 +57,18 @@ def _kinds(names) -> frozenset[str]:
 
 def normalised(words: Sequence[Word], language: str | None) -> str:
     """A finding's value as one string that does not depend on how it was said: number words as
-    digits, letters lower case, no spaces or punctuation ("oh seven oh, 123" and "070123" agree)."""
+    digits as the detector reads them ("forty five" is 45, "double seven" 77), letters lower case,
+    no spaces or punctuation ("oh seven oh, 123" and "070123" agree)."""
     reader = NumberReader(language or "en")
-    out = []
+    out, numbers = [], []
     for w in words:
         n = reader.read(w.word)
-        out.append(n.value if n is not None and n.kind != "repeat" else "".join(c for c in bare(w.word) if c.isalnum()))
-    return "".join(out)
+        if n is not None:
+            numbers.append(n)
+            continue
+        out += [digits_of(numbers), "".join(c for c in bare(w.word) if c.isalnum())]
+        numbers = []
+    return "".join(out) + digits_of(numbers)
 
 
 @dataclass(frozen=True)
