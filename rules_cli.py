@@ -27,14 +27,15 @@ def list_versions() -> None:
     from callscope.api.db import RuleSetRow
 
     _, sessions = _sessions()
-    table = Table("", "version", "name", "categories", "by", "created")
+    table = Table("", "version", "name", "by", "created")
+    table.add_column("categories", overflow="fold")
     with sessions() as s:
         categories.active(s)
         s.commit()
         for row in s.execute(select(RuleSetRow).order_by(RuleSetRow.version.desc())).scalars():
             d = categories.describe(row)
-            table.add_row("*" if row.active else "", d["label"], d["name"], ", ".join(c["name"] for c in d["categories"]),
-                          d["created_by"], d["created_at"][:19])
+            table.add_row("*" if row.active else "", f"rules/{row.version}", d["name"], d["created_by"],
+                          d["created_at"][:16].replace("T", " "), ", ".join(c["name"] for c in d["categories"]))
     Console().print(table)
 
 
