@@ -17,7 +17,7 @@ from callscope.api.auth import Principal
 from callscope.api.config import ServiceSettings
 from callscope.api.metrics import ServiceMetrics
 
-FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(2999, 12, 31)  # dates outside are refused, not overflowed
+from callscope.api.intake import FIRST_DAY, LAST_DAY  # noqa: E402 - dates outside are refused, not overflowed
 
 
 @dataclass(frozen=True)

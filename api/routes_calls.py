@@ -4,15 +4,13 @@ corrections, erasure."""
 from __future__ import annotations
 
 import json
-import uuid
 from urllib.parse import quote
-from datetime import datetime, timedelta, timezone
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Body, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
@@ -22,12 +20,11 @@ from callscope.api.call_columns import write_scores
 from callscope.api.corrections import (CorrectionIn, annotate, apply_corrections, corrections_of, current_value, record,
                                        swapped_roles)
 from callscope.api.db import Call, Correction, utcnow
-from callscope.api.deps import Admin, CallId, Reader, Reviewer, Services, Svc, Uploader, check_days
+from callscope.api.deps import Admin, CallId, Reader, Reviewer, Services, Svc, Uploader
 from callscope.api.erasure import erase_call
-from callscope.api.pseudonyms import normalise_phone, pseudonym
+from callscope.api.intake import MetaError, UploadMeta, call_values, checked, insert_call
 from callscope.api.sniff import MEDIA_TYPES, audio_kind
 from callscope.api.upload_form import FILE_FIELD, FormLimits, ReceivedFile, receive_form
-from callscope.call_settings import CallSettings, Language
 from callscope.schema import CallAnalysis
 
 router = APIRouter()
@@ -60,36 +57,6 @@ def _clean_name(filename: str | None) -> str:
     return name if name not in ("", ".", "..") else "upload"
 
 
-class UploadMeta(BaseModel):
-    """The metadata fields of an upload (all optional), validated like any request body."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    agent_id: str | None = Field(None, max_length=200)
-    team: str | None = Field(None, max_length=200)
-    queue: str | None = Field(None, max_length=200)
-    product: str | None = Field(None, max_length=200)
-    channel: str | None = Field(None, max_length=100)
-    external_id: str | None = Field(None, max_length=200)
-    recorded_at: datetime | None = Field(None, description="ISO 8601; without a zone it is taken as UTC")
-    channel_map: str | None = Field(None, max_length=100, pattern=r"^(agent|customer)(,(agent|customer))*$",
-                                    description="roles of channel 0, 1 in a dual-channel call, e.g. customer,agent")
-    direction: Literal["inbound", "outbound"] | None = Field(
-        None, description="inbound (the customer called) or outbound (the agent called; the customer answers first); "
-                          "unset: inferred from the words")
-    lone_speaker_role: Literal["agent", "customer"] | None = Field(
-        None, description="role of the only speaker of a one-speaker recording (voicemail, IVR message)")
-    language: Language | None = Field(None, description="the language spoken (en, sv, da, no, fi, de, fr, es, pl); "
-                                                        "unset: the deployment's, else detected")
-    customer_id: str | None = Field(None, max_length=200, description="the customer's id in your systems: stored "
-                                    "only as a keyed hash (customer_ref), for joins and erasure by subject")
-    customer_phone: str | None = Field(None, max_length=50, description="the customer's phone number: stored only as "
-                                       "a keyed hash (phone_ref) of its digits")
-
-    def text_fields(self) -> dict[str, str | None]:
-        return {k: getattr(self, k) for k in ("agent_id", "team", "queue", "product", "channel", "external_id")}
-
-
 def _upload_schema() -> dict:
     props = {k: {**v, "type": "string", **next(o for o in v["anyOf"] if o.get("type") != "null")} if "anyOf" in v else v
              for k, v in UploadMeta.model_json_schema()["properties"].items()}
@@ -104,61 +71,28 @@ def _upload_schema() -> dict:
 
 
 def _metadata(fields: dict[str, str], settings) -> UploadMeta:
-    """The form's metadata, validated (422 like any invalid request), times in UTC within range,
-    and not older than the retention period."""
+    """The form's metadata, validated (422 like any invalid request; :func:`callscope.api.intake.checked`)."""
     try:
         meta = UploadMeta.model_validate({k: v for k, v in fields.items() if v != ""})
     except ValidationError as exc:
         raise RequestValidationError(exc.errors(include_url=False)) from None
-    if meta.customer_phone:
-        try:
-            normalise_phone(meta.customer_phone)
-        except ValueError as exc:
-            raise HTTPException(422, {"message": f"customer_phone: {exc}", "details": ["customer_phone"]}) from None
-    bad = [k for k, v in {**meta.text_fields(), "customer_id": meta.customer_id}.items() if v and "\x00" in v]
-    if bad:  # PostgreSQL cannot store NUL: refuse it on every database
-        raise HTTPException(422, {"message": "metadata must not contain NUL characters", "details": bad})
-    if meta.recorded_at is not None:
-        when = meta.recorded_at
-        when = (when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when).astimezone(timezone.utc)
-        check_days(when.date())  # after conversion: 1970-01-01T00:30+01:00 is 1969 in UTC
-        if settings.retention_days is not None and when < utcnow() - timedelta(days=settings.retention_days):
-            raise HTTPException(422, f"recorded_at {when.isoformat()} is older than this deployment's retention of "
-                                     f"{settings.retention_days:g} days (CALLSCOPE_RETENTION_DAYS): the call would "
-                                     "have to be erased at once, so it is not stored")
-        meta = meta.model_copy(update={"recorded_at": when})
-    return meta
-
-
-def _insert_call(s, values: dict) -> str | None:
-    """Insert a call row unless one with the same (sha256, external_id) exists (atomic, also
-    under concurrent uploads); its id, or None if it existed."""
-    if s.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(Call).values(**values).on_conflict_do_nothing(index_elements=[Call.sha256, Call.external_id])
-    return s.execute(stmt.returning(Call.id)).scalar_one_or_none()
+    try:
+        return checked(meta, settings.retention_days)
+    except MetaError as exc:
+        raise HTTPException(exc.status, {"message": exc.message, "details": exc.details} if exc.details
+                            else exc.message) from None
 
 
 def _register(svc: Services, meta: UploadMeta, accepted: list[tuple[str, ReceivedFile, str]]) -> list[CallRef]:
     """Record the accepted files as calls and queue them, in one transaction: a call is new, or
     the existing one with the same content and external id; each new call holds its audio."""
-    own = {k: getattr(meta, k) for k in CallSettings.model_fields if getattr(meta, k)}  # every per-call setting
-    call_settings = CallSettings(**own) if own else None
     out = []
     with svc.sessions() as s:
         for name, received, sha in accepted:
             key = svc.store.key_for(sha)
-            now = utcnow()
-            values = dict(id=str(uuid.uuid4()), sha256=sha, external_id=meta.external_id, filename=name, audio_key=key,
-                          size_bytes=received.pending.size, **{k: v for k, v in meta.text_fields().items() if k != "external_id"},
-                          channel_map=meta.channel_map, settings_json=call_settings.model_dump_json() if call_settings else None,
-                          recorded_at=meta.recorded_at, status="queued", stage=None, progress=0.0,
-                          customer_ref=pseudonym(svc.secret, "customer_id", meta.customer_id) if meta.customer_id else None,
-                          phone_ref=pseudonym(svc.secret, "phone", meta.customer_phone) if meta.customer_phone else None,
-                          created_at=now, updated_at=now)
-            new_id = _insert_call(s, values)
+            values = call_values(meta, sha256=sha, key=key, filename=name, size_bytes=received.pending.size,
+                                 secret=svc.secret)
+            new_id = insert_call(s, values)
             if new_id is None:
                 existing = s.execute(select(Call).where(Call.sha256 == sha, Call.external_id == meta.external_id)).scalar_one()
                 out.append(CallRef(id=existing.id, filename=existing.filename, status=existing.status,
