@@ -71,7 +71,8 @@ class AudioStore:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.root.mkdir(parents=True, exist_ok=True)
-        self.root.chmod(0o700)
+        if self.root.stat().st_uid == os.getuid():  # a shared store may belong to another account
+            self.root.chmod(0o700)
 
     @staticmethod
     def key_for(sha256: str) -> str:

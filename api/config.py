@@ -46,6 +46,10 @@ class ServiceSettings(BaseSettings):
             created with mode 0700, database and audio files 0600.
         database_url: SQLAlchemy URL (``CALLSCOPE_DATABASE_URL``); SQLite in ``data_dir`` by default,
             ``postgresql+psycopg://…`` for PostgreSQL.
+        audio_store: where recordings are kept (``CALLSCOPE_AUDIO_STORE``): a directory, which
+            may be on a file system every machine mounts (NFS, CephFS, Lustre) so that API
+            servers, workers and backfill drivers on many machines share it; unset:
+            ``data_dir/audio``. Object-store URLs (``s3://``) are not supported.
         max_upload_mb: largest accepted file in MiB (``CALLSCOPE_MAX_UPLOAD_MB``, default 500); the
             upload is cut off as soon as a file passes it.
         max_request_mb: largest request body in MiB, all files together (``CALLSCOPE_MAX_REQUEST_MB``,
@@ -134,6 +138,7 @@ class ServiceSettings(BaseSettings):
 
     data_dir: Path = Path("callscope-data")
     database_url: str = ""
+    audio_store: str = ""
     max_upload_mb: Annotated[float, Field(gt=0)] = 500.0
     max_request_mb: Annotated[float, Field(gt=0)] = 2048.0
     max_files_per_request: Annotated[int, Field(ge=1, le=10_000)] = 100
@@ -176,6 +181,13 @@ class ServiceSettings(BaseSettings):
     spot_check_share: Annotated[float, Field(ge=0.01, le=0.20)] = 0.05
     sentiment_head: Path | None = None
     original_key: SecretStr | None = None
+
+    @field_validator("audio_store")
+    def _a_directory(cls, v: str) -> str:
+        if "://" in v:
+            raise ValueError(f"{v!r}: give a directory (a local disk, or a shared file system every machine mounts); "
+                             "object-store URLs such as s3:// are not supported")
+        return v
 
     @field_validator("redact_keep", "redact_pseudonymise")
     @classmethod
@@ -275,7 +287,8 @@ class ServiceSettings(BaseSettings):
 
     @property
     def audio_dir(self) -> Path:
-        return self.data_dir / "audio"
+        """The audio store's directory (``CALLSCOPE_AUDIO_STORE``, else ``data_dir/audio``)."""
+        return Path(self.audio_store).resolve() if self.audio_store else self.data_dir / "audio"
 
     @property
     def max_upload_bytes(self) -> int:
