@@ -463,6 +463,7 @@ def models() -> None:
 def _add_admin_commands() -> None:
     from callscope.admin_cli import erase_subject, keys_app, purge
 
+    from callscope.backfill_cli import backfill
     from callscope.rules_cli import calibrate, rescore, rules_app
 
     app.add_typer(keys_app, name="keys")
@@ -471,6 +472,7 @@ def _add_admin_commands() -> None:
     app.add_typer(rules_app, name="rules")
     app.command()(rescore)
     app.command()(calibrate)
+    app.command()(backfill)
 
 
 _add_admin_commands()
