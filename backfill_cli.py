@@ -3,8 +3,8 @@ into the service."""
 
 from __future__ import annotations
 
-import os
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -16,42 +16,25 @@ from rich.table import Table
 console = Console(stderr=True)
 
 
-def _connect(address: str, actors: int, cpus_per_actor: float) -> None:
-    """Join the Ray cluster at ``address`` (``auto``: the one this machine belongs to), or start
-    one in this process (``local``) with the CPUs the actors need."""
-    import logging
-
+@contextmanager
+def on_cluster(address: str, actors: int, cpus_per_actor: float, gpus_per_actor: float):
+    """Join the Ray cluster at ``address`` (``local``: start one here), yield the actor plan
+    (:func:`~callscope.backfill.cluster.actor_plan`: count, Ray options, device), shut Ray down
+    after. A cluster that cannot be reached ends the command with exit code 2."""
     import ray
 
-    common = dict(logging_level=logging.WARNING, log_to_driver=False, configure_logging=True)
-    if address == "local":
-        cpus = max(1, int(round(actors * cpus_per_actor))) if actors else os.cpu_count() or 1
-        ray.init(num_cpus=cpus, include_dashboard=False, **common)
-    else:
-        ray.init(address=address, **common)
+    from callscope.backfill.cluster import actor_plan, connect
 
-
-def _actor_plan(actors: int, cpus_per_actor: float, gpus_per_actor: float) -> tuple[int, dict, str]:
-    """How many actors, their Ray options, and the ASR device: a GPU per actor when asked for and
-    the cluster has one (float16 there), else CPU (int8)."""
-    import ray
-
-    resources = ray.cluster_resources()
-    gpus = resources.get("GPU", 0.0)
-    options: dict = {"num_cpus": cpus_per_actor}
-    device = "cpu"
-    if gpus_per_actor > 0:
-        if gpus > 0:
-            options["num_gpus"] = gpus_per_actor
-            device = "cuda"
-        else:
-            console.print("[yellow]note:[/yellow] --gpus-per-actor was given but the cluster has no GPU; "
-                          "the actors run on CPUs (int8)")
-    if not actors:
-        by_cpu = int(resources.get("CPU", 1.0) // cpus_per_actor) if cpus_per_actor > 0 else 1
-        by_gpu = int(gpus // gpus_per_actor) if device == "cuda" else by_cpu
-        actors = max(1, min(by_cpu, by_gpu))
-    return actors, options, device
+    try:
+        connect(address, actors * cpus_per_actor if actors else None)
+    except Exception as exc:  # noqa: BLE001 - ConnectionError, RuntimeError …: say why and stop
+        console.print(f"[red]error:[/red] cannot reach the Ray cluster at {address!r}: {exc}")
+        raise typer.Exit(2) from exc
+    try:
+        yield actor_plan(actors, cpus_per_actor, gpus_per_actor,
+                         note=lambda m: console.print(f"[yellow]note:[/yellow] {m}"))
+    finally:
+        ray.shutdown()
 
 
 def _eta(counts, remaining: int) -> str:
@@ -138,20 +121,12 @@ def backfill(
         target = FilesTarget(FileSink(out, secret))
     console.print(f"{len(recordings) + len(problems)} recording(s) listed in {source}")
 
-    import ray
-
     from callscope.api.worker import analysis_settings
     from callscope.backfill.actor import CallAnalyzer
     from callscope.backfill.pool import ActorPool
     from callscope.backfill.run import run_backfill, write_report
 
-    try:
-        _connect(ray_address, actors, cpus_per_actor)
-    except Exception as exc:  # noqa: BLE001 - ConnectionError, RuntimeError …: say why and stop
-        console.print(f"[red]error:[/red] cannot reach the Ray cluster at {ray_address!r}: {exc}")
-        raise typer.Exit(2) from exc
-    try:
-        n, options, device = _actor_plan(actors, cpus_per_actor, gpus_per_actor)
+    with on_cluster(ray_address, actors, cpus_per_actor, gpus_per_actor) as (n, options, device):
         from dataclasses import replace
 
         base = analysis_settings(settings)
@@ -170,15 +145,14 @@ def backfill(
                 last_line[0] = time.monotonic()
                 console.print(f"{counts.finished} of {counts.total}: {stats}", highlight=False)
 
-        with progress:
-            bar = progress.add_task("backfill", total=len(recordings) + len(problems), stats="starting", eta="?")
-            report = run_backfill(recordings, problems, target, pool, on_update=show)
-    except KeyboardInterrupt:
-        console.print("[yellow]interrupted[/yellow]: what was stored stays stored; run the same command again "
-                      "to go on (stored calls are skipped)")
-        raise typer.Exit(130) from None
-    finally:
-        ray.shutdown()
+        try:
+            with progress:
+                bar = progress.add_task("backfill", total=len(recordings) + len(problems), stats="starting", eta="?")
+                report = run_backfill(recordings, problems, target, pool, on_update=show)
+        except KeyboardInterrupt:
+            console.print("[yellow]interrupted[/yellow]: what was stored stays stored; run the same command again "
+                          "to go on (stored calls are skipped)")
+            raise typer.Exit(130) from None
     _print_report(report)
     if report_path is not None:
         write_report(report, report_path)
