@@ -387,15 +387,23 @@ def _worker_process(index: int) -> None:
 
 @app.command("worker")
 def worker_cmd(
-    processes: Annotated[int, typer.Option("--processes", "-n", min=1, help="Worker processes (each loads the models once).")] = 1,
+    processes: Annotated[int, typer.Option("--processes", "-n", min=1, help="Worker processes (each loads the models once); with --ray, worker actors.")] = 1,
+    ray_address: Annotated[Optional[str], typer.Option("--ray", help="Run the workers as actors on the Ray cluster at ADDRESS (host:port, or auto); every node needs the database and the audio store (CALLSCOPE_DATABASE_URL, CALLSCOPE_AUDIO_STORE).")] = None,
+    cpus_per_actor: Annotated[float, typer.Option(min=0.5, help="With --ray: CPUs per worker actor (also its ASR threads).")] = 1.0,
+    gpus_per_actor: Annotated[float, typer.Option(min=0.0, help="With --ray: GPU share per worker actor (float16 on the GPU).")] = 0.0,
 ) -> None:
     """Run N worker processes that analyse queued calls (same settings as `serve`). Each
-    analyses in a child process capped at CALLSCOPE_WORKER_MEMORY_MB."""
+    analyses in a child process capped at CALLSCOPE_WORKER_MEMORY_MB. With --ray the workers
+    run as actors on a Ray cluster and drain the same queue."""
     import multiprocessing as mp
 
     from callscope.api.db import migrate
 
-    migrate(_service_settings().database_url)
+    settings = _service_settings()
+    migrate(settings.database_url)
+    if ray_address:
+        _workers_on_ray(settings, ray_address, processes, cpus_per_actor, gpus_per_actor)
+        return
     if processes == 1:
         _worker_process(0)
         return
@@ -411,6 +419,15 @@ def worker_cmd(
             p.terminate()
     if any(p.exitcode not in (0, None, -15) for p in procs):
         raise typer.Exit(1)
+
+
+def _workers_on_ray(settings, address: str, n: int, cpus_per_actor: float, gpus_per_actor: float) -> None:
+    from callscope.backfill.service_workers import run_on_ray
+    from callscope.backfill_cli import on_cluster
+
+    _quiet_libraries()
+    with on_cluster(address, n, cpus_per_actor, gpus_per_actor) as (n, options, device):
+        run_on_ray(settings, n, options, device, max(1, int(cpus_per_actor)), say=console.print)
 
 
 @app.command()
