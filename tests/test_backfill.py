@@ -21,7 +21,7 @@ import pytest
 
 from benchmarks.raycluster import LocalRayCluster
 from benchmarks.reference import DATA
-from benchmarks.serverproc import running_service, service_env
+from benchmarks.serverproc import running_service, service_env, wait_done
 from tests.conftest import new_postgres_database
 
 CLIPS = sorted(p for p in (DATA / "multilingual" / "audio").iterdir() if p.suffix in (".ogg", ".wav", ".mp3"))
@@ -203,6 +203,81 @@ def test_a_backfill_into_the_service_survives_a_killed_node_worker(cluster, reco
             assert audio.status_code == 200 and audio.content == (recordings / CLIPS[3].name).read_bytes()
             listed = admin.get("/v1/calls", params={"team": "nordic", "limit": 100}).json()
             assert len(listed["calls"]) == 20  # hist-again has no team
+
+
+
+def test_service_workers_on_ray_drain_the_queue_and_survive_a_killed_worker(cluster, recordings, analysed, tmp_path,
+                                                                          postgres_admin_url):
+    """`callscope worker --ray`: uploads to an API server with no worker of its own are analysed
+    by worker actors on both nodes; one is killed with SIGKILL mid-run, its job is taken over
+    when its lease runs out, and every call ends done once, as `callscope analyze` has it."""
+    database = new_postgres_database(postgres_admin_url)
+    store = str(tmp_path / "shared-audio")
+    clips = CLIPS[:6]
+    with running_service(tmp_path / "data", database, "--no-worker", CALLSCOPE_AUDIO_STORE=store,
+                         CALLSCOPE_LEASE_S="5") as svc, svc.client(svc.key) as admin:
+        ids = {admin.post("/v1/calls", files={"files": (c.name, (recordings / c.name).read_bytes())})
+               .json()["calls"][0]["id"]: c.name for c in clips}
+        env = {**service_env(tmp_path / "data", database, CALLSCOPE_AUDIO_STORE=store, CALLSCOPE_LEASE_S="5"),
+               **cluster.env_for_driver()}
+        log = tmp_path / "workers.log"
+        with log.open("w") as out:
+            proc = subprocess.Popen([*CLI, "worker", "--ray", cluster.address, "-n", "2"], env=env, stdout=out,
+                                    stderr=subprocess.STDOUT, text=True)
+        try:
+            deadline = time.time() + 300
+            while time.time() < deadline and not svc.sql("SELECT id FROM jobs WHERE status = 'done'"):
+                assert proc.poll() is None, log.read_text()
+                time.sleep(0.2)
+            victims = cluster.actor_processes(1, "QueueWorker")
+            assert victims, log.read_text()
+            victims[0].send_signal(signal.SIGKILL)
+            done = {cid: wait_done(admin, cid, timeout=600) for cid in ids}
+            assert all(d["status"] == "done" for d in done.values()), done
+        finally:
+            proc.send_signal(signal.SIGINT)
+            proc.wait(timeout=180)
+        rows = svc.sql("SELECT c.id, c.result_json, j.worker_id, j.attempts FROM calls c JOIN jobs j ON j.call_id = c.id")
+    text = log.read_text()
+    assert "ready on node" in text and "died" in text, text
+    assert len(rows) == len(clips) and all(r.worker_id.startswith("ray:") for r in rows)
+    assert any(r.attempts == 2 for r in rows)  # the killed worker's job, run again by another
+    for r in rows:
+        assert _without_timings(r.result_json) == analysed[ids[r.id]]
+
+
+
+def test_a_backfill_finishes_on_the_nodes_left_when_a_whole_node_is_lost(cluster, recordings, analysed, tmp_path):
+    """The second node's raylet and its workers are killed (a machine gone): its actor cannot be
+    restarted (the head's one CPU is taken), so the recordings go to the head's actor, and the
+    run ends without waiting for the lost node. The last cluster test: the node stays gone."""
+    import psutil
+
+    out = tmp_path / "out"
+    env = {**service_env(tmp_path / "data"), **cluster.env_for_driver()}
+    subset = tmp_path / "subset"
+    subset.mkdir()
+    for clip in CLIPS[:8]:
+        (subset / clip.name).symlink_to(recordings / clip.name)
+    log = tmp_path / "backfill.log"
+    with log.open("w") as f:
+        proc = subprocess.Popen([*CLI, "backfill", str(subset), "--ray", cluster.address, "--actors", "2", "--out",
+                                 str(out), "--report", str(tmp_path / "report.json")], env=env, stdout=f,
+                                stderr=subprocess.STDOUT, text=True)
+    deadline = time.time() + 300
+    while time.time() < deadline and not (cluster.actor_processes(1, "CallAnalyzer")
+                                          and list(out.glob("calls/*/*.source.json"))):
+        assert proc.poll() is None, log.read_text()
+        time.sleep(0.2)
+    raylet = psutil.Process(cluster.raylet_pid(1))
+    for p in [*raylet.children(recursive=True), raylet]:
+        p.kill()
+    proc.wait(timeout=600)
+    assert proc.returncode == 0, log.read_text()
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["analysed"] == 8 and report["failed"] == 0 and report["actor_deaths"] >= 1, report
+    stored = [p for p in out.glob("calls/*/*.json") if not p.name.endswith(".source.json")]
+    assert sorted(_without_timings(p.read_text())["file"] for p in stored) == sorted(c.name for c in CLIPS[:8])
 
 
 def test_a_manifest_is_checked_row_by_row_like_an_upload(recordings, tmp_path):
