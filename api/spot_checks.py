@@ -1,13 +1,15 @@
 """Spot checks: each day a stratified sample of the analysed calls goes to QA review, and what the
 reviewers say is measured against the model (:mod:`callscope.scoring.agreement`).
 
-**Sampling.** The day's calls are split into strata by team and escalation level. Each call gets
-a size ``f``: 3 for red calls, 2 for calls whose level has a confidence below
-:data:`LOW_CONFIDENCE`, else 1; its chance of being drawn is ``p = share × N × f / Σf`` (at most
-1), so the expected sample is ``share`` of the day's ``N`` calls. Each stratum draws
-``round(Σp)`` of its calls (stochastic rounding), without replacement, with chances in
-proportion to ``f`` (Efraimidis–Spirakis keys), from a generator seeded by the day: sampling a
-day twice gives the same calls. The weight ``1 / p`` is stored with each call, so that weighted
+**Sampling.** Each call gets a size ``f``: 3 for red calls, 2 for calls whose level has a
+confidence below :data:`LOW_CONFIDENCE`, else 1; its chance of being drawn is
+``p = share × N × f / Σf`` (at most 1), so the expected sample is ``share`` of the day's ``N``
+calls. The calls are split into strata by team, escalation level and size (``team | level``,
+plus ``| low confidence`` for the calls of size 2), so every call of a stratum has the same
+chance. Each stratum draws ``round(Σp)`` of its calls (stochastic rounding), without replacement,
+from a generator seeded by the day: sampling a day twice gives the same calls. With one chance
+per stratum the weights of a day add up to its calls within the rounding (about 0.5 % on 10,000
+calls; mixing sizes in a stratum made it swing by 1.6 %). The weight ``1 / p`` is stored with each call, so that weighted
 estimates describe all calls, not the over-sampled red ones.
 
 **Review.** A reviewer confirms a sampled call, or corrects it first (the existing corrections):
@@ -34,13 +36,14 @@ from callscope.scoring.agreement import agreement
 
 LOW_CONFIDENCE = 0.6  # a level below this confidence is over-sampled
 OVERSAMPLE = {"red": 3.0, "low confidence": 2.0}
+LOW_CONFIDENCE_REASON = "oversampled: low confidence"
 
 
 def _size(level: str | None, confidence: float | None) -> tuple[float, str]:
     if level == "red":
         return OVERSAMPLE["red"], "oversampled: red"
     if confidence is not None and confidence < LOW_CONFIDENCE:
-        return OVERSAMPLE["low confidence"], "oversampled: low confidence"
+        return OVERSAMPLE["low confidence"], LOW_CONFIDENCE_REASON
     return 1.0, "sampled"
 
 
@@ -64,7 +67,9 @@ def sample_day(session: Session, day: date, share: float) -> dict:
     strata: dict[str, list[tuple[str, float, float, str]]] = defaultdict(list)
     for cid, team, level, _ in rows:
         f, reason = sizes[cid]
-        strata[f"{team or '(none)'} | {level or '(none)'}"].append((cid, f, min(1.0, scale * f), reason))
+        low = reason == LOW_CONFIDENCE_REASON and level != "red"
+        strata[f"{team or '(none)'} | {level or '(none)'}" + (" | low confidence" if low else "")].append(
+            (cid, f, min(1.0, scale * f), reason))
     rng = random.Random(int(hashlib.sha256(key.encode()).hexdigest()[:16], 16))
     drawn, report = [], {}
     for name in sorted(strata):
