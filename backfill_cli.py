@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
 console = Console(stderr=True)
@@ -123,22 +123,20 @@ def backfill(
 
     from callscope.api.worker import analysis_settings
     from callscope.backfill.actor import CallAnalyzer
+    from callscope.backfill.cluster import for_actor
     from callscope.backfill.pool import ActorPool
     from callscope.backfill.run import run_backfill, write_report
 
     with on_cluster(ray_address, actors, cpus_per_actor, gpus_per_actor) as (n, options, device):
-        from dataclasses import replace
-
-        base = analysis_settings(settings)
-        analysis = replace(base, asr=replace(base.asr, device=device, threads=max(1, int(cpus_per_actor))))
+        analysis = for_actor(analysis_settings(settings), device, cpus_per_actor)
         pool = ActorPool(CallAnalyzer, (analysis,), n, options, max_attempts=max_attempts)
-        progress = Progress(SpinnerColumn(), TextColumn("backfill"), BarColumn(), MofNCompleteColumn(),
-                            TextColumn("{task.fields[stats]}"), TimeElapsedColumn(), TextColumn("ETA {task.fields[eta]}"),
-                            console=console, disable=not console.is_terminal)
+        progress = Progress(SpinnerColumn(), BarColumn(bar_width=12), MofNCompleteColumn(),
+                            TextColumn("{task.fields[stats]}"), TextColumn("ETA {task.fields[eta]}"),
+                            console=console, disable=not console.is_terminal)  # fits 80 columns
         last_line = [time.monotonic()]
 
         def show(counts) -> None:
-            stats = (f"done {counts.analysed} · skipped {counts.skipped} · failed {counts.failed} · "
+            stats = (f"done {counts.analysed} · skip {counts.skipped} · fail {counts.failed} · "
                      f"{counts.audio_hours_per_hour():.1f} audio h/h")
             progress.update(bar, completed=counts.finished, stats=stats, eta=_eta(counts, counts.total - counts.finished))
             if not console.is_terminal and time.monotonic() - last_line[0] >= 30:

@@ -346,9 +346,9 @@ def serve(
     worker: Annotated[bool, typer.Option("--worker/--no-worker", help="Run one worker with the API (the embedded default; it analyses in its own child process, so a bad file cannot take the API down); use --no-worker with `callscope worker`.")] = True,
 ) -> None:
     """Run the HTTP API (/v1, docs at /docs) and the QA review app (open / in a browser and sign
-    in with an API key). Database: CALLSCOPE_DATABASE_URL (SQLite in
-    CALLSCOPE_DATA_DIR by default); audio is kept in CALLSCOPE_DATA_DIR/audio. Requests need an
-    API key: make the first with `callscope keys create --name NAME --scope admin`. Settings
+    in with an API key). Database: CALLSCOPE_DATABASE_URL (SQLite in CALLSCOPE_DATA_DIR by
+    default); audio is kept in CALLSCOPE_AUDIO_STORE (CALLSCOPE_DATA_DIR/audio by default).
+    Requests need an API key: make the first with `callscope keys create --name NAME --scope admin`. Settings
     (CALLSCOPE_*, see README) are checked at start: an invalid one stops the server (exit 2)."""
     _quiet_libraries()
     import os
@@ -427,7 +427,7 @@ def _workers_on_ray(settings, address: str, n: int, cpus_per_actor: float, gpus_
 
     _quiet_libraries()
     with on_cluster(address, n, cpus_per_actor, gpus_per_actor) as (n, options, device):
-        run_on_ray(settings, n, options, device, max(1, int(cpus_per_actor)), say=console.print)
+        run_on_ray(settings, n, options, device, cpus_per_actor, say=console.print)
 
 
 @app.command()

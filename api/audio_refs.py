@@ -47,6 +47,21 @@ def _lock(session: Session, key: str) -> int | None:
                            .returning(AudioFile.refs)).scalar_one_or_none()
 
 
+def write_redacted(store: AudioStore, key: str, source: Path, target: Path,
+                   spans: list[tuple[float, float, int | None]], max_duration_s: float,
+                   sealing_key: bytes | None = None) -> None:
+    """Write ``source`` (the recording stored at ``key``) to ``target`` with ``spans`` (start s,
+    end s, channel) silenced (:func:`callscope.audio.silence.silence`). With ``sealing_key`` the
+    unredacted ``source`` is first sealed (:mod:`callscope.api.sealed`) at
+    :meth:`AudioStore.original_path`, unless an earlier redaction sealed it already."""
+    from callscope.api.sealed import seal
+    from callscope.audio.silence import silence
+
+    if sealing_key is not None and not store.original_path(key).exists():  # the first redaction had the original
+        seal(source, store.original_path(key), sealing_key, key)
+    silence(source, target, spans, max_duration_s=max_duration_s)
+
+
 def redact_audio(sessions: sessionmaker, store: AudioStore, key: str, spans: list[tuple[float, float, int | None]],
                  max_duration_s: float, sealing_key: bytes | None = None) -> bool:
     """Replace the stored file at ``key`` by a copy with ``spans`` (start s, end s, channel)
@@ -54,9 +69,6 @@ def redact_audio(sessions: sessionmaker, store: AudioStore, key: str, spans: lis
     bytes are not kept, unless ``sealing_key`` is given: then they are first sealed
     (:mod:`callscope.api.sealed`) at :meth:`AudioStore.original_path`. False if no call holds the
     file any more (erased meanwhile)."""
-    from callscope.api.sealed import seal
-    from callscope.audio.silence import silence
-
     with sessions() as s:
         refs = _lock(s, key)
         path = store.path(key)
@@ -64,10 +76,8 @@ def redact_audio(sessions: sessionmaker, store: AudioStore, key: str, spans: lis
             s.rollback()
             return False
         tmp = path.with_name(path.name + ".redacting")
-        if sealing_key is not None and not store.original_path(key).exists():  # the first redaction had the original
-            seal(path, store.original_path(key), sealing_key, key)
         try:
-            silence(path, tmp, spans, max_duration_s=max_duration_s)
+            write_redacted(store, key, path, tmp, spans, max_duration_s, sealing_key)
             os.replace(tmp, path)
         finally:
             tmp.unlink(missing_ok=True)

@@ -15,9 +15,8 @@ from sqlalchemy.orm import sessionmaker
 from callscope.api.audio_store import AudioStore
 from callscope.api.auth import Principal
 from callscope.api.config import ServiceSettings
+from callscope.api.intake import FIRST_DAY, LAST_DAY  # dates outside are refused, not overflowed
 from callscope.api.metrics import ServiceMetrics
-
-from callscope.api.intake import FIRST_DAY, LAST_DAY  # noqa: E402 - dates outside are refused, not overflowed
 
 
 @dataclass(frozen=True)

@@ -67,8 +67,8 @@ def sample_day(session: Session, day: date, share: float) -> dict:
     strata: dict[str, list[tuple[str, float, float, str]]] = defaultdict(list)
     for cid, team, level, _ in rows:
         f, reason = sizes[cid]
-        low = reason == LOW_CONFIDENCE_REASON and level != "red"
-        strata[f"{team or '(none)'} | {level or '(none)'}" + (" | low confidence" if low else "")].append(
+        low = " | low confidence" if reason == LOW_CONFIDENCE_REASON else ""  # red calls are never this
+        strata[f"{team or '(none)'} | {level or '(none)'}{low}"].append(
             (cid, f, min(1.0, scale * f), reason))
     rng = random.Random(int(hashlib.sha256(key.encode()).hexdigest()[:16], 16))
     drawn, report = [], {}

@@ -35,13 +35,15 @@ log = logging.getLogger("callscope.worker")
 class Worker:
     """One worker; :meth:`run_forever` until ``stop`` is set, or :meth:`run_once`."""
 
-    def __init__(self, settings: ServiceSettings, worker_id: str | None = None) -> None:
+    def __init__(self, settings: ServiceSettings, worker_id: str | None = None, analysis=None) -> None:
+        """``analysis``: the :class:`~callscope.pipeline.AnalysisSettings` to analyse with
+        (default: the deployment's, :func:`analysis_settings`)."""
         self.settings = settings
         self.engine = make_engine(settings.database_url)
         self.sessions: sessionmaker = session_factory(self.engine)
         self.store = AudioStore(settings.audio_dir)
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-        self.analysis = AnalysisProcess(analysis_settings(settings), settings.worker_memory_mb)
+        self.analysis = AnalysisProcess(analysis or analysis_settings(settings), settings.worker_memory_mb)
         self.stop = threading.Event()
 
     def load(self) -> None:

@@ -20,6 +20,14 @@ def connect(address: str, cpus: float | None = None) -> None:
         ray.init(address=address, **common)
 
 
+def for_actor(analysis, device: str, cpus_per_actor: float):
+    """``analysis`` (an :class:`~callscope.pipeline.AnalysisSettings`) for one actor: ASR on
+    ``device`` with as many threads as the CPUs Ray gives the actor."""
+    from dataclasses import replace
+
+    return replace(analysis, asr=replace(analysis.asr, device=device, threads=max(1, int(cpus_per_actor))))
+
+
 def actor_plan(actors: int, cpus_per_actor: float, gpus_per_actor: float,
                note: Callable[[str], None] = print) -> tuple[int, dict, str]:
     """How many actors, their Ray options, and the ASR device: a share of a GPU per actor when

@@ -36,13 +36,11 @@ class Outcome:
         task: the task (``attempts``: how many times an actor took it).
         result_json: the :class:`~callscope.schema.CallAnalysis` as JSON when it was analysed.
         error: why not, otherwise.
-        seconds: wall-clock seconds of its last attempt, driver side.
     """
 
     task: Task
     result_json: str | None = None
     error: str | None = None
-    seconds: float = 0.0
 
 
 @dataclass
@@ -54,7 +52,7 @@ class PoolStats:
     retried: int = 0
 
 
-def _is_actor_death(exc: BaseException) -> bool:
+def is_actor_death(exc: BaseException) -> bool:
     import ray.exceptions as rex
 
     return isinstance(exc, (rex.RayActorError, rex.ActorUnavailableError, rex.WorkerCrashedError,
@@ -105,7 +103,7 @@ class ActorPool:
         queue: deque[Task] = deque()
         source = iter(tasks)
         exhausted = False
-        inflight: dict[Any, tuple[int, Task, float]] = {}
+        inflight: dict[Any, tuple[int, Task]] = {}
         probing: dict[Any, int] = {}  # a dead actor's slot, waiting for it to answer again
         reprobe: list[tuple[float, int]] = []  # (when, slot): ask a restarting actor again then
         idle: deque[int] = deque()
@@ -132,7 +130,7 @@ class ActorPool:
                     last_answer = time.monotonic()
                 slot = idle.popleft()
                 task.attempts += 1
-                inflight[self.actors[slot].analyze.remote(task.path, task.call_json)] = (slot, task, time.monotonic())
+                inflight[self.actors[slot].analyze.remote(task.path, task.call_json)] = (slot, task)
             if not inflight:
                 if not queue and not exhausted:  # every actor is restarting: is anything left at all?
                     task = next_task()
@@ -170,14 +168,13 @@ class ActorPool:
                         idle.append(slot)
                         last_answer = time.monotonic()
                     continue
-                slot, task, started = inflight.pop(ref)
-                took = time.monotonic() - started
+                slot, task = inflight.pop(ref)
                 try:
                     kind, body = ray.get(ref)
                 except Exception as exc:  # noqa: BLE001 - sorted below: a dead actor, or a bug
-                    if not _is_actor_death(exc):
+                    if not is_actor_death(exc):
                         idle.append(slot)
-                        on_outcome(Outcome(task, error=f"{type(exc).__name__}: {exc}", seconds=took))
+                        on_outcome(Outcome(task, error=f"{type(exc).__name__}: {exc}"))
                         continue
                     self.stats.actor_deaths += 1
                     probing[self.actors[slot].where.remote()] = slot  # new work once Ray has restarted it
@@ -186,11 +183,11 @@ class ActorPool:
                         queue.appendleft(task)  # any actor takes the recording
                     else:
                         on_outcome(Outcome(task, error=f"the worker analysing it died {task.attempts} times "
-                                                       f"(last: {type(exc).__name__}); not retried", seconds=took))
+                                                       f"(last: {type(exc).__name__}); not retried"))
                     continue
                 idle.append(slot)
                 last_answer = time.monotonic()
                 if kind == "done":
-                    on_outcome(Outcome(task, result_json=body, seconds=took))
+                    on_outcome(Outcome(task, result_json=body))
                 else:
-                    on_outcome(Outcome(task, error=body, seconds=took))
+                    on_outcome(Outcome(task, error=body))

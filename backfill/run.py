@@ -53,7 +53,6 @@ class Counters:
     skipped: int = 0
     failed: int = 0
     audio_s: float = 0.0
-    busy_s: float = 0.0  # driver-side seconds of the analyses, summed
     started: float = field(default_factory=time.monotonic)
 
     @property
@@ -120,7 +119,7 @@ def run_backfill(recordings: list[Recording], problems: list[Problem], target: S
     report = BackfillReport(listed=counts.total)
     failures = [Failure(origin=p.origin, reason=p.reason) for p in problems]
     counts.failed = len(failures)
-    seen: dict[str, str] = {}
+    seen: set[str] = set()  # keys listed so far
     update = on_update or (lambda _c: None)
 
     def fail(origin: str, reason: str, attempts: int) -> None:
@@ -140,7 +139,7 @@ def run_backfill(recordings: list[Recording], problems: list[Problem], target: S
                 counts.skipped += 1  # the same content and external id listed twice
                 update(counts)
                 continue
-            seen[item.key] = rec.origin
+            seen.add(item.key)
             if size == 0:
                 fail(rec.origin, "file is empty (0 bytes)", 0)
                 continue
@@ -160,7 +159,6 @@ def run_backfill(recordings: list[Recording], problems: list[Problem], target: S
         if target.write(item, result):
             counts.analysed += 1
             counts.audio_s += result.duration_s
-            counts.busy_s += outcome.seconds
         else:
             counts.skipped += 1
         update(counts)

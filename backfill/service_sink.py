@@ -22,7 +22,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from callscope.api import alerts, categories
-from callscope.api.audio_refs import hold
+from callscope.api.audio_refs import hold, write_redacted
 from callscope.api.audio_store import TEMP_PREFIX, AudioStore
 from callscope.api.call_columns import write_scores
 from callscope.api.config import ServiceSettings
@@ -58,19 +58,14 @@ class ServiceSink:
     def _stored_copy(self, source: Path, result: CallAnalysis, key: str) -> Path:
         """A copy of ``source`` in the store's temporary area, redacted as the worker redacts
         (what was redacted in the text is silenced), ready to be placed at ``key``."""
-        from callscope.audio.silence import silence
-
         fd, tmp = tempfile.mkstemp(dir=self.store.root, prefix=TEMP_PREFIX)  # mode 0600
         os.close(fd)
         tmp_path = Path(tmp)
         try:
             spans = [(r.start, r.end, r.channel) for r in result.redactions]
             if spans and self.settings.redact_audio:
-                if self.settings.sealing_key is not None:
-                    from callscope.api.sealed import seal
-
-                    seal(source, self.store.original_path(key), self.settings.sealing_key, key)
-                silence(source, tmp_path, spans, max_duration_s=self.settings.max_duration_s)
+                write_redacted(self.store, key, source, tmp_path, spans, self.settings.max_duration_s,
+                               self.settings.sealing_key)
             else:
                 shutil.copyfile(source, tmp_path)
         except BaseException:

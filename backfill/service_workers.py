@@ -18,18 +18,15 @@ import threading
 
 class QueueWorker:
     """A Ray actor holding one service worker built from ``settings`` (the driver's
-    :class:`~callscope.api.config.ServiceSettings`); ``device`` / ``threads`` for its ASR."""
+    :class:`~callscope.api.config.ServiceSettings`) that analyses with ``analysis`` (the
+    deployment's :class:`~callscope.pipeline.AnalysisSettings` for this actor's device and CPUs)."""
 
-    def __init__(self, settings, device: str = "cpu", threads: int = 1) -> None:
-        from dataclasses import replace
-
+    def __init__(self, settings, analysis) -> None:
         from callscope.api.delivery import Dispatcher
         from callscope.api.worker import Worker
 
         os.umask(0o077)
-        self.worker = Worker(settings, worker_id=f"ray:{socket.gethostname()}:{os.getpid()}")
-        analysis = self.worker.analysis.settings
-        self.worker.analysis.settings = replace(analysis, asr=replace(analysis.asr, device=device, threads=threads))
+        self.worker = Worker(settings, worker_id=f"ray:{socket.gethostname()}:{os.getpid()}", analysis=analysis)
         self.worker.load()  # models loaded once, before taking work
         threading.Thread(target=Dispatcher.for_settings(self.worker.sessions, settings).run_forever,
                          name="callscope-alerts", daemon=True).start()
@@ -50,15 +47,18 @@ class QueueWorker:
         self.worker.stop.set()
 
 
-def run_on_ray(settings, n: int, options: dict, device: str, threads: int, say=print) -> None:
+def run_on_ray(settings, n: int, options: dict, device: str, cpus_per_actor: float, say=print) -> None:
     """Start ``n`` :class:`QueueWorker` actors (Ray ``options``: CPUs, GPU share) and keep each
     taking jobs until Ctrl-C; a worker that dies is restarted by Ray and set to work again."""
     import ray
 
-    from callscope.backfill.pool import _is_actor_death
+    from callscope.api.worker import analysis_settings
+    from callscope.backfill.cluster import for_actor
+    from callscope.backfill.pool import is_actor_death
 
     remote = ray.remote(QueueWorker).options(max_restarts=-1, max_task_retries=0, max_concurrency=2, **options)
-    pool = [remote.remote(settings, device, threads) for _ in range(n)]
+    analysis = for_actor(analysis_settings(settings), device, cpus_per_actor)
+    pool = [remote.remote(settings, analysis) for _ in range(n)]
     for place in ray.get([a.where.remote() for a in pool]):
         say(f"worker {place['worker_id']} ready on node {place['node'][:12]}")
     running = {a.run.remote(): i for i, a in enumerate(pool)}
@@ -70,7 +70,7 @@ def run_on_ray(settings, n: int, options: dict, device: str, threads: int, say=p
                 try:
                     ray.get(ref)
                 except Exception as exc:  # noqa: BLE001 - a dead worker is set to work again
-                    if not _is_actor_death(exc):
+                    if not is_actor_death(exc):
                         raise
                     say(f"worker {i} died ({type(exc).__name__}); Ray restarts it, its job is taken over when "
                         "its lease runs out")

@@ -91,9 +91,7 @@ def _manifest_rows(manifest: Path) -> list[dict]:
 
             with open(manifest, newline="", encoding="utf-8-sig") as f:
                 rows = list(csv.DictReader(f))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise SourceError(f"{manifest}: cannot read the manifest: {exc}") from exc
-    except Exception as exc:  # pyarrow's own errors (not a Parquet file, …)
+    except Exception as exc:  # OSError, bad UTF-8, pyarrow's own errors (not a Parquet file, …)
         raise SourceError(f"{manifest}: cannot read the manifest: {type(exc).__name__}: {exc}") from exc
     if rows and "path" not in rows[0]:
         raise SourceError(f"{manifest}: a manifest needs a 'path' column (found: {', '.join(map(str, rows[0]))})")
