@@ -1,7 +1,9 @@
 """One call recording in, one :class:`~callscope.schema.CallAnalysis` out.
 
-decode → channel layout → VAD → ASR on speech only → diarisation → words to speakers →
-personal data redacted → scores.
+decode → channel layout → VAD → language ID → ASR on speech only → diarisation → words to
+speakers → transcript reliability → personal data redacted → scores. A call outside the
+deployment's languages stops after language ID, unless the deployment transcribes such calls
+(``unsupported_language``).
 Models load once per :class:`Analyzer`, so a bulk run pays for them once.
 """
 
@@ -21,7 +23,19 @@ from callscope.audio.decode import DEFAULT_MAX_DURATION_S, decode_file
 from callscope.audio.features import FrameFeatures, frame_features
 from callscope.audio.vad import NARROWBAND_MAX_SOURCE_HZ, SileroVad, SpeechRegion, add_regions
 from callscope.errors import CallscopeError, MissingWeightsError
-from callscope.schema import CallAnalysis, LanguageOut, RedactionOut, SpeakerOut, Timings, TurnOut, UtteranceOut, WordOut
+from callscope.schema import (
+    CallAnalysis,
+    HeardLanguage,
+    LanguageOut,
+    RedactionOut,
+    ReliabilityOut,
+    SpeakerOut,
+    Timings,
+    TranscriptReliabilityOut,
+    TurnOut,
+    UtteranceOut,
+    WordOut,
+)
 from callscope.scoring.results import UtteranceScores
 from callscope.scoring.scorer import CallScorer, CallScoring, ScoringSettings
 from callscope.transcription.alignment import DEFAULT_MAX_PAUSE_S, build_utterances
@@ -40,6 +54,7 @@ from callscope.transcription.language import (
     text_disagreement,
 )
 from callscope.transcription.redaction.apply import REDACT_VERSION, RedactionPolicy, redact
+from callscope.transcription.reliability import TranscriptReliability, load_model, mark_transcript
 from callscope.transcription.speech_gate import transcribe_speech
 from callscope.transcription.types import SpeakerTurn, Utterance, Word
 
@@ -63,6 +78,11 @@ class AnalysisSettings:
     languages: tuple[str, ...] = SUPPORTED_LANGUAGES
     #: Personal data in the transcript: replaced by placeholders before anything is scored (on by default).
     redaction: RedactionPolicy = field(default_factory=RedactionPolicy)
+    #: A call heard in a language outside ``languages``: ``stop`` after language ID (status
+    #: unsupported_language) or ``transcribe`` it in its own language (sentiment not validated).
+    unsupported_language: str = "stop"
+    #: The transcript-reliability model (a JSON file); None: the shipped one.
+    reliability_model: str | None = None
 
     def for_call(self, call: CallSettings | None) -> "AnalysisSettings":
         """These settings with one call's own on top (its channel map, direction, lone speaker's
@@ -97,6 +117,7 @@ class Analyzer:
         self._multilingual: Engine | None = self.engine if self.engine.multilingual else None
         self._by_language: dict[str, Engine] = {}
         self._encoder: SpeakerEncoder | None = None
+        self.reliability = load_model(self.settings.reliability_model)
         self.scorer = CallScorer(self.settings.scoring) if self.settings.score else None
         if self.scorer is not None:  # librosa compiles its kernels on first use: do it at load time
             frame_features(np.zeros(16_000, dtype=np.float32) + 1e-3, 16_000)
@@ -139,8 +160,8 @@ class Analyzer:
         forced = settings.asr.language
         if forced:
             return LanguageChoice(forced, 1.0, "forced")
-        if len(settings.languages) == 1:
-            return LanguageChoice(settings.languages[0], 1.0, "forced")
+        if not regions:
+            return LanguageChoice(settings.languages[0], 0.0, "default")
         return detect_speech_language(self.multilingual_engine(), signal, regions, sample_rate, settings.languages)
 
     def analyze(self, path: str | os.PathLike[str], on_stage: StageCallback | None = None,
@@ -178,11 +199,21 @@ class Analyzer:
         notify("asr")
         t0 = time.perf_counter()
         words: list[Word] = []
-        choices: list[LanguageChoice] = []
         notes: list[str] = []
         model_used = self.settings.asr.model if not self.settings.asr.model_dir else str(self.settings.asr.model_dir)
+        choices = [self._choose_language(settings, sig, regs, audio.sample_rate) for sig, regs in zip(signals, regions)]
+        heard = [c.supported or settings.unsupported_language == "transcribe" for c in choices]
+        for ch, c in enumerate(choices):
+            note = c.note(settings.languages, settings.unsupported_language)
+            if note:
+                notes.append(note if not dual else f"channel {ch}: {note}")
+        if not any(heard):  # outside the deployment's languages, and it stops after language ID
+            timings.asr = time.perf_counter() - t0
+            return self._unsupported(path, audio, layout, choices, regions, dual, notes, timings, t_total)
         for ch, (sig, regs) in enumerate(zip(signals, regions)):
-            choice = self._choose_language(settings, sig, regs, audio.sample_rate)
+            if not heard[ch]:
+                continue
+            choice = choices[ch]
             engine, other_model = self.engine_for(choice.language)
             if other_model is not None:
                 model_used = other_model
@@ -196,7 +227,6 @@ class Analyzer:
                 if note:
                     notes.append(note if not dual else f"channel {ch}: {note}")
             words += channel_words
-            choices.append(choice)
         timings.asr = time.perf_counter() - t0
 
         notify("diarise")
@@ -211,6 +241,9 @@ class Analyzer:
             turns = []
         utterances = build_utterances(words, turns, settings.max_pause_s)
         timings.diarise = time.perf_counter() - t0
+        speech = {(ch if dual else None): [(r.start, r.end) for r in regs]
+                  for ch, regs in enumerate(regions) if heard[ch]}
+        utterances, transcript = mark_transcript(utterances, speech, self.reliability)
         main = _main_choice(choices, regions)
         t0 = time.perf_counter()
         utterances, redactions = redact(utterances, main.language if main else None, settings.redaction)
@@ -235,7 +268,7 @@ class Analyzer:
             notify("scoring")
             scoring = self.scorer.score(utterances, turns, [sp.id for sp in speakers], talk,
                                         audio.duration_s, frames_of, roles, settings.scoring, narrowband,
-                                        main.language if main else "en")
+                                        main.language if main else "en", main, transcript)
             timings.sentiment = scoring.timings_s["sentiment"]
             timings.fusion = scoring.timings_s["fusion"]
             for sp in speakers:
@@ -251,6 +284,7 @@ class Analyzer:
             engine=self.engine.name,
             model=model_used,
             **_language_fields(choices, main, dual, notes),
+            transcript_reliability=_transcript_out(transcript),
             speakers=speakers,
             turns=[TurnOut(speaker=t.speaker, start=t.start, end=t.end) for t in turns],
             utterances=[_utterance_out(u, scoring.utterances[i] if scoring else None) for i, u in enumerate(utterances)],
@@ -265,6 +299,28 @@ class Analyzer:
         )
 
 
+    def _unsupported(self, path, audio, layout: ChannelLayout, choices: list[LanguageChoice],
+                     regions: list[list[SpeechRegion]], dual: bool, notes: list[str], timings: Timings,
+                     t_total: float) -> CallAnalysis:
+        """The result of a call heard outside the deployment's languages, stopped after language
+        ID: its language, no transcript and no scores."""
+        timings.total = time.perf_counter() - t_total
+        return CallAnalysis(
+            status="unsupported_language", file=Path(path).name, duration_s=round(audio.duration_s, 3),
+            sample_rate=audio.source_sample_rate, channels=audio.channels, channel_layout=layout.value,
+            engine=self.engine.name, model=self.settings.asr.model,
+            **_language_fields(choices, _main_choice(choices, regions), dual, notes),
+            speakers=[], utterances=[],
+            timings_s=Timings(**{k: round(v, 3) for k, v in timings.model_dump().items()}),
+        )
+
+
+def _transcript_out(t: TranscriptReliability) -> TranscriptReliabilityOut:
+    return TranscriptReliabilityOut(score=t.score, unreliable_share=t.unreliable_share,
+                                    speech_without_words_s=t.speech_without_words_s, threshold=t.threshold,
+                                    version=t.version)
+
+
 def _main_choice(choices: list[LanguageChoice], regions: list[list[SpeechRegion]]) -> LanguageChoice | None:
     """The language choice of the channel with most speech."""
     speech = [sum(r.duration for r in regs) for regs in regions]
@@ -276,8 +332,11 @@ def _language_fields(choices: list[LanguageChoice], main: LanguageChoice | None,
     return {
         "language": main.language if main else None,
         "language_confidence": main.confidence if main else None,
+        "language_supported": main.supported if main else None,
         "languages": [LanguageOut(channel=ch if dual else None, language=c.language, confidence=c.confidence,
-                                  source=c.source) for ch, c in enumerate(choices)],
+                                  source=c.source, supported=c.supported,
+                                  heard=[HeardLanguage(language=lang, probability=p) for lang, p in c.heard])
+                      for ch, c in enumerate(choices)],
         "language_note": "; ".join(notes) or None,
     }
 
@@ -305,4 +364,7 @@ def _utterance_out(u: Utterance, scores: UtteranceScores | None) -> UtteranceOut
         end=round(u.end, 3),
         text=u.text,
         words=[WordOut(word=w.word, start=w.start, end=w.end, probability=w.probability) for w in u.words],
+        reliability=None if u.reliability is None else ReliabilityOut(
+            score=u.reliability.score, reliable=u.reliability.reliable, marks=list(u.reliability.marks),
+            features=u.reliability.features),
     )

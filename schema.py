@@ -30,6 +30,17 @@ class WordOut(BaseModel):
     probability: float = Field(ge=0.0, le=1.0)
 
 
+class ReliabilityOut(BaseModel):
+    """How far an utterance's words can be trusted as evidence (transcription/reliability.py)."""
+
+    score: float = Field(ge=0.0, le=1.0, description="the expected share of its words that are right (an estimate of "
+                         "1 - WER, calibrated on reference transcripts)")
+    reliable: bool = Field(description="false: under the threshold; marked in the QA app, weighed less in every score")
+    marks: list[str] = Field(default_factory=list, description="why it is doubtful, in words")
+    features: dict[str, float] = Field(default_factory=dict, description="the decoder's and the words' measurements "
+                                       "the score was computed from")
+
+
 class UtteranceOut(BaseModel):
     speaker: str
     start: float = Field(description="seconds")
@@ -39,6 +50,7 @@ class UtteranceOut(BaseModel):
     sentiment: SentimentOut | None = None
     emotion: EmotionOut | None = None
     features: UtteranceFeatures | None = None
+    reliability: ReliabilityOut | None = Field(None, description="null in results written before transcript reliability")
 
 
 class SpeakerOut(BaseModel):
@@ -54,13 +66,34 @@ class TurnOut(BaseModel):
     end: float
 
 
+class HeardLanguage(BaseModel):
+    language: str = Field(description="ISO 639-1 code, any language Whisper knows")
+    probability: float = Field(ge=0.0, le=1.0)
+
+
 class LanguageOut(BaseModel):
     """The language of the call, or of one channel of a dual-channel call."""
 
     channel: int | None = Field(None, description="the channel (dual-channel calls); null for the whole call")
-    language: str = Field(description="ISO 639-1 code (en, sv, da, no, fi, de, fr, es, pl)")
-    confidence: float = Field(ge=0.0, le=1.0, description="1 when forced; else the voted probability among the allowed languages")
+    language: str = Field(description="ISO 639-1 code: what was heard (any language Whisper knows), and what the "
+                          "speech was transcribed in")
+    confidence: float = Field(ge=0.0, le=1.0, description="1 when forced; else Whisper's speech-weighted probability "
+                              "for it over its whole language set")
     source: str = Field(description="forced (given per upload, CLI or deployment) | detected | default (no speech)")
+    supported: bool = Field(True, description="whether the language is one of the deployment's languages")
+    heard: list[HeardLanguage] = Field(default_factory=list, description="the likeliest languages Whisper heard (at "
+                                       "most 3), over its whole set")
+
+
+class TranscriptReliabilityOut(BaseModel):
+    """The call's transcript as evidence (transcription/reliability.py)."""
+
+    score: float | None = Field(None, ge=0.0, le=1.0, description="the expected share of right words over the words "
+                                "written plus those the speech without words would have held; null without speech")
+    unreliable_share: float = Field(ge=0.0, le=1.0, description="share of the words in unreliable utterances")
+    speech_without_words_s: float = Field(ge=0.0, description="seconds of speech with no word near them")
+    threshold: float = Field(description="an utterance under this score is unreliable")
+    version: str
 
 
 class Timings(BaseModel):
@@ -94,6 +127,8 @@ class RedactionOut(BaseModel):
 
 class CallAnalysis(BaseModel):
     schema_version: str = SCHEMA_VERSION
+    status: str = Field("analysed", description="analysed | unsupported_language (heard outside the deployment's "
+                        "languages, which stops after language ID: no transcript and no scores)")
     file: str
     duration_s: float
     sample_rate: int = Field(description="the recording's own sample rate (Hz); analysis runs at 16 kHz")
@@ -103,10 +138,15 @@ class CallAnalysis(BaseModel):
     model: str
     language: str | None = Field(None, description="language of the call (of the channel with most speech)")
     language_confidence: float | None = Field(None, ge=0.0, le=1.0)
+    language_supported: bool | None = Field(None, description="whether the call's language is one of the "
+                                            "deployment's languages")
     languages: list[LanguageOut] = Field(default_factory=list, description="per channel on dual-channel calls, "
                                          "else one entry for the call; how each was chosen")
-    language_note: str | None = Field(None, description="set when the transcript's language contradicts the "
-                                      "speech's, or an English-only model had to hand a call to the multilingual one")
+    language_note: str | None = Field(None, description="set when the language is outside the deployment's, "
+                                      "uncertain, contradicted by the transcript's, or an English-only model had to "
+                                      "hand a call to the multilingual one")
+    transcript_reliability: TranscriptReliabilityOut | None = Field(None, description="the transcript as evidence; "
+                                                                    "null when not transcribed")
     speakers: list[SpeakerOut]
     turns: list[TurnOut] = Field(default_factory=list, description="diarisation speaker turns")
     utterances: list[UtteranceOut]

@@ -11,12 +11,24 @@ from callscope.scoring.emotion import LABELS
 from callscope.scoring.messages import number, say
 from callscope.scoring.results import Interruption, Score, SpeakerScores, UtteranceScores
 from callscope.scoring.sentences import SENTENCE_END
+from callscope.transcription.reliability import is_unreliable, reliability_weight
 from callscope.transcription.types import SpeakerTurn, Utterance
 
-CALL_RULES_VERSION = "call-scores/2"
+CALL_RULES_VERSION = "call-scores/3"
 #: Weight of an utterance with no opinion (sign confidence 0.5: "my username is user101") relative
 #: to a clear one (confidence 1.0) in speaker means: business talk must not dilute what was felt.
 NEUTRAL_WEIGHT = 0.1
+#: The least weight an unreliable utterance keeps (its reliability score is the factor otherwise).
+MIN_RELIABILITY_WEIGHT = 0.05
+#: Start and end sentiment: the speaker's first (last) utterances up to this many words …
+WINDOW_WORDS = 25
+#: … or this many seconds of their speech, whichever comes first, and never more than half of the
+#: speaker's words (so start and end are read from different speech). A window with fewer words
+#: than :data:`WINDOW_WORDS` is thin evidence: its confidence drops in proportion, and a level
+#: read from it says so.
+WINDOW_S = 15.0
+#: A level whose evidence has at least this share of its words in unreliable utterances says so.
+UNRELIABLE_LEVEL_SHARE = 0.5
 INTERRUPTION_RULES_VERSION = "interruptions/2"
 #: An interruption's words: fewer is a backchannel ("mm-hmm", "yeah, right"), not a cut-in.
 MIN_CUT_IN_WORDS = 3
@@ -64,26 +76,60 @@ def covered(intervals: list[tuple[float, float]]) -> float:
     return sum(e - s for s, e in union(intervals))
 
 
-def utterance_weight(words: int, confidence: float) -> float:
+def utterance_weight(words: int, confidence: float, reliability: float = 1.0) -> float:
     """An utterance's weight in a speaker's sentiment means: its words times how clearly it is
-    positive or negative, ``max(2 * confidence - 1, NEUTRAL_WEIGHT)`` (sign confidence 0.5..1)."""
-    return max(words, 1) * max(2.0 * confidence - 1.0, NEUTRAL_WEIGHT)
+    positive or negative, ``max(2 * confidence - 1, NEUTRAL_WEIGHT)`` (sign confidence 0.5..1),
+    times how reliable its transcript is (0..1, at least :data:`MIN_RELIABILITY_WEIGHT`)."""
+    return max(words, 1) * max(2.0 * confidence - 1.0, NEUTRAL_WEIGHT) * max(reliability, MIN_RELIABILITY_WEIGHT)
 
 
 def _weighted_mean(idx: list[int], utterances: list[Utterance], scores: list[UtteranceScores]) -> float | None:
     if not idx:
         return None
-    w = np.array([utterance_weight(len(utterances[i].words), scores[i].sentiment.confidence) for i in idx], dtype=float)
+    w = np.array([utterance_weight(len(utterances[i].words), scores[i].sentiment.confidence,
+                                   reliability_weight(utterances[i])) for i in idx], dtype=float)
     v = np.array([scores[i].sentiment.score for i in idx])
     return float(np.sum(w * v) / np.sum(w))
 
 
-def _confidence(idx: list[int], scores: list[UtteranceScores]) -> float:
-    """Mean utterance confidence, discounted when there are few utterances (n / (n + 2))."""
-    if not idx:
+def _words(idx: list[int], utterances: list[Utterance]) -> int:
+    return sum(len(utterances[i].words) for i in idx)
+
+
+def evidence_reliability(idx: list[int], utterances: list[Utterance]) -> float:
+    """The word-weighted mean reliability of the utterances ``idx`` (1 when they carry none)."""
+    n = _words(idx, utterances)
+    if n == 0:
+        return 1.0
+    return sum(len(utterances[i].words) * reliability_weight(utterances[i]) for i in idx) / n
+
+
+def _confidence(idx: list[int], utterances: list[Utterance], scores: list[UtteranceScores]) -> float:
+    """How far a sentiment score read from the utterances ``idx`` holds: their mean sentiment
+    confidence (word-weighted), times their transcript's reliability, times the evidence's size
+    (its words over :data:`WINDOW_WORDS`, at most 1)."""
+    n = _words(idx, utterances)
+    if not idx or n == 0:
         return 0.0
-    mean = float(np.mean([scores[i].sentiment.confidence for i in idx]))
-    return round(mean * len(idx) / (len(idx) + 2), 3)
+    mean = sum(len(utterances[i].words) * scores[i].sentiment.confidence for i in idx) / n
+    return round(mean * evidence_reliability(idx, utterances) * min(1.0, n / WINDOW_WORDS), 3)
+
+
+def edge_window(idx: list[int], utterances: list[Utterance], from_end: bool) -> list[int]:
+    """The speaker's first (``from_end``: last) utterances of ``idx`` (time order) up to
+    :data:`WINDOW_WORDS` words or :data:`WINDOW_S` seconds, never more than half their words
+    (at least one utterance)."""
+    half = _words(idx, utterances) / 2
+    out: list[int] = []
+    words, seconds = 0, 0.0
+    for i in (reversed(idx) if from_end else idx):
+        n = len(utterances[i].words)
+        if out and (words >= WINDOW_WORDS or seconds >= WINDOW_S or words + n > half):
+            break
+        out.append(i)
+        words += n
+        seconds += utterances[i].end - utterances[i].start
+    return sorted(out)
 
 
 def _quarter(u: Utterance, duration: float) -> int:
@@ -108,18 +154,23 @@ def speaker_scores(
     by_quarter = [None if (m := _weighted_mean(q, utterances, scores)) is None else round(m, 4) for q in quarters]
 
     def score(value, evidence, detail=None):
-        return Score(value=None if value is None else round(value, 4), confidence=_confidence(evidence, scores),
-                     evidence=evidence, version=version, detail=detail)
+        n = _words(evidence, utterances)
+        doubtful = sum(len(utterances[i].words) for i in evidence if is_unreliable(utterances[i]))
+        return Score(value=None if value is None else round(value, 4), confidence=_confidence(evidence, utterances, scores),
+                     evidence=evidence, version=version, detail=detail, evidence_words=n,
+                     unreliable_share=round(doubtful / n, 4) if n else None)
+
+    def window_detail(evidence: list[int], which: str) -> str:
+        n = _words(evidence, utterances)
+        thin = f"; fewer than {WINDOW_WORDS} words: thin evidence" if n < WINDOW_WORDS else ""
+        return f"the speaker's {which} {n} words (utterances {evidence[0]}-{evidence[-1]}){thin}" if evidence else which
 
     sentiments = {i: scores[i].sentiment.score for i in idx}
     lo = min(idx, key=sentiments.get) if idx else None
     hi = max(idx, key=sentiments.get) if idx else None
-    start, end = by_quarter[0], by_quarter[3]
-    # start/end fall back to the first/last quarter this speaker spoke in
-    spoken = [q for q in range(4) if by_quarter[q] is not None]
-    start_q, end_q = (spoken[0], spoken[-1]) if spoken else (0, 3)
-    start, end = by_quarter[start_q], by_quarter[end_q]
-    trend = None if start is None or end is None or start_q == end_q else end - start
+    first, last = edge_window(idx, utterances, False), edge_window(idx, utterances, True)
+    start, end = _weighted_mean(first, utterances, scores), _weighted_mean(last, utterances, scores)
+    trend = None if start is None or end is None or first == last else end - start
     label_time = {label: 0.0 for label in LABELS}
     for i in idx:
         label_time[scores[i].emotion.label] += utterances[i].end - utterances[i].start
@@ -135,9 +186,9 @@ def speaker_scores(
         sentiment_mean=score(_weighted_mean(idx, utterances, scores), idx),
         sentiment_min=score(sentiments.get(lo), [lo] if lo is not None else []),
         sentiment_max=score(sentiments.get(hi), [hi] if hi is not None else []),
-        sentiment_start=score(start, quarters[start_q], f"quarter {start_q + 1} of the call"),
-        sentiment_end=score(end, quarters[end_q], f"quarter {end_q + 1} of the call"),
-        sentiment_trend=score(trend, quarters[start_q] + quarters[end_q], "end minus start"),
+        sentiment_start=score(start, first, window_detail(first, "first")),
+        sentiment_end=score(end, last, window_detail(last, "last")),
+        sentiment_trend=score(trend, sorted(set(first + last)), "end minus start"),
         sentiment_by_quarter=by_quarter,
         emotion_shares={k: round(v / spoken_time, 4) for k, v in label_time.items()} if spoken_time else {k: 0.0 for k in LABELS},
         arousal_baseline=arousal_baseline if acoustic else None,
@@ -227,7 +278,10 @@ def escalation(customer: SpeakerScores | None, bands: EscalationBands, version: 
     A customer who ends the call satisfied (end sentiment in the green band) makes it green: the
     problem was solved, whatever the start was. Otherwise the lower of the mean and the end
     decides, so a call that was bad throughout, or turned bad, is not rescued by a polite
-    goodbye. The lowest utterance is named in the reasons when it reached orange or red.
+    goodbye. The lowest utterance is named in the reasons when it reached orange or red. The
+    level's confidence is that of the sentiment it is read from (clarity, transcript reliability
+    and amount of evidence); a level read from fewer than :data:`WINDOW_WORDS` words, or from
+    words mostly in unreliable utterances (:data:`UNRELIABLE_LEVEL_SHARE`), says so.
     """
     if customer is None or customer.sentiment_mean.value is None:
         return (Score(value=None, confidence=0.0, version=version, detail="no customer speech"),
@@ -249,6 +303,13 @@ def escalation(customer: SpeakerScores | None, bands: EscalationBands, version: 
         if abs(change) >= 0.2:
             reasons.append(say("reason.fell" if change < 0 else "reason.rose", language,
                                start=number(float(start), language, "+.1f"), end=number(float(end), language, "+.1f")))
-    confidence = (customer.sentiment_end if basis == "end" else customer.sentiment_mean).confidence
+    read = customer.sentiment_end if basis == "end" else customer.sentiment_mean
+    if read.evidence_words is not None and read.evidence_words < WINDOW_WORDS:
+        reasons.append(say("reason.thin_evidence", language, basis=say(f"basis.{basis}", language),
+                           words=read.evidence_words, needed=WINDOW_WORDS))
+    if read.unreliable_share is not None and read.unreliable_share >= UNRELIABLE_LEVEL_SHARE:
+        reasons.append(say("reason.unreliable_transcript", language, share=f"{100 * read.unreliable_share:.0f}"))
+    confidence = read.confidence
     return Score(value=level, confidence=confidence, evidence=evidence, version=version,
-                 detail=f"{basis} sentiment {value:+.3f}; bands green > {bands.green}, yellow ≥ {bands.yellow}, orange ≥ {bands.orange}, else red"), reasons
+                 detail=f"{basis} sentiment {value:+.3f}; bands green > {bands.green}, yellow ≥ {bands.yellow}, orange ≥ {bands.orange}, else red",
+                 evidence_words=read.evidence_words, unreliable_share=read.unreliable_share), reasons

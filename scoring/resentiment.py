@@ -9,7 +9,8 @@ from __future__ import annotations
 from callscope.scoring.call_scores import CALL_RULES_VERSION, EscalationBands
 from callscope.scoring.emotion import EmotionThresholds, classify
 from callscope.scoring.rescore import rescore
-from callscope.scoring.results import EmotionOut, SentimentOut, UtteranceScores
+from callscope.scoring.results import SentimentOut, UtteranceScores
+from callscope.scoring.utterance_scores import emotion_out
 from callscope.scoring.sentiment import SentimentModel, unit_sentiments
 
 
@@ -33,8 +34,7 @@ def resentiment(result, model: SentimentModel, thresholds: EmotionThresholds | N
         e = classify(s.score, s.confidence, u.emotion.arousal, u.text, pause, thresholds,
                      f and role_of.get(u.speaker) != "customer")
         u.sentiment = SentimentOut(score=s.score, confidence=s.confidence)
-        u.emotion = EmotionOut(label=e.label, confidence=e.confidence, valence=e.valence, arousal=u.emotion.arousal,
-                               acoustic=u.emotion.acoustic)
+        u.emotion = emotion_out(e, u, u.emotion.arousal, u.emotion.acoustic)
         scores.append(UtteranceScores(sentiment=u.sentiment, emotion=u.emotion, features=u.features))
     if any(x is None for x in scores):
         return result

@@ -16,6 +16,9 @@ class Score(BaseModel):
     evidence: list[int] = Field(default_factory=list, description="indices into utterances")
     version: str
     detail: str | None = None
+    evidence_words: int | None = Field(None, ge=0, description="words in the evidence utterances")
+    unreliable_share: float | None = Field(None, ge=0.0, le=1.0, description="share of those words in utterances "
+                                           "whose transcript is marked unreliable")
 
 
 class SentimentOut(BaseModel):
@@ -65,8 +68,10 @@ class SpeakerScores(BaseModel):
     sentiment_mean: Score
     sentiment_min: Score
     sentiment_max: Score
-    sentiment_start: Score = Field(description="mean over the first quarter of the call")
-    sentiment_end: Score = Field(description="mean over the last quarter of the call")
+    sentiment_start: Score = Field(description="mean over the speaker's first 25 words or 15 s of speech (at most half "
+                                   "their words), weighted by words, clarity and transcript reliability")
+    sentiment_end: Score = Field(description="mean over the speaker's last 25 words or 15 s of speech (at most half "
+                                 "their words), weighted likewise")
     sentiment_trend: Score = Field(description="end minus start")
     sentiment_by_quarter: list[float | None]
     emotion_shares: dict[str, float] = Field(description="share of this speaker's utterance time per label")

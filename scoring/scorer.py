@@ -28,7 +28,7 @@ from callscope.scoring.call_scores import (
 from callscope.scoring.courtesy import COURTESY_VERSION
 from callscope.scoring.emotion import EMOTION_RULES_VERSION, EmotionThresholds
 from callscope.scoring.results import CallScores, SpeakerScores, SpeakerTimeline, UtteranceScores
-from callscope.scoring.messages import say
+from callscope.scoring.messages import number, say
 from callscope.scoring.roles import (
     DEFAULT_CHANNEL_MAP,
     ROLE_RULES_VERSION,
@@ -42,7 +42,8 @@ from callscope.scoring.sentences import SENTENCE_RULES_VERSION
 from callscope.scoring.sentiment import SentimentModel, unit_sentiments
 from callscope.scoring.timeline import build_timeline
 from callscope.scoring.utterance_scores import score_utterances
-from callscope.transcription.language import LANGUAGE_RULES_VERSION
+from callscope.transcription.language import LANGUAGE_RULES_VERSION, LanguageChoice, language_name
+from callscope.transcription.reliability import TranscriptReliability
 from callscope.transcription.types import SpeakerTurn, Utterance
 
 
@@ -142,12 +143,16 @@ class CallScorer:
         settings: ScoringSettings | None = None,
         narrowband: bool = False,
         language: str = "en",
+        language_choice: LanguageChoice | None = None,
+        transcript: TranscriptReliability | None = None,
     ) -> CallScoring:
         """Score a call. ``frames_of[speaker]``: frame features of the signal the speaker is heard
         on (only needed where :meth:`acoustic_allowed`); ``roles`` from :meth:`assign_roles`;
         ``settings``: this call's (the scorer's own when None); ``narrowband``: telephone-band
         audio (source ≤ 8 kHz), which picks the matching population prior for short speakers;
-        ``language``: the call's (ISO 639-1), for the sentiment's validation status."""
+        ``language``: the call's (ISO 639-1), for the sentiment's validation status;
+        ``language_choice``: how it was found (an outside or uncertain language is a reason on the
+        level); ``transcript``: the transcript's reliability (its model's version joins the versions)."""
         s = settings or self.settings
         role_of = {sp: roles.roles.get(sp, "unknown") for sp in speakers}
         acoustic = self.acoustic_allowed(roles, speakers, s)
@@ -173,6 +178,13 @@ class CallScorer:
         validation = sentiment_validation(language)
         if level.value is not None and not validation.validated:  # only where a level was given
             reasons.append(say("reason.sentiment_unvalidated", lang, call_language=language))
+        if level.value is not None and language_choice is not None:
+            if not language_choice.supported:
+                reasons.append(say("reason.language_outside", lang, name=language_name(language_choice.language),
+                                   code=language_choice.language))
+            elif language_choice.uncertain:
+                reasons.append(say("reason.language_uncertain", lang, code=language_choice.language,
+                                   confidence=number(language_choice.confidence, lang, ".2f")))
         cuts = interruptions(utterances)
         by: dict[str, int] = {}
         for c in cuts:
@@ -194,7 +206,7 @@ class CallScorer:
             longest_silence_s=round(longest, 3), longest_silence_at_s=None if longest_at is None else round(longest_at, 3),
             overlap_s=round(overlap_time(turns), 3), interruptions=cuts, interruptions_by=by,
             escalation=level, reasons=reasons, reasons_language=lang, sentiment_validation=validation,
-            versions=self.versions,
+            versions={**self.versions, **({"reliability": transcript.version} if transcript else {})},
         )
         timelines = [
             build_timeline(sp, role_of[sp], utterances, utt_scores, duration, frames_of.get(sp) if acoustic[sp] else None,

@@ -12,6 +12,7 @@ from callscope.scoring.arousal_prior import Prior
 from callscope.scoring.emotion import EmotionThresholds, arousal_from_z, classify
 from callscope.scoring.results import EmotionOut, SentimentOut, UtteranceFeatures, UtteranceScores
 from callscope.scoring.sentiment import Sentiment
+from callscope.transcription.reliability import reliability_weight
 from callscope.transcription.types import Utterance
 
 #: Features whose rise (against the speaker's own baseline) means higher arousal: level, pitch,
@@ -86,6 +87,16 @@ def speaker_z_scores(features: list[UtteranceFeatures], prior: Prior | None = No
     return out, baseline
 
 
+def emotion_out(e, u, arousal: float | None, acoustic: bool) -> EmotionOut:
+    """The utterance's emotion label as output. A label read from doubtful words is a doubtful
+    label: its confidence is scaled by the transcript's reliability (halfway, where the voice
+    carries part of it)."""
+    r = reliability_weight(u)
+    scale = (1.0 + r) / 2 if acoustic and arousal is not None else r
+    return EmotionOut(label=e.label, confidence=round(e.confidence * scale, 4), valence=e.valence, arousal=arousal,
+                      acoustic=acoustic)
+
+
 def score_utterances(
     utterances: list[Utterance],
     sentiments: list[Sentiment],
@@ -127,7 +138,7 @@ def score_utterances(
         e = classify(s.score, s.confidence, a, u.text, longest_pause, thresholds, formula)
         out.append(UtteranceScores(
             sentiment=SentimentOut(score=s.score, confidence=s.confidence),
-            emotion=EmotionOut(label=e.label, confidence=e.confidence, valence=e.valence, arousal=e.arousal, acoustic=e.acoustic),
+            emotion=emotion_out(e, u, e.arousal, e.acoustic),
             features=f,
         ))
     return out

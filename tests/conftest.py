@@ -82,6 +82,12 @@ def call01_result(analyzer):
 
 
 @pytest.fixture(scope="session")
+def pyannote_result(analyzer):
+    """Full analysis of pyannote's 30 s two-speaker sample (done once)."""
+    return analyzer.analyze(AUDIO / "pyannote_sample" / "sample.wav")
+
+
+@pytest.fixture(scope="session")
 def spokenwoz_result(analyzer):
     """Full analysis of the real 183 s dual-channel phone call (done once)."""
     return analyzer.analyze(AUDIO / "spokenwoz" / "MUL1011.opus")

@@ -81,3 +81,39 @@ def test_speech_gate_words_stay_inside_speech_regions(audio_dir, analyzer):
     assert all(any(r.start - 1e-3 <= w.start <= w.end <= r.end + 1e-3 for r in regions) for w in words)
     assert all(a.start <= b.start for a, b in zip(words, words[1:]))
     assert "trouble receiving notification" in normalise_text(" ".join(w.word for w in words))
+
+
+def test_words_carry_their_decoder_windows_statistics(jfk):
+    audio, _ = jfk
+    words = create_engine(AsrSettings(device="cpu")).transcribe(audio)
+    assert words and all(w.window is not None for w in words)
+    w = words[0].window
+    assert w.avg_logprob < 0 and 0 < w.compression_ratio < 2.4 and 0 <= w.no_speech_prob <= 1
+
+
+def test_the_batched_pipeline_cut_at_speech_regions_transcribes_as_the_sequential_one(audio_dir):
+    """What `--device cuda` runs (faster-whisper's batched pipeline, windows cut where the speech
+    regions allow), here on CPU for correctness only: the same words as sequential decoding on
+    LibriVox's read sentences joined into one signal, each word with its window's statistics."""
+    import numpy as np
+
+    from callscope.audio.vad import SileroVad
+    from callscope.transcription.faster_whisper_engine import window_spans
+    from callscope.transcription.speech_gate import transcribe_speech
+
+    clips = sorted((audio_dir / "librivox").glob("*.wav"))
+    audio = np.concatenate([decode_file(p).mono() for p in clips])
+    reference = " ".join(p.with_suffix(".txt").read_text() for p in clips)
+    regions = SileroVad().regions(audio)
+    batched = create_engine(AsrSettings(device="cpu", batch_size=4))
+    sequential = create_engine(AsrSettings(device="cpu", batch_size=0))
+    assert batched._batched is not None and sequential._batched is None and "batched 4" in batched.describe()
+    got = {name: transcribe_speech(engine, audio, regions, 16_000) for name, engine in
+           (("batched", batched), ("sequential", sequential))}
+    wer = {name: jiwer.wer(normalise_text(reference), normalise_text(" ".join(w.word for w in words)))
+           for name, words in got.items()}
+    assert wer["batched"] <= wer["sequential"] + 0.05, wer
+    assert all(w.window is not None for w in got["batched"])
+    assert all(r.start - 0.5 <= w.start for w in got["batched"] for r in regions[:1])
+    spans = window_spans([(0.0, 12.0), (12.5, 20.0), (20.2, 45.0), (46.0, 80.0)])
+    assert all(b - a <= 30.0 for a, b in spans) and spans[0] == (0.0, 20.0)

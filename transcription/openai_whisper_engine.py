@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from callscope.transcription.engine import NO_FALLBACK, AsrSettings, Engine, clean_word
-from callscope.transcription.types import Word
+from callscope.transcription.types import DecoderWindow, Word
 from callscope.transcription.weights import force_offline, resolve_model_dir
 
 
@@ -39,7 +39,8 @@ class OpenAIWhisperEngine(Engine):
         _tokens, probs = self.model.detect_language(mel.half() if self.device == "cuda" else mel)
         return {lang: float(p) for lang, p in probs.items()}
 
-    def transcribe(self, audio: np.ndarray, language: str | None = None) -> list[Word]:
+    def transcribe(self, audio: np.ndarray, language: str | None = None,
+                   clips: list[tuple[float, float]] | None = None) -> list[Word]:
         import whisper
 
         if len(audio) == 0:
@@ -52,12 +53,16 @@ class OpenAIWhisperEngine(Engine):
             verbose=None,
             beam_size=self.settings.beam_size if self.settings.beam_size > 1 else None,
             language="en" if not self.model.is_multilingual else (language or self.settings.language),
+            task="transcribe",  # never "translate"
+            hallucination_silence_threshold=self.settings.hallucination_silence_s,
         )
         result = whisper.transcribe(self.model, audio.astype(np.float32, copy=False), **options)
         words: list[Word] = []
         for segment in result["segments"]:
+            window = DecoderWindow(round(float(segment["avg_logprob"]), 4), round(float(segment["compression_ratio"]), 4),
+                                   round(float(segment["no_speech_prob"]), 4))
             for w in segment.get("words", []):
                 text = clean_word(w["word"])
                 if text:
-                    words.append(Word(text, float(w["start"]), float(w["end"]), float(w["probability"])))
+                    words.append(Word(text, float(w["start"]), float(w["end"]), float(w["probability"]), window=window))
         return words

@@ -118,7 +118,8 @@ def transcribe_speech(
         joined, speech_map = gather_speech(audio, group, sample_rate, gap_s)
         if len(joined) < int(0.1 * sample_rate):
             continue
-        for w in engine.transcribe(joined, language):
+        clips = [(o, o + r.duration) for o, r in zip(speech_map.offsets, speech_map.regions)]
+        for w in engine.transcribe(joined, language, clips=clips):
             start, end = speech_map.span_to_original(w.start, w.end)
-            words.append(Word(w.word, round(start, 3), round(end, 3), round(w.probability, 4), channel))
+            words.append(Word(w.word, round(start, 3), round(end, 3), round(w.probability, 4), channel, w.window))
     return words

@@ -129,7 +129,7 @@ def redact(utterances: Sequence[Utterance], language: str | None,
             elif (ui, wi) not in gone:
                 words.append(w)
         if words:
-            out.append(Utterance(speaker=u.speaker, start=u.start, end=u.end, words=words))
+            out.append(replace(u, words=words))  # the utterance keeps its reliability
             records += pending
         pending = []
     return out, records
