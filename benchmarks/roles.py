@@ -1,8 +1,9 @@
-"""Agent or customer: hand-written cue rules (roles/2) against the previous rules (roles/1) and
+"""Agent or customer: hand-written cue rules (roles/3) against the previous rules (roles/2) and
 against a classifier over utterance embeddings, on every shared call with role labels; and the
 fit of the rules' confidence slope (issue 15, item 1).
 
-Labelled transcripts (roles are facts of the data, not guesses):
+Labelled transcripts (roles are facts of the data, not guesses), the rules now (roles/3) against
+the rules before issue 23 (roles/2, from git):
 
 * Call01 reference: the hand-made transcript and turns (``Call01.turns.tsv``; CSR = agent).
 * Call01 ASR: the product's own transcript of Call01.wav; each found speaker takes the role of
@@ -23,6 +24,13 @@ Measures:
 
 With two labelled calls these numbers are thin: they say whether a rule or model is grossly
 wrong, not how well it generalises. The held-out calls are the real test.
+
+Spoken dialogues: the contact-centre dialogues written for this benchmark
+(``benchmarks/data/dialogues.json``: nine outbound calls, one per supported language, and three
+inbound ones), spoken by espeak-ng into G.711 calls at 8 kHz (``benchmarks/dialogue_audio.py``)
+and analysed by the product: per dialogue the language heard, the transcript's reliability and the
+speakers given the right role by roles/3 and by roles/2 on the same transcript. Synthetic speech:
+a test of what the words and the turn order say, at the transcript quality of poor 8 kHz audio.
 
     .venv/bin/python benchmarks/roles.py [--out benchmarks/results/roles.json]
 """
@@ -47,7 +55,7 @@ from benchmarks.reference import AUDIO, speaker_mapping, tsv_turns  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 WINDOW, STEP = 6, 2
-OLD_RULES_COMMIT = "6cd6f8f"
+OLD_RULES_COMMIT = "3f27784"  # main before issue 23 (roles/2)
 
 
 def _reference_call01():
@@ -65,10 +73,7 @@ def _reference_call01():
     return utts, roles
 
 
-def _asr_transcripts():
-    from callscope.pipeline import Analyzer
-
-    analyzer = Analyzer()
+def _asr_transcripts(analyzer):
     out = {}
     ref_turns = tsv_turns(AUDIO / "callytics" / "Call01.turns.tsv")
     for name, path in (("Call01 ASR", AUDIO / "callytics" / "Call01.wav"), ("SpokenWOZ ASR", AUDIO / "spokenwoz" / "MUL1011.opus")):
@@ -80,17 +85,57 @@ def _asr_transcripts():
 
 
 def _old_rules():
-    """roles/1 as it was in main before this issue (``git show``), for the comparison."""
+    """roles/2 as it was in main before issue 23 (``git show``), with the cues of that time."""
     root = Path(__file__).resolve().parents[1]
     try:
-        src = subprocess.run(["git", "show", f"{OLD_RULES_COMMIT}:scoring/roles.py"], cwd=root, capture_output=True,
-                             text=True, check=True).stdout
+        sources = {name: subprocess.run(["git", "show", f"{OLD_RULES_COMMIT}:scoring/{name}.py"], cwd=root,
+                                        capture_output=True, text=True, check=True).stdout
+                   for name in ("role_cues", "roles")}
     except (subprocess.CalledProcessError, FileNotFoundError):
         return None
-    mod = types.ModuleType("roles_v1")
-    sys.modules["roles_v1"] = mod
-    exec(compile(src, "roles_v1", "exec"), mod.__dict__)  # noqa: S102 - our own earlier source
+    cues = types.ModuleType("role_cues_v2")
+    exec(compile(sources["role_cues"], "role_cues_v2", "exec"), cues.__dict__)  # noqa: S102 - our own earlier source
+    mod = types.ModuleType("roles_v2")
+    sys.modules["roles_v2"] = mod
+    saved = sys.modules["callscope.scoring.role_cues"]
+    sys.modules["callscope.scoring.role_cues"] = cues  # its import of the cues gets the old ones
+    try:
+        exec(compile(sources["roles"], "roles_v2", "exec"), mod.__dict__)  # noqa: S102
+    finally:
+        sys.modules["callscope.scoring.role_cues"] = saved
     return mod
+
+
+def _dialogues(analyzer, old) -> list[dict]:
+    """The written dialogues spoken into 8 kHz calls (benchmarks/dialogue_audio.py): roles by the
+    product (roles/3) and by the rules before (roles/2) on the same transcript."""
+    import tempfile
+
+    from benchmarks.dialogue_audio import available, dialogues, speak
+    from benchmarks.reference import speaker_mapping
+
+    if not available():
+        print("espeak-ng is not installed: the spoken dialogues are left out")
+        return []
+    out = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for d in dialogues():
+            path, turns = speak(d, Path(tmp))
+            r = analyzer.analyze(path)
+            truth = speaker_mapping(r, turns)
+            found = r.call_scores.roles
+            previous = old.roles_from_text(r.utterances, {s.id: s.talk_time_s for s in r.speakers}).roles if old else {}
+            out.append({"dialogue": d["id"], "direction": d["direction"], "speakers_found": len(r.speakers),
+                        "language": r.language, "language_confidence": r.language_confidence,
+                        "transcript_reliability": r.transcript_reliability.score if r.transcript_reliability else None,
+                        "roles/3 right": sum(found.get(s) == truth[s] for s in truth), "judged": len(truth),
+                        "roles/2 right": sum(previous.get(s) == truth[s] for s in truth) if old else None,
+                        "role_confidence": r.call_scores.role_confidence,
+                        "direction_found": r.call_scores.direction, "direction_source": r.call_scores.direction_source})
+            print(f"  {out[-1]['dialogue']:24} {out[-1]['speakers_found']} speakers, {r.language} "
+                  f"({r.language_confidence:.2f}), roles/3 {out[-1]['roles/3 right']}/{len(truth)}, "
+                  f"roles/2 {out[-1]['roles/2 right']}/{len(truth)}", flush=True)
+    return out
 
 
 def _talk(utts) -> dict[str, float]:
@@ -123,15 +168,18 @@ def main() -> None:
     from callscope.scoring import roles as rules
     from callscope.scoring.text_encoder import TextEncoder
 
-    calls = {"Call01 reference": _reference_call01(), **_asr_transcripts()}
+    from callscope.pipeline import Analyzer
+
+    analyzer = Analyzer()
+    calls = {"Call01 reference": _reference_call01(), **_asr_transcripts(analyzer)}
     old = _old_rules()
     rows = []
     margins: list[tuple[float, bool]] = []
     for name, (utts, truth) in calls.items():
         new = rules.roles_from_text(utts, _talk(utts))
-        row = {"call": name, "utterances": len(utts), "roles/2 right": _both_right(new.roles, truth),
-               "roles/2 confidence": new.confidence, "direction": new.direction,
-               "roles/1 right": _both_right(old.roles_from_text(utts, _talk(utts)).roles, truth) if old else None}
+        row = {"call": name, "utterances": len(utts), "roles/3 right": _both_right(new.roles, truth),
+               "roles/3 confidence": new.confidence, "direction": new.direction,
+               "roles/2 right": _both_right(old.roles_from_text(utts, _talk(utts)).roles, truth) if old else None}
         right = []
         for w in _windows(utts, truth):
             pair = sorted({u.speaker for u in w if truth.get(u.speaker)}, key=lambda s: -_talk(w)[s])[:2]
@@ -180,7 +228,7 @@ def main() -> None:
     for name, (utts, truth) in calls.items():
         cued = right_cue = 0
         for u in utts:
-            a = any(c.matches(u.text) for c in rules.AGENT_CUES + (rules.OUTBOUND_CUE,))
+            a = any(c.matches(u.text) for c in rules.AGENT_CUES + (rules.OUTBOUND_CUE, rules.PITCH_CUE))
             c_ = any(c.matches(u.text) for c in rules.CUSTOMER_CUES)
             if a != c_ and truth.get(u.speaker):
                 cued += 1
@@ -189,10 +237,10 @@ def main() -> None:
                          "cue_role_right": round(right_cue / cued, 3) if cued else None})
 
     print(f"\nRoles on labelled shared calls (rules {rules.ROLE_RULES_VERSION})")
-    print(f"{'call':18} {'utts':>5} {'roles/2':>8} {'conf':>5} {'roles/1':>8} {'windows':>8} {'win acc':>8}")
+    print(f"{'call':18} {'utts':>5} {'roles/3':>8} {'conf':>5} {'roles/2':>8} {'windows':>8} {'win acc':>8}")
     for r in rows:
-        print(f"{r['call']:18} {r['utterances']:>5} {str(r['roles/2 right']):>8} {r['roles/2 confidence']:>5} "
-              f"{str(r['roles/1 right']):>8} {r['windows']:>8} {r['window accuracy'] if r['window accuracy'] is not None else '–':>8}")
+        print(f"{r['call']:18} {r['utterances']:>5} {str(r['roles/3 right']):>8} {r['roles/3 confidence']:>5} "
+              f"{str(r['roles/2 right']):>8} {r['windows']:>8} {r['window accuracy'] if r['window accuracy'] is not None else '–':>8}")
     print(f"confidence: {calibration}")
     print("classifier (e5 + logistic regression, leave one call out):")
     for c in classifier:
@@ -200,10 +248,19 @@ def main() -> None:
     print("rule cues per utterance:")
     for c in cue_rows:
         print(f"  {c['call']:18} one-sided cue on {c['utterances_with_one_sided_cue']:.0%} of utterances, its role right {c['cue_role_right']}")
+    print("spoken dialogues (espeak-ng, G.711 8 kHz; roles known by construction):")
+    spoken = _dialogues(analyzer, old)
+    for kind in ("outbound", "inbound"):
+        sel = [d for d in spoken if d["direction"] == kind]
+        if sel:
+            print(f"  {kind}: roles/3 {sum(d['roles/3 right'] for d in sel)}/{sum(d['judged'] for d in sel)} speakers right, "
+                  f"roles/2 {sum(d['roles/2 right'] or 0 for d in sel)}/{sum(d['judged'] for d in sel)}; direction inferred "
+                  f"right on {sum(d['direction_found'] == kind for d in sel)} of {len(sel)}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"benchmark": "roles", "date": time.strftime("%Y-%m-%d %H:%M:%S"),
                                     "rules_version": rules.ROLE_RULES_VERSION, "calls": rows, "confidence": calibration,
-                                    "classifier": classifier, "cues": cue_rows}, indent=2, ensure_ascii=False) + "\n")
+                                    "classifier": classifier, "cues": cue_rows, "spoken_dialogues": spoken},
+                                   indent=2, ensure_ascii=False) + "\n")
     print(f"wrote {args.out}")
 
 

@@ -140,6 +140,28 @@ OUTBOUND_CUE = Cue("introduces an outbound call", "agent", {
     "pl": [r"dzwonię z", r"dzwonię w sprawie", r"czy rozmawiam z"],
 })
 
+#: Said by an agent selling on the phone: an offer, a price or plan put to the other party.
+PITCH_CUE = Cue("makes an offer", "agent", {
+    "en": [r"(special|new|better|exclusive) (offer|deal|plan|rate|price)", r"(we('re| are)|i('m| am)) offering",
+           r"(would|might|could) you be interested", r"(we can|i can|we could|i could) offer you",
+           r"(save|saving) (you )?(up to |around |about )?\d+", r"(a|our) (discount|promotion)"],
+    "sv": [r"(ett|vårt) (erbjudande|specialerbjudande)", r"vi (kan )?erbjuda", r"(skulle|kunde) (du|ni) vara intresserad",
+           r"(en )?(rabatt|kampanj)"],
+    "da": [r"(et|vores) (tilbud|særtilbud)", r"(vi|jeg) kan tilbyde", r"(lyder det|er du|er det) interessant",
+           r"(rabat|kampagne)"],
+    "no": [r"(et|vårt) (tilbud|godt tilbud)", r"(vi|jeg) kan tilby", r"(kunne det være|er du) (aktuelt|interessert)",
+           r"(rabatt|kampanje)"],
+    "fi": [r"tarjou(s|ksen|ksemme|amme)", r"(kiinnostaisiko|kiinnostaako|olisitteko kiinnostunut)", r"(alennus|kampanja)"],
+    "de": [r"(ein|unser|das) (angebot|sonderangebot)", r"(können|möchten) (wir )?ihnen .{0,30}anbieten",
+           r"(hätten sie|haben sie) interesse", r"(rabatt|aktion)"],
+    "fr": [r"(une|notre) (offre|promotion)", r"(nous )?(vous )?propos(ons|e) (en ce moment|actuellement)",
+           r"(cela|ça) (pourrait|peut) vous intéresser", r"(seriez|êtes)-vous intéressée?", r"(remise|réduction)"],
+    "es": [r"(una|nuestra) (oferta|promoción)", r"(le|te) (podemos|puedo) ofrecer", r"(le|te) interesar(ía|a)",
+           r"(descuento|rebaja)"],
+    "pl": [r"(ofert[aęy]|promocj[aęi])", r"(możemy|mogę) (panu|pani|państwu) zaproponować",
+           r"(byłby pan|byłaby pani|czy jest pan|czy jest pani) zainteresowan", r"(rabat|zniżk)"],
+})
+
 CUSTOMER_CUES = (
     Cue("describes a problem", "customer", {
         "en": [r"(i('ve| have)|i'm|i am) (been )?having (trouble|problems|issues|difficulty)",
@@ -183,6 +205,31 @@ CUSTOMER_CUES = (
         "es": [r"mi (número|correo|dirección|cuenta|usuario)( de \w+)? es", r"mi número de (cliente|teléfono|pedido)"],
         "pl": [r"mój (numer|adres|login|pesel)( \w+)? (to|jest)"],
     }),
+    Cue("answers a call made to them", "customer", {
+        "en": [r"what('s| is) (this|it) (about|regarding|concerning)", r"who('s| is) (this|calling|speaking)",
+               r"(i'm|i am) not interested", r"(i'm|i am) (quite |a bit |really )?busy", r"(don't|do not) have (the )?time",
+               r"where did you get my", r"how did you get my", r"(take|remove) me (off|from) (your|the)"],
+        "sv": [r"vad gäller (det|saken)", r"vem (är det|pratar jag med)", r"(jag är )?inte intresserad",
+               r"(jag har inte tid|har inte tid)", r"var har ni fått (mitt|tag)"],
+        "da": [r"hvad drejer det sig om", r"hvem (er det|taler jeg med)", r"(jeg er )?ikke interesseret",
+               r"(jeg har ikke tid|har ikke tid)", r"hvor har (i|du) (fået|mit)"],
+        "no": [r"hva gjelder det", r"hvem (er det|snakker jeg med)", r"(jeg er )?ikke interessert",
+               r"(jeg har ikke tid|har ikke tid)", r"hvor har dere fått"],
+        "fi": [r"mistä on kyse", r"kuka (siellä|soittaa|puhuu)", r"en ole kiinnostunut", r"ei (ole )?(nyt )?aikaa",
+               r"mistä (olette|sait) saaneet"],
+        "de": [r"worum geht es", r"wer (ist da|spricht da)", r"kein interesse", r"(ich )?(habe|hab) (jetzt |gerade )?keine zeit",
+               r"woher haben sie (meine|diese)"],
+        "fr": [r"c'est (à quel|pour quel|à propos de quoi|de la part de qui)", r"qui (est à l'appareil|êtes-vous)",
+               r"(ça|cela) ne m'intéresse pas", r"pas (vraiment )?le temps", r"où avez-vous eu mon"],
+        "es": [r"de qué se trata", r"(quién|con quién) (es|habla|hablo)", r"no me interesa", r"no tengo tiempo",
+               r"(de dónde|cómo) (ha|han) (sacado|conseguido) mi"],
+        "pl": [r"o co chodzi", r"kto (mówi|dzwoni)", r"nie jestem zainteresowan", r"nie mam (teraz )?czasu",
+               r"skąd (ma pan|ma pani|macie) mój"],
+    }),
 )
 
-ALL_CUES = AGENT_CUES + (OUTBOUND_CUE,) + CUSTOMER_CUES
+ALL_CUES = AGENT_CUES + (OUTBOUND_CUE, PITCH_CUE) + CUSTOMER_CUES
+#: Personal data the customer gives about themself (redaction placeholders, ``[PHONE]`` …): who
+#: says them is evidence for the customer (an agent reading a number back is rarer).
+CUSTOMER_DATA_KINDS = ("PHONE", "EMAIL", "ADDRESS", "NATIONAL_ID", "CARD", "CVV", "EXPIRY", "IBAN", "DATE_OF_BIRTH",
+                       "POSTCODE", "USERNAME")

@@ -3,15 +3,23 @@
 Evidence (:mod:`callscope.scoring.role_cues`, phrases in every supported language): each
 speaker's utterances, all of them, are matched against what agents say (greeting with the
 company, offering help, asking for identification, disclaimers, working the case, introducing
-an outbound call) and what customers say (describing a problem, asking for something, giving
-their own details). A speaker's score is the number of agent cues minus customer cues, each
-cue counted at most :data:`CUE_CAP` times, so one repeated phrase cannot decide a call.
+an outbound call, making an offer) and what customers say (describing a problem, asking for
+something, giving their own details, answering a call made to them: "what is this about?",
+"not interested"). Two more cues need no phrase, so they hold in any language and on a poor
+transcript: the speaker who **answers** the call with a bare greeting ("Hello?", "Allô ?",
+"Halo?": the call's first utterance, at most :data:`BARE_ANSWER_WORDS` words, no agent cue) is
+the one who was called, which on a contact-centre line is the customer (an agent answers with the
+company's greeting); and the speaker who **gives personal data** (a phone number, an address,
+an e-mail address, a card: the redaction's placeholders) is the customer. A speaker's score is
+the number of agent cues minus customer cues, each cue counted at most :data:`CUE_CAP` times, so
+one repeated phrase cannot decide a call.
 
-Direction: an inbound call is answered by the agent, an outbound one by the customer. The
-direction comes from the call's metadata when given; otherwise it is inferred (outbound when
-the second party opens with "I'm calling from/about…", "am I speaking with…"; inbound when the
-first party greets with the company or offers help), and if still unknown the first speaker
-gets a small prior towards agent (most contact-centre traffic is inbound).
+Direction: an inbound call is answered by the agent, an outbound one by the customer. When the
+call's metadata gives the direction (the upload's ``direction``, or the deployment's default for
+its queue), the first speaker's role follows it (weight :data:`DIRECTION_WEIGHT`); otherwise the
+first speaker gets a small prior towards agent (most contact-centre traffic is inbound), and the
+direction is inferred from the roles the whole call gives: the agent spoke first, inbound; the
+customer spoke first, outbound (when the roles' confidence reaches :data:`DIRECTION_CONFIDENCE`).
 
 * Mono calls: of the two speakers who talk most, the one with the higher score is the agent.
 * Dual-channel calls: the declared channel map decides, but the same evidence is weighed; when
@@ -30,9 +38,10 @@ the two speakers' scores: 0.5 with no evidence either way. The slope was fitted 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from callscope.scoring.messages import number, say
-from callscope.scoring.role_cues import AGENT_CUES, CUSTOMER_CUES, OUTBOUND_CUE, Cue
+from callscope.scoring.role_cues import AGENT_CUES, CUSTOMER_CUES, CUSTOMER_DATA_KINDS, OUTBOUND_CUE, PITCH_CUE, Cue
 from callscope.transcription.types import Utterance
 
 CUE_CAP = 3
@@ -44,7 +53,12 @@ FIRST_SPEAKER_PRIOR = 0.5
 CONFIDENCE_SLOPE = 1.8
 #: The words must be at least this sure (a margin of two cues) before they contradict a declared channel map.
 NOTE_CONFIDENCE = 0.95
-ROLE_RULES_VERSION = f"roles/2 (cues en,sv,da,no,fi,de,fr,es,pl; cap {CUE_CAP}; slope {CONFIDENCE_SLOPE})"
+#: The call's first utterance, this short and with no agent cue, is a bare answer: its speaker was called.
+BARE_ANSWER_WORDS = 3
+#: The roles must be this sure before the direction is inferred from them.
+DIRECTION_CONFIDENCE = 0.8
+ROLE_RULES_VERSION = (f"roles/3 (cues en,sv,da,no,fi,de,fr,es,pl + who answers, who gives personal data; cap {CUE_CAP}; "
+                      f"slope {CONFIDENCE_SLOPE})")
 DEFAULT_CHANNEL_MAP = ("agent", "customer")
 
 
@@ -89,6 +103,20 @@ def _cues_of(u: Utterance, cues: tuple[Cue, ...]) -> list[str]:
     return [c.name for c in cues if c.matches(text)]
 
 
+_PLACEHOLDER = re.compile(r"\[(" + "|".join(CUSTOMER_DATA_KINDS) + r")(:[0-9a-f]+)?\]")
+BARE_ANSWER = "answers the call with a bare greeting"
+GIVES_DATA = "gives personal data"
+
+
+def bare_answer(utterances: list[Utterance]) -> bool:
+    """The call opens with a bare answer: its first utterance has at most
+    :data:`BARE_ANSWER_WORDS` words and no agent cue, and someone else speaks after it."""
+    if len(utterances) < 2 or len({u.speaker for u in utterances}) < 2:
+        return False
+    first = utterances[0]
+    return 0 < len(first.words) <= BARE_ANSWER_WORDS and not _cues_of(first, AGENT_CUES + (OUTBOUND_CUE, PITCH_CUE))
+
+
 @dataclass(frozen=True)
 class SpeakerEvidence:
     """Role cues found in one speaker's utterances (cue name → utterances that matched)."""
@@ -113,35 +141,27 @@ def speaker_evidence(utterances: list[Utterance], speaker: str) -> SpeakerEviden
     for i, u in enumerate(utterances):
         if u.speaker != speaker:
             continue
-        for name in _cues_of(u, AGENT_CUES + (OUTBOUND_CUE,)):
+        for name in _cues_of(u, AGENT_CUES + (OUTBOUND_CUE, PITCH_CUE)):
             agent.setdefault(name, []).append(i)
         for name in _cues_of(u, CUSTOMER_CUES):
             customer.setdefault(name, []).append(i)
+        if _PLACEHOLDER.search(u.text):
+            customer.setdefault(GIVES_DATA, []).append(i)
+    if utterances and utterances[0].speaker == speaker and bare_answer(utterances):
+        customer.setdefault(BARE_ANSWER, []).append(0)
     return SpeakerEvidence(agent, customer)
 
 
-def infer_direction(utterances: list[Utterance], declared: str | None = None) -> tuple[str | None, str]:
-    """(direction, source): the declared one, else inferred from the opening, else (None, "unknown").
-
-    Outbound: a party other than the first speaker introduces the call ("I'm calling from …") in
-    its first three utterances. Inbound: the first speaker greets with the company or offers help
-    in its first two utterances.
-    """
+def inferred_direction(utterances: list[Utterance], agent: str | None, confidence: float,
+                       declared: str | None = None) -> tuple[str | None, str]:
+    """(direction, source): the declared one (``metadata``); else from who spoke first, once the
+    roles are known with confidence ≥ :data:`DIRECTION_CONFIDENCE` (``inferred``: the agent
+    first, inbound; the customer first, outbound); else (None, ``unknown``)."""
     if declared:
         return declared, "metadata"
-    if not utterances:
+    if not utterances or agent is None or confidence < DIRECTION_CONFIDENCE:
         return None, "unknown"
-    first = utterances[0].speaker
-    seen: dict[str, int] = {}
-    for u in utterances:
-        n = seen[u.speaker] = seen.get(u.speaker, 0) + 1
-        if u.speaker != first and n <= 3 and OUTBOUND_CUE.matches(u.text):
-            return "outbound", "inferred"
-        if u.speaker == first and n <= 2 and any(c.matches(u.text) for c in AGENT_CUES[:2]):
-            return "inbound", "inferred"
-        if min(seen.values()) > 3 and len(seen) > 1:
-            break
-    return None, "unknown"
+    return ("inbound" if utterances[0].speaker == agent else "outbound"), "inferred"
 
 
 def _confidence(margin: float) -> float:
@@ -176,8 +196,8 @@ def roles_from_text(
     speakers = sorted(talk_time, key=talk_time.get, reverse=True)
     if not speakers:
         return RoleAssignment({}, "none", 0.0)
-    direction, direction_source = infer_direction(utterances, direction)
     if len(speakers) == 1:
+        direction, direction_source = inferred_direction(utterances, None, 0.0, direction)
         if lone_speaker_role in ("agent", "customer"):
             return RoleAssignment({speakers[0]: lone_speaker_role}, "lone_speaker_setting", 1.0,
                                   direction=direction, direction_source=direction_source)
@@ -185,6 +205,7 @@ def roles_from_text(
     agent, customer, confidence, evidence = decide(utterances, speakers[:2], direction)
     roles = {s: "unknown" for s in speakers}
     roles[agent], roles[customer] = "agent", "customer"
+    direction, direction_source = inferred_direction(utterances, agent, confidence, direction)
     return RoleAssignment(roles, "text", confidence, direction=direction, direction_source=direction_source,
                           evidence=evidence)
 
@@ -204,20 +225,23 @@ def roles_from_channels(
     opt-in) the words' roles are used instead and the note says the map was overruled.
     """
     declared = {s: (channel_map[channel_of[s]] if channel_of[s] < len(channel_map) else "unknown") for s in speakers}
-    direction, direction_source = infer_direction(utterances or [], direction)
-    voiced = sorted({u.speaker for u in utterances or []} & set(speakers))
+    utterances = utterances or []
+    mapped_agent = next((s for s, r in declared.items() if r == "agent"), None)
+    voiced = sorted({u.speaker for u in utterances} & set(speakers))
     if len(voiced) != 2 or {declared.get(s) for s in voiced} != {"agent", "customer"}:
-        return RoleAssignment(declared, "channel_map", 1.0, direction, direction_source)
-    agent, _customer, confidence, evidence = decide(utterances or [], voiced, direction)
+        return RoleAssignment(declared, "channel_map", 1.0, *inferred_direction(utterances, mapped_agent, 1.0, direction))
+    agent, _customer, confidence, evidence = decide(utterances, voiced, direction)
     if declared[agent] == "agent" or confidence < NOTE_CONFIDENCE:
-        return RoleAssignment(declared, "channel_map", 1.0, direction, direction_source, evidence)
+        return RoleAssignment(declared, "channel_map", 1.0, *inferred_direction(utterances, mapped_agent, 1.0, direction),
+                              evidence)
     facts = {"map_channel": next(channel_of[s] for s in voiced if s != agent), "words_channel": channel_of[agent],
              "confidence": confidence}
     if correct:
         roles = {s: ("agent" if s == agent else "customer") if s in voiced else r for s, r in declared.items()}
-        return RoleAssignment(roles, "channel_map_corrected", confidence, direction, direction_source, evidence,
-                              ("overruled", facts))
-    return RoleAssignment(declared, "channel_map", 1.0, direction, direction_source, evidence, ("contradicted", facts))
+        return RoleAssignment(roles, "channel_map_corrected", confidence,
+                              *inferred_direction(utterances, agent, confidence, direction), evidence, ("overruled", facts))
+    return RoleAssignment(declared, "channel_map", 1.0, *inferred_direction(utterances, mapped_agent, 1.0, direction),
+                          evidence, ("contradicted", facts))
 
 
 def role_note(kind: str, facts: dict, language: str = "en") -> str:
