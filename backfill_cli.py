@@ -100,7 +100,7 @@ def backfill(
     _quiet_libraries()
     settings = _service_settings()
     try:
-        recordings, problems = read_source(source, settings.retention_days)
+        recordings, problems = read_source(source, settings.retention_days, settings.direction_for)
     except SourceError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc

@@ -33,12 +33,6 @@ class OutputFormat(str, Enum):
     txt = "txt"
 
 
-class ModelName(str, Enum):
-    tiny_en = "tiny.en"
-    base = "base"
-    small = "small"
-
-
 class EngineName(str, Enum):
     faster_whisper = "faster-whisper"
     openai_whisper = "openai-whisper"
@@ -47,6 +41,11 @@ class EngineName(str, Enum):
 class ReasonsLanguage(str, Enum):
     en = "en"
     sv = "sv"
+
+
+class UnsupportedPolicy(str, Enum):
+    stop = "stop"
+    transcribe = "transcribe"
 
 
 class Direction(str, Enum):
@@ -86,8 +85,18 @@ def _summary(result) -> Panel:
     table.add_row("duration", f"{result.duration_s:.1f} s at {result.sample_rate} Hz, {result.channels} ch ({result.channel_layout})")
     if result.languages:
         given = ", ".join(f"{'ch ' + str(x.channel) + ' ' if x.channel is not None else ''}{x.language} "
-                          f"({x.source}{'' if x.source == 'forced' else f' {x.confidence:.2f}'})" for x in result.languages)
+                          f"({x.source}{'' if x.source == 'forced' else f' {x.confidence:.2f}'}"
+                          f"{'' if x.supported else ', outside this deployment'})" for x in result.languages)
         table.add_row("language", given + (f"; {result.language_note}" if result.language_note else ""))
+    if result.status == "unsupported_language":
+        table.add_row("status", "[yellow]not transcribed[/yellow]: the language is outside this deployment's languages")
+    t_rel = result.transcript_reliability
+    if t_rel is not None and t_rel.score is not None:
+        colour = "green" if t_rel.score >= t_rel.threshold else "red"
+        table.add_row("transcript", f"reliability [{colour}]{t_rel.score:.2f}[/{colour}]; "
+                      f"{100 * t_rel.unreliable_share:.0f} % of the words in unreliable passages"
+                      + (f"; {t_rel.speech_without_words_s:.0f} s of speech without words"
+                         if t_rel.speech_without_words_s >= 1 else ""))
     table.add_row("speakers", ", ".join(
         f"{s.id}{'' if s.channel is None else f' (ch {s.channel})'}{'' if not s.role else f' {s.role}'}: {s.talk_time_s:.1f} s"
         for s in result.speakers
@@ -111,6 +120,8 @@ def _summary(result) -> Panel:
     lines = [
         f"[dim]{u.start:6.1f}s[/dim] [bold]{u.speaker}[/bold]"
         + (f" [dim]({u.emotion.label} {u.sentiment.score:+.2f})[/dim]" if u.emotion and u.sentiment else "")
+        + (f" [red]unreliable ({u.reliability.score:.2f}: {'; '.join(u.reliability.marks)})[/red]"
+           if u.reliability and not u.reliability.reliable else "")
         + f" {u.text[:90]}"
         for u in result.utterances[:6]
     ]
@@ -129,14 +140,17 @@ def analyze(
     files: Annotated[list[Path], typer.Argument(help="Recordings (WAV incl. mu-law/A-law, MP3, FLAC, Ogg/Opus, M4A).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Directory for the results (created if missing).")] = Path("callscope-results"),
     fmt: Annotated[list[OutputFormat], typer.Option("--format", "-f", help="Output format; repeat for several.")] = [OutputFormat.json],  # noqa: B006
-    model: Annotated[ModelName, typer.Option(help="Whisper model: base (multilingual, default) or tiny.en (faster, more errors on phone audio); 'small' needs --model-dir.")] = ModelName.base,
+    model: Annotated[Optional[str], typer.Option(help="Whisper model: base (bundled, multilingual), tiny.en (bundled, English only), or a model added with `callscope models add`. Default: the registered default model, else base.")] = None,
     model_dir: Annotated[Optional[Path], typer.Option(help="A CTranslate2 Whisper model directory to use instead of the bundled weights (env CALLSCOPE_MODEL_DIR).")] = None,
     model_dir_for: Annotated[Optional[list[str]], typer.Option(
         "--model-dir-for", envvar="CALLSCOPE_MODEL_DIRS", metavar="LANG=DIR",
         help="A CTranslate2 Whisper directory for one language (e.g. sv=/models/whisper-sv, a Swedish fine-tuned "
              "Whisper); repeat for several.")] = None,
     engine: Annotated[EngineName, typer.Option(help="ASR engine (same weights either way).")] = EngineName.faster_whisper,
-    device: Annotated[DeviceName, typer.Option(help="auto uses CUDA when present.")] = DeviceName.auto,
+    device: Annotated[DeviceName, typer.Option(help="auto uses CUDA when present (float16 there, int8 on CPU).")] = DeviceName.auto,
+    batch_size: Annotated[Optional[int], typer.Option(
+        min=0, max=64, help="Windows of up to 30 s decoded at once by faster-whisper's batched pipeline (0: one after "
+                            "another). Default: 8 on CUDA, 0 on CPU.")] = None,
     beam_size: Annotated[int, typer.Option(min=1, max=10, help="Beam width (1 = greedy, the default; 5 costs ~60 % more ASR time on CPU for a few fewer errors).")] = 1,
     language: Annotated[str, typer.Option(
         envvar="CALLSCOPE_LANGUAGE",
@@ -146,7 +160,13 @@ def analyze(
         envvar="CALLSCOPE_REASONS_LANGUAGE", help="Language of the escalation reasons.")] = ReasonsLanguage.en,
     languages: Annotated[str, typer.Option(
         envvar="CALLSCOPE_LANGUAGES",
-        help="The languages detection may choose among, comma separated.")] = "en,sv,da,no,fi,de,fr,es,pl",
+        help="This deployment's languages, comma separated. Detection hears any language Whisper knows; a call "
+             "in another is reported as such (see --unsupported-language).")] = "en,sv,da,no,fi,de,fr,es,pl",
+    unsupported_language: Annotated[UnsupportedPolicy, typer.Option(
+        envvar="CALLSCOPE_UNSUPPORTED_LANGUAGE",
+        help="A call heard in a language outside --languages: stop after language ID (its language is reported, "
+             "no transcript) or transcribe it in its own language (sentiment marked not validated). Never in "
+             "another language.")] = UnsupportedPolicy.stop,
     min_speakers: Annotated[int, typer.Option(min=1, help="Fewest speakers in a mono call.")] = 1,
     max_speakers: Annotated[int, typer.Option(min=1, help="Most speakers in a mono call.")] = 4,
     max_duration_h: Annotated[float, typer.Option(min=0.0, help="Reject recordings longer than this (hours).")] = 4.0,
@@ -158,8 +178,10 @@ def analyze(
         help="Let the words overrule --channel-map when they contradict it with confidence >= 0.95 "
              "(off: the map is kept and role_note flags the contradiction).")] = False,
     direction: Annotated[Optional[Direction], typer.Option(
+        envvar="CALLSCOPE_DIRECTION",
         help="inbound (the customer called) or outbound (the agent called; the customer answers first); "
-             "unset: inferred from the words.")] = None,
+             "unset: inferred from the whole call (who answers, who introduces the company and makes offers, who "
+             "gives personal data).")] = None,
     lone_speaker_role: Annotated[Optional[LoneRole], typer.Option(
         envvar="CALLSCOPE_LONE_SPEAKER_ROLE",
         help="Role of the only speaker of a one-speaker recording (customer for voicemail or IVR messages: "
@@ -214,6 +236,21 @@ def analyze(
         model_dirs = parse_model_dirs([x for item in model_dir_for or [] for x in item.split(",")])
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--model-dir-for") from exc
+    from callscope.transcription import model_registry
+
+    try:
+        registered = model_registry.load()
+    except model_registry.RegistryError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    default_model = next((m.name for m in registered.values() if m.default), "base")
+    model = model or default_model
+    if model not in ("base", "tiny.en", "small") and model not in registered:
+        raise typer.BadParameter(f"{model!r}: choose base, tiny.en or a registered model "
+                                 f"({', '.join(registered) or 'none registered: callscope models add'})",
+                                 param_hint="--model")
+    given = {lang for lang, _ in model_dirs}  # a directory given for a language goes before a registered one
+    model_dirs = model_dirs + tuple((lang, path) for lang, path in model_registry.language_dirs() if lang not in given)
     try:
         call_settings = CallSettings(  # what each call carries
             channel_map=parse_channel_map(channel_map), direction=direction.value if direction else None,
@@ -239,10 +276,12 @@ def analyze(
 
     settings = AnalysisSettings(
         asr=AsrSettings(
-            engine=engine.value, model=model.value, model_dir=str(model_dir) if model_dir else None,
+            engine=engine.value, model=model, model_dir=str(model_dir) if model_dir else None,
             device=device.value, beam_size=beam_size, language=forced, threads=threads, model_dirs=model_dirs,
+            batch_size=batch_size,
         ),
         languages=allowed,
+        unsupported_language=unsupported_language.value,
         redaction=redaction,
         diarisation=DiarisationSettings(min_speakers=min_speakers, max_speakers=max_speakers),
         max_duration_s=max_duration_h * 3600.0,
@@ -252,7 +291,7 @@ def analyze(
                                 sentiment_head=str(sentiment_head) if sentiment_head else None),
     )
     try:
-        with console.status(f"loading {engine.value} {model.value}…"):
+        with console.status(f"loading {engine.value} {model}…"):
             analyzer = Analyzer(settings)
     except (CallscopeError, RuntimeError, FileNotFoundError) as exc:
         console.print(f"[red]error:[/red] {exc}")
@@ -260,6 +299,7 @@ def analyze(
 
     formats = [f.value for f in dict.fromkeys(fmt)]
     failures: list[str] = []
+    outside: list[str] = []
     used: set[str] = set()
     progress = Progress(
         SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -284,12 +324,15 @@ def analyze(
                 failures.append(f"{path}: unexpected error: {type(exc).__name__}: {exc}")
                 console.print(f"[red]failed:[/red] {path}: unexpected error: {type(exc).__name__}: {exc}")
             else:
+                if result.status == "unsupported_language":
+                    outside.append(str(path))
                 if not quiet:
                     console.print(_summary(result))
                 console.print(f"[green]wrote[/green] {', '.join(str(p) for p in written)}")
             progress.advance(overall)
     done = len(files) - len(failures)
-    console.print(f"{done} of {len(files)} call(s) analysed" + (f", {len(failures)} failed" if failures else ""))
+    console.print(f"{done} of {len(files)} call(s) analysed" + (f", {len(failures)} failed" if failures else "")
+                  + (f"; {len(outside)} not transcribed (language outside --languages)" if outside else ""))
     if failures:
         raise typer.Exit(1)
 
@@ -463,27 +506,16 @@ def feed(
         console.print(f"[green]wrote[/green] {out}")
 
 
-@app.command()
-def models() -> None:
-    """List the Whisper models and whether their weights are installed."""
-    from callscope.errors import MissingWeightsError
-    from callscope.transcription.weights import MODEL_CHOICES, resolve_model_dir
-
-    for name in MODEL_CHOICES:
-        try:
-            path = resolve_model_dir(name)
-            console.print(f"[green]{name:8s}[/green] {path}")
-        except MissingWeightsError as exc:
-            console.print(f"[yellow]{name:8s}[/yellow] {exc}")
-
-
 def _add_admin_commands() -> None:
     from callscope.admin_cli import erase_subject, keys_app, purge
 
     from callscope.backfill_cli import backfill
     from callscope.rules_cli import calibrate, rescore, rules_app
 
+    from callscope.models_cli import models_app
+
     app.add_typer(keys_app, name="keys")
+    app.add_typer(models_app, name="models")
     app.command()(purge)
     app.command("erase-subject")(erase_subject)
     app.add_typer(rules_app, name="rules")

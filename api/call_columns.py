@@ -10,6 +10,16 @@ from callscope.api.db import Call, CallEmotion
 from callscope.schema import CallAnalysis
 
 
+#: The statuses of a call whose analysis ended with a result.
+FINISHED = ("done", "unsupported_language")
+
+
+def final_status(result: CallAnalysis) -> str:
+    """The call's status once its analysis ends: ``done``, or ``unsupported_language`` for a call
+    heard outside the deployment's languages and stopped after language ID."""
+    return "unsupported_language" if result.status == "unsupported_language" else "done"
+
+
 def score_columns(result: CallAnalysis) -> dict:
     """Values for the score columns of :class:`Call`."""
     customer = next((s for s in result.speaker_scores if s.role == "customer"), None)
@@ -32,6 +42,7 @@ def score_columns(result: CallAnalysis) -> dict:
         "direction": c.direction if c else None,
         "language": result.language,
         "language_confidence": result.language_confidence,
+        "transcript_reliability": result.transcript_reliability.score if result.transcript_reliability else None,
         "transcript_text": " ".join(u.text for u in result.utterances).lower(),
     }
 

@@ -121,7 +121,9 @@ def categorise(session: Session, call: Call, result: CallAnalysis, under: Versio
     """Evaluate ``under`` on ``result`` (corrections applied) and store the matches for that
     version, replacing any stored before for it; with ``current``, they become the call's
     categories (``calls.rules_version``). The caller commits."""
-    matches = evaluate(under.rules, result, metadata_of(call))
+    # a call not transcribed (outside the deployment's languages) matches no category: an empty
+    # transcript would "lack" every phrase
+    matches = evaluate(under.rules, result, metadata_of(call)) if result.status == "analysed" else []
     session.execute(delete(CallCategory).where(CallCategory.call_id == call.id,
                                                CallCategory.rules_version == under.number))
     if matches:

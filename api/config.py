@@ -38,6 +38,17 @@ def _rate(value: str | None) -> str | None:
     return value.strip()
 
 
+def parse_queue_directions(text: str) -> dict[str, str]:
+    """``"sales=outbound,support=inbound"`` → {"sales": "outbound", "support": "inbound"}."""
+    out = {}
+    for item in (x.strip() for x in text.split(",") if x.strip()):
+        queue, sep, direction = item.rpartition("=")
+        if not sep or not queue.strip() or direction.strip().lower() not in ("inbound", "outbound"):
+            raise ValueError(f"{item!r}: give QUEUE=inbound or QUEUE=outbound, comma separated")
+        out[queue.strip()] = direction.strip().lower()
+    return out
+
+
 class ServiceSettings(BaseSettings):
     """One deployment's settings (environment variable in brackets).
 
@@ -87,15 +98,27 @@ class ServiceSettings(BaseSettings):
             the call's ``role_note`` flags it).
         language: the language of every call (``CALLSCOPE_LANGUAGE``, e.g. ``sv``); unset (default):
             detected per call among ``languages``. An upload's own ``language`` goes first.
-        asr_model: the bundled Whisper model: ``base`` (default, multilingual) or ``tiny.en``
-            (English only; set ``CALLSCOPE_LANGUAGE=en`` with it) (``CALLSCOPE_ASR_MODEL``).
+        unsupported_language: what to do with a call heard in a language outside ``languages``
+            (``CALLSCOPE_UNSUPPORTED_LANGUAGE``): ``stop`` (default) after language ID, with status
+            ``unsupported_language`` and the language reported; or ``transcribe`` it in its own
+            language (never another), its sentiment marked not validated.
+        direction: the direction of every call whose upload gives none and whose queue has none
+            below (``CALLSCOPE_DIRECTION``: ``inbound`` or ``outbound``; unset: inferred from the
+            words, which is right on most inbound calls and less often on outbound ones).
+        direction_by_queue: the direction per queue (``CALLSCOPE_DIRECTION_BY_QUEUE``, e.g.
+            ``sales=outbound,collections=outbound,support=inbound``); an upload's own ``direction``
+            goes first.
+        asr_model: the Whisper model (``CALLSCOPE_ASR_MODEL``): ``base`` (bundled, multilingual), ``tiny.en``
+            (bundled, English only; set ``CALLSCOPE_LANGUAGE=en`` with it), or a model registered with
+            ``callscope models add``; unset: the registered default model, else ``base``.
         log_level: what the server and the workers log (``CALLSCOPE_LOG_LEVEL``: debug, info,
             warning (default), error). At no level does a log line hold transcript text or what
             was redacted: ids, counts and times only.
         languages: the languages detection may choose among (``CALLSCOPE_LANGUAGES``, comma
             separated; default all supported: en,sv,da,no,fi,de,fr,es,pl).
         model_dirs: per language, a CTranslate2 Whisper directory to transcribe it with
-            (``CALLSCOPE_MODEL_DIRS``, e.g. ``sv=/models/whisper-sv,da=/models/whisper-da``).
+            (``CALLSCOPE_MODEL_DIRS``, e.g. ``sv=/models/whisper-sv,da=/models/whisper-da``); models
+            registered for a language (``callscope models add --language``) are used for the others.
         reasons_language: the language of the escalation reasons (``CALLSCOPE_REASONS_LANGUAGE``:
             ``en`` or ``sv``; catalogues in ``scoring/locale/``).
         lone_speaker_role: role of the only speaker of a one-speaker recording, e.g. ``customer``
@@ -161,7 +184,10 @@ class ServiceSettings(BaseSettings):
     correct_channel_map: bool = False
     lone_speaker_role: Literal["agent", "customer", "unknown"] = "unknown"
     language: Language | None = None
-    asr_model: Literal["base", "tiny.en"] = "base"
+    unsupported_language: Literal["stop", "transcribe"] = "stop"
+    direction: Literal["inbound", "outbound"] | None = None
+    direction_by_queue: str = ""
+    asr_model: str = ""
     log_level: Literal["debug", "info", "warning", "error"] = "warning"
     languages: str = ",".join(SUPPORTED_LANGUAGES)
     reasons_language: Literal["en", "sv"] = "en"
@@ -258,14 +284,54 @@ class ServiceSettings(BaseSettings):
         parse_model_dirs(v)
         return v
 
+    @field_validator("direction", mode="before")
+    @classmethod
+    def _direction(cls, v):
+        return (v.strip().lower() or None) if isinstance(v, str) else v
+
+    @field_validator("direction_by_queue")
+    @classmethod
+    def _queue_directions(cls, v: str) -> str:
+        parse_queue_directions(v)
+        return v
+
+    def direction_for(self, queue: str | None) -> str | None:
+        """The deployment's direction for a call in ``queue`` (its queue's, else the default)."""
+        return parse_queue_directions(self.direction_by_queue).get(queue or "", self.direction) if queue else self.direction
+
+    @field_validator("asr_model")
+    @classmethod
+    def _a_known_model(cls, v: str) -> str:
+        from callscope.transcription import model_registry
+
+        v = v.strip()
+        if v and v not in ("base", "tiny.en") and v not in model_registry.load():
+            raise ValueError(f"{v!r}: give base, tiny.en or a model registered with `callscope models add` "
+                             f"(registered: {', '.join(model_registry.load()) or 'none'})")
+        return v
+
+    @property
+    def whisper_model(self) -> str:
+        """The Whisper model calls are transcribed with (``asr_model``, else the registered
+        default, else base)."""
+        from callscope.transcription import model_registry
+
+        default = model_registry.default_model()
+        return self.asr_model or (default.name if default else "base")
+
     @property
     def allowed_languages(self) -> tuple[str, ...]:
         return parse_languages(self.languages)
 
     @property
     def language_model_dirs(self) -> tuple[tuple[str, str], ...]:
-        """``model_dirs`` as (language, directory) pairs."""
-        return parse_model_dirs(self.model_dirs)
+        """``model_dirs`` as (language, directory) pairs, then the registered models for the
+        languages those do not name."""
+        from callscope.transcription import model_registry
+
+        given = parse_model_dirs(self.model_dirs)
+        named = {lang for lang, _ in given}
+        return given + tuple((lang, path) for lang, path in model_registry.language_dirs() if lang not in named)
 
     @field_validator("metrics_token", mode="before")
     @classmethod

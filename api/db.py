@@ -60,7 +60,7 @@ class Call(Base):
     channel_map: Mapped[str | None] = mapped_column(String(100))
     settings_json: Mapped[str | None] = mapped_column(Text)  # per-call analysis settings (CallSettings JSON)
     recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
-    status: Mapped[str] = mapped_column(String(20), index=True, default="queued")  # queued|running|done|failed
+    status: Mapped[str] = mapped_column(String(20), index=True, default="queued")  # queued|running|done|failed|unsupported_language
     stage: Mapped[str | None] = mapped_column(String(20))
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     error: Mapped[str | None] = mapped_column(Text)
@@ -80,6 +80,7 @@ class Call(Base):
     direction: Mapped[str | None] = mapped_column(String(10))  # inbound | outbound
     language: Mapped[str | None] = mapped_column(String(10), index=True)  # ISO 639-1
     language_confidence: Mapped[float | None] = mapped_column(Float)
+    transcript_reliability: Mapped[float | None] = mapped_column(Float)  # 0..1, the transcript as evidence
     result_json: Mapped[str | None] = mapped_column(Text)
     transcript_text: Mapped[str | None] = mapped_column(Text)  # the words in lower case, for the list's search
     customer_ref: Mapped[str | None] = mapped_column(String(64), index=True)  # HMAC of the customer id, never the id

@@ -20,7 +20,7 @@ from callscope.api.db import (AlertDelivery, Call, CallCategory, CallEmotion, Co
 from callscope.api.feed import call_time
 
 #: Call states the retention purge erases; calls still queued or being analysed wait for their end.
-PURGEABLE = ("done", "failed")
+PURGEABLE = ("done", "failed", "unsupported_language")
 
 
 def _erase(sessions: sessionmaker, store: AudioStore, call_id: str) -> dict | None:

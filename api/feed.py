@@ -20,7 +20,7 @@ FEED_COLUMNS = (
     "escalation", "customer_sentiment", "customer_sentiment_start", "customer_sentiment_end", "agent_sentiment",
     "agent_talk_share", "silence_share", "overlap_s", "interruptions", "qa_corrections",
     "role_confidence", "role_note", "direction", "language", "language_confidence",
-    "customer_ref", "phone_ref", "categories", "rules_version",
+    "customer_ref", "phone_ref", "categories", "rules_version", "transcript_reliability",
 )
 FEED_FORMATS = ("ndjson", "csv", "parquet")
 MEDIA_TYPES = {"ndjson": "application/x-ndjson", "csv": "text/csv; charset=utf-8",
@@ -53,6 +53,7 @@ def _row(c: Call, corrections: int, categories: list[str] | None = None, rules: 
         "language": c.language, "language_confidence": c.language_confidence,
         "customer_ref": c.customer_ref, "phone_ref": c.phone_ref,
         "categories": ";".join(categories or []), "rules_version": rules,
+        "transcript_reliability": c.transcript_reliability,
     }
 
 
@@ -87,7 +88,7 @@ def _parquet_schema():
     types = {"call_time": pa.timestamp("us", tz="UTC"), "interruptions": pa.int32(), "qa_corrections": pa.int32()}
     for name in ("duration_s", "customer_sentiment", "customer_sentiment_start", "customer_sentiment_end",
                  "agent_sentiment", "agent_talk_share", "silence_share", "overlap_s", "role_confidence",
-                 "language_confidence"):
+                 "language_confidence", "transcript_reliability"):
         types[name] = number
     return pa.schema([(c, types.get(c, text)) for c in FEED_COLUMNS])
 

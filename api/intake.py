@@ -10,6 +10,7 @@ idempotency on (content SHA-256, external id).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
 from typing import Literal
 
@@ -72,10 +73,14 @@ class MetaError(ValueError):
         self.message, self.details, self.status = message, details, status
 
 
-def checked(meta: UploadMeta, retention_days: float | None) -> UploadMeta:
-    """``meta`` with ``recorded_at`` in UTC; raises :class:`MetaError` for a phone number that has
+def checked(meta: UploadMeta, retention_days: float | None,
+            direction_for: Callable[[str | None], str | None] | None = None) -> UploadMeta:
+    """``meta`` with ``recorded_at`` in UTC, and the deployment's direction for its queue
+    (``direction_for``) when it gives none; raises :class:`MetaError` for a phone number that has
     no digits, a NUL character (PostgreSQL cannot store it), a date outside 1970..2999, or a
     ``recorded_at`` older than the retention period (``retention_days``; None: kept for ever)."""
+    if meta.direction is None and direction_for is not None and direction_for(meta.queue):
+        meta = meta.model_copy(update={"direction": direction_for(meta.queue)})
     if meta.customer_phone:
         try:
             normalise_phone(meta.customer_phone)

@@ -16,7 +16,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from callscope.api import alerts, categories
-from callscope.api.call_columns import write_scores
+from callscope.api.call_columns import final_status, write_scores
 from callscope.api.db import Call, Job, utcnow
 from callscope.schema import CallAnalysis
 
@@ -104,7 +104,7 @@ def complete(sessions: sessionmaker, claim_: Claim, worker_id: str, result: Call
         row = s.get(Call, claim_.call_id)
         active = categories.active(s)
         final = categories.scored(s, row, result, active) if row is not None else result
-        call, matches, version = write_scores(s, claim_.call_id, final, under=active, status="done", stage="done",
+        call, matches, version = write_scores(s, claim_.call_id, final, under=active, status=final_status(result), stage="done",
                                               progress=1.0, error=None, result_json=result.model_dump_json())
         if call is not None:  # alerts go to the outbox with the result: both or neither
             alerts.on_call_done(s, call, call.escalation, matches, version.rules, version.label)

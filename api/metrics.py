@@ -31,6 +31,7 @@ class _DatabaseCollector(Collector):
             corrections = s.execute(select(func.count()).select_from(Correction)).scalar_one()
         for status in ("queued", "running", "done", "failed"):
             jobs.add_metric([status], job_counts.get(status, 0))
+        for status in ("queued", "running", "done", "failed", "unsupported_language"):
             calls.add_metric([status], call_counts.get(status, 0))
         yield jobs
         yield calls

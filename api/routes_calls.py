@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from callscope.api import access_log, categories, jobs
 from callscope.api.audio_refs import hold
-from callscope.api.call_columns import write_scores
+from callscope.api.call_columns import FINISHED, write_scores
 from callscope.api.corrections import (CorrectionIn, annotate, apply_corrections, corrections_of, current_value, record,
                                        swapped_roles)
 from callscope.api.db import Call, Correction, utcnow
@@ -77,7 +77,7 @@ def _metadata(fields: dict[str, str], settings) -> UploadMeta:
     except ValidationError as exc:
         raise RequestValidationError(exc.errors(include_url=False)) from None
     try:
-        return checked(meta, settings.retention_days)
+        return checked(meta, settings.retention_days, settings.direction_for)
     except MetaError as exc:
         raise HTTPException(exc.status, {"message": exc.message, "details": exc.details} if exc.details
                             else exc.message) from None
@@ -159,7 +159,10 @@ def _get(svc: Services, call_id: str) -> Call:
 def _analysis(svc: Services, call: Call) -> tuple[dict, list[Correction]]:
     """The call's analysis as JSON, with QA corrections applied, and the corrections."""
     if call.status != "done" or not call.result_json:
-        raise HTTPException(409, f"call {call.id} is {call.status}" + (f": {call.error}" if call.error else ""))
+        why = f": {call.error}" if call.error else ""
+        if call.status == "unsupported_language" and call.result_json:
+            why = f": {json.loads(call.result_json).get('language_note')}"
+        raise HTTPException(409, f"call {call.id} is {call.status}{why}")
     with svc.sessions() as s:
         corrections = corrections_of(s, call.id)
         under = categories.version(s, call.rules_version) if call.rules_version else None
@@ -187,8 +190,12 @@ def get_call(call_id: CallId, svc: Svc, _who: Reader) -> dict:
         "links": {"transcript": f"/v1/calls/{call.id}/transcript", "timeline": f"/v1/calls/{call.id}/timeline",
                   "audio": f"/v1/calls/{call.id}/audio", "corrections": f"/v1/calls/{call.id}/corrections"},
     }
+    if call.status == "unsupported_language" and call.result_json:
+        raw = json.loads(call.result_json)
+        body.update({k: raw.get(k) for k in ("language_supported", "languages", "language_note")})
     if call.status == "done" and call.result_json:
         result, corrections = _analysis(svc, call)
+        body.update({k: result.get(k) for k in ("language_supported", "language_note", "transcript_reliability")})
         body["scores"] = {"call": result.get("call_scores"), "speakers": result.get("speaker_scores")}
         body["corrections"] = len(corrections)
         with svc.sessions() as s:
@@ -207,7 +214,8 @@ def get_transcript(call_id: CallId, svc: Svc, who: Reader) -> dict:
     r, corrections = _analysis(svc, _get(svc, call_id))
     access_log.record(svc.sessions, who, call_id, "transcript")
     body = {k: r.get(k) for k in ("file", "duration_s", "channel_layout", "speakers", "utterances", "engine", "model",
-                                  "language", "languages", "language_note", "redactions", "redaction")}
+                                  "language", "languages", "language_note", "redactions", "redaction",
+                                  "transcript_reliability")}
     return annotate(body, corrections)
 
 
@@ -223,7 +231,7 @@ def get_audio(call_id: CallId, svc: Svc, who: Reader) -> FileResponse:
     data was redacted from its transcript, as lossless FLAC with those stretches silenced on
     the speaker's channel (the unredacted upload is not kept). The read goes into the access log."""
     call = _get(svc, call_id)
-    if call.status != "done":
+    if call.status not in FINISHED:
         raise HTTPException(409, f"call {call_id} is {call.status}: its audio is served once the analysis is done")
     path = svc.store.path(call.audio_key)
     if not path.is_file():

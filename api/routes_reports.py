@@ -64,7 +64,7 @@ def list_calls(
     svc: Svc,
     _who: Reader,
     agent_id: str | None = None, team: str | None = None, queue: str | None = None, product: str | None = None,
-    status: str | None = Query(None, pattern="^(queued|running|done|failed)$"),
+    status: str | None = Query(None, pattern="^(queued|running|done|failed|unsupported_language)$"),
     escalation: str | None = Query(None, pattern="^(green|yellow|orange|red)$"),
     language: Annotated[Language | None, Query(description="the call's language")] = None,
     emotion: Annotated[Label | None, Query(description="calls in which this role showed this emotion")] = None,

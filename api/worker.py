@@ -143,9 +143,10 @@ def analysis_settings(settings: ServiceSettings):
     from callscope.scoring.scorer import ScoringSettings
     from callscope.transcription.engine import AsrSettings
 
-    return AnalysisSettings(asr=AsrSettings(model=settings.asr_model, language=settings.language,
+    return AnalysisSettings(asr=AsrSettings(model=settings.whisper_model, language=settings.language,
                                             model_dirs=settings.language_model_dirs),
                             languages=settings.allowed_languages,
+                            unsupported_language=settings.unsupported_language,
                             redaction=settings.redaction,
                             max_duration_s=settings.max_duration_s,
                             scoring=ScoringSettings(agent_acoustic_emotion=settings.agent_acoustic_emotion,

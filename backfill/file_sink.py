@@ -28,7 +28,7 @@ FEED_COLUMNS = (
     "customer_ref", "phone_ref", "duration_s", "escalation", "escalation_confidence", "customer_sentiment",
     "customer_sentiment_start", "customer_sentiment_end", "agent_sentiment", "agent_talk_share", "silence_share",
     "overlap_s", "interruptions", "role_confidence", "role_note", "direction", "language", "language_confidence",
-    "model", "schema_version",
+    "model", "schema_version", "status", "transcript_reliability",
 )
 
 
@@ -118,7 +118,7 @@ class FileSink:
 BATCH_ROWS = 10_000
 _FLOATS = frozenset({"duration_s", "escalation_confidence", "customer_sentiment", "customer_sentiment_start",
                      "customer_sentiment_end", "agent_sentiment", "agent_talk_share", "silence_share", "overlap_s",
-                     "role_confidence", "language_confidence"})
+                     "role_confidence", "language_confidence", "transcript_reliability"})
 
 
 def _schema():
@@ -143,7 +143,7 @@ def _feed_row(record: dict, result: CallAnalysis) -> dict:
 
     meta = record["meta"]
     row = {"key": record["key"], "sha256": record["sha256"], "source": record["source"], "model": result.model,
-           "schema_version": result.schema_version,
+           "schema_version": result.schema_version, "status": result.status,
            **{k: meta.get(k) for k in ("external_id", "recorded_at", "agent_id", "team", "queue", "product", "channel",
                                        "customer_ref", "phone_ref")}}
     scores = score_columns(result)

@@ -24,7 +24,7 @@ from sqlalchemy import select
 from callscope.api import alerts, categories
 from callscope.api.audio_refs import hold, write_redacted
 from callscope.api.audio_store import TEMP_PREFIX, AudioStore
-from callscope.api.call_columns import write_scores
+from callscope.api.call_columns import final_status, write_scores
 from callscope.api.config import ServiceSettings
 from callscope.api.db import AudioFile, Call, Job, make_engine, migrate, session_factory, utcnow
 from callscope.api.intake import UploadMeta, call_values, insert_call
@@ -101,7 +101,7 @@ class ServiceSink:
                 row = s.get(Call, call_id)
                 active = categories.active(s)
                 final = categories.scored(s, row, result, active)
-                call, matches, version = write_scores(s, call_id, final, under=active, status="done", stage="done",
+                call, matches, version = write_scores(s, call_id, final, under=active, status=final_status(result), stage="done",
                                                       progress=1.0, error=None, result_json=result.model_dump_json())
                 alerts.on_call_done(s, call, call.escalation, matches, version.rules, version.label)
                 s.commit()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,16 +98,18 @@ def _manifest_rows(manifest: Path) -> list[dict]:
     return rows
 
 
-def read_source(source: Path, retention_days: float | None = None) -> tuple[list[Recording], list[Problem]]:
+def read_source(source: Path, retention_days: float | None = None,
+                direction_for: Callable[[str | None], str | None] | None = None) -> tuple[list[Recording], list[Problem]]:
     """The recordings ``source`` lists, and the items that cannot be analysed (bad metadata, a
     missing file). ``retention_days``: the deployment's retention (a ``recorded_at`` older is refused
-    as an upload would refuse it).
+    as an upload would refuse it); ``direction_for``: the deployment's direction for a queue.
 
     Raises:
         SourceError: the source itself cannot be read.
     """
     if source.is_dir():
-        return [Recording(p.absolute(), UploadMeta(), str(p)) for p in _walk(source)], []
+        meta = checked(UploadMeta(), None, direction_for)
+        return [Recording(p.absolute(), meta, str(p)) for p in _walk(source)], []
     if not source.is_file():
         raise SourceError(f"{source}: no such directory or manifest")
     if source.suffix.lower() not in MANIFEST_SUFFIXES:
@@ -123,7 +125,7 @@ def read_source(source: Path, retention_days: float | None = None) -> tuple[list
         fields = {k: (v.isoformat() if hasattr(v, "isoformat") else str(v)) for k, v in row.items()
                   if k != "path" and v is not None and str(v).strip() != ""}
         try:
-            meta = checked(UploadMeta.model_validate(fields), retention_days)
+            meta = checked(UploadMeta.model_validate(fields), retention_days, direction_for)
         except ValidationError as exc:
             problems.append(Problem(origin, "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())))
             continue

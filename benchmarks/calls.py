@@ -1,10 +1,11 @@
 """End-to-end accuracy on every shared recording with a reference: the regression gate for model
 and rule changes (issue 9, item 6; issue 15 adds to it).
 
-One table: WER, DER (±0.25 s collar, overlap scored), words given the right speaker, roles
-right, the customer's sentiment at start and end and the call's escalation level (outputs: the
-shared data has no human label for them), whether two analyses gave the same result (all but
-timings), and the model/rule versions. Only references the data carries are used:
+One table: the language heard and its confidence, WER, the transcript's reliability and the
+share of its words in unreliable passages, DER (±0.25 s collar, overlap scored), words given the
+right speaker, roles right, the customer's sentiment at start and end and the call's escalation
+level (outputs: the shared data has no human label for them), whether two analyses gave the
+same result (all but timings), and the model/rule versions. Only references the data carries are used:
 
 * Callytics Call01 (and its G.711 µ-law copy): hand-timed turns with text and roles
   (``Call01.turns.tsv``; CSR = agent).
@@ -169,6 +170,14 @@ def evaluate(case: Case, results: list) -> dict:
     row["interruptions_matched_predicted_reference"] = None if cuts is None else list(cuts)
     row["interruption_precision"] = None if cuts is None or not cuts[1] else round(cuts[0] / cuts[1], 4)
     row["role_confidence"] = r.call_scores.role_confidence if r.call_scores else None
+    row["language"] = r.language
+    row["language_confidence"] = r.language_confidence
+    row["language_supported"] = r.language_supported
+    t = r.transcript_reliability
+    row["transcript_reliability"] = t.score if t else None
+    row["unreliable_share"] = t.unreliable_share if t else None
+    row["speech_without_words_s"] = t.speech_without_words_s if t else None
+    row["direction"] = r.call_scores.direction if r.call_scores else None
     cs = r.call_scores
     customer = next((s for s in r.speaker_scores if s.role == "customer"), None)
     row["customer_sentiment_start"] = customer.sentiment_start.value if customer else None
@@ -227,11 +236,15 @@ def print_table(rows: list[dict], asr, rounds: int) -> None:
 
     print(f"\nCalls with references; {rows[0]['versions']['engine']} {asr.model} beam {asr.beam_size}, "
           f"sentiment {rows[0]['versions'].get('sentiment')}; {rounds} analyses each")
-    print(f"{'call':22} {'dur s':>6} {'WER':>7} {'DER±.25':>8} {'words→spk':>9} {'roles':>6} {'cust start':>10} "
+    print(f"{'call':22} {'dur s':>6} {'lang':>9} {'WER':>7} {'reliab':>6} {'unrel':>6} {'DER±.25':>8} {'words→spk':>9} "
+          f"{'roles':>6} {'cust start':>10} "
           f"{'cust end':>9} {'level':>7} {'agent dissat':>12} {'empathy':>7} {'same':>5} {'RTF':>6} {'scoring/ASR':>11} "
           f"{'role conf':>9} {'roles*':>6} {'cut-ins ok/found/ref':>20}")
     for r in rows:
-        print(f"{r['call']:22} {r['duration_s']:>6.1f} {pct(r['wer']):>7} {pct(r['der_collar_0.25']):>8} "
+        lang = f"{r['language']} {r['language_confidence']:.2f}" if r["language"] else "–"
+        rel = "–" if r["transcript_reliability"] is None else f"{r['transcript_reliability']:.2f}"
+        print(f"{r['call']:22} {r['duration_s']:>6.1f} {lang:>9} {pct(r['wer']):>7} {rel:>6} {pct(r['unreliable_share']):>6} "
+              f"{pct(r['der_collar_0.25']):>8} "
               f"{pct(r['words_right_speaker']):>9} {r['roles_right'] or '–':>6} {num(r['customer_sentiment_start']):>10} "
               f"{num(r['customer_sentiment_end']):>9} {r['escalation'] or '–':>7} {pct(r['agent_dissatisfied_share']):>12} "
               f"{r['agent_empathy_statements'] if r['agent_empathy_statements'] is not None else '–':>7} {r['identical_runs']:>5} "

@@ -124,11 +124,12 @@ class Service:
 
 
 def wait_done(client: httpx.Client, call_id: str, timeout: float = 300) -> dict:
-    """The call once its analysis ended (status done or failed); TimeoutError after ``timeout`` s."""
+    """The call once its analysis ended (status done, failed or unsupported_language); TimeoutError
+    after ``timeout`` s."""
     deadline = time.time() + timeout
     while time.time() < deadline:
         body = client.get(f"/v1/calls/{call_id}").json()
-        if body["status"] in ("done", "failed"):
+        if body["status"] in ("done", "failed", "unsupported_language"):
             return body
         time.sleep(0.5)
     raise TimeoutError(f"call {call_id} still {body['status']}")

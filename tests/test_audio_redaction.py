@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import subprocess
 import sys
 
@@ -42,7 +43,9 @@ def stereo_call(tmp_path_factory):
 @pytest.fixture(scope="module")
 def redacted(tmp_path_factory, stereo_call):
     data = tmp_path_factory.mktemp("redaction")
-    with running_service(data, None, CALLSCOPE_MAX_UPLOAD_MB="50") as svc:
+    # tiny.en: of the bundled models the one that writes Call01's address today (base skips it, see test_redaction)
+    with running_service(data, None, CALLSCOPE_MAX_UPLOAD_MB="50", CALLSCOPE_ASR_MODEL="tiny.en",
+                          CALLSCOPE_LANGUAGE="en") as svc:
         with svc.client(svc.key) as c:
             r = c.post("/v1/calls", files={"files": ("stereo.wav", stereo_call.read_bytes())},
                        data={"channel_map": "customer,agent"})
@@ -66,7 +69,8 @@ def test_the_stored_recording_is_silenced_where_the_words_were_on_their_channel_
     assert rate == RATE and got.shape == original.shape
     muted = np.zeros(got.shape, dtype=bool)  # per sample and channel
     for r in transcript["redactions"]:
-        a, b, ch = int((r["start"] - SAFETY_MARGIN_S) * RATE), int((r["end"] + SAFETY_MARGIN_S) * RATE), r["channel"]
+        # the span as audio/silence.py cuts it: floor of the start, ceiling of the end
+        a, b, ch = math.floor((r["start"] - SAFETY_MARGIN_S) * RATE), math.ceil((r["end"] + SAFETY_MARGIN_S) * RATE), r["channel"]
         muted[max(0, a):b, ch] = True
         assert np.abs(original[a:b, ch]).max() > 0.05  # there was speech …
         assert np.abs(got[a:b, ch]).max() == 0.0  # … and now there is none
@@ -88,9 +92,10 @@ def test_asr_on_the_stored_recording_no_longer_hears_the_username_or_address(red
     path.write_bytes(audio.content)
     out = tmp_path / "out"
     run = subprocess.run([sys.executable, "-m", "callscope.cli", "analyze", str(path), "--out", str(out), "--no-redact",
-                          "--no-scores", "--language", "en", "--quiet"], capture_output=True, text=True, timeout=600)
+                          "--no-scores", "--language", "en", "--model", "tiny.en", "--quiet"], capture_output=True,
+                         text=True, timeout=600)
     assert run.returncode == 0, run.stderr[-2000:]
     heard = " ".join(u["text"] for u in json.loads((out / "stored.json").read_text())["utterances"]).lower()
     assert "username" in heard or "email" in heard  # the customer's sentence is still there …
-    for clear in ("101", "buniamin", "bunyamin", "gmail", "www"):
+    for clear in ("101", "buniamin", "bunyamin", "banyamin", "gmail", "www"):
         assert clear not in heard, heard  # … without what was redacted

@@ -47,7 +47,7 @@ def test_upgrade_from_0002_backfills_emotion_rows(tmp_path, database, spokenwoz_
         version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
     engine.dispose()
     expected = sorted((r["call_id"], r["role"], r["label"], r["share"]) for r in emotion_rows("old-call", spokenwoz_result))
-    assert version == "0011"
+    assert version == "0012"
     assert expected and [tuple(r) for r in rows] == expected
 
 

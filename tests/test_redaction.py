@@ -133,6 +133,19 @@ def test_iban_nino_phone_email_cvv_expiry_and_username():
     assert kinds([utt("C", "I was at home when it happened, then I called")]) == []
 
 
+#: Whisper tiny.en: of the bundled models the one that writes Call01's address ("banyamin at gmail
+#: .com"); base, as installed today, skips the address (the words after "the associated email is").
+TINY = dict(device="cpu", model="tiny.en", language="en")
+
+
+@pytest.fixture(scope="module")
+def tiny(audio_dir):
+    from callscope.pipeline import AnalysisSettings, Analyzer
+    from callscope.transcription.engine import AsrSettings
+
+    return Analyzer(AnalysisSettings(asr=AsrSettings(**TINY)))
+
+
 @pytest.fixture(scope="module")
 def call01_unredacted(audio_dir):
     """Call01 as the ASR wrote it: the pipeline with redaction off."""
@@ -140,7 +153,7 @@ def call01_unredacted(audio_dir):
     from callscope.transcription.engine import AsrSettings
     from callscope.transcription.redaction.apply import RedactionPolicy
 
-    plain = Analyzer(AnalysisSettings(asr=AsrSettings(device="cpu"), redaction=RedactionPolicy(enabled=False), score=False))
+    plain = Analyzer(AnalysisSettings(asr=AsrSettings(**TINY), redaction=RedactionPolicy(enabled=False), score=False))
     return plain.analyze(audio_dir / "callytics" / "Call01.wav")
 
 
@@ -154,8 +167,8 @@ def _said_after(result, cue: str, until: str | None) -> tuple[int, set[tuple[int
 
 def test_real_call01_username_and_email_are_found_in_what_the_asr_wrote(call01_unredacted):
     """The customer says "My username is user101, and the associated email is bunyamin@gmail.com";
-    Whisper base writes something like "user 101" and "www .buniamine .com". Every word of both,
-    as written, is found."""
+    Whisper tiny.en writes "user 101" and "banyamin at gmail .com". Every word of both, as written,
+    is found."""
     result = call01_unredacted
     assert result.redaction is None and not result.redactions
     found = detect(result.utterances, result.language)
@@ -168,12 +181,12 @@ def test_real_call01_username_and_email_are_found_in_what_the_asr_wrote(call01_u
     assert not {(ui, k) for k in range(0, 3)} & covered_words  # "Of course, my" stays
 
 
-def test_the_pipeline_redacts_call01_before_scoring_and_keeps_no_trace(analyzer, audio_dir, call01_unredacted):
+def test_the_pipeline_redacts_call01_before_scoring_and_keeps_no_trace(tiny, audio_dir, call01_unredacted):
     raw = call01_unredacted
     ui, name_words = _said_after(raw, "username", "and")
     _, mail_words = _said_after(raw, "email", None)
     secret = {raw.utterances[u].words[w].word.strip().strip(".,").lower() for u, w in name_words | mail_words}
-    result = analyzer.analyze(audio_dir / "callytics" / "Call01.wav")
+    result = tiny.analyze(audio_dir / "callytics" / "Call01.wav")
     assert result.redaction and result.redaction.startswith("redact/")
     text = " ".join(u.text for u in result.utterances)
     assert "[USERNAME]" in text and "[EMAIL]" in text

@@ -311,7 +311,8 @@ def test_direction_lone_speaker_role_and_language_from_the_upload_reach_the_anal
     assert speakers[0]["acoustic_emotion"] and speakers[0]["arousal_baseline"] == "population"
     assert body["language"] == "de" and body["language_confidence"] == 1.0  # given with the upload
     transcript = admin.get(f"/v1/calls/{body['id']}/transcript").json()
-    assert transcript["languages"] == [{"channel": None, "language": "de", "confidence": 1.0, "source": "forced"}]
+    assert transcript["languages"] == [{"channel": None, "language": "de", "confidence": 1.0, "source": "forced",
+                                        "supported": True, "heard": []}]
     bad = upload(admin, clip, "voicemail.wav", external_id="lone-2", direction="sideways")
     assert bad.status_code == 422 and "direction" in bad.text
 

@@ -257,6 +257,32 @@ def test_review_page_is_interactive_within_a_second_and_light(app, browser):
     assert len(b.finds("#transcript .utt")) > 20 and b.finds("#chart-valence canvas")
 
 
+def test_unreliable_passages_are_marked_in_the_transcript(app, browser):
+    """The SpokenWOZ call has passages the reliability model marks (transcription/reliability.py):
+    each is drawn apart (a dashed, hatched box in italics) with its score and why, and the header
+    says how much of the transcript they hold."""
+    b = browser
+    with app.client(app.key) as admin:
+        transcript = admin.get(f"/v1/calls/{app.ids['MUL1011']}/transcript").json()
+    marked = [i for i, u in enumerate(transcript["utterances"]) if not u["reliability"]["reliable"]]
+    assert marked, "the setting of the test: some passages of the call are unreliable"
+    b.get(f"/calls/{app.ids['MUL1011']}")
+    b.ready()
+    shown = [int(li.get_attribute("data-i")) for li in b.finds("#transcript .utt.unreliable")]
+    assert shown == marked
+    tag = b.find(f"#u{marked[0]} .unreliable-tag").text
+    assert tag.startswith("unreliable transcript (") and "%" in tag
+    style = b.js(f"const s = getComputedStyle(document.getElementById('u{marked[0]}')); return [s.borderTopStyle, "
+                 f"getComputedStyle(document.querySelector('#u{marked[0]} .utt-text')).fontStyle]")
+    assert style == ["dashed", "italic"]
+    reliable = next(i for i in range(len(transcript["utterances"])) if i not in marked)
+    assert not b.finds(f"#u{reliable} .unreliable-tag")
+    header = b.find("#transcript-reliability").text
+    assert header.startswith("Transcript reliability") and "marked unreliable" in header
+    b.js(f"document.getElementById('u{marked[0]}').scrollIntoView({{block: 'center'}})")
+    b.screenshot("review-unreliable-passage")
+
+
 def test_playing_advances_the_highlighted_word(app, browser):
     b = browser
     b.get(f"/calls/{app.ids['MUL1011']}")

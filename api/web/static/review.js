@@ -48,9 +48,15 @@ function renderHead() {
     `${clock(c.duration_s)} long`, c.language && `language ${c.language}${c.language_confidence != null ? ` (${pct(c.language_confidence)})` : ""}`,
     cs.direction && `${cs.direction} call`, c.external_id && `ref ${c.external_id}`,
   ].filter(Boolean);
+  const tr = data.transcript.transcript_reliability;
+  const doubtful = tr && tr.score != null && (tr.score < tr.threshold || tr.unreliable_share >= 0.2);
   document.getElementById("meta").replaceChildren(bits.join(" · "),
     cs.role_note ? el("div", { class: "error" }, `Roles: ${cs.role_note}`) : "",
-    data.transcript.language_note ? el("div", { class: "muted" }, data.transcript.language_note) : "");
+    data.transcript.language_note ? el("div", { class: "muted" }, data.transcript.language_note) : "",
+    tr && tr.score != null ? el("div", { class: doubtful ? "error" : "muted", id: "transcript-reliability" },
+      `Transcript reliability ${pct(tr.score)}: ${pct(tr.unreliable_share)} of the words in passages marked unreliable` +
+      (tr.speech_without_words_s >= 1 ? `; ${Math.round(tr.speech_without_words_s)} s of speech without words` : "") +
+      (doubtful ? ". Read the marked passages against the audio before trusting scores built on them." : ".")) : "");
 }
 
 // ---- transcript ----------------------------------------------------------------------------
@@ -67,7 +73,9 @@ function renderTranscript() {
         corr.sentiment ? el("span", { class: "orig" }, signed(corr.sentiment.original)) : "", corr.sentiment ? " " : "", `sentiment ${signed(sent)}`) : "",
       u.emotion ? el("span", { class: `tag${corr.emotion ? " corrected" : ""}`, title: u.emotion.acoustic ? "text and voice" : "text only" },
         corr.emotion ? el("span", { class: "orig" }, corr.emotion.original) : "", corr.emotion ? " " : "", u.emotion.label) : "",
-      u.emotion && u.emotion.arousal != null ? el("span", { class: "tag", title: "arousal from the voice, -1..+1" }, `arousal ${signed(u.emotion.arousal)}`) : "");
+      u.emotion && u.emotion.arousal != null ? el("span", { class: "tag", title: "arousal from the voice, -1..+1" }, `arousal ${signed(u.emotion.arousal)}`) : "",
+      u.reliability && !u.reliability.reliable ? el("span", { class: "tag unreliable-tag", title: "the transcript of this passage is unreliable: it weighs less in every score" },
+        `unreliable transcript (${pct(u.reliability.score)}${u.reliability.marks.length ? `: ${u.reliability.marks.join("; ")}` : ""})`) : "");
     const text = el("div", { class: "utt-text" });
     (u.words.length ? u.words : [{ word: u.text, start: u.start, end: u.end }]).forEach((w, k) => {
       const word = w.word.trim();
@@ -77,7 +85,8 @@ function renderTranscript() {
       text.append(span);
       words.push({ start: w.start, end: w.end, node: span, utt: i });
     });
-    const li = el("li", { class: `utt ${role}`, id: `u${i}`, dataset: { i, start: u.start } }, head, text);
+    const unreliable = u.reliability && !u.reliability.reliable;
+    const li = el("li", { class: `utt ${role}${unreliable ? " unreliable" : ""}`, id: `u${i}`, dataset: { i, start: u.start } }, head, text);
     if (can("review") && u.sentiment) head.append(el("button", { type: "button", class: "quiet edit", onclick: (e) => { e.stopPropagation(); editUtterance(li, i, u); } }, "Correct"));
     li.addEventListener("click", (e) => {
       const w = e.target.closest(".w");
