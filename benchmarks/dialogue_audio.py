@@ -27,7 +27,7 @@ VOICES = {"en": "en-us", "sv": "sv", "da": "da", "no": "nb", "fi": "fi", "de": "
           "pl": "pl", "ru": "ru", "pt": "pt"}
 #: (voice variant, pitch 0..99) for the two parties; which party gets which alternates by dialogue.
 PARTIES = (("f2", 62), ("m3", 38))
-RATE = 8000
+RATE = 8000  # callscope.audio.telephone.RATE
 
 
 def available() -> bool:
@@ -49,7 +49,7 @@ def _say(text: str, voice: str, pitch: int, speed: int, out: Path) -> np.ndarray
 def speak(dialogue: dict, out_dir: Path) -> tuple[Path, list[tuple[str, float, float]]]:
     """The dialogue as a G.711 µ-law call at 8 kHz in ``out_dir``: its path and the reference turns
     (role, start s, end s)."""
-    import av
+    from callscope.audio.telephone import write_g711
 
     rng = np.random.default_rng(sum(map(ord, dialogue["id"])))
     flip = sum(map(ord, dialogue["id"])) % 2
@@ -65,16 +65,5 @@ def speak(dialogue: dict, out_dir: Path) -> tuple[Path, list[tuple[str, float, f
             gap = float(rng.uniform(0.35, 0.8))
             pieces += [speech.astype(np.float32), np.zeros(int(gap * RATE), dtype=np.float32)]
             t += len(speech) / RATE + int(gap * RATE) / RATE
-    signal = np.concatenate(pieces)
-    path = out_dir / f"{dialogue['id']}.wav"
-    with av.open(str(path), "w") as out:
-        stream = out.add_stream("pcm_mulaw", rate=RATE)
-        stream.layout = "mono"
-        for i in range(0, len(signal), 1024):
-            frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(signal[None, i:i + 1024]), format="fltp", layout="mono")
-            frame.sample_rate = RATE
-            for packet in stream.encode(frame):
-                out.mux(packet)
-        for packet in stream.encode(None):
-            out.mux(packet)
+    path = write_g711(np.concatenate(pieces), out_dir / f"{dialogue['id']}.wav")
     return path, turns

@@ -69,7 +69,7 @@ def audio_rows() -> list[dict]:
 
     from callscope.call_settings import CallSettings
     from callscope.pipeline import AnalysisSettings, Analyzer
-    from callscope.transcription.fit_reliability import g711_copy
+    from callscope.audio.telephone import g711_copy
     from callscope.transcription.redaction.apply import RedactionPolicy
 
     # ASR as written, for WER; a call heard outside the nine is transcribed in what was heard

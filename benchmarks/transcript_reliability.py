@@ -109,7 +109,8 @@ def decode_options(data: Path) -> list[dict]:
     from callscope.audio.decode import decode_file
     from callscope.audio.vad import NARROWBAND_MAX_SOURCE_HZ, SileroVad
     from callscope.transcription.engine import NO_FALLBACK, AsrSettings, create_engine
-    from callscope.transcription.fit_reliability import g711_copy, normalise, recordings
+    from callscope.audio.telephone import g711_copy
+    from callscope.transcription.fit_reliability import normalise, recordings
     from callscope.transcription.speech_gate import ASR_GAP_S, gather_speech
     import tempfile
 

@@ -36,7 +36,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import math
 import os
 import re
 import tempfile
@@ -46,6 +45,7 @@ from pathlib import Path
 
 import numpy as np
 
+from callscope.audio.telephone import g711_copy
 from callscope.transcription.reliability import FEATURES, MODEL_PATH, ReliabilityModel, inputs
 
 SEED = 0
@@ -93,26 +93,6 @@ def normalise(text: str) -> list[str]:
     """Lower case, punctuation removed (as benchmarks/reference.normalise_text)."""
     text = text.lower().replace("’", "'")
     return re.sub(r"[^\w\s']", " ", text).split()
-
-
-def g711_copy(src: Path, dst: Path) -> Path:
-    """``src`` as a G.711 µ-law WAV at 8 kHz, mono, as a telephone line carries it."""
-    import av
-
-    from callscope.audio.decode import decode_file
-
-    samples = decode_file(src, target_sample_rate=8000).mono().astype(np.float32)
-    with av.open(str(dst), "w") as out:
-        stream = out.add_stream("pcm_mulaw", rate=8000)
-        stream.layout = "mono"
-        for i in range(0, len(samples), 1024):
-            frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(samples[None, i:i + 1024]), format="fltp", layout="mono")
-            frame.sample_rate = 8000
-            for packet in stream.encode(frame):
-                out.mux(packet)
-        for packet in stream.encode(None):
-            out.mux(packet)
-    return dst
 
 
 def utterance_accuracy(utterances: list[list[str]], reference: list[str]) -> list[tuple[int, int]]:
