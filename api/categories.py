@@ -129,7 +129,8 @@ def categorise(session: Session, call: Call, result: CallAnalysis, under: Versio
     if matches:
         session.execute(insert(CallCategory), [
             {"call_id": call.id, "rules_version": under.number, "category": m.category, "detail": m.detail,
-             "evidence_json": json.dumps({"utterances": list(m.evidence), "times": [list(t) for t in m.times]})}
+             "evidence_json": json.dumps({"utterances": list(m.evidence), "times": [list(t) for t in m.times],
+                                          "unreliable_share": m.unreliable_share})}
             for m in matches])
     if current:
         session.execute(update(Call).where(Call.id == call.id).values(rules_version=under.number))

@@ -81,6 +81,14 @@ def test_a_looping_transcript_is_marked_unreliable_and_the_level_says_so(analyze
     level = result.call_scores.escalation
     assert level.unreliable_share is not None and level.unreliable_share > 0
     assert any("unreliable" in r for r in result.call_scores.reasons), result.call_scores.reasons
+    # a category heard only in the loop says so
+    from callscope.scoring.rules import load_rules
+    from callscope.scoring.rules.evaluate import evaluate
+
+    rules = load_rules("name: t\ncategories:\n  - name: project_start\n    when:\n      said:\n        by: any\n"
+                       "        phrases: [start with the]\n")
+    (match,) = evaluate(rules, result)
+    assert match.unreliable_share >= 0.5 and "transcript is unreliable" in match.detail
     shipped = analyzer.analyze(AUDIO / "callytics" / "Call01.wav")
     assert " ".join(u.text for u in shipped.utterances).lower().count("start with the") == 0
     assert shipped.transcript_reliability.score > t.score

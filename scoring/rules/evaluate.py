@@ -20,12 +20,15 @@ if TYPE_CHECKING:  # the analysis as the pipeline returns and the service stores
 @dataclass(frozen=True)
 class Match:
     """A category the call matched: ``evidence`` utterance indices, ``times`` (start, end) in
-    seconds of what made it hold (utterances, a silence), ``detail`` in words."""
+    seconds of what made it hold (utterances, a silence), ``detail`` in words, and
+    ``unreliable_share``: the share of the evidence's words in utterances whose transcript is
+    unreliable (None without utterance evidence); when it is half or more, the detail says so."""
 
     category: str
     evidence: tuple[int, ...]
     times: tuple[tuple[float, float], ...]
     detail: str
+    unreliable_share: float | None = None
 
 
 @dataclass
@@ -189,8 +192,22 @@ def evaluate(rules: RuleSet, call: "CallAnalysis", metadata: Mapping[str, str | 
     for cat in rules.categories:
         hit = check(c, cat.when)
         if hit.ok:
+            doubtful = _unreliable_share(call, hit.evidence)
+            detail = "; ".join(dict.fromkeys(hit.detail))
+            if doubtful is not None and doubtful >= 0.5:
+                detail += f"; {100 * doubtful:.0f}% of it in passages whose transcript is unreliable"
             out.append(Match(cat.name, tuple(hit.evidence), tuple((round(a, 2), round(b, 2)) for a, b in hit.times),
-                             "; ".join(dict.fromkeys(hit.detail))))
+                             detail, doubtful))
     return out
+
+
+def _unreliable_share(call: "CallAnalysis", evidence: Sequence[int]) -> float | None:
+    """The share of the evidence utterances' words in unreliable utterances (None: no evidence,
+    or an analysis from before transcript reliability)."""
+    us = [call.utterances[i] for i in evidence if 0 <= i < len(call.utterances)]
+    words = sum(len(u.words) for u in us if u.reliability is not None)
+    if not words:
+        return None
+    return round(sum(len(u.words) for u in us if u.reliability is not None and not u.reliability.reliable) / words, 4)
 
 
