@@ -14,8 +14,12 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# the shipped samples, and the real customer-service call Call01 from ../shared when it is there
+# (GPL-3.0: shown, never shipped)
+SHARED_CALL := $(wildcard $(or $(CALLSCOPE_SHARED_DATA),../shared/data)/audio/callytics/Call01.wav)
+
 demo: $(STAMP)
-	$(VENV)/bin/callscope analyze samples/*.wav samples/*.flac --out demo-results --format json --format txt
+	$(VENV)/bin/callscope analyze samples/*.wav samples/*.flac $(SHARED_CALL) --out demo-results --format json --format txt
 
 test: $(STAMP)
 	$(PY) -m pytest
@@ -34,6 +38,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/roles.py
 	$(PY) benchmarks/arousal.py
 	$(PY) benchmarks/languages.py
+	$(PY) benchmarks/transcript_reliability.py --decode-options
 	$(PY) benchmarks/asr_phone.py
 	$(PY) benchmarks/asr_batched.py
 	$(PY) benchmarks/hostile_decode.py
