@@ -94,9 +94,12 @@ def _old_rules():
     except (subprocess.CalledProcessError, FileNotFoundError):
         return None
     cues = types.ModuleType("role_cues_v2")
+    sys.modules["role_cues_v2"] = cues  # its dataclasses look their module up
     exec(compile(sources["role_cues"], "role_cues_v2", "exec"), cues.__dict__)  # noqa: S102 - our own earlier source
     mod = types.ModuleType("roles_v2")
     sys.modules["roles_v2"] = mod
+    import callscope.scoring.role_cues  # noqa: F401 - loaded, so that it can be swapped for the old cues and back
+
     saved = sys.modules["callscope.scoring.role_cues"]
     sys.modules["callscope.scoring.role_cues"] = cues  # its import of the cues gets the old ones
     try:
@@ -113,6 +116,7 @@ def _dialogues(analyzer, old) -> list[dict]:
 
     from benchmarks.dialogue_audio import available, dialogues, speak
     from benchmarks.reference import speaker_mapping
+    from callscope.scoring import roles as rules
 
     if not available():
         print("espeak-ng is not installed: the spoken dialogues are left out")
@@ -125,7 +129,13 @@ def _dialogues(analyzer, old) -> list[dict]:
             truth = speaker_mapping(r, turns)
             found = r.call_scores.roles
             previous = old.roles_from_text(r.utterances, {s.id: s.talk_time_s for s in r.speakers}).roles if old else {}
-            out.append({"dialogue": d["id"], "direction": d["direction"], "speakers_found": len(r.speakers),
+            cue_hits = {"agent cues on the agent": 0, "customer cues on the customer": 0, "cues on the wrong party": 0}
+            for speaker, role in truth.items():
+                ev = rules.speaker_evidence(r.utterances, speaker)
+                own, other = (ev.agent, ev.customer) if role == "agent" else (ev.customer, ev.agent)
+                cue_hits[f"{role} cues on the {role}"] += sum(len(v) for v in own.values())
+                cue_hits["cues on the wrong party"] += sum(len(v) for v in other.values())
+            out.append({"dialogue": d["id"], "direction": d["direction"], "speakers_found": len(r.speakers), **cue_hits,
                         "language": r.language, "language_confidence": r.language_confidence,
                         "transcript_reliability": r.transcript_reliability.score if r.transcript_reliability else None,
                         "roles/3 right": sum(found.get(s) == truth[s] for s in truth), "judged": len(truth),
@@ -134,7 +144,8 @@ def _dialogues(analyzer, old) -> list[dict]:
                         "direction_found": r.call_scores.direction, "direction_source": r.call_scores.direction_source})
             print(f"  {out[-1]['dialogue']:24} {out[-1]['speakers_found']} speakers, {r.language} "
                   f"({r.language_confidence:.2f}), roles/3 {out[-1]['roles/3 right']}/{len(truth)}, "
-                  f"roles/2 {out[-1]['roles/2 right']}/{len(truth)}", flush=True)
+                  f"roles/2 {out[-1]['roles/2 right']}/{len(truth)}; cues right {cue_hits['agent cues on the agent']}+"
+                  f"{cue_hits['customer cues on the customer']}, wrong {cue_hits['cues on the wrong party']}", flush=True)
     return out
 
 
