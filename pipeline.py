@@ -298,7 +298,6 @@ class Analyzer:
             timings_s=Timings(**{k: round(v, 3) for k, v in timings.model_dump().items()}),
         )
 
-
     def _unsupported(self, path, audio, layout: ChannelLayout, choices: list[LanguageChoice],
                      regions: list[list[SpeechRegion]], dual: bool, notes: list[str], timings: Timings,
                      t_total: float) -> CallAnalysis:

@@ -158,3 +158,23 @@ def test_an_outbound_call_keeps_its_roles(analyzer, tmp_path, dialogue_id):
     first = result.utterances[0].speaker
     assert mapping[first] == "customer"
     assert (result.call_scores.direction, result.call_scores.direction_source) in (("outbound", "inferred"), (None, "unknown"))
+
+
+def test_loops_words_without_duration_and_speech_without_words_are_measured():
+    """The measurements under the score, on words laid out by hand (what the decoder gives)."""
+    from callscope.transcription.reliability import load_model, mark_transcript, uncovered_speech, word_marks
+    from callscope.transcription.types import Utterance, Word
+
+    loop = "we are going to start with the new project".split()
+    words = [Word(w, 10 + 0.3 * i, 10 + 0.3 * i + 0.25, 0.9) for i, w in enumerate(loop)]
+    words += [Word(w, 14.0, 14.0, 0.9) for w in loop]  # said again, piled on one instant
+    zero, looped = word_marks(words)
+    assert zero == [False] * 9 + [True] * 9 and all(looped)
+    assert word_marks(words[:9]) == ([False] * 9, [False] * 9)  # said once: no loop
+    assert uncovered_speech([(0.0, 10.0), (10.0, 13.0)], words[:9]) == pytest.approx(9.5)  # 0..9.5 s has no word
+    assert uncovered_speech([(10.0, 13.0)], words[:9]) == 0.0
+    marked, call = mark_transcript([Utterance("S0", 10.0, 12.9, words[:9]), Utterance("S1", 14.0, 14.0, words[9:])],
+                                   {None: [(0.0, 15.0)]}, load_model())
+    assert marked[1].reliability.score == 0.0 and not marked[1].reliability.reliable
+    assert "words without duration" in marked[1].reliability.marks and "repeats itself (a decoder loop)" in marked[1].reliability.marks
+    assert call.unreliable_share >= 0.5 and call.speech_without_words_s > 9

@@ -160,3 +160,21 @@ def test_sentiment_says_where_it_is_unvalidated(analyzer, audio_dir):
     assert any("not validated for de" in r for r in german.call_scores.reasons)
     english = analyzer.analyze(audio_dir / "callytics" / "Call01.wav").call_scores.sentiment_validation
     assert english.validated and english.language == "en" and english.accuracy > 0.6
+
+
+def test_a_vote_reports_what_was_heard_and_when_it_is_outside_the_deployments_languages():
+    """Whisper's probabilities over its whole set (made-up votes, the rules of language/2)."""
+    en_sv = ("en", "sv")
+    sure = vote([(3.0, {"de": 0.95, "en": 0.03, "sv": 0.02})], en_sv)  # sure enough on a short clip
+    assert (sure.language, sure.supported, sure.confidence) == ("de", False, 0.95)
+    assert "German (de, 0.95), outside this deployment's languages (en, sv): not transcribed" in sure.note(en_sv, "stop")
+    assert "transcribed in de as it is" in sure.note(en_sv, "transcribe")
+    long_enough = vote([(6.0, {"de": 0.6, "en": 0.3, "sv": 0.1}), (6.0, {"de": 0.6, "en": 0.3, "sv": 0.1})], en_sv)
+    assert (long_enough.language, long_enough.supported) == ("de", False)  # 0.6 over 12 s of speech
+    unsure = vote([(3.0, {"de": 0.6, "en": 0.3, "sv": 0.1})], en_sv)  # 0.6 over 3 s: not enough to refuse the call
+    assert (unsure.language, unsure.supported, unsure.confidence) == ("en", True, 0.3)
+    assert "too unsure to call the call outside" in unsure.note(en_sv, "stop") and "taken as en" in unsure.note(en_sv, "stop")
+    latin = vote([(20.0, {"la": 0.6, "sv": 0.25, "en": 0.15})], en_sv)  # Whisper's name for speech it cannot place
+    assert latin.language == "sv" and all(code != "la" for code, _ in latin.heard) and latin.uncertain
+    nynorsk = vote([(20.0, {"nn": 0.5, "no": 0.4, "da": 0.1})], ("sv", "da", "no"))
+    assert (nynorsk.language, nynorsk.confidence, nynorsk.supported) == ("no", 0.9, True)
