@@ -100,7 +100,8 @@ def _summary(result) -> Panel:
     table.add_row("speakers", ", ".join(
         f"{s.id}{'' if s.channel is None else f' (ch {s.channel})'}{'' if not s.role else f' {s.role}'}: {s.talk_time_s:.1f} s"
         for s in result.speakers
-    ) or "none (no speech found)")
+    ) or ("not analysed (language outside this deployment)" if result.status == "unsupported_language"
+           else "none (no speech found)"))
     c = result.call_scores
     if c is not None:
         colour = {"green": "green", "yellow": "yellow", "orange": "dark_orange", "red": "red"}.get(str(c.escalation.value), "white")

@@ -59,6 +59,8 @@ def test_the_cli_reports_a_call_outside_the_languages_and_writes_its_result(tmp_
                            "--out", str(tmp_path)], capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     assert "not transcribed" in proc.stderr and "1 not transcribed (language outside --languages)" in proc.stderr
+    assert "not analysed (language outside this deployment)" in " ".join(proc.stderr.split())
+    assert "no speech found" not in proc.stderr
     written = json.loads((tmp_path / "fleurs_de-001.json").read_text())
     assert written["status"] == "unsupported_language" and written["language"] == "de"
 
