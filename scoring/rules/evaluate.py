@@ -12,6 +12,7 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from callscope.scoring.rules.model import Condition, RuleSet, Said
+from callscope.scoring.rules.patterns import compiled
 
 if TYPE_CHECKING:  # the analysis as the pipeline returns and the service stores it
     from callscope.schema import CallAnalysis
@@ -52,11 +53,6 @@ def _phrase(phrase: str) -> re.Pattern:
     return re.compile(r"(?<![\w\[])" + r"\W+".join(words) + r"(?![\w\]])")
 
 
-@cache
-def _regex(pattern: str) -> re.Pattern:
-    return re.compile(pattern, re.I)
-
-
 class _Call:
     """The parts of an analysis the conditions read, with roles resolved."""
 
@@ -87,7 +83,7 @@ def _said(c: _Call, said: Said) -> _Hit:
         if u.end < lo or u.start > hi:
             continue
         found = [p for p in said.phrases if _phrase(p).search(c.texts[i])]
-        found += [r for r in said.regex if _regex(r).search(u.text)]
+        found += [r for r in said.regex if compiled(r).search(u.text)]
         if found:
             hits.append(i)
             details.append(f'"{found[0]}" at {u.start:.0f} s')

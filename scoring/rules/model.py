@@ -3,7 +3,7 @@
 A condition is a mapping with exactly one key:
 
 - ``all: [conditions]``, ``any: [conditions]``, ``not: condition``;
-- ``said``: phrases (whole words, any case) or regular expressions said by ``agent``,
+- ``said``: phrases (whole words, any case) or regular expressions (RE2, :mod:`.patterns`) said by ``agent``,
   ``customer`` or ``any`` speaker, optionally ``within`` the first or last N seconds or share
   of the call;
 - ``sentiment``: a role's sentiment (-1..+1) ``mean``, ``start``, ``end``, ``min``, ``max``,
@@ -24,10 +24,11 @@ A range is a mapping of ``lt``, ``lte``, ``gt``, ``gte`` (all given must hold).
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from callscope.scoring.rules.patterns import PatternError, compiled
 
 Role = Literal["agent", "customer", "any"]
 METADATA_FIELDS = ("queue", "team", "product", "agent_id", "direction", "language")
@@ -95,9 +96,9 @@ class Said(_Strict):
             raise ValueError("said needs phrases or regex")
         for r in self.regex:
             try:
-                re.compile(r)
-            except re.error as exc:
-                raise ValueError(f"regex {r!r}: {exc}") from exc
+                compiled(r)
+            except PatternError as exc:
+                raise ValueError(f"regex {r[:80]!r}: {exc}") from exc
         return self
 
 
