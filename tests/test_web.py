@@ -519,6 +519,26 @@ def test_a_read_only_key_sees_no_edit_controls(app, browser):
     b.wait(lambda: urlparse(b.driver.current_url).path == "/signin")
 
 
+def test_signing_in_never_sends_the_browser_to_another_site(app, browser, reviewer_key):
+    """Issue 24: ``/signin?next=/%09/host`` landed on ``host`` (browsers drop the tab, leaving
+    ``//host``); ``next`` must be a path on this site."""
+    for hostile in ("/%09/evil.invalid/phish", "/%5Cevil.invalid", "/%0A/evil.invalid", "https://evil.invalid/",
+                    "//evil.invalid", "/%20/evil.invalid"):
+        page = httpx.get(f"{app.base}/signin?next={hostile}")
+        assert 'data-next="/"' in page.text, (hostile, page.text[:400])
+    kept = httpx.get(f"{app.base}/signin?next=%2Fcalls%2Fabc%3Fq%3D1")
+    assert 'data-next="/calls/abc?q=1"' in kept.text  # a path on this site is kept
+    b = browser
+    b.get("/signin?next=/%09/evil.invalid/phish")
+    b.find("#key").send_keys(reviewer_key)
+    b.find("#signin-form button").click()
+    b.wait(lambda: urlparse(b.driver.current_url).path != "/signin", message="sign-in did not leave /signin")
+    assert urlparse(b.driver.current_url).netloc == urlparse(app.base).netloc, b.driver.current_url
+    b.ready()
+    b.find("#signout").click()
+    b.wait(lambda: urlparse(b.driver.current_url).path == "/signin")
+
+
 def test_no_request_left_127_0_0_1(app, browser):
     browser.drain()
     hosts = {urlparse(u).hostname for u in browser.requested if urlparse(u).scheme in ("http", "https", "ws", "wss")}

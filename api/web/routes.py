@@ -66,8 +66,18 @@ def signin_page(request: Request, next: str = "/") -> Response:
 
 
 def _local(target: str) -> str:
-    """A path on this site to go back to after signing in (anything else: the calls list)."""
-    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else "/"
+    r"""A path on this site to go back to after signing in (anything else: the calls list).
+
+    Browsers drop tabs and newlines from a URL and read ``\`` as ``/`` before they resolve it,
+    so ``/\t/host`` or ``/\host`` would land on another site: a target with a control
+    character, a space or a backslash is refused, and what is left must parse as a path with
+    neither scheme nor host."""
+    if not target.startswith("/") or any(c == "\\" or ord(c) <= 0x20 or ord(c) == 0x7F for c in target):
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or target.startswith("//"):
+        return "/"
+    return target
 
 
 def _same_origin(request: Request) -> bool:
