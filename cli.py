@@ -400,11 +400,13 @@ def serve(
     import uvicorn
 
     from callscope.api.app import create_app
+    from callscope.api.guard import MAX_REQUEST_HEAD_BYTES
 
     settings = _service_settings()
     _configure_logging(settings.log_level)
     os.umask(0o077)  # the database, its WAL and the audio the server writes: owner only
-    uvicorn.run(create_app(settings, inline_worker=worker), host=host, port=port, log_level=settings.log_level)
+    uvicorn.run(create_app(settings, inline_worker=worker), host=host, port=port, log_level=settings.log_level,
+                h11_max_incomplete_event_size=MAX_REQUEST_HEAD_BYTES)
 
 
 def _worker_process(index: int) -> None:

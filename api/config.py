@@ -77,7 +77,7 @@ class ServiceSettings(BaseSettings):
         auth: require API keys (``CALLSCOPE_AUTH``, default on; ``off`` only for a single-user
             machine: every request is then an admin).
         retention_days: calls whose call time is older than this many days are purged
-            (``CALLSCOPE_RETENTION_DAYS``, > 0; unset: kept until deleted). An upload whose
+            (``CALLSCOPE_RETENTION_DAYS``, a whole number of days, 1 or more; unset: kept until deleted). An upload whose
             ``recorded_at`` is already older is refused (422); calls still queued or being
             analysed are kept until their analysis ends.
         retention_check_s: how often the server runs the purge, seconds (``CALLSCOPE_RETENTION_CHECK_S``).
@@ -173,7 +173,7 @@ class ServiceSettings(BaseSettings):
     max_attempts: Annotated[int, Field(ge=1, le=100)] = 3
     retry_backoff_s: Annotated[float, Field(ge=0)] = 5.0
     auth: bool = True
-    retention_days: Annotated[float | None, Field(gt=0, le=365_000)] = None
+    retention_days: Annotated[int | None, Field(ge=1, le=365_000)] = None
     retention_check_s: Annotated[float, Field(gt=0)] = 3600.0
     rate_limit_per_key: str | None = "1200/minute"
     rate_limit_per_ip: str | None = "2400/minute"

@@ -1,5 +1,6 @@
 """The first thing every request meets (a pure ASGI middleware), before any byte of its body is read:
 
+0. a URL (path and query) over :data:`MAX_URL_BYTES`: 414;
 1. the per-address rate limit (``CALLSCOPE_RATE_LIMIT_PER_IP``): 429 with ``Retry-After``;
 2. for ``/v1`` routes, the API key (a header), or else the QA app's session cookie
    (:mod:`callscope.api.web.sessions`): missing, unknown, revoked or expired → 401; a change
@@ -31,6 +32,13 @@ from callscope.api.auth import ANONYMOUS_ADMIN, verify
 from callscope.api.deps import error_response
 from callscope.api.web import sessions as web_sessions
 
+#: Longest path plus query string, bytes (the longest filter URL the app makes is under 2 KB).
+MAX_URL_BYTES = 8 * 1024
+#: Request line and headers the HTTP parser reads before it gives up, bytes. Well above
+#: :data:`MAX_URL_BYTES`, so that a long URL is read whole and answered with a 414 by this guard;
+#: with h11's 16 KiB default the parser dropped the connection before a byte of the answer
+#: reached the client (the client was still sending).
+MAX_REQUEST_HEAD_BYTES = 1024 * 1024
 #: Largest body of any route but the upload (JSON corrections and keys), bytes.
 JSON_BODY_LIMIT = 1024 * 1024
 UPLOAD_PATH = "/v1/calls"
@@ -97,6 +105,10 @@ class RequestGuard:
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
+        if len(scope.get("raw_path") or b"") + len(scope.get("query_string") or b"") > MAX_URL_BYTES:
+            await _refuse(scope, receive, send, 414, f"the URL is over {MAX_URL_BYTES} bytes: filter with fewer or "
+                                                     "shorter values")
+            return
         headers = dict(scope["headers"])
         client = (scope.get("client") or ("unknown", 0))[0]
         wait = self.limits.retry_after(self.limits.per_ip, "ip", client)

@@ -22,6 +22,10 @@ from callscope.call_settings import CallSettings, Language
 
 #: Days the service handles (a recorded_at outside is refused).
 FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(2999, 12, 31)
+#: How far ahead of the server's clock a recorded_at may be (a local time sent without its zone,
+#: a skewed clock); later ones are refused: retention counts from the call time, and a call
+#: recorded in the future would be kept past it.
+FUTURE_SLACK = timedelta(days=1)
 
 
 class UploadMeta(BaseModel):
@@ -36,8 +40,9 @@ class UploadMeta(BaseModel):
     channel: str | None = Field(None, max_length=100)
     external_id: str | None = Field(None, max_length=200)
     recorded_at: datetime | None = Field(None, description="ISO 8601; without a zone it is taken as UTC")
-    channel_map: str | None = Field(None, max_length=100, pattern=r"^(agent|customer)(,(agent|customer))*$",
-                                    description="roles of channel 0, 1 in a dual-channel call, e.g. customer,agent")
+    channel_map: str | None = Field(None, max_length=100, pattern=r"^(agent|customer)(,(agent|customer)){0,7}$",
+                                    description="roles of channel 0, 1, … (at most 8) in a multi-channel call, "
+                                                "e.g. customer,agent")
     direction: Literal["inbound", "outbound"] | None = Field(
         None, description="inbound (the customer called) or outbound (the agent called; the customer answers first); "
                           "unset: inferred from the words")
@@ -73,12 +78,13 @@ class MetaError(ValueError):
         self.message, self.details, self.status = message, details, status
 
 
-def checked(meta: UploadMeta, retention_days: float | None,
+def checked(meta: UploadMeta, retention_days: int | None,
             direction_for: Callable[[str | None], str | None] | None = None) -> UploadMeta:
     """``meta`` with ``recorded_at`` in UTC, and the deployment's direction for its queue
     (``direction_for``) when it gives none; raises :class:`MetaError` for a phone number that has
-    no digits, a NUL character (PostgreSQL cannot store it), a date outside 1970..2999, or a
-    ``recorded_at`` older than the retention period (``retention_days``; None: kept for ever)."""
+    no digits, a NUL character (PostgreSQL cannot store it), a date outside 1970..2999, a
+    ``recorded_at`` more than :data:`FUTURE_SLACK` ahead of the clock, or one older than the
+    retention period (``retention_days``; None: kept for ever)."""
     if meta.direction is None and direction_for is not None and direction_for(meta.queue):
         meta = meta.model_copy(update={"direction": direction_for(meta.queue)})
     if meta.customer_phone:
@@ -96,6 +102,9 @@ def checked(meta: UploadMeta, retention_days: float | None,
     if not FIRST_DAY <= when.date() <= LAST_DAY:  # after conversion: 1970-01-01T00:30+01:00 is 1969 in UTC
         raise MetaError(f"date {when.date().isoformat()} is outside {FIRST_DAY.isoformat()}..{LAST_DAY.isoformat()}",
                         status=400)
+    if when > utcnow() + FUTURE_SLACK:
+        raise MetaError(f"recorded_at {when.isoformat()} is in the future (more than a day after this server's "
+                        "clock): retention counts from the call time, so it is not stored", ["recorded_at"])
     if retention_days is not None and when < utcnow() - timedelta(days=retention_days):
         raise MetaError(f"recorded_at {when.isoformat()} is older than this deployment's retention of "
                         f"{retention_days:g} days (CALLSCOPE_RETENTION_DAYS): the call would have to be erased at "

@@ -20,6 +20,8 @@ from callscope.api.routes_calls import call_links
 from callscope.call_settings import Language
 
 router = APIRouter()
+#: A filter on a metadata column: the longest value an upload may store (200 characters).
+MetaFilter = Annotated[str | None, Query(max_length=200)]
 
 
 def _like_pattern(text: str) -> str:
@@ -63,7 +65,7 @@ def _list_row(c: Call, corrections: int, categories: list[str]) -> dict:
 def list_calls(
     svc: Svc,
     _who: Reader,
-    agent_id: str | None = None, team: str | None = None, queue: str | None = None, product: str | None = None,
+    agent_id: MetaFilter = None, team: MetaFilter = None, queue: MetaFilter = None, product: MetaFilter = None,
     status: str | None = Query(None, pattern="^(queued|running|done|failed|unsupported_language)$"),
     escalation: str | None = Query(None, pattern="^(green|yellow|orange|red)$"),
     language: Annotated[Language | None, Query(description="the call's language")] = None,
@@ -78,7 +80,7 @@ def list_calls(
     sort: Annotated[str, Query(pattern=SORT_PATTERN, description="uploaded, recorded, duration, sentiment (the "
                                "customer's mean) or level; '-' in front for descending")] = "-uploaded",
     limit: int = Query(50, ge=1, le=500),
-    cursor: str | None = None,
+    cursor: Annotated[str | None, Query(max_length=500, description="next_cursor of the previous page")] = None,
 ) -> dict:
     """Calls, filtered and sorted (newest upload first by default); ``next_cursor`` fetches the
     next page of the same filters and sort, ``total`` counts every call that matches. Each row

@@ -98,7 +98,7 @@ def _manifest_rows(manifest: Path) -> list[dict]:
     return rows
 
 
-def read_source(source: Path, retention_days: float | None = None,
+def read_source(source: Path, retention_days: int | None = None,
                 direction_for: Callable[[str | None], str | None] | None = None) -> tuple[list[Recording], list[Problem]]:
     """The recordings ``source`` lists, and the items that cannot be analysed (bad metadata, a
     missing file). ``retention_days``: the deployment's retention (a ``recorded_at`` older is refused

@@ -392,7 +392,7 @@ def test_crash_leftovers_are_swept_at_start(tmp_path, database):
 
 
 # ---- 5. retention and erasure ------------------------------------------------------------------------
-@pytest.mark.parametrize("days", ["0", "-1", "soon"])
+@pytest.mark.parametrize("days", ["0", "-1", "soon", "1e-9", "0.5"])  # issue 24: 1e-9 purged every call
 def test_invalid_retention_stops_the_server_before_it_touches_data(tmp_path, days, database):
     svc = Service(tmp_path, database(tmp_path))
     key = admin_key(svc.env)

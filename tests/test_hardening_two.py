@@ -1,0 +1,90 @@
+"""Issue 24, the smaller items, through the real service on SQLite and PostgreSQL; each failed on
+main before the change (e165068): a channel map longer than a call can have gave
+a 500, a ``recorded_at`` in the future was stored (and then never purged), filter values had no
+length cap, and a URL of 200,000 characters got no HTTP answer. (The sign-in redirect is in
+``test_web.py``, the retention setting in ``test_service_hardening.py``, rule sets in
+``test_hostile_rules.py``.)"""
+
+from __future__ import annotations
+
+import json
+import socket
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from benchmarks.serverproc import running_service
+
+ROOT = Path(__file__).resolve().parents[1]
+STEREO = (ROOT / "samples" / "stereo_diarization.wav").read_bytes()  # real, dual-channel, 5 s
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory, database):
+    data = tmp_path_factory.mktemp("hardening-two")
+    with running_service(data, database(data), "--no-worker") as svc:
+        with svc.client(svc.key) as admin:
+            yield svc, admin
+
+
+def _upload(admin, **data):
+    return admin.post("/v1/calls", files={"files": ("call.wav", STEREO, "audio/wav")}, data=data)
+
+
+def _calls(svc) -> int:
+    return svc.sql("SELECT count(*) FROM calls")[0][0]
+
+
+def test_a_channel_map_longer_than_eight_channels_is_a_422(service):
+    svc, admin = service
+    before = _calls(svc)
+    r = _upload(admin, channel_map=",".join(["agent", "customer"] * 4 + ["agent"]))  # 9 entries
+    assert r.status_code == 422, r.text
+    assert "channel_map" in r.text and r.json()["error"]
+    assert _calls(svc) == before
+    assert _upload(admin, channel_map="customer,agent").status_code == 202
+
+
+def test_a_call_recorded_in_the_future_is_refused(service):
+    svc, admin = service
+    before = _calls(svc)
+    later = (datetime.now(timezone.utc) + timedelta(days=30)).isoformat()
+    r = _upload(admin, recorded_at=later)
+    assert r.status_code == 422, r.text
+    assert "in the future" in r.json()["error"]["message"]
+    assert _calls(svc) == before
+    local_now = datetime.now(timezone.utc).replace(tzinfo=None) + timedelta(hours=2)  # a local time sent without its zone
+    assert _upload(admin, recorded_at=local_now.isoformat()).status_code == 202
+
+
+def test_filter_values_are_capped(service):
+    _svc, admin = service
+    for name in ("agent_id", "team", "queue", "product"):
+        r = admin.get("/v1/calls", params={name: "x" * 201})
+        assert r.status_code == 422 and name in r.text, (name, r.status_code)
+        assert admin.get("/v1/calls", params={name: "x" * 200}).status_code == 200
+    assert admin.get("/v1/calls", params={"cursor": "c" * 501}).status_code == 422
+
+
+def _raw_get(svc, target: bytes, key: str | None) -> bytes:
+    """The whole answer to a GET of ``target`` sent on a raw socket (httpx refuses such URLs)."""
+    host, port = urlsplit(svc.base).hostname, urlsplit(svc.base).port
+    auth = b"Authorization: Bearer " + key.encode() + b"\r\n" if key else b""
+    with socket.create_connection((host, port), timeout=30) as s:
+        s.sendall(b"GET " + target + b" HTTP/1.1\r\nHost: x\r\n" + auth + b"Connection: close\r\n\r\n")
+        answer = b""
+        while chunk := s.recv(65536):
+            answer += chunk
+    return answer
+
+
+def test_a_huge_query_string_gets_a_414_with_a_json_body(service):
+    svc, admin = service
+    for key in (svc.key, None):
+        answer = _raw_get(svc, b"/v1/calls?agent_id=a&junk=" + b"j" * 200_000, key)
+        assert answer.startswith(b"HTTP/1.1 414"), answer[:200]
+        assert json.loads(answer.split(b"\r\n\r\n", 1)[1])["error"]["message"].startswith("the URL is over")
+    assert _raw_get(svc, b"/v1/calls?agent_id=a", svc.key).startswith(b"HTTP/1.1 200")
+    assert admin.get("/healthz").status_code == 200
