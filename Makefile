@@ -42,6 +42,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/asr_phone.py
 	$(PY) benchmarks/asr_batched.py
 	$(PY) benchmarks/hostile_decode.py
+	$(PY) benchmarks/hostile_rules.py
 	$(PY) benchmarks/long_calls.py
 
 clean:
