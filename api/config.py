@@ -297,7 +297,7 @@ class ServiceSettings(BaseSettings):
 
     def direction_for(self, queue: str | None) -> str | None:
         """The deployment's direction for a call in ``queue`` (its queue's, else the default)."""
-        return parse_queue_directions(self.direction_by_queue).get(queue or "", self.direction) if queue else self.direction
+        return parse_queue_directions(self.direction_by_queue).get(queue, self.direction) if queue else self.direction
 
     @field_validator("asr_model")
     @classmethod
@@ -305,9 +305,11 @@ class ServiceSettings(BaseSettings):
         from callscope.transcription import model_registry
 
         v = v.strip()
-        if v and v not in ("base", "tiny.en") and v not in model_registry.load():
-            raise ValueError(f"{v!r}: give base, tiny.en or a model registered with `callscope models add` "
-                             f"(registered: {', '.join(model_registry.load()) or 'none'})")
+        if v and v not in ("base", "tiny.en"):
+            registered = model_registry.load()
+            if v not in registered:
+                raise ValueError(f"{v!r}: give base, tiny.en or a model registered with `callscope models add` "
+                                 f"(registered: {', '.join(registered) or 'none'})")
         return v
 
     @property

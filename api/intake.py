@@ -85,8 +85,9 @@ def checked(meta: UploadMeta, retention_days: int | None,
     no digits, a NUL character (PostgreSQL cannot store it), a date outside 1970..2999, a
     ``recorded_at`` more than :data:`FUTURE_SLACK` ahead of the clock, or one older than the
     retention period (``retention_days``; None: kept for ever)."""
-    if meta.direction is None and direction_for is not None and direction_for(meta.queue):
-        meta = meta.model_copy(update={"direction": direction_for(meta.queue)})
+    deployment_direction = direction_for(meta.queue) if meta.direction is None and direction_for else None
+    if deployment_direction:
+        meta = meta.model_copy(update={"direction": deployment_direction})
     if meta.customer_phone:
         try:
             normalise_phone(meta.customer_phone)

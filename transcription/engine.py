@@ -22,10 +22,11 @@ NO_FALLBACK = (0.0,)
 #: Seconds of silence Whisper skips when a decoded window looks like a hallucination (its own
 #: ``hallucination_silence_threshold``). Without temperature fallback, the compression-ratio and
 #: log-probability thresholds only ever trigger sampling, which is off, so this is the option that
-#: cuts loops at decode time. Measured (/tmp experiments written up in
-#: benchmarks/transcript_reliability.py, 92 clips with references, 16 kHz and G.711 copies): it
-#: removed both loops on Call01 (WER 51 % -> 29 %) and changed no other transcript; 3 s kept one
-#: loop; repetition_penalty 1.1 also removed them but raised LibriVox's WER from 2.8 % to 8.5 %.
+#: cuts loops at decode time. Measured by ``benchmarks/transcript_reliability.py --decode-options``
+#: (90 shared recordings with references, as recorded and G.711; docs/transcript-reliability.md):
+#: 2 s left no loop and the lowest WER of the sequential options (28.3 % against 29.6 % without;
+#: Call01 51 % -> 29 %); 3 s kept one loop; repetition_penalty 1.1 removed them but raised
+#: LibriVox's WER from 2.8 % to 8.5 %.
 HALLUCINATION_SILENCE_S = 2.0
 #: Windows decoded at once by faster-whisper's batched pipeline on CUDA (``batch_size`` auto).
 CUDA_BATCH_SIZE = 8

@@ -208,10 +208,16 @@ def uncovered_speech(regions: Sequence[tuple[float, float]], words: Sequence[Wor
     word, counting only pieces of at least :data:`MIN_UNCOVERED_S`."""
     spans = sorted((w.start - COVERAGE_PAD_S, w.end + COVERAGE_PAD_S) for w in words)
     total = 0.0
-    for a, b in regions:
+    first = 0  # spans before it end before the current region starts (regions are in time order)
+    for a, b in sorted(regions):
+        while first < len(spans) and spans[first][1] <= a:
+            first += 1
         pos = a
-        for s, e in spans:
-            if e <= pos or s >= b:
+        for k in range(first, len(spans)):
+            s, e = spans[k]
+            if s >= b:  # sorted by start: no later span reaches into this region
+                break
+            if e <= pos:
                 continue
             if s - pos >= MIN_UNCOVERED_S:
                 total += s - pos
