@@ -36,6 +36,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from callscope.api import routes_admin, routes_alerts, routes_calls, routes_quality, routes_reports, routes_rules, spot_checks
 from callscope.api.delivery import Dispatcher
+from callscope.api.secret_box import seal_plain_webhook_secrets
 from callscope.api.web import routes as web_routes
 from callscope.api.audio_refs import sweep_orphans
 from callscope.api.audio_store import AudioStore
@@ -96,6 +97,8 @@ def create_app(settings: ServiceSettings | None = None, inline_worker: bool = Fa
             stop.wait(settings.retention_check_s)
 
     dispatcher = Dispatcher.for_settings(sessions, settings)
+    if sealed := seal_plain_webhook_secrets(sessions, dispatcher.secret_key):
+        log.warning("webhooks: %d secrets stored in clear before were encrypted", sealed)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):

@@ -141,6 +141,10 @@ class ServiceSettings(BaseSettings):
             5 s, doubling up to 15 min) and the attempts before a delivery is dead
             (``CALLSCOPE_ALERT_MAX_ATTEMPTS``, 20).
         digest_hour: the UTC hour from which yesterday's digest is sent (``CALLSCOPE_DIGEST_HOUR``, 6).
+        webhook_allow: networks webhooks may go to besides public addresses
+            (``CALLSCOPE_WEBHOOK_ALLOW``, CIDR, comma separated, e.g. ``10.20.0.0/16``; default
+            none): loopback, private, link-local and multicast targets are refused otherwise
+            (:mod:`callscope.api.egress`).
         sentiment_head: a sentiment head file to score with instead of the shipped one
             (``CALLSCOPE_SENTIMENT_HEAD``), e.g. one ``callscope calibrate --sentiment`` wrote;
             setting it (on the server and every worker) is what activates a recalibration.
@@ -204,6 +208,7 @@ class ServiceSettings(BaseSettings):
     alert_retry_s: Annotated[float, Field(gt=0, le=3600)] = 5.0
     alert_max_attempts: Annotated[int, Field(ge=1, le=100)] = 20
     digest_hour: Annotated[int, Field(ge=0, le=23)] = 6
+    webhook_allow: str = ""
     spot_check_share: Annotated[float, Field(ge=0.01, le=0.20)] = 0.05
     sentiment_head: Path | None = None
     original_key: SecretStr | None = None
@@ -288,6 +293,22 @@ class ServiceSettings(BaseSettings):
     @classmethod
     def _direction(cls, v):
         return (v.strip().lower() or None) if isinstance(v, str) else v
+
+    @field_validator("webhook_allow")
+    @classmethod
+    def _networks(cls, v: str) -> str:
+        from callscope.api.egress import EgressPolicy
+
+        EgressPolicy.parse(v)  # ValueError names the entry that is not a network
+        return v
+
+    @property
+    def egress(self):
+        """Where webhooks may go: an :class:`~callscope.api.egress.EgressPolicy` (public addresses,
+        plus the networks in ``webhook_allow``)."""
+        from callscope.api.egress import EgressPolicy
+
+        return EgressPolicy.parse(self.webhook_allow)
 
     @field_validator("direction_by_queue")
     @classmethod

@@ -249,7 +249,7 @@ class Webhook(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     url: Mapped[str] = mapped_column(String(2000))
-    secret: Mapped[str] = mapped_column(String(200))  # shared with the receiver, which checks the signature
+    secret: Mapped[str] = mapped_column(String(500))  # sealed (api/secret_box.py); the receiver checks signatures with it
     events: Mapped[str] = mapped_column(String(100))  # comma separated: call, window, digest
     min_level: Mapped[str] = mapped_column(String(10), default="red")
     active: Mapped[bool] = mapped_column(Boolean, default=True)

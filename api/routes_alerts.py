@@ -13,6 +13,8 @@ from sqlalchemy import select, update
 
 from callscope.api.db import AlertDelivery, Webhook, utcnow
 from callscope.api.deps import Admin, Svc
+from callscope.api.egress import EgressRefused
+from callscope.api.secret_box import seal_text, webhook_key
 
 router = APIRouter()
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -42,11 +44,19 @@ def _delivery(d: AlertDelivery) -> dict:
 
 @router.post("/v1/webhooks", status_code=201)
 def add_webhook(body: WebhookIn, svc: Svc, who: Admin) -> dict:
-    """Subscribe a URL to alerts; deliveries are signed with ``secret`` (never shown again)."""
+    """Subscribe a URL to alerts; deliveries are signed with ``secret`` (stored encrypted, never
+    shown again). The URL must pass the egress policy (public addresses, plus
+    ``CALLSCOPE_WEBHOOK_ALLOW``): otherwise a 422 says why."""
+    try:
+        svc.settings.egress.check(str(body.url))
+    except EgressRefused as exc:
+        raise HTTPException(422, f"url: {exc}") from None
     with svc.sessions() as s:
-        h = Webhook(url=str(body.url), secret=body.secret, events=",".join(dict.fromkeys(body.events)),
+        h = Webhook(url=str(body.url), secret="", events=",".join(dict.fromkeys(body.events)),
                     min_level=body.min_level, active=True, created_by=who.name, created_at=utcnow())
         s.add(h)
+        s.flush()  # the id the sealed secret is bound to
+        h.secret = seal_text(body.secret, webhook_key(svc.settings), f"webhook:{h.id}")
         s.commit()
         return _describe(h)
 
@@ -59,17 +69,20 @@ def list_webhooks(svc: Svc, _who: Admin) -> dict:
 
 @router.delete("/v1/webhooks/{webhook_id}")
 def remove_webhook(webhook_id: Id, svc: Svc, _who: Admin) -> dict:
-    """Stop sending to a subscription (its delivery record is kept)."""
+    """Stop sending to a subscription: its pending deliveries (retries included) are cancelled
+    at once; its delivery record is kept."""
     with svc.sessions() as s:
         if s.execute(update(Webhook).where(Webhook.id == webhook_id).values(active=False)).rowcount != 1:
             raise HTTPException(404, f"no webhook {webhook_id}")
+        s.execute(update(AlertDelivery).where(AlertDelivery.webhook_id == webhook_id, AlertDelivery.status == "pending")
+                  .values(status="cancelled", last_error="the subscription was deleted"))
         s.commit()
         return _describe(s.get(Webhook, webhook_id))
 
 
 @router.get("/v1/alerts")
 def list_alerts(svc: Svc, _who: Admin,
-                status: Annotated[str | None, Query(pattern="^(pending|delivered|dead)$")] = None,
+                status: Annotated[str | None, Query(pattern="^(pending|delivered|dead|cancelled)$")] = None,
                 webhook_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
                 limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict:
     """Alert deliveries, newest first: event, payload, status, attempts, last response code or error."""
@@ -84,11 +97,15 @@ def list_alerts(svc: Svc, _who: Admin,
 
 @router.post("/v1/alerts/{delivery_id}/retry")
 def retry_alert(delivery_id: Id, svc: Svc, _who: Admin) -> dict:
-    """Send a dead (or pending) delivery again now, with a fresh count of attempts."""
+    """Send a dead (or pending) delivery again now, with a fresh count of attempts (not one of a
+    deleted subscription)."""
     with svc.sessions() as s:
-        r = s.execute(update(AlertDelivery).where(AlertDelivery.id == delivery_id, AlertDelivery.status != "delivered")
+        live = select(Webhook.id).where(Webhook.active.is_(True))
+        r = s.execute(update(AlertDelivery).where(AlertDelivery.id == delivery_id,
+                                                  AlertDelivery.status.in_(("pending", "dead")),
+                                                  AlertDelivery.webhook_id.in_(live))
                       .values(status="pending", attempts=0, next_attempt_at=utcnow()))
         if r.rowcount != 1:
-            raise HTTPException(404, f"no undelivered alert {delivery_id}")
+            raise HTTPException(404, f"no undelivered alert {delivery_id} of a subscription still active")
         s.commit()
         return _delivery(s.get(AlertDelivery, delivery_id))

@@ -22,6 +22,7 @@ from benchmarks.serverproc import free_port, running_service, wait_done
 from tests.test_rules import CALL01_RULES
 
 SECRET = "receiver-shared-secret-0123456789"
+LOOPBACK = "127.0.0.1/32"  # the receiver is on this machine: allowed by the deployment's egress policy
 RULES = CALL01_RULES.replace("  - name: notification_problem       # a call driver, said early by the customer\n",
                              "  - name: notification_problem\n    alert: true\n") + """
 windows:
@@ -101,7 +102,7 @@ def run(tmp_path_factory, database):
     receiver = Receiver()
     receiver.start()
     with running_service(data, database(data), CALLSCOPE_ALERT_POLL_S="0.2", CALLSCOPE_ALERT_RETRY_S="0.5",
-                         CALLSCOPE_DIGEST_HOUR="0") as svc:
+                         CALLSCOPE_DIGEST_HOUR="0", CALLSCOPE_WEBHOOK_ALLOW=LOOPBACK) as svc:
         with svc.client(svc.key) as c:
             added = c.post("/v1/rules", json={"yaml": RULES, "activate": True})
             assert added.status_code == 201
@@ -176,7 +177,7 @@ def test_a_worker_process_sends_alerts_when_no_server_runs(tmp_path):
 
     receiver = Receiver()
     receiver.start()
-    svc = Service(tmp_path / "data", None, CALLSCOPE_ALERT_POLL_S="0.2")
+    svc = Service(tmp_path / "data", None, CALLSCOPE_ALERT_POLL_S="0.2", CALLSCOPE_WEBHOOK_ALLOW=LOOPBACK)
     key = admin_key(svc.env)
     try:
         svc.start_api("--no-worker")

@@ -233,7 +233,9 @@ def test_service_workers_on_ray_drain_the_queue_and_survive_a_killed_worker(clus
             assert victims, log.read_text()
             victims[0].send_signal(signal.SIGKILL)
             done = {cid: wait_done(admin, cid, timeout=600) for cid in ids}
-            assert all(d["status"] == "done" for d in done.values()), done
+            assert all(d["status"] == "done" for d in done.values()), (
+                [(d["status"], d.get("stage"), d.get("error")) for d in done.values()],
+                svc.sql("SELECT call_id, status, attempts, worker_id, last_error FROM jobs"), log.read_text()[-3000:])
         finally:
             proc.send_signal(signal.SIGINT)
             proc.wait(timeout=180)
