@@ -439,10 +439,9 @@ def worker_cmd(
     gpus_per_actor: Annotated[float, typer.Option(min=0.0, help="With --ray: GPU share per worker actor (float16 on the GPU).")] = 0.0,
 ) -> None:
     """Run N worker processes that analyse queued calls (same settings as `serve`). Each
-    analyses in a child process capped at CALLSCOPE_WORKER_MEMORY_MB. With --ray the workers
-    run as actors on a Ray cluster and drain the same queue."""
-    import multiprocessing as mp
-
+    analyses in a child process capped at CALLSCOPE_WORKER_MEMORY_MB. A worker that dies is
+    replaced; SIGTERM or Ctrl-C stops them all. With --ray the workers run as actors on a Ray
+    cluster and drain the same queue."""
     from callscope.api.db import migrate
 
     settings = _service_settings()
@@ -450,21 +449,9 @@ def worker_cmd(
     if ray_address:
         _workers_on_ray(settings, ray_address, processes, cpus_per_actor, gpus_per_actor)
         return
-    if processes == 1:
-        _worker_process(0)
-        return
-    ctx = mp.get_context("spawn")
-    procs = [ctx.Process(target=_worker_process, args=(i,), daemon=False) for i in range(processes)]
-    for p in procs:
-        p.start()
-    try:
-        for p in procs:
-            p.join()
-    except KeyboardInterrupt:
-        for p in procs:
-            p.terminate()
-    if any(p.exitcode not in (0, None, -15) for p in procs):
-        raise typer.Exit(1)
+    from callscope.api.worker_pool import run_pool
+
+    run_pool(_worker_process, processes, say=console.print)
 
 
 def _workers_on_ray(settings, address: str, n: int, cpus_per_actor: float, gpus_per_actor: float) -> None:

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from sqlalchemy import delete, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
 
 from callscope.api.corrections import apply_corrections, corrections_of
 from callscope.api.db import Call, CallCategory, RuleSetRow, utcnow
@@ -62,21 +63,45 @@ def add(session: Session, text: str, created_by: str, activate: bool = False) ->
 
 
 def set_active(session: Session, version: int) -> None:
-    """Make ``version`` the one new analyses use (KeyError if there is none such)."""
+    """Make ``version`` the one new analyses use (KeyError if there is none such). Two statements,
+    the old one off first: at most one version is active at any moment (a unique index holds it)."""
     if session.get(RuleSetRow, version) is None:
         raise KeyError(version)
-    session.execute(update(RuleSetRow).values(active=RuleSetRow.version == version))
+    session.execute(update(RuleSetRow).where(RuleSetRow.active.is_(True), RuleSetRow.version != version)
+                    .values(active=False))
+    session.execute(update(RuleSetRow).where(RuleSetRow.version == version).values(active=True))
+
+
+def _active_row(session: Session) -> RuleSetRow | None:
+    return session.execute(select(RuleSetRow).where(RuleSetRow.active.is_(True))).scalar_one_or_none()
 
 
 def active(session: Session) -> Version:
-    """The active version, installing the starter set as version 1 when there is none."""
-    row = session.execute(select(RuleSetRow).where(RuleSetRow.active.is_(True))).scalar_one_or_none()
+    """The active version, installing the starter set as version 1 when there is none (done when
+    the database is migrated, :func:`ensure_active`; here only for a database that lost it)."""
+    row = _active_row(session)
     if row is None:
         row = session.execute(select(RuleSetRow).order_by(RuleSetRow.version.desc()).limit(1)).scalar_one_or_none()
         if row is None:
             row = add(session, starter_text(), "callscope")
         set_active(session, row.version)
     return _version(row)
+
+
+def ensure_active(sessions: sessionmaker) -> None:
+    """Install the starter set (or activate the newest version) when no version is active, in a
+    transaction of its own. Done at every migration, before any worker takes a job, so workers
+    finishing the first analyses at once never race to install it; if two processes start at
+    once, the unique index lets one win and the other finds its version."""
+    try:
+        with sessions() as s:
+            if _active_row(s) is None:
+                active(s)
+                s.commit()
+    except IntegrityError:
+        with sessions() as s:
+            if _active_row(s) is None:
+                raise
 
 
 def version(session: Session, number: int) -> Version | None:

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from sqlalchemy import (Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
-                        create_engine, event)
+                        create_engine, event, text)
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -196,6 +196,9 @@ class RuleSetRow(Base):
     deleted, so every call's categories under any version stay readable; one is active."""
 
     __tablename__ = "rule_sets"
+    # one active version, whatever races: two first analyses on a fresh database cannot both install one
+    __table_args__ = (Index("uq_rule_sets_one_active", "active", unique=True, sqlite_where=text("active"),
+                            postgresql_where=text("active")),)
 
     version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -346,7 +349,7 @@ def make_engine(url: str) -> Engine:
 
 def migrate(url: str, revision: str = "head") -> None:
     """Bring the database at ``url`` to the newest schema (Alembic ``upgrade head``), or to
-    ``revision``."""
+    ``revision``; at the newest, make sure a rule set is active (the starter set on a new database)."""
     from alembic import command
     from alembic.config import Config
 
@@ -357,6 +360,14 @@ def migrate(url: str, revision: str = "head") -> None:
     cfg.set_main_option("script_location", str(here / "migrations"))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     command.upgrade(cfg, revision)
+    if revision == "head":  # a deployment always has an active rule set before its first analysis
+        from callscope.api.categories import ensure_active
+
+        engine = make_engine(url)
+        try:
+            ensure_active(session_factory(engine))
+        finally:
+            engine.dispose()
 
 
 def scrub_after_erasure(engine: Engine) -> None:

@@ -88,3 +88,33 @@ def test_a_huge_query_string_gets_a_414_with_a_json_body(service):
         assert json.loads(answer.split(b"\r\n\r\n", 1)[1])["error"]["message"].startswith("the URL is over")
     assert _raw_get(svc, b"/v1/calls?agent_id=a", svc.key).startswith(b"HTTP/1.1 200")
     assert admin.get("/healthz").status_code == 200
+
+
+def test_workers_finishing_the_first_analyses_at_once_share_one_active_rule_set(tmp_path, database):
+    """Found by the Ray worker test under load: two workers completing the first analyses of a
+    fresh database at once each installed and activated the starter set, and from then on every
+    analysis failed at scoring ("Multiple rows were found"). Two sessions interleaved as the two
+    workers' transactions were; the set is now installed when the database is migrated, and a
+    unique index keeps one version active whatever happens."""
+    from sqlalchemy import text
+
+    from callscope.api import categories
+    from callscope.api.db import make_engine, migrate, session_factory
+
+    url = database(tmp_path)
+    migrate(url)
+    engine = make_engine(url)
+    sessions = session_factory(engine)
+    try:
+        first, second = sessions(), sessions()
+        a = categories.active(first)  # worker A, inside its completion, not yet committed
+        b = categories.active(second)  # worker B, meanwhile
+        second.commit()
+        first.commit()
+        first.close()
+        second.close()
+        with sessions() as s:
+            assert s.execute(text("SELECT count(*) FROM rule_sets WHERE active")).scalar() == 1
+            assert categories.active(s).number == a.number == b.number == 1
+    finally:
+        engine.dispose()

@@ -1,6 +1,6 @@
 """Nothing lost, nothing doubled: 50 real recordings in one upload, then the API server (with its
-in-process worker) is killed and restarted mid-queue and a separate worker is killed with
-kill -9 mid-job. Runs against SQLite and PostgreSQL."""
+in-process worker) is killed and restarted mid-queue and the worker of a separate pool is killed
+with kill -9 mid-job (the pool replaces it). Runs against SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from sqlalchemy import create_engine, text
 
 from benchmarks.reference import AUDIO
 from benchmarks.serverproc import Service, admin_key
+from tests.test_worker_pool import pool_workers
 
 N_CALLS = 50
 
@@ -37,6 +38,16 @@ def _running_job_of(engine, pid: int, timeout: float = 120) -> tuple[int, str]:
                 return row[0], row[1]
             time.sleep(0.05)
     raise TimeoutError(f"process {pid} never ran a job")
+
+
+def _pool_worker(parent: int, timeout: float = 120):
+    """The worker process of the ``callscope worker`` pool whose parent is ``parent``."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if found := pool_workers(parent):
+            return found[0]
+        time.sleep(0.1)
+    raise TimeoutError(f"the pool {parent} started no worker")
 
 
 @pytest.fixture
@@ -67,11 +78,11 @@ def test_bulk_upload_of_50_survives_server_restart_and_worker_kill(service):
         first_api.send_signal(signal.SIGKILL)
         first_api.wait(10)
         service.start_api()
-        # kill -9 the separate worker mid-job; another takes over
-        worker_job, _ = _running_job_of(engine, outside_worker.pid)
-        outside_worker.send_signal(signal.SIGKILL)
-        outside_worker.wait(10)
-        service.start_worker()
+        # kill -9 the separate pool's worker mid-job; the pool replaces it, and its job is taken over
+        worker = _pool_worker(outside_worker.pid)
+        worker_job, _ = _running_job_of(engine, worker.pid)
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(10)
 
         deadline = time.time() + 900
         while True:
