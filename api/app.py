@@ -45,7 +45,7 @@ from callscope.api.db import make_engine, migrate, secure_files, session_factory
 from callscope.api.deps import Services, error_response
 from callscope.api.guard import RequestGuard
 from callscope.api.erasure import purge_older_than
-from callscope.api import access_log
+from callscope.api import access_log, rate_store
 from callscope.api.pseudonyms import deployment_secret
 from callscope.api.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE, ServiceMetrics
 
@@ -86,6 +86,7 @@ def create_app(settings: ServiceSettings | None = None, inline_worker: bool = Fa
                     if purged:
                         log.warning("retention: purged %d calls older than %g days", len(purged), settings.retention_days)
                 access_log.purge(sessions, settings.access_log_days)
+                rate_store.purge_ended(sessions)
                 with sessions() as s:  # yesterday's QA sample, once
                     drawn = spot_checks.sample_day(s, (utcnow() - timedelta(days=1)).date(), settings.spot_check_share)
                     s.commit()

@@ -87,8 +87,10 @@ class ServiceSettings(BaseSettings):
             (``CALLSCOPE_RATE_LIMIT_PER_IP``, default ``2400/minute``; ``off`` to disable).
         session_hours: how long a sign-in to the QA app lasts, hours (``CALLSCOPE_SESSION_HOURS``,
             default 12); signing out or revoking the key ends it sooner.
-        rate_limit_storage: where counters live (``CALLSCOPE_RATE_LIMIT_STORAGE``, a ``limits``
-            storage URL; ``memory://`` counts per server process).
+        rate_limit_storage: where counters live (``CALLSCOPE_RATE_LIMIT_STORAGE``): ``database``
+            (default: the deployment's database, shared by every API process), a ``limits``
+            storage URL such as ``redis://host:6379`` (shared; needs the ``redis`` package), or
+            ``memory://`` (each server process counts alone).
         metrics_token: when set, ``/metrics`` needs ``Authorization: Bearer <token>``
             (``CALLSCOPE_METRICS_TOKEN``).
         agent_acoustic_emotion: opt this deployment in to emotion from agents' voices
@@ -181,7 +183,7 @@ class ServiceSettings(BaseSettings):
     retention_check_s: Annotated[float, Field(gt=0)] = 3600.0
     rate_limit_per_key: str | None = "1200/minute"
     rate_limit_per_ip: str | None = "2400/minute"
-    rate_limit_storage: str = "memory://"
+    rate_limit_storage: str = "database"
     session_hours: Annotated[float, Field(gt=0, le=24 * 30)] = 12.0
     metrics_token: str | None = None
     agent_acoustic_emotion: bool = False
@@ -267,6 +269,14 @@ class ServiceSettings(BaseSettings):
     @classmethod
     def _empty_is_unset(cls, v):
         return None if isinstance(v, str) and not v.strip() else v
+
+    @field_validator("rate_limit_storage")
+    @classmethod
+    def _a_storage(cls, v: str) -> str:
+        v = v.strip()
+        if v != "database" and "://" not in v:
+            raise ValueError(f"{v!r}: give 'database', or a limits storage URL such as redis://host:6379 or memory://")
+        return v
 
     @field_validator("rate_limit_per_key", "rate_limit_per_ip", mode="before")
     @classmethod

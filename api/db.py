@@ -283,6 +283,18 @@ class AlertDelivery(Base):
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
+class RateCounter(Base):
+    """A rate-limit counter shared by every API process (:mod:`callscope.api.rate_store`): ``key``
+    is an HMAC of the limit and the caller (never the API key or address itself), ``count`` the
+    requests in the window that ends at ``expires_at`` (Unix seconds)."""
+
+    __tablename__ = "rate_counters"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[float] = mapped_column(Float, index=True)
+
+
 class SpotCheckDraw(Base):
     """That a day's sample was drawn (even an empty one), with what share: each day is drawn once."""
 

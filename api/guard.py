@@ -16,7 +16,8 @@
    only the app's own scripts, styles, media and connections (no inline script, no CDN), no
    framing and no referrer.
 
-Counters come from the ``limits`` library (moving window).
+Counters come from the ``limits`` library, kept in the deployment's database by default so that
+every API process counts against the same limit (:mod:`callscope.api.rate_store`).
 """
 
 from __future__ import annotations
@@ -67,19 +68,29 @@ def presented_key(headers: dict[bytes, bytes]) -> str | None:
 
 
 class RateLimits:
-    """Per-key and per-address limits (None: off) over one ``limits`` storage."""
+    """Per-key and per-address limits (None: off) over one ``limits`` storage: ``database`` (the
+    deployment's database, shared by every API process, fixed windows:
+    :class:`~callscope.api.rate_store.DatabaseStorage`), or a ``limits`` storage URL such as
+    ``redis://host:6379`` (shared, moving window) or ``memory://`` (this process alone)."""
 
-    def __init__(self, per_key: str | None, per_ip: str | None, storage_url: str) -> None:
+    def __init__(self, per_key: str | None, per_ip: str | None, storage_url: str, sessions=None,
+                 secret: bytes = b"") -> None:
         from limits import parse
         from limits.storage import storage_from_string
-        from limits.strategies import MovingWindowRateLimiter
+        from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
 
         self.per_key = parse(per_key) if per_key else None
         self.per_ip = parse(per_ip) if per_ip else None
-        self.limiter = MovingWindowRateLimiter(storage_from_string(storage_url))
+        if storage_url == "database":
+            from callscope.api.rate_store import DatabaseStorage
+
+            self.limiter = FixedWindowRateLimiter(DatabaseStorage(sessions, secret))
+        else:
+            self.limiter = MovingWindowRateLimiter(storage_from_string(storage_url))
 
     def retry_after(self, item, *ident: str) -> int | None:
-        """None if the hit is allowed; else seconds until one more is."""
+        """None if the hit is allowed; else seconds until one more is. Blocking (a database
+        round trip with ``database``): call it from a thread."""
         if item is None or self.limiter.hit(item, *ident):
             return None
         reset = self.limiter.get_window_stats(item, *ident).reset_time
@@ -98,7 +109,8 @@ class RequestGuard:
         self.app = app
         self.services = services
         st = services.settings
-        self.limits = RateLimits(st.rate_limit_per_key, st.rate_limit_per_ip, st.rate_limit_storage)
+        self.limits = RateLimits(st.rate_limit_per_key, st.rate_limit_per_ip, st.rate_limit_storage,
+                                 services.sessions, services.secret)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -111,7 +123,8 @@ class RequestGuard:
             return
         headers = dict(scope["headers"])
         client = (scope.get("client") or ("unknown", 0))[0]
-        wait = self.limits.retry_after(self.limits.per_ip, "ip", client)
+        wait = None if self.limits.per_ip is None else await run_in_threadpool(self.limits.retry_after,
+                                                                                self.limits.per_ip, "ip", client)
         if wait is not None:
             await _refuse(scope, receive, send, 429, f"too many requests from {client}; retry in {wait} s",
                           **{"Retry-After": str(wait)})
@@ -143,7 +156,8 @@ class RequestGuard:
                         await _refuse(scope, receive, send, 403, f"a change made with the session cookie needs its "
                                                                  f"CSRF token in {web_sessions.CSRF_HEADER}")
                         return
-                wait = self.limits.retry_after(self.limits.per_key, "key", str(who.key_id))
+                wait = None if self.limits.per_key is None else await run_in_threadpool(
+                    self.limits.retry_after, self.limits.per_key, "key", str(who.key_id))
                 if wait is not None:
                     await _refuse(scope, receive, send, 429, f"too many requests with API key '{who.name}'; retry in {wait} s",
                                   **{"Retry-After": str(wait)})

@@ -118,3 +118,19 @@ def test_workers_finishing_the_first_analyses_at_once_share_one_active_rule_set(
             assert categories.active(s).number == a.number == b.number == 1
     finally:
         engine.dispose()
+
+
+def test_two_api_processes_share_one_rate_limit(tmp_path, database):
+    """Two `callscope serve` processes on one deployment: a key limited to 20 requests a minute
+    gets 20 answers in all, not 20 from each (on main each process counted alone: 40)."""
+    url = database(tmp_path)
+    limit = {"CALLSCOPE_RATE_LIMIT_PER_KEY": "20/minute"}
+    with running_service(tmp_path / "data", url, "--no-worker", **limit) as one, \
+            running_service(tmp_path / "data", url, "--no-worker", **limit) as two:
+        with one.client(one.key) as a, two.client(one.key) as b:
+            codes = [(a if i % 2 else b).get("/v1/calls", params={"limit": 1}).status_code for i in range(60)]
+            refused = (a if codes[-1] == 429 else b).get("/v1/calls")
+    assert codes.count(200) == 20 and codes.count(429) == 40, codes
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1 and "error" in refused.json()
+    counters = one.sql("SELECT key FROM rate_counters")
+    assert counters and all(len(k) == 64 and one.key not in k for (k,) in counters)  # HMACs, not the key
