@@ -387,7 +387,7 @@ def _service_settings():
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
-    worker: Annotated[bool, typer.Option("--worker/--no-worker", help="Run one worker with the API (the embedded default; it analyses in its own child process, so a bad file cannot take the API down); use --no-worker with `callscope worker`.")] = True,
+    worker: Annotated[bool, typer.Option("--worker/--no-worker", help="Run one worker with the API (the embedded default) in a supervised child process, replaced if it dies; it analyses in a child process of its own, so a bad file cannot take the API down; use --no-worker with `callscope worker`.")] = True,
 ) -> None:
     """Run the HTTP API (/v1, docs at /docs) and the QA review app (open / in a browser and sign
     in with an API key). Database: CALLSCOPE_DATABASE_URL (SQLite in CALLSCOPE_DATA_DIR by
@@ -405,7 +405,8 @@ def serve(
     settings = _service_settings()
     _configure_logging(settings.log_level)
     os.umask(0o077)  # the database, its WAL and the audio the server writes: owner only
-    uvicorn.run(create_app(settings, inline_worker=worker), host=host, port=port, log_level=settings.log_level,
+    uvicorn.run(create_app(settings, worker_process=_worker_process if worker else None), host=host, port=port,
+                log_level=settings.log_level,
                 h11_max_incomplete_event_size=MAX_REQUEST_HEAD_BYTES)
 
 

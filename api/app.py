@@ -15,6 +15,8 @@ copy of Swagger UI (``fastapi-offline``): no CDN. The QA app's pages (``/``, ``/
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import hmac
 import logging
 import math
@@ -52,8 +54,11 @@ from callscope.api.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE, ServiceM
 log = logging.getLogger("callscope.api")
 
 
-def create_app(settings: ServiceSettings | None = None, inline_worker: bool = False) -> FastAPI:
-    """The app. ``inline_worker`` runs one worker thread in this process (the embedded default)."""
+def create_app(settings: ServiceSettings | None = None, worker_process: Callable[[int], None] | None = None) -> FastAPI:
+    """The app. ``worker_process``: the body of a worker process (``callscope serve``'s embedded
+    worker, the default there), run in one supervised child process
+    (:class:`~callscope.api.worker_pool.WorkerPool`): analyses, their scoring and rule patterns,
+    and re-scoring then never run in the API's process, and a worker that dies is replaced."""
     settings = settings or ServiceSettings.from_env()
     migrate(settings.database_url)
     secure_files(settings.data_dir, settings.database_url)
@@ -62,11 +67,11 @@ def create_app(settings: ServiceSettings | None = None, inline_worker: bool = Fa
     store = AudioStore(settings.audio_dir)
     metrics = ServiceMetrics(sessions)
     stop = threading.Event()
-    worker = None
-    if inline_worker:
-        from callscope.api.worker import Worker
+    pool = None
+    if worker_process is not None:
+        from callscope.api.worker_pool import WorkerPool
 
-        worker = Worker(settings)
+        pool = WorkerPool(worker_process, 1, say=log.warning)
 
     def housekeeping() -> None:
         """At start: uploads a crash left half-written, and stored files no call holds."""
@@ -105,14 +110,17 @@ def create_app(settings: ServiceSettings | None = None, inline_worker: bool = Fa
     async def lifespan(_app: FastAPI):
         threading.Thread(target=housekeeping, name="callscope-housekeeping", daemon=True).start()
         threading.Thread(target=dispatcher.run_forever, name="callscope-alerts", daemon=True).start()
-        if worker is not None:
-            threading.Thread(target=worker.run_forever, name="callscope-worker", daemon=True).start()
+        pool_thread = None
+        if pool is not None:
+            pool_thread = threading.Thread(target=pool.run, name="callscope-worker-pool", daemon=True)
+            pool_thread.start()
         threading.Thread(target=retention_loop, name="callscope-retention", daemon=True).start()
         yield
         stop.set()
         dispatcher.stop.set()
-        if worker is not None:
-            worker.stop.set()
+        if pool_thread is not None:
+            pool.stop()
+            pool_thread.join(pool.grace_s + 10)
 
     app = FastAPIOffline(title="callscope", version="0.1.0", lifespan=lifespan,
                   description="Call analytics: upload recordings, read transcripts, emotion timelines and scores. "

@@ -74,7 +74,7 @@ def test_bulk_upload_of_50_survives_server_restart_and_worker_kill(service):
         assert len(ids) == N_CALLS == len(set(ids))
 
         # kill -9 the API server while its in-process worker is in a job, then start it again
-        server_job, _ = _running_job_of(engine, first_api.pid)
+        server_job, _ = _running_job_of(engine, _pool_worker(first_api.pid).pid)  # its worker dies with it
         first_api.send_signal(signal.SIGKILL)
         first_api.wait(10)
         service.start_api()
