@@ -96,12 +96,21 @@ def rescore(
     sentiment: Annotated[bool, typer.Option("--sentiment", help="Also score text sentiment again, from the stored "
                                             "transcripts, for calls scored by another sentiment model than the one in "
                                             "use (CALLSCOPE_SENTIMENT_HEAD, else the shipped one).")] = False,
+    cancel: Annotated[Optional[int], typer.Option("--cancel", min=1, metavar="RUN",
+                                                  help="Cancel the queued or running re-scoring run RUN (one asked "
+                                                  "for over the API, or another `callscope rescore`) instead; "
+                                                  "it stops after the batch at hand.")] = None,
 ) -> None:
     """Recompute stored calls' categories under a rule-set version, from their stored analyses:
     no audio is read and no model loaded. Resumable: a second run skips what is done. Under the
-    active version the results become the calls' categories; under another they are kept beside."""
+    active version the results become the calls' categories; under another they are kept beside.
+    Ctrl-C cancels the run (what was done stays); --cancel RUN cancels another one."""
     from callscope.api import rescoring
     from callscope.api.feed import day_bounds
+
+    if cancel is not None:
+        _cancel_run(cancel)
+        return
 
     try:
         start = day_bounds(date.fromisoformat(since))[0] if since else None
@@ -121,14 +130,35 @@ def rescore(
         raise typer.Exit(1) from exc
     columns = (TextColumn(f"re-scoring under rules/{rec.rules_version}"), BarColumn(), MofNCompleteColumn(),
                TimeRemainingColumn())
-    with Progress(*columns, console=console) as bar:
-        task = bar.add_task("rescore", total=None)
-        done = rescoring.run(sessions, rec.id, on_progress=lambda n, total: bar.update(task, completed=n, total=total),
-                             sentiment=model)
+    try:
+        with Progress(*columns, console=console) as bar:
+            task = bar.add_task("rescore", total=None)
+            done = rescoring.run(sessions, rec.id, sentiment=model,
+                                 on_progress=lambda n, total: bar.update(task, completed=n, total=total))
+    except (KeyboardInterrupt, rescoring.Cancelled) as exc:
+        stopped = rescoring.cancel(sessions, rec.id)
+        who = "you (Ctrl-C)" if isinstance(exc, KeyboardInterrupt) else "another user"
+        console.print(f"run {rec.id} was cancelled by {who} after {stopped.done} re-scored, {stopped.skipped} "
+                      f"already done, of {stopped.total}; what was done stays, and `callscope rescore` resumes it")
+        raise typer.Exit(130 if isinstance(exc, KeyboardInterrupt) else 1) from None
     console.print(f"run {done.id}: {done.done} re-scored, {done.skipped} already done, {done.failed} failed, "
                   f"of {done.total}")
     if done.failed:
         raise typer.Exit(1)
+
+
+def _cancel_run(run_id: int) -> None:
+    from callscope.api import rescoring
+
+    _settings, sessions = _sessions()
+    rec = rescoring.cancel(sessions, run_id)
+    if rec is None:
+        console.print(f"[red]error:[/red] there is no re-scoring run {run_id}")
+        raise typer.Exit(1)
+    if rec.status != "cancelled":
+        console.print(f"[red]error:[/red] re-scoring run {run_id} has already ended ({rec.status})")
+        raise typer.Exit(1)
+    console.print(f"run {run_id} is cancelled: it stops after the batch at hand ({rec.done} re-scored so far)")
 
 
 def calibrate(

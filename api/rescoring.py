@@ -75,6 +75,24 @@ class TakenOver(RuntimeError):
     """The run's lease ended and another worker took it over."""
 
 
+class Cancelled(RuntimeError):
+    """The run was cancelled (:func:`cancel`) while it ran; what it did so far stays."""
+
+
+def cancel(sessions: sessionmaker, run_id: int) -> RescoreRun | None:
+    """Cancel a queued or running run: a queued one is never taken, a running one stops after the
+    batch at hand (at most :data:`BATCH` calls; what was done stays, and a new run resumes it).
+    The run as it is now, or None if there is no such run."""
+    with sessions() as s:
+        s.execute(update(RescoreRun).where(RescoreRun.id == run_id, RescoreRun.status.in_(("queued", "running")))
+                  .values(status="cancelled", finished_at=utcnow(), lease_until=None))
+        s.commit()
+        rec = s.get(RescoreRun, run_id)
+        if rec is not None:
+            s.expunge(rec)
+        return rec
+
+
 def run(sessions: sessionmaker, run_id: int, on_progress: Callable[[int, int], None] | None = None,
         worker_id: str | None = None, lease_s: float = 60.0, sentiment=None) -> RescoreRun:
     """Do the run ``run_id`` (see :func:`start`): batch by batch, progress written after each (and,
@@ -124,19 +142,21 @@ def run(sessions: sessionmaker, run_id: int, on_progress: Callable[[int, int], N
                     else:
                         categories.categorise(s, call, categories.scored(s, call, result, version), version, current=False)
                     done += 1
-                mine = update(RescoreRun).where(RescoreRun.id == run_id)
+                mine = update(RescoreRun).where(RescoreRun.id == run_id, RescoreRun.status == "running")
                 if worker_id is not None:
                     mine = mine.where(RescoreRun.worker_id == worker_id)
                 renew = {"lease_until": utcnow() + timedelta(seconds=lease_s)} if worker_id else {}
                 if s.execute(mine.values(done=done, skipped=skipped, failed=failed, **renew)).rowcount != 1:
-                    s.rollback()
+                    s.rollback()  # this batch is undone: the run is no longer this worker's to write
+                    if s.execute(select(RescoreRun.status).where(RescoreRun.id == run_id)).scalar() == "cancelled":
+                        raise Cancelled(f"re-scoring run {run_id} was cancelled")
                     raise TakenOver(f"re-scoring run {run_id} was taken over")
                 s.commit()
             if on_progress:
                 on_progress(done + skipped + failed, total)
         status = "done"
-    except TakenOver:
-        raise  # the new owner records the outcome
+    except (TakenOver, Cancelled):
+        raise  # the new owner, or the cancellation, records the outcome
     except Exception as exc:  # recorded for the admin who asked, then raised
         error = f"{type(exc).__name__}: {exc}"
         raise

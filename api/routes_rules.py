@@ -116,10 +116,23 @@ def start_rescore(body: RescoreIn, svc: Svc, who: Admin) -> dict:
 
 @router.get("/v1/admin/rescore/{run_id}")
 def rescore_progress(run_id: Annotated[int, Path(ge=1, le=2**31 - 1)], svc: Svc, _who: Admin) -> dict:
-    """A re-scoring run: status (queued, running, done, failed), the worker running it, total,
-    done, skipped, failed."""
+    """A re-scoring run: status (queued, running, done, failed, cancelled), the worker running
+    it, total, done, skipped, failed."""
     with svc.sessions() as s:
         rec = s.get(RescoreRun, run_id)
         if rec is None:
             raise HTTPException(404, f"no re-scoring run {run_id}")
         return rescoring.describe(rec)
+
+
+@router.post("/v1/admin/rescore/{run_id}/cancel")
+def cancel_rescore(run_id: Annotated[int, Path(ge=1, le=2**31 - 1)], svc: Svc, _who: Admin) -> dict:
+    """Cancel a queued or running re-scoring run: a queued one is never taken; a running one (by
+    a worker or ``callscope rescore``) stops after the batch at hand (at most 200 calls), keeping
+    what it did. 409 if the run had already ended."""
+    rec = rescoring.cancel(svc.sessions, run_id)
+    if rec is None:
+        raise HTTPException(404, f"no re-scoring run {run_id}")
+    if rec.status != "cancelled":
+        raise HTTPException(409, f"re-scoring run {run_id} has already ended ({rec.status})")
+    return rescoring.describe(rec)

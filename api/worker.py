@@ -119,6 +119,8 @@ class Worker:
             rescoring.run(self.sessions, run_id, worker_id=self.worker_id, lease_s=self.settings.lease_s)
         except rescoring.TakenOver:
             log.warning("re-scoring run %d was taken over by another worker", run_id)
+        except rescoring.Cancelled:
+            log.warning("re-scoring run %d was cancelled", run_id)
         except Exception:  # noqa: BLE001 - recorded on the run by rescoring.run
             log.exception("re-scoring run %d failed", run_id)
         return True

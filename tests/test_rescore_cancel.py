@@ -1,0 +1,88 @@
+"""Re-scoring runs can be cancelled (issue 24, item 1), on SQLite and PostgreSQL through the real
+service and CLI: the server starts while an unfinished run is queued; a queued run is cancelled
+over the API or with ``callscope rescore --cancel``; a run in progress in ``callscope rescore``
+stops after the batch at hand when cancelled over the API, keeping what it did. The calls are
+the real Call01, analysed once, and 2,000 copies of its stored row (so a run takes seconds)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+import uuid
+
+from sqlalchemy import create_engine, insert, select, text
+
+from benchmarks.reference import AUDIO
+from benchmarks.serverproc import running_service, wait_done
+
+COPIES = 2000
+CLI = [sys.executable, "-m", "callscope.cli"]
+RULES = "name: other\ncategories:\n  - name: said_hello\n    when: {said: {by: any, regex: ['^(hello|hi)\\b']}}\n"
+
+
+def _copy_call(url: str, call_id: str, n: int) -> None:
+    from callscope.api.db import Call
+
+    engine = create_engine(url)
+    table = Call.__table__
+    with engine.begin() as conn:
+        row = dict(conn.execute(select(table).where(table.c.id == call_id)).mappings().one())
+        conn.execute(insert(table), [{**row, "id": str(uuid.uuid4()), "external_id": None} for _ in range(n)])
+    engine.dispose()
+
+
+def _run(svc, run_id: int):
+    return svc.sql("SELECT status, done, skipped, total, worker_id FROM rescore_runs WHERE id = :i", i=run_id)[0]
+
+
+def test_rescore_runs_can_be_cancelled_queued_or_running(tmp_path, database):
+    data, url = tmp_path / "data", database(tmp_path)
+    with running_service(data, url) as svc, svc.client(svc.key) as admin:
+        call_id = admin.post("/v1/calls", files={"files": ("Call01.wav", (AUDIO / "callytics" / "Call01.wav").read_bytes())}
+                             ).json()["calls"][0]["id"]
+        assert wait_done(admin, call_id)["status"] == "done"
+    _copy_call(url, call_id, COPIES)
+    with running_service(data, url, "--no-worker") as svc, svc.client(svc.key) as admin:
+        queued = admin.post("/v1/admin/rescore", json={}).json()
+        assert queued["status"] == "queued"
+        other = admin.post("/v1/rules", json={"yaml": RULES}).json()["version"]  # not activated
+    # the server starts with an unfinished run queued, and the run is cancelled over the API
+    with running_service(data, url, "--no-worker") as svc, svc.client(svc.key) as admin:
+        assert admin.get("/healthz").status_code == 200
+        assert admin.get(f"/v1/admin/rescore/{queued['id']}").json()["status"] == "queued"
+        r = admin.post(f"/v1/admin/rescore/{queued['id']}/cancel")
+        assert r.status_code == 200 and r.json()["status"] == "cancelled" and r.json()["finished_at"], r.text
+        assert admin.post("/v1/admin/rescore/99999/cancel").status_code == 404
+
+        # with the CLI: a queued run, then an unknown one
+        second = admin.post("/v1/admin/rescore", json={}).json()["id"]
+        out = subprocess.run([*CLI, "rescore", "--cancel", str(second)], env=svc.env, capture_output=True, text=True,
+                             timeout=120)
+        assert out.returncode == 0 and f"run {second} is cancelled" in out.stdout + out.stderr, out.stdout + out.stderr
+        assert _run(svc, second).status == "cancelled"
+        out = subprocess.run([*CLI, "rescore", "--cancel", "99999"], env=svc.env, capture_output=True, text=True,
+                             timeout=120)
+        assert out.returncode == 1 and "no re-scoring run 99999" in out.stdout + out.stderr
+
+        # a run in progress in `callscope rescore`, cancelled over the API, stops after its batch
+        proc = subprocess.Popen([*CLI, "rescore", "--rules", str(other)], env=svc.env, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True)
+        deadline = time.time() + 300
+        running = None
+        while time.time() < deadline and running is None:
+            rows = svc.sql("SELECT id FROM rescore_runs WHERE status = 'running' AND done > 0")
+            running = rows[0][0] if rows else None
+            assert proc.poll() is None or running, proc.stdout.read() if proc.poll() is not None else ""
+            time.sleep(0.05)
+        assert running is not None, "the CLI's run never got going"
+        r = admin.post(f"/v1/admin/rescore/{running}/cancel")
+        assert r.status_code == 200 and r.json()["status"] == "cancelled"
+        said = proc.communicate(timeout=300)[0]
+        assert proc.returncode == 1 and f"run {running} was cancelled by another user" in said, said
+        status, done, _skipped, total, _worker = _run(svc, running)
+        assert status == "cancelled" and 0 < done < total == COPIES + 1, (status, done, total)
+        # and the runs that ended cannot be cancelled again into something else
+        assert admin.post(f"/v1/admin/rescore/{running}/cancel").json()["status"] == "cancelled"
+        assert svc.sql("SELECT count(*) FROM rescore_runs WHERE status = 'cancelled'") == [(3,)]
+        assert svc.sql(text("SELECT count(*) FROM rescore_runs WHERE worker_id IS NOT NULL").text) == [(0,)]
