@@ -118,6 +118,7 @@ def create_app(settings: ServiceSettings | None = None, worker_process: Callable
         yield
         stop.set()
         dispatcher.stop.set()
+        _app.state.services.rules.close()
         if pool_thread is not None:
             pool.stop()
             pool_thread.join(pool.grace_s + 10)

@@ -60,11 +60,12 @@ def emotion_rows(call_id: str, result: CallAnalysis) -> list[dict]:
     return [{"call_id": call_id, "role": r, "label": lab, "share": v} for (r, lab), v in rows.items()]
 
 
-def write_scores(session: Session, call_id: str, result: CallAnalysis, under=None, **extra):
+def write_scores(session: Session, call_id: str, result: CallAnalysis, under=None, runner=None, **extra):
     """Set the call's score columns (and ``extra`` columns), its emotion rows and its categories
     under the rule-set version ``under`` (default: the active one, :mod:`callscope.api.categories`)
-    from ``result``. Returns the call row, the categories matched and the version (None, [], None
-    if the call is gone)."""
+    from ``result`` (evaluated in ``runner``, a :class:`~callscope.api.rule_runner.RuleRunner`, when
+    given). Returns the call row, the categories matched and the version (None, [], None if the
+    call is gone)."""
     from callscope.api import categories
 
     session.execute(update(Call).where(Call.id == call_id).values(**score_columns(result), **extra))
@@ -77,4 +78,4 @@ def write_scores(session: Session, call_id: str, result: CallAnalysis, under=Non
     if call is None:
         return None, [], None
     version = under or categories.active(session)
-    return call, categories.categorise(session, call, result, version), version
+    return call, categories.categorise(session, call, result, version, runner=runner), version

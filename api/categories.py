@@ -34,6 +34,7 @@ class Version:
     number: int
     digest: str
     rules: RuleSet
+    yaml: str = ""  # the text it was parsed from (what a RuleRunner's child parses)
 
     @property
     def label(self) -> str:
@@ -47,7 +48,7 @@ def _parsed(text: str) -> RuleSet:
 
 
 def _version(row: RuleSetRow) -> Version:
-    return Version(row.version, row.digest, _parsed(row.yaml))
+    return Version(row.version, row.digest, _parsed(row.yaml), row.yaml)
 
 
 def add(session: Session, text: str, created_by: str, activate: bool = False) -> RuleSetRow:
@@ -142,13 +143,20 @@ def metadata_of(call: Call) -> dict[str, str | None]:
             "direction": call.direction, "language": call.language}
 
 
-def categorise(session: Session, call: Call, result: CallAnalysis, under: Version, current: bool = True) -> list[Match]:
+def categorise(session: Session, call: Call, result: CallAnalysis, under: Version, current: bool = True,
+               runner=None) -> list[Match]:
     """Evaluate ``under`` on ``result`` (corrections applied) and store the matches for that
     version, replacing any stored before for it; with ``current``, they become the call's
-    categories (``calls.rules_version``). The caller commits."""
+    categories (``calls.rules_version``). ``runner``: a :class:`~callscope.api.rule_runner.RuleRunner`
+    to evaluate in (the API's; workers evaluate in their own process). The caller commits."""
     # a call not transcribed (outside the deployment's languages) matches no category: an empty
     # transcript would "lack" every phrase
-    matches = evaluate(under.rules, result, metadata_of(call)) if result.status == "analysed" else []
+    if result.status != "analysed":
+        matches = []
+    elif runner is not None:
+        matches = runner.evaluate(under.yaml, result.model_dump_json(), metadata_of(call))
+    else:
+        matches = evaluate(under.rules, result, metadata_of(call))
     session.execute(delete(CallCategory).where(CallCategory.call_id == call.id,
                                                CallCategory.rules_version == under.number))
     if matches:

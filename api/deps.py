@@ -3,7 +3,7 @@ metrics), the caller's API key and scope checks, and small shared request checks
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Annotated
 
@@ -17,6 +17,7 @@ from callscope.api.auth import Principal
 from callscope.api.config import ServiceSettings
 from callscope.api.intake import FIRST_DAY, LAST_DAY  # dates outside are refused, not overflowed
 from callscope.api.metrics import ServiceMetrics
+from callscope.api.rule_runner import RuleRunner
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class Services:
     store: AudioStore
     metrics: ServiceMetrics
     secret: bytes  # the key customer identifiers are hashed under (see callscope.api.pseudonyms)
+    rules: RuleRunner = field(default_factory=RuleRunner)  # rule sets evaluated outside this process
 
 
 def _services(request: Request) -> Services:

@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from callscope.api import access_log, categories, jobs
 from callscope.api.audio_refs import hold
 from callscope.api.call_columns import FINISHED, write_scores
+from callscope.api.rule_runner import RulesTimedOut
 from callscope.api.corrections import (CorrectionIn, annotate, apply_corrections, corrections_of, current_value, record,
                                        swapped_roles)
 from callscope.api.db import Call, Correction, utcnow
@@ -307,7 +308,12 @@ def correct(call_id: CallId, svc: Svc, who: Reviewer, correction: Annotated[Corr
         s.add_all(rows)
         s.flush()
         corrected = categories.scored(s, call, original)
-        write_scores(s, call_id, corrected)
+        try:  # the rule set's patterns run in the API's rule process, never in this thread
+            write_scores(s, call_id, corrected, runner=svc.rules)
+        except RulesTimedOut as exc:
+            s.rollback()
+            raise HTTPException(503, f"{exc}; the correction was not stored: simplify the rule set's patterns "
+                                     "or try again") from None
         s.commit()
         body: dict = {"corrections": [record(r) for r in rows]}
         if who.allows("read"):  # a review-only key gets back what it wrote, never more of the call
