@@ -15,15 +15,14 @@ copy of Swagger UI (``fastapi-offline``): no CDN. The QA app's pages (``/``, ``/
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import hmac
 import logging
 import math
 import threading
 import time
-from datetime import timedelta
+from collections.abc import Callable
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import FastAPI, Request, Response
 from fastapi_offline import FastAPIOffline
@@ -91,7 +90,7 @@ def create_app(settings: ServiceSettings | None = None, worker_process: Callable
                     if purged:
                         log.warning("retention: purged %d calls older than %g days", len(purged), settings.retention_days)
                 access_log.purge(sessions, settings.access_log_days)
-                rate_store.purge_ended(sessions)
+                rate_store.purge_ended(rate_store.counter_sessions(sessions, settings.data_dir))
                 with sessions() as s:  # yesterday's QA sample, once
                     drawn = spot_checks.sample_day(s, (utcnow() - timedelta(days=1)).date(), settings.spot_check_share)
                     s.commit()

@@ -74,7 +74,7 @@ class RateLimits:
     ``redis://host:6379`` (shared, moving window) or ``memory://`` (this process alone)."""
 
     def __init__(self, per_key: str | None, per_ip: str | None, storage_url: str, sessions=None,
-                 secret: bytes = b"") -> None:
+                 secret: bytes = b"", data_dir=None) -> None:
         from limits import parse
         from limits.storage import storage_from_string
         from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
@@ -84,7 +84,7 @@ class RateLimits:
         if storage_url == "database":
             from callscope.api.rate_store import DatabaseStorage
 
-            self.limiter = FixedWindowRateLimiter(DatabaseStorage(sessions, secret))
+            self.limiter = FixedWindowRateLimiter(DatabaseStorage.for_deployment(sessions, secret, data_dir))
         else:
             self.limiter = MovingWindowRateLimiter(storage_from_string(storage_url))
 
@@ -110,7 +110,7 @@ class RequestGuard:
         self.services = services
         st = services.settings
         self.limits = RateLimits(st.rate_limit_per_key, st.rate_limit_per_ip, st.rate_limit_storage,
-                                 services.sessions, services.secret)
+                                 services.sessions, services.secret, st.data_dir)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

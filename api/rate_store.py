@@ -7,7 +7,8 @@ Every ``callscope serve`` process on the same database therefore counts against 
 limit; with ``memory://`` each process would count alone and N processes would let a key make N
 times its limit. Callers are not stored as they are: the key of a counter is an HMAC of the
 limit and the caller (an API key id, a client address) under the deployment's secret, and
-counters whose window ended are deleted by the housekeeping sweep.
+counters whose window ended are deleted by the housekeeping sweep. On SQLite the counters live
+in a database file of their own (:meth:`DatabaseStorage.for_deployment`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
+from functools import lru_cache
+from pathlib import Path
 
 from limits.storage import Storage
 from sqlalchemy import case, delete, select
@@ -42,6 +45,11 @@ class DatabaseStorage(Storage):
         self.sessions = sessions
         self.secret = secret
         self.dialect = sessions.kw["bind"].dialect.name
+
+    @classmethod
+    def for_deployment(cls, sessions: sessionmaker, secret: bytes, data_dir) -> DatabaseStorage:
+        """The storage for a deployment whose database ``sessions`` opens (:func:`counter_sessions`)."""
+        return cls(counter_sessions(sessions, data_dir), secret)
 
     @property
     def base_exceptions(self) -> type[Exception]:
@@ -98,6 +106,26 @@ class DatabaseStorage(Storage):
         with self.sessions() as s:
             s.execute(delete(RateCounter).where(RateCounter.key == self._key(key)))
             s.commit()
+
+
+def counter_sessions(sessions: sessionmaker, data_dir) -> sessionmaker:
+    """Where a deployment's counters live. On PostgreSQL, its ``rate_counters`` table (row locks:
+    counting never waits for other writes). On SQLite, whose one writer at a time would make
+    every request wait for the analysis and correction transactions, a database of its own
+    beside it (``<data_dir>/rate-limits.db``, shared by the API processes of the machine)."""
+    if sessions.kw["bind"].dialect.name != "sqlite":
+        return sessions
+    return _side_database(str(Path(data_dir) / "rate-limits.db"))
+
+
+@lru_cache(maxsize=4)
+def _side_database(path: str) -> sessionmaker:
+    from callscope.api.db import make_engine, session_factory
+
+    engine = make_engine(f"sqlite:///{path}")
+    RateCounter.__table__.create(engine, checkfirst=True)
+    Path(path).chmod(0o600)
+    return session_factory(engine)
 
 
 def purge_ended(sessions: sessionmaker) -> int:
