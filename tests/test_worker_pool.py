@@ -85,7 +85,7 @@ def test_sigterm_to_the_parent_stops_every_worker_and_its_analysis_process(tmp_p
         assert len(family) >= 4, family  # two workers, each with its analysis process
         pool.send_signal(signal.SIGTERM)
         code = pool.wait(60)
-        gone, alive = psutil.wait_procs(family, timeout=30)
+        _gone, alive = psutil.wait_procs(family, timeout=30)
         assert not alive, [p.pid for p in alive]  # no orphan left taking jobs
         assert code == 0, log_path.read_text()
         assert "stopped 2 workers" in log_path.read_text()
