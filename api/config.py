@@ -88,7 +88,8 @@ class ServiceSettings(BaseSettings):
         session_hours: how long a sign-in to the QA app lasts, hours (``CALLSCOPE_SESSION_HOURS``,
             default 12); signing out or revoking the key ends it sooner.
         rate_limit_storage: where counters live (``CALLSCOPE_RATE_LIMIT_STORAGE``): ``database``
-            (default: the deployment's database, shared by every API process), a ``limits``
+            (default, shared by every API process: a table of the PostgreSQL database, or
+            ``data_dir/rate-limits.db`` beside SQLite), a ``limits``
             storage URL such as ``redis://host:6379`` (shared; needs the ``redis`` package), or
             ``memory://`` (each server process counts alone).
         metrics_token: when set, ``/metrics`` needs ``Authorization: Bearer <token>``
