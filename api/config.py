@@ -61,6 +61,11 @@ class ServiceSettings(BaseSettings):
             may be on a file system every machine mounts (NFS, CephFS, Lustre) so that API
             servers, workers and backfill drivers on many machines share it; unset:
             ``data_dir/audio``. Object-store URLs (``s3://``) are not supported.
+        keyring: the file of key-encryption keys under which every call's data key is wrapped
+            (``CALLSCOPE_KEYRING``; default ``data_dir/call-keys.keyring``, made on first use, 0600;
+            see :mod:`callscope.api.call_keys`). Every API server, worker and backfill driver of one
+            deployment must read the same file (a shared mount, like the audio store). Losing it
+            loses every call's text; back it up apart from the database.
         max_upload_mb: largest accepted file in MiB (``CALLSCOPE_MAX_UPLOAD_MB``, default 500); the
             upload is cut off as soon as a file passes it.
         max_request_mb: largest request body in MiB, all files together (``CALLSCOPE_MAX_REQUEST_MB``,
@@ -169,6 +174,7 @@ class ServiceSettings(BaseSettings):
     data_dir: Path = Path("callscope-data")
     database_url: str = ""
     audio_store: str = ""
+    keyring: str = ""
     max_upload_mb: Annotated[float, Field(gt=0)] = 500.0
     max_request_mb: Annotated[float, Field(gt=0)] = 2048.0
     max_files_per_request: Annotated[int, Field(ge=1, le=10_000)] = 100
@@ -389,6 +395,11 @@ class ServiceSettings(BaseSettings):
     def audio_dir(self) -> Path:
         """The audio store's directory (``CALLSCOPE_AUDIO_STORE``, else ``data_dir/audio``)."""
         return Path(self.audio_store).resolve() if self.audio_store else self.data_dir / "audio"
+
+    @property
+    def keyring_file(self) -> Path:
+        """The keyring of call keys (``CALLSCOPE_KEYRING``, else ``data_dir/call-keys.keyring``)."""
+        return Path(self.keyring).resolve() if self.keyring else self.data_dir / "call-keys.keyring"
 
     @property
     def max_upload_bytes(self) -> int:

@@ -49,7 +49,7 @@ class Call(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     external_id: Mapped[str | None] = mapped_column(String(200), index=True)
-    filename: Mapped[str] = mapped_column(String(255))  # as uploaded, for display only
+    filename: Mapped[str] = mapped_column(Text)  # as uploaded (at most 255 characters), for display only; sealed (api/call_keys.py)
     audio_key: Mapped[str] = mapped_column(String(200))  # path inside the audio store
     size_bytes: Mapped[int] = mapped_column(Integer)
     agent_id: Mapped[str | None] = mapped_column(String(200), index=True)
@@ -81,8 +81,8 @@ class Call(Base):
     language: Mapped[str | None] = mapped_column(String(10), index=True)  # ISO 639-1
     language_confidence: Mapped[float | None] = mapped_column(Float)
     transcript_reliability: Mapped[float | None] = mapped_column(Float)  # 0..1, the transcript as evidence
-    result_json: Mapped[str | None] = mapped_column(Text)
-    transcript_text: Mapped[str | None] = mapped_column(Text)  # the words in lower case, for the list's search
+    result_json: Mapped[str | None] = mapped_column(Text)  # the CallAnalysis; sealed
+    transcript_text: Mapped[str | None] = mapped_column(Text)  # the words in lower case, for the list's search; sealed
     customer_ref: Mapped[str | None] = mapped_column(String(64), index=True)  # HMAC of the customer id, never the id
     phone_ref: Mapped[str | None] = mapped_column(String(64), index=True)  # HMAC of the phone number, never the number
     rules_version: Mapped[int | None] = mapped_column(Integer)  # the rule set whose categories are the call's current ones
@@ -132,10 +132,23 @@ class Correction(Base):
     original: Mapped[str] = mapped_column(Text)  # JSON value as analysed, before any correction
     value: Mapped[str] = mapped_column(Text)  # JSON value set by the reviewer
     reviewer: Mapped[str] = mapped_column(String(200))  # the name of the API key that made it
-    display_name: Mapped[str | None] = mapped_column(String(200))  # a name the reviewer gave, shown beside
+    display_name: Mapped[str | None] = mapped_column(Text)  # a name the reviewer gave (at most 200 characters), shown beside
     reason: Mapped[str] = mapped_column(Text)
     api_key_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class CallKey(Base):
+    """A call's data key, wrapped under the deployment's key-encryption key ``kek_id`` (the
+    keyring lives outside the database). The call's personal text is sealed under it; erasure
+    deletes the row (crypto-shredding, :mod:`callscope.api.call_keys`). No foreign key: the key is
+    made before the call's row, in the same transaction."""
+
+    __tablename__ = "call_keys"
+
+    call_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    kek_id: Mapped[str] = mapped_column(String(16), index=True)
+    wrapped: Mapped[str] = mapped_column(String(200))  # base64 of nonce + AES-GCM(data key)
 
 
 class AudioFile(Base):
@@ -407,5 +420,27 @@ def secure_files(data_dir: Path, url: str) -> None:
                 p.chmod(0o600)
 
 
-def session_factory(engine: Engine) -> sessionmaker:
-    return sessionmaker(engine, expire_on_commit=False)
+def session_factory(engine: Engine, data_dir: Path | None = None, *, keyring_file: Path | None = None) -> sessionmaker:
+    """Sessions on ``engine``; with ``keyring_file`` (a service passes ``settings.keyring_file``) or
+    ``data_dir`` (its ``call-keys.keyring``), they carry the deployment's :class:`CallCrypt`, which
+    every read and write of a call's personal text needs. One crypt per keyring file in a process,
+    so its cache of data keys is shared."""
+    if keyring_file is None and data_dir is not None:
+        from callscope.api.call_keys import KEYRING_NAME
+
+        keyring_file = Path(data_dir) / KEYRING_NAME
+    info = {"call_crypt": crypt_for(keyring_file)} if keyring_file is not None else {}
+    return sessionmaker(engine, expire_on_commit=False, info=info)
+
+
+_CRYPTS: dict[Path, object] = {}
+
+
+def crypt_for(keyring_file: Path):
+    """The process's :class:`~callscope.api.call_keys.CallCrypt` for the keyring ``keyring_file``."""
+    from callscope.api.call_keys import CallCrypt, Keyring
+
+    path = Path(keyring_file).resolve()
+    if path not in _CRYPTS:
+        _CRYPTS[path] = CallCrypt(Keyring(path))
+    return _CRYPTS[path]
