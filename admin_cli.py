@@ -20,7 +20,7 @@ def _sessions():
 
     settings = _service_settings()
     migrate(settings.database_url)
-    return settings, session_factory(make_engine(settings.database_url))
+    return settings, session_factory(make_engine(settings.database_url), keyring_file=settings.keyring_file)
 
 
 @keys_app.command("create")
@@ -121,3 +121,22 @@ def erase_subject(
     if not report["calls_erased"]:
         console.print("[yellow]no call of this customer is stored[/yellow]")
         raise typer.Exit(1)
+
+
+def rotate_keyring(
+    settle_s: Annotated[float, typer.Option(help="Seconds to wait for keys made during the rotation before the old "
+                                                 "key-encryption key goes (>= 0).", min=0.0)] = 2.0,
+) -> None:
+    """Re-wrap every call's data key under a new key-encryption key and remove the old one from
+    the keyring (CALLSCOPE_KEYRING, default <data_dir>/call-keys.keyring). Afterwards no copy of an
+    erased call's key left in database files, WAL or backups can be opened: run it after erasures
+    on PostgreSQL (e.g. daily, after the retention purge). Safe while the service runs; every
+    process reading the same keyring file sees the new key. A database backup made before the
+    rotation opens only with a keyring backup made before it: keep those no longer than erasure
+    allows (see docs/erasure.md)."""
+    import json
+
+    from callscope.api.call_keys import rotate
+
+    _, sessions = _sessions()
+    print(json.dumps(rotate(sessions, settle_s=settle_s), indent=2))

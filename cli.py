@@ -405,7 +405,14 @@ def serve(
     settings = _service_settings()
     _configure_logging(settings.log_level)
     os.umask(0o077)  # the database, its WAL and the audio the server writes: owner only
-    uvicorn.run(create_app(settings, worker_process=_worker_process if worker else None), host=host, port=port,
+    from callscope.api.call_keys import KeyringMismatch
+
+    try:
+        service = create_app(settings, worker_process=_worker_process if worker else None)
+    except KeyringMismatch as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    uvicorn.run(service, host=host, port=port,
                 log_level=settings.log_level,
                 h11_max_incomplete_event_size=MAX_REQUEST_HEAD_BYTES)
 
@@ -421,7 +428,13 @@ def _worker_process(index: int) -> None:
     settings = _service_settings()
     _configure_logging(settings.log_level)
     w = Worker(settings)
-    w.load()  # load the models once, before taking work
+    from callscope.api.call_keys import KeyringMismatch
+
+    try:
+        w.load()  # check the keyring; load the models once, before taking work
+    except KeyringMismatch as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise SystemExit(2) from exc
     import threading
 
     from callscope.api.delivery import Dispatcher
@@ -447,12 +460,28 @@ def worker_cmd(
 
     settings = _service_settings()
     migrate(settings.database_url)
+    _check_keyring(settings)  # before any worker starts: a wrong keyring would fail each one again
     if ray_address:
         _workers_on_ray(settings, ray_address, processes, cpus_per_actor, gpus_per_actor)
         return
     from callscope.api.worker_pool import run_pool
 
     run_pool(_worker_process, processes, say=console.print)
+
+
+def _check_keyring(settings) -> None:
+    """Exit 2 with the reason if this process's keyring cannot open the database's call keys."""
+    from callscope.api.call_keys import KeyringMismatch, check_keyring
+    from callscope.api.db import make_engine, session_factory
+
+    engine = make_engine(settings.database_url)
+    try:
+        check_keyring(session_factory(engine, keyring_file=settings.keyring_file))
+    except KeyringMismatch as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    finally:
+        engine.dispose()
 
 
 def _workers_on_ray(settings, address: str, n: int, cpus_per_actor: float, gpus_per_actor: float) -> None:
@@ -498,7 +527,7 @@ def feed(
 
 
 def _add_admin_commands() -> None:
-    from callscope.admin_cli import erase_subject, keys_app, purge
+    from callscope.admin_cli import erase_subject, keys_app, purge, rotate_keyring
 
     from callscope.backfill_cli import backfill
     from callscope.rules_cli import calibrate, rescore, rules_app
@@ -509,6 +538,7 @@ def _add_admin_commands() -> None:
     app.add_typer(models_app, name="models")
     app.command()(purge)
     app.command("erase-subject")(erase_subject)
+    app.command("rotate-keyring")(rotate_keyring)
     app.add_typer(rules_app, name="rules")
     app.command()(rescore)
     app.command()(calibrate)

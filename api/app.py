@@ -37,6 +37,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from callscope.api import routes_admin, routes_alerts, routes_calls, routes_quality, routes_reports, routes_rules, spot_checks
 from callscope.api.delivery import Dispatcher
+from callscope.api.call_keys import check_keyring, seal_existing
 from callscope.api.secret_box import seal_plain_webhook_secrets
 from callscope.api.web import routes as web_routes
 from callscope.api.audio_refs import sweep_orphans
@@ -62,7 +63,8 @@ def create_app(settings: ServiceSettings | None = None, worker_process: Callable
     migrate(settings.database_url)
     secure_files(settings.data_dir, settings.database_url)
     engine = make_engine(settings.database_url)
-    sessions = session_factory(engine)
+    sessions = session_factory(engine, keyring_file=settings.keyring_file)
+    check_keyring(sessions)
     store = AudioStore(settings.audio_dir)
     metrics = ServiceMetrics(sessions)
     stop = threading.Event()
@@ -81,6 +83,11 @@ def create_app(settings: ServiceSettings | None = None, worker_process: Callable
                 log.warning("store: removed %d stale partial uploads and %d files no call held", swept, orphans)
         except Exception:  # noqa: BLE001 - retried at the next start
             log.exception("store clean-up failed")
+        try:  # in the background: reads take a value stored in clear as it is meanwhile
+            if sealed := seal_existing(sessions):
+                log.warning("crypto-shredding: %d rows stored in clear before were sealed under their calls' keys", sealed)
+        except Exception:  # noqa: BLE001 - retried at the next start
+            log.exception("sealing the rows stored in clear failed")
 
     def retention_loop() -> None:
         while not stop.is_set():

@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from callscope.api import categories
+from callscope.api.call_keys import open_value
 from callscope.api.db import Call, Correction, RuleSetRow, SpotCheck
 from callscope.schema import CallAnalysis
 from callscope.scoring.agreement import agreement
@@ -57,7 +58,7 @@ def _reviewed(session: Session, start: datetime, end: datetime) -> list[_Reviewe
                                   SpotCheck.reviewed_at < end, Call.result_json.is_not(None))).all()
     out = []
     for check, result_json in rows:
-        result = CallAnalysis.model_validate_json(result_json)
+        result = CallAnalysis.model_validate_json(open_value(session, check.call_id, "result_json", result_json))
         customer = next((s for s in result.speaker_scores if s.role == "customer"), None)
         if customer is None or customer.sentiment_mean.value is None or check.reviewer_level is None:
             continue
@@ -131,10 +132,11 @@ def recalibrate_sentiment(session: Session, start: datetime, end: datetime, out_
                                   Correction.created_at >= start, Correction.created_at < end)).all()
     texts, values = [], []
     for c, result_json in rows:
+        result_json = open_value(session, c.call_id, "result_json", result_json)
         utterances = json.loads(result_json)["utterances"] if result_json else []
         if c.utterance < len(utterances) and utterances[c.utterance]["text"].strip():
             texts.append(utterances[c.utterance]["text"])
-            values.append(float(json.loads(c.value)))
+            values.append(float(json.loads(open_value(session, c.call_id, "correction.value", c.value))))
     if len(texts) < MIN_CORRECTIONS:
         raise ValueError(f"{len(texts)} sentiment corrections in the period; recalibrating needs at least {MIN_CORRECTIONS}")
     model = sentiment_model(head)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from callscope.api.call_keys import CALL_FIELDS, seal_value
 from callscope.api.db import Call, CallEmotion
 from callscope.schema import CallAnalysis
 
@@ -68,7 +69,11 @@ def write_scores(session: Session, call_id: str, result: CallAnalysis, under=Non
     call is gone)."""
     from callscope.api import categories
 
-    session.execute(update(Call).where(Call.id == call_id).values(**score_columns(result), **extra))
+    values = {**score_columns(result), **extra}
+    for field in CALL_FIELDS:  # the words and the result are sealed under the call's key
+        if values.get(field) is not None:
+            values[field] = seal_value(session, call_id, field, values[field])
+    session.execute(update(Call).where(Call.id == call_id).values(**values))
     session.execute(delete(CallEmotion).where(CallEmotion.call_id == call_id))
     rows = emotion_rows(call_id, result)
     if rows:

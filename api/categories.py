@@ -17,6 +17,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from callscope.api.call_keys import open_value, seal_value
 from callscope.api.corrections import apply_corrections, corrections_of
 from callscope.api.db import Call, CallCategory, RuleSetRow, utcnow
 from callscope.schema import CallAnalysis
@@ -161,7 +162,8 @@ def categorise(session: Session, call: Call, result: CallAnalysis, under: Versio
                                                CallCategory.rules_version == under.number))
     if matches:
         session.execute(insert(CallCategory), [
-            {"call_id": call.id, "rules_version": under.number, "category": m.category, "detail": m.detail,
+            {"call_id": call.id, "rules_version": under.number, "category": m.category,
+             "detail": seal_value(session, call.id, "category.detail", m.detail),  # it quotes the transcript
              "evidence_json": json.dumps({"utterances": list(m.evidence), "times": [list(t) for t in m.times],
                                           "unreliable_share": m.unreliable_share})}
             for m in matches])
@@ -175,7 +177,8 @@ def categories_of(session: Session, call_id: str, number: int) -> list[dict]:
     rows = session.execute(select(CallCategory).where(CallCategory.call_id == call_id,
                                                       CallCategory.rules_version == number)
                            .order_by(CallCategory.category)).scalars()
-    return [{"name": r.category, "detail": r.detail, **json.loads(r.evidence_json)} for r in rows]
+    return [{"name": r.category, "detail": open_value(session, call_id, "category.detail", r.detail),
+             **json.loads(r.evidence_json)} for r in rows]
 
 
 def categories_by_call(session, calls: list[Call]) -> dict[str, list[str]]:

@@ -13,6 +13,7 @@ from pydantic import AliasChoices, BaseModel, Field, model_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from callscope.api.call_keys import readable_correction
 from callscope.api.db import Correction
 from callscope.schema import CallAnalysis
 from callscope.scoring.call_scores import EscalationBands, escalation
@@ -90,8 +91,9 @@ def current_value(result: CallAnalysis, utterance: int | None, field: str) -> ob
 
 
 def corrections_of(session: Session, call_id: str) -> list[Correction]:
-    """The call's corrections, oldest first."""
-    return list(session.execute(select(Correction).where(Correction.call_id == call_id).order_by(Correction.id)).scalars())
+    """The call's corrections, oldest first, their text opened (out of the session: read-only)."""
+    rows = session.execute(select(Correction).where(Correction.call_id == call_id).order_by(Correction.id)).scalars().all()
+    return [readable_correction(session, c) for c in rows]
 
 
 def record(c: Correction) -> dict:

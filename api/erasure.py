@@ -14,6 +14,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import sessionmaker
 
 from callscope.api.audio_refs import release
+from callscope.api.call_keys import destroy
 from callscope.api.audio_store import AudioStore
 from callscope.api.db import (AlertDelivery, Call, CallCategory, CallEmotion, Correction, Job, SpotCheck, scrub_after_erasure,
                               utcnow)
@@ -34,6 +35,7 @@ def _erase(sessions: sessionmaker, store: AudioStore, call_id: str) -> dict | No
             s.rollback()
             return None
         audio_deleted = release(s, store, key)
+        destroy(s, call_id)  # crypto-shredding: whatever copy of its sealed text survives cannot be opened
         s.commit()
     return {"deleted": call_id, "audio_deleted": audio_deleted, "transcript_deleted": True, "scores_deleted": True,
             "corrections_deleted": True}

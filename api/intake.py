@@ -16,6 +16,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from callscope.api.call_keys import destroy, seal_value
 from callscope.api.db import Call, insert_for, utcnow
 from callscope.api.pseudonyms import normalise_phone, pseudonym
 from callscope.call_settings import CallSettings, Language
@@ -133,6 +134,11 @@ def call_values(meta: UploadMeta, *, sha256: str, key: str, filename: str, size_
 
 def insert_call(session, values: dict) -> str | None:
     """Insert a call row unless one with the same (sha256, external_id) exists (atomic, also
-    under concurrent uploads); its id, or None if it existed."""
-    stmt = insert_for(session, Call).values(**values).on_conflict_do_nothing(index_elements=[Call.sha256, Call.external_id])
-    return session.execute(stmt.returning(Call.id)).scalar_one_or_none()
+    under concurrent uploads); its id, or None if it existed. The file name is sealed under the
+    call's new key (:mod:`callscope.api.call_keys`), which goes again if the row was not inserted."""
+    sealed = {**values, "filename": seal_value(session, values["id"], "filename", values["filename"])}
+    stmt = insert_for(session, Call).values(**sealed).on_conflict_do_nothing(index_elements=[Call.sha256, Call.external_id])
+    new_id = session.execute(stmt.returning(Call.id)).scalar_one_or_none()
+    if new_id is None:
+        destroy(session, values["id"])
+    return new_id

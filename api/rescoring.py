@@ -20,6 +20,7 @@ from sqlalchemy.orm import sessionmaker
 
 from callscope.api import categories
 from callscope.api.call_columns import write_scores
+from callscope.api.call_keys import CallKeyError, open_value, seal_value
 from callscope.api.db import Call, RescoreRun, utcnow
 from callscope.api.feed import call_time
 from callscope.schema import CallAnalysis
@@ -125,7 +126,10 @@ def run(sessions: sessionmaker, run_id: int, on_progress: Callable[[int, int], N
                         skipped += 1  # done before (a resumed run)
                         continue
                     try:
-                        result = CallAnalysis.model_validate_json(call.result_json)
+                        result = CallAnalysis.model_validate_json(open_value(s, call.id, "result_json", call.result_json))
+                    except CallKeyError:  # erased since the batch was read: nothing to re-score
+                        skipped += 1
+                        continue
                     except ValueError:  # a stored result that no longer parses: counted, never retried forever
                         failed += 1
                         continue
@@ -136,7 +140,8 @@ def run(sessions: sessionmaker, run_id: int, on_progress: Callable[[int, int], N
                         continue
                     if stale:
                         result = resentiment(result, sentiment)
-                        s.execute(update(Call).where(Call.id == call.id).values(result_json=result.model_dump_json()))
+                        s.execute(update(Call).where(Call.id == call.id)
+                                  .values(result_json=seal_value(s, call.id, "result_json", result.model_dump_json())))
                     if is_active:  # the version's bands give the level (QA corrections on top), then its categories
                         write_scores(s, call.id, categories.scored(s, call, result, version), under=version)
                     else:

@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from callscope.api import access_log, categories, jobs
 from callscope.api.audio_refs import hold
 from callscope.api.call_columns import FINISHED, write_scores
+from callscope.api.call_keys import open_value, readable, readable_correction, seal_correction
 from callscope.api.rule_runner import RulesTimedOut
 from callscope.api.corrections import (CorrectionIn, annotate, apply_corrections, corrections_of, current_value, record,
                                        swapped_roles)
@@ -95,7 +96,7 @@ def _register(svc: Services, meta: UploadMeta, accepted: list[tuple[str, Receive
                                  secret=svc.secret)
             new_id = insert_call(s, values)
             if new_id is None:
-                existing = s.execute(select(Call).where(Call.sha256 == sha, Call.external_id == meta.external_id)).scalar_one()
+                existing = readable(s, s.execute(select(Call).where(Call.sha256 == sha, Call.external_id == meta.external_id)).scalar_one())
                 out.append(CallRef(id=existing.id, filename=existing.filename, status=existing.status,
                                    status_url=f"/v1/calls/{existing.id}", existing=True))
                 continue
@@ -151,7 +152,7 @@ async def upload_calls(request: Request, svc: Svc, _who: Uploader) -> UploadResp
 
 def _get(svc: Services, call_id: str) -> Call:
     with svc.sessions() as s:
-        call = s.get(Call, call_id)
+        call = readable(s, s.get(Call, call_id))
     if call is None:
         raise HTTPException(404, f"no call {call_id}")
     return call
@@ -291,7 +292,7 @@ def correct(call_id: CallId, svc: Svc, who: Reviewer, correction: Annotated[Corr
             raise HTTPException(404, f"no call {call_id}")
         if call.status != "done" or not call.result_json:
             raise HTTPException(409, f"call {call_id} is {call.status}: only analysed calls can be corrected")
-        original = CallAnalysis.model_validate_json(call.result_json)
+        original = CallAnalysis.model_validate_json(open_value(s, call_id, "result_json", call.result_json))
         i = correction.utterance
         if i is not None and (i >= len(original.utterances) or original.utterances[i].sentiment is None):
             raise HTTPException(422, f"call {call_id} has no scored utterance {i} (it has {len(original.utterances)})")
@@ -301,9 +302,11 @@ def correct(call_id: CallId, svc: Svc, who: Reviewer, correction: Annotated[Corr
                 fields["roles"] = swapped_roles(apply_corrections(original, corrections_of(s, call_id)))
             except ValueError as exc:
                 raise HTTPException(422, str(exc)) from None
-        rows = [Correction(call_id=call_id, utterance=i, field=field, original=json.dumps(current_value(original, i, field)),
-                           value=json.dumps(value), reviewer=who.name, display_name=correction.display_name,
-                           reason=correction.reason, api_key_id=who.key_id, created_at=utcnow())
+        rows = [Correction(call_id=call_id, utterance=i, field=field, reviewer=who.name, api_key_id=who.key_id,
+                           created_at=utcnow(),
+                           **seal_correction(s, call_id, original=json.dumps(current_value(original, i, field)),
+                                             value=json.dumps(value), display_name=correction.display_name,
+                                             reason=correction.reason))
                 for field, value in fields.items()]
         s.add_all(rows)
         s.flush()
@@ -315,7 +318,7 @@ def correct(call_id: CallId, svc: Svc, who: Reviewer, correction: Annotated[Corr
             raise HTTPException(503, f"{exc}; the correction was not stored: simplify the rule set's patterns "
                                      "or try again") from None
         s.commit()
-        body: dict = {"corrections": [record(r) for r in rows]}
+        body: dict = {"corrections": [record(readable_correction(s, r)) for r in rows]}
         if who.allows("read"):  # a review-only key gets back what it wrote, never more of the call
             body["escalation"] = corrected.call_scores.escalation.model_dump() if corrected.call_scores else None
             body["speakers"] = [sp.model_dump(include={"speaker", "role", "sentiment_mean", "emotion_shares"})

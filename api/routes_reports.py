@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import StreamingResponse
-from sqlalchemy import String, case, exists, func, select
+from sqlalchemy import String, case, cast, exists, func, literal_column, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import sessionmaker
 
 from callscope.api.corrections import Label
+from callscope.api.call_keys import open_value
 from callscope.api.call_list import SORT_PATTERN, cursor_after, order
 from callscope.api.db import Call, CallCategory, CallEmotion, Correction
 from callscope.api.deps import FIRST_DAY, Reader, Svc, check_days
@@ -24,13 +27,8 @@ router = APIRouter()
 MetaFilter = Annotated[str | None, Query(max_length=200)]
 
 
-def _like_pattern(text: str) -> str:
-    """A LIKE pattern finding ``text`` anywhere, its wildcards taken literally (escape ``\\``)."""
-    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
 def _list_filters(q, *, agent_id, team, queue, product, status, escalation, language, emotion, emotion_role,
-                  emotion_min_share, date_from, date_to, search, category=None):
+                  emotion_min_share, date_from, date_to, category=None):
     for column, value in ((Call.agent_id, agent_id), (Call.team, team), (Call.queue, queue), (Call.product, product),
                           (Call.status, status), (Call.escalation, escalation), (Call.language, language)):
         if value is not None:
@@ -45,13 +43,35 @@ def _list_filters(q, *, agent_id, team, queue, product, status, escalation, lang
         q = q.where(call_time() >= day_bounds(date_from)[0])
     if date_to:
         q = q.where(call_time() < day_bounds(date_to)[1])
-    if search and search.strip():  # transcript_text is kept in lower case (Unicode-aware, unlike SQLite's lower())
-        q = q.where(Call.transcript_text.like(_like_pattern(search.strip().lower()), escape="\\"))
     return q
 
 
-def _list_row(c: Call, corrections: int, categories: list[str]) -> dict:
-    return {"id": c.id, "filename": c.filename, "status": c.status, "stage": c.stage, "progress": c.progress,
+#: Calls whose search words are opened per batch when the list is searched.
+SEARCH_BATCH = 500
+
+
+def _searched(session, filtered, search: str):
+    """``filtered`` narrowed to the calls whose transcript holds ``search`` (case-insensitive). The
+    words are sealed under each call's key, so the database cannot match them: they are opened
+    here, batch by batch (bounded memory), and the matches passed back as one parameter."""
+    needle, found, last = search.strip().lower(), [], ""
+    while True:  # transcript_text is kept in lower case (Unicode-aware)
+        rows = session.execute(filtered.with_only_columns(Call.id, Call.transcript_text)
+                               .where(Call.id > last, Call.transcript_text.is_not(None))
+                               .order_by(Call.id).limit(SEARCH_BATCH)).all()
+        found += [cid for cid, words in rows if needle in (open_value(session, cid, "transcript_text", words) or "")]
+        if len(rows) < SEARCH_BATCH:
+            break
+        last = rows[-1][0]
+    if session.get_bind().dialect.name == "postgresql":
+        ids = select(func.unnest(cast(found, ARRAY(String(36)))))
+    else:
+        ids = select(literal_column("value")).select_from(func.json_each(json.dumps(found)))
+    return filtered.where(Call.id.in_(ids))
+
+
+def _list_row(c: Call, filename: str, corrections: int, categories: list[str]) -> dict:
+    return {"id": c.id, "filename": filename, "status": c.status, "stage": c.stage, "progress": c.progress,
             "external_id": c.external_id, "agent_id": c.agent_id, "team": c.team, "queue": c.queue,
             "product": c.product, "escalation": c.escalation, "customer_sentiment": c.customer_sentiment,
             "customer_sentiment_start": c.customer_sentiment_start, "customer_sentiment_end": c.customer_sentiment_end,
@@ -91,17 +111,20 @@ def list_calls(
         raise HTTPException(400, "'to' is before 'from'")
     filtered = _list_filters(select(Call), agent_id=agent_id, team=team, queue=queue, product=product, status=status,
                              escalation=escalation, language=language, emotion=emotion, emotion_role=emotion_role,
-                             emotion_min_share=emotion_min_share, date_from=date_from, date_to=date_to, search=q,
+                             emotion_min_share=emotion_min_share, date_from=date_from, date_to=date_to,
                              category=category)
     n_corrections = select(func.count()).where(Correction.call_id == Call.id).correlate(Call).scalar_subquery()
-    page_q = order(filtered.add_columns(n_corrections), sort, cursor).limit(limit + 1)
     with svc.sessions() as s:
+        if q and q.strip():
+            filtered = _searched(s, filtered, q)
+        page_q = order(filtered.add_columns(n_corrections), sort, cursor).limit(limit + 1)
         rows = s.execute(page_q).all()
         total = s.execute(select(func.count()).select_from(filtered.with_only_columns(Call.id).subquery())).scalar_one()
         page = rows[:limit]
         matched = categories_by_call(s, [c for c, _ in page])
+        names = {c.id: open_value(s, c.id, "filename", c.filename) for c, _ in page}
     return {
-        "calls": [_list_row(c, n, matched.get(c.id, [])) for c, n in page],
+        "calls": [_list_row(c, names[c.id], n, matched.get(c.id, [])) for c, n in page],
         "total": total,
         "next_cursor": cursor_after(page[-1][0], sort) if len(rows) > limit else None,
     }

@@ -29,6 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from callscope.api import categories as rule_sets
+from callscope.api.call_keys import open_value
 from callscope.api.db import Call, SpotCheck, SpotCheckDraw, utcnow
 from callscope.api.feed import call_time, day_bounds
 from callscope.schema import CallAnalysis
@@ -94,7 +95,8 @@ def review(session: Session, call_id: str, reviewer: str, categories: list[str] 
     call = session.get(Call, call_id)
     if check is None or call is None:
         raise KeyError(call_id)
-    analysed = CallAnalysis.model_validate_json(call.result_json) if call.result_json else None
+    analysed = (CallAnalysis.model_validate_json(open_value(session, call_id, "result_json", call.result_json))
+                if call.result_json else None)
     if analysed is not None and call.rules_version:  # the model's level: with the deployment's bands, before QA
         under = rule_sets.version(session, call.rules_version)
         analysed = rule_sets.apply_bands(analysed, rule_sets.bands_for(under, call), under.label)

@@ -24,6 +24,7 @@ from callscope.analysis_process import AnalysisCancelled, AnalysisProcess, Analy
 from callscope.api import jobs
 from callscope.api.audio_refs import redact_audio
 from callscope.api.audio_store import AudioStore
+from callscope.api.call_keys import check_keyring, open_value
 from callscope.api.config import ServiceSettings
 from callscope.api.db import Call, make_engine, session_factory
 from callscope.call_settings import CallSettings
@@ -40,14 +41,17 @@ class Worker:
         (default: the deployment's, :func:`analysis_settings`)."""
         self.settings = settings
         self.engine = make_engine(settings.database_url)
-        self.sessions: sessionmaker = session_factory(self.engine)
+        self.sessions: sessionmaker = session_factory(self.engine, keyring_file=settings.keyring_file)
         self.store = AudioStore(settings.audio_dir)
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.analysis = AnalysisProcess(analysis or analysis_settings(settings), settings.worker_memory_mb)
         self.stop = threading.Event()
 
     def load(self) -> None:
-        """Start the analysis process and load its models (otherwise done on the first job)."""
+        """Check the keyring (:func:`~callscope.api.call_keys.check_keyring`: a wrong one is refused
+        before any key is made under it), then start the analysis process and load its models
+        (otherwise done on the first job)."""
+        check_keyring(self.sessions)
         self.analysis.start()
 
     def _progress(self, call_id: str, stage: str) -> None:
@@ -76,7 +80,7 @@ class Worker:
                 call = s.get(Call, claim.call_id)
                 if call is None:  # erased between the claim and now
                     return True
-                key, name, settings_json = call.audio_key, call.filename, call.settings_json
+                key, name, settings_json = call.audio_key, open_value(s, call.id, "filename", call.filename), call.settings_json
             call_settings = CallSettings.model_validate_json(settings_json) if settings_json else None
             # the stored file has no name of the user's: the decoder probes its content
             result = self.analysis.analyze(self.store.path(key), call_settings,

@@ -40,7 +40,7 @@ class ServiceSink:
         migrate(settings.database_url)
         self.settings = settings
         self.engine = make_engine(settings.database_url)
-        self.sessions = session_factory(self.engine)
+        self.sessions = session_factory(self.engine, keyring_file=settings.keyring_file)
         self.store = AudioStore(settings.audio_dir)
         self.secret = deployment_secret(settings)
         self.worker_id = f"backfill:{socket.gethostname()}:{os.getpid()}"

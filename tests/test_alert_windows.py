@@ -35,7 +35,7 @@ def sessions(tmp_path, database):
 
     url = database(tmp_path)
     migrate(url)
-    return session_factory(make_engine(url))
+    return session_factory(make_engine(url), tmp_path)
 
 
 def _calls(at, n: int, red_share: float, rng: random.Random, queue: str = "billing") -> list[dict]:

@@ -21,7 +21,7 @@ import pytest
 
 from benchmarks.raycluster import LocalRayCluster
 from benchmarks.reference import DATA
-from benchmarks.serverproc import running_service, service_env, wait_done
+from benchmarks.serverproc import Service, running_service, service_env, wait_done
 from tests.conftest import new_postgres_database
 
 CLIPS = sorted(p for p in (DATA / "multilingual" / "audio").iterdir() if p.suffix in (".ogg", ".wav", ".mp3"))
@@ -176,7 +176,9 @@ def test_a_backfill_into_the_service_survives_a_killed_node_worker(cluster, reco
     by_ext = {c["external_id"]: c for c in calls}
     for i, clip in enumerate(CLIPS):
         call = by_ext[f"hist-{i:03d}"]
-        assert _without_timings(call["result_json"]) == analysed[clip.name]  # as `callscope analyze` has it
+        assert call["result_json"].startswith("cs1:")  # sealed under the call's key (crypto-shredding)
+        opened = Service(tmp_path / "data", database).opened(call["id"], "result_json")
+        assert _without_timings(opened) == analysed[clip.name]  # as `callscope analyze` has it
         assert call["agent_id"] == f"agent-{i % 3}" and call["team"] == "nordic"
         assert call["recorded_at"].hour == 7  # 09:30+02:00, stored in UTC
         assert (call["customer_ref"] is not None) == (i % 5 == 0) and call["customer_ref"] != f"cust-{i}"
@@ -256,7 +258,7 @@ def test_service_workers_on_ray_drain_the_queue_and_survive_a_killed_worker(clus
     attempts = svc.sql("SELECT attempts FROM jobs WHERE id = :j", j=victim_job)[0][0]
     assert attempts >= 2  # the killed worker's job, run again by another
     for r in rows:
-        assert _without_timings(r.result_json) == analysed[ids[r.id]]
+        assert _without_timings(svc.opened(r.id, "result_json")) == analysed[ids[r.id]]
 
 
 

@@ -128,7 +128,7 @@ def test_upgrade_to_0008_then_a_rescore_gives_calls_analysed_before_their_catego
     (version,), (n,) = _after_upgrade(url, "0007", spokenwoz_result, "SELECT rules_version FROM calls",
                                       "SELECT count(*) FROM call_categories")
     assert version is None and n == 0
-    sessions = session_factory(make_engine(url))
+    sessions = session_factory(make_engine(url), tmp_path)
     run = rescoring.run(sessions, rescoring.start(sessions, None, None, "test").id)
     assert (run.status, run.total, run.done, run.failed) == ("done", 1, 1, 0)
     with sessions() as s:

@@ -11,7 +11,7 @@ import sys
 import time
 import uuid
 
-from sqlalchemy import create_engine, insert, select, text
+from sqlalchemy import insert, select, text
 
 from benchmarks.reference import AUDIO
 from benchmarks.serverproc import running_service, wait_done
@@ -21,14 +21,23 @@ CLI = [sys.executable, "-m", "callscope.cli"]
 RULES = "name: other\ncategories:\n  - name: said_hello\n    when: {said: {by: any, regex: ['^(hello|hi)\\b']}}\n"
 
 
-def _copy_call(url: str, call_id: str, n: int) -> None:
-    from callscope.api.db import Call
+def _copy_call(url: str, data_dir, call_id: str, n: int) -> None:
+    """``n`` copies of the call's row, each with its text sealed under a key of its own (as the
+    service stores a call: a sealed value opens only under its own call's id)."""
+    from callscope.api.call_keys import CALL_FIELDS, open_value, seal_value
+    from callscope.api.db import Call, make_engine, session_factory
 
-    engine = create_engine(url)
+    engine = make_engine(url)
     table = Call.__table__
-    with engine.begin() as conn:
-        row = dict(conn.execute(select(table).where(table.c.id == call_id)).mappings().one())
-        conn.execute(insert(table), [{**row, "id": str(uuid.uuid4()), "external_id": None} for _ in range(n)])
+    with session_factory(engine, data_dir)() as s:
+        row = dict(s.execute(select(table).where(table.c.id == call_id)).mappings().one())
+        plain = {f: open_value(s, call_id, f, row[f]) for f in CALL_FIELDS}
+        copies = []
+        for _ in range(n):
+            cid = str(uuid.uuid4())
+            copies.append({**row, "id": cid, "external_id": None, **{f: seal_value(s, cid, f, v) for f, v in plain.items()}})
+        s.execute(insert(table), copies)
+        s.commit()
     engine.dispose()
 
 
@@ -42,7 +51,7 @@ def test_rescore_runs_can_be_cancelled_queued_or_running(tmp_path, database):
         call_id = admin.post("/v1/calls", files={"files": ("Call01.wav", (AUDIO / "callytics" / "Call01.wav").read_bytes())}
                              ).json()["calls"][0]["id"]
         assert wait_done(admin, call_id)["status"] == "done"
-    _copy_call(url, call_id, COPIES)
+    _copy_call(url, data, call_id, COPIES)
     with running_service(data, url, "--no-worker") as svc, svc.client(svc.key) as admin:
         queued = admin.post("/v1/admin/rescore", json={}).json()
         assert queued["status"] == "queued"

@@ -103,7 +103,7 @@ def test_a_run_whose_worker_died_is_resumed_by_another(service):
     from callscope.api import rescoring
     from callscope.api.db import make_engine, session_factory
 
-    sessions = session_factory(make_engine(svc.database_url))
+    sessions = session_factory(make_engine(svc.database_url), svc.data_dir)
     rec = rescoring.start(sessions, 1, None, "test", queued=True)  # under version 1, not the active one
     # a worker takes it and dies at once: its lease runs out after 0.3 s
     assert rescoring.claim(sessions, "dead-worker", lease_s=0.3) == rec.id

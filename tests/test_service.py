@@ -205,7 +205,7 @@ def test_qa_corrections_show_in_reads_and_aggregates_and_keep_originals(service,
     row = next(r for r in feed if r["call_id"] == cid)
     assert row["escalation"] == "red" and row["qa_corrections"] == 2
     # the analysis as stored is untouched: the originals stay for audit
-    stored = json.loads(service.sql("SELECT result_json FROM calls WHERE id = :c", c=cid)[0][0])
+    stored = json.loads(service.opened(cid, "result_json"))
     assert stored["utterances"][i]["sentiment"] == before["sentiment"]
     assert stored["call_scores"]["escalation"]["value"] == body["escalation"]
 

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import func, insert, select
 
 from callscope.scoring.agreement import agreement, wilson
+from callscope.api.call_keys import open_value
 
 DAY = date(2026, 11, 20)
 
@@ -44,7 +45,7 @@ def sessions(tmp_path, database):
 
     url = database(tmp_path)
     migrate(url)
-    return session_factory(make_engine(url))
+    return session_factory(make_engine(url), tmp_path)
 
 
 def _calls(n: int, rng: random.Random, **fixed) -> list[dict]:
@@ -253,7 +254,7 @@ def test_recalibrated_sentiment_is_written_unused_and_rescoring_applies_it_from_
                     for r, res in zip(rows, (call01_result, spokenwoz_result))}
     with sessions() as s:
         for call_id, result_json, customer in s.execute(select(Call.id, Call.result_json, Call.customer_sentiment)):
-            stored = json.loads(result_json)
+            stored = json.loads(open_value(s, call_id, "result_json", result_json))  # sealed again, under its key
             assert stored["call_scores"]["versions"]["sentiment"] == found["version"]
             assert customer is not None and customer < means_before[call_id] - 0.1  # the new head reads them gloomier
     again = rescoring.run(sessions, rescoring.start(sessions, None, None, "test").id, sentiment=model)

@@ -68,19 +68,18 @@ def app(tmp_path_factory):
                 ids[path.stem] = r.json()["calls"][0]["id"]
             for call_id in ids.values():
                 assert wait_done(admin, call_id)["status"] == "done"
-        _inject_transcript_payload(svc.database_url, ids["Call01"])
+        _inject_transcript_payload(svc, ids["Call01"])
         svc.ids = ids
         yield svc
 
 
-def _inject_transcript_payload(database_url: str, call_id: str) -> None:
-    db = sqlite3.connect(database_url.removeprefix("sqlite:///"))
-    (raw,) = db.execute("SELECT result_json FROM calls WHERE id = ?", (call_id,)).fetchone()
-    result = json.loads(raw)
+def _inject_transcript_payload(svc, call_id: str) -> None:
+    result = json.loads(svc.opened(call_id, "result_json"))  # sealed under the call's key
+    db = sqlite3.connect(svc.database_url.removeprefix("sqlite:///"))
     first = result["utterances"][0]
     first["text"] = f"{XSS_TEXT} {first['text']}"
     first["words"][0]["word"] = f" {XSS_TEXT}{first['words'][0]['word'].strip()}"
-    db.execute("UPDATE calls SET result_json = ? WHERE id = ?", (json.dumps(result), call_id))
+    db.execute("UPDATE calls SET result_json = ? WHERE id = ?", (json.dumps(result), call_id))  # in clear: read as it is
     db.commit()
     db.close()
 
