@@ -50,11 +50,11 @@ categories:
 """
 
 
-def runs(db_url: str) -> list[dict]:
+def runs(db_url: str, data_dir: Path) -> list[dict]:
     from callscope.api import categories, rescoring
     from callscope.api.db import make_engine, session_factory
 
-    sessions = session_factory(make_engine(db_url))
+    sessions = session_factory(make_engine(db_url), data_dir)  # results are stored in clear: read as they are
     out = []
     for label, prepare in (("starter set, no categories yet", None), ("same version again (all skipped)", None),
                            ("changed version, activated", CHANGED)):
@@ -136,13 +136,13 @@ def main() -> None:
     sqlite_url = f"sqlite:///{root / 'rules.db'}"
     seed(sqlite_url, templates, args.calls, date(2026, 11, 20))
     print(f"SQLite, {args.calls} calls", flush=True)
-    table += [{"backend": "sqlite", **r} for r in runs(sqlite_url)]
+    table += [{"backend": "sqlite", **r} for r in runs(sqlite_url, root)]
     from benchmarks.pgserver import benchmark_database
 
     with benchmark_database("callscope_rules") as pg_url:
         seed(pg_url, templates, args.calls, date(2026, 11, 20))
         print(f"PostgreSQL, {args.calls} calls", flush=True)
-        table += [{"backend": "postgresql", **r} for r in runs(pg_url)]
+        table += [{"backend": "postgresql", **r} for r in runs(pg_url, root)]
     latency = alert_latency(root / "alerts", args.alert_calls)
     print(f"\nRe-scoring from stored analyses (no ASR), {args.calls} stored calls, one process")
     print(f"{'backend':>11} {'run':>34} {'calls':>7} {'s':>7} {'calls/s':>8}")

@@ -114,6 +114,22 @@ class Service:
         finally:
             engine.dispose()
 
+    def opened(self, call_id: str, column: str) -> str | None:
+        """A call's sealed column (``filename``, ``result_json``, ``transcript_text``) as plaintext,
+        opened with this deployment's keyring (api/call_keys.py)."""
+        from sqlalchemy import select
+
+        from callscope.api.call_keys import open_value
+        from callscope.api.db import Call, make_engine, session_factory
+
+        engine = make_engine(self.database_url)
+        try:
+            with session_factory(engine, self.data_dir)() as s:
+                stored = s.execute(select(getattr(Call, column)).where(Call.id == call_id)).scalar_one_or_none()
+                return open_value(s, call_id, column, stored)
+        finally:
+            engine.dispose()
+
     def log_text(self) -> str:
         """Everything the server and the workers wrote so far."""
         return "".join(p.read_text(errors="replace") for p in sorted(self.log_dir.glob("*.log")))

@@ -86,13 +86,21 @@ def throughput(workers: int, root: Path) -> tuple[dict, Path]:
 
 
 def _real_results(db_url: str) -> list[dict]:
-    from sqlalchemy import create_engine, text
+    """The analysed calls of the SQLite service database at ``db_url``, their sealed columns opened
+    with the keyring beside it: templates that any other deployment can store (in clear; the
+    service seals them at its start)."""
+    from sqlalchemy import text
 
-    engine = create_engine(db_url)
-    with engine.connect() as conn:
-        rows = conn.execute(text("SELECT * FROM calls WHERE status = 'done' ORDER BY id")).mappings().all()
+    from callscope.api.call_keys import CALL_FIELDS, open_value
+    from callscope.api.db import make_engine, session_factory
+
+    engine = make_engine(db_url)
+    with session_factory(engine, Path(db_url.removeprefix("sqlite:///")).parent)() as s:
+        rows = [dict(r) for r in s.execute(text("SELECT * FROM calls WHERE status = 'done' ORDER BY id")).mappings()]
+        for r in rows:
+            r.update({f: open_value(s, r["id"], f, r[f]) for f in CALL_FIELDS})
     engine.dispose()
-    return [dict(r) for r in rows]
+    return rows
 
 
 def seed(db_url: str, templates: list[dict], n: int, last_day: date) -> list[str]:
