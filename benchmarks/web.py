@@ -154,6 +154,9 @@ def main() -> None:
         s.execute(insert(Call), [{c.name: value(t[c.name]) for c in Call.__table__.columns} for t in real])
         s.commit()
     review_id = next(t["id"] for t in real if t["filename"] == "MUL1011.opus")
+    from callscope.api.call_keys import seal_existing
+
+    seal_existing(session_factory(make_engine(url), data))  # as the service stores calls: sealed under their keys
 
     svc = Service(data, url)
     key = admin_key(svc.env)

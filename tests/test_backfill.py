@@ -231,12 +231,14 @@ def test_service_workers_on_ray_drain_the_queue_and_survive_a_killed_worker(clus
             while time.time() < deadline and not svc.sql("SELECT id FROM jobs WHERE status = 'done'"):
                 assert proc.poll() is None, log.read_text()
                 time.sleep(0.2)
-            # kill -9 a worker actor while it holds a job (not between two jobs)
+            # kill -9 a worker actor while it holds a job (not between two jobs, and not in the job's
+            # last stages, where it could finish the job before the signal lands)
             victim, victim_job = None, None
             deadline = time.time() + 300
             while time.time() < deadline and victim is None:
                 actors = {p.pid: p for node in (0, 1) for p in cluster.actor_processes(node, "QueueWorker")}
-                for job_id, worker_id in svc.sql("SELECT id, worker_id FROM jobs WHERE status = 'running'"):
+                for job_id, worker_id in svc.sql("SELECT j.id, j.worker_id FROM jobs j JOIN calls c ON c.id = j.call_id "
+                                                 "WHERE j.status = 'running' AND c.progress < 0.5"):
                     pid = int(worker_id.rsplit(":", 1)[1]) if worker_id and worker_id.startswith("ray:") else None
                     if pid in actors:
                         victim, victim_job = actors[pid], job_id
