@@ -136,7 +136,12 @@ def rotate_keyring(
     allows (see docs/erasure.md)."""
     import json
 
-    from callscope.api.call_keys import rotate
+    from callscope.api.call_keys import KeyringMismatch, check_keyring, rotate
 
     _, sessions = _sessions()
+    try:
+        check_keyring(sessions)  # never rotate a wrong keyring: the database's keys would stay under the old one
+    except KeyringMismatch as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
     print(json.dumps(rotate(sessions, settle_s=settle_s), indent=2))

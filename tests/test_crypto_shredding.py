@@ -235,4 +235,7 @@ def test_the_keyring_setting_is_where_every_process_finds_the_keys(tmp_path, mon
     workers = subprocess.run([sys.executable, "-m", "callscope.cli", "worker"], env=env, capture_output=True, text=True,
                              timeout=120)  # refused once, before any worker process starts (none restarted in a loop)
     assert workers.returncode == 2 and "CALLSCOPE_KEYRING" in workers.stdout + workers.stderr, workers.stdout
+    rotation = subprocess.run([sys.executable, "-m", "callscope.cli", "rotate-keyring"], env=env, capture_output=True,
+                              text=True, timeout=120)  # a wrong keyring is never rotated in
+    assert rotation.returncode == 2 and "CALLSCOPE_KEYRING" in rotation.stdout + rotation.stderr, rotation.stdout
     assert not missing.exists()
