@@ -37,7 +37,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from callscope.api import routes_admin, routes_alerts, routes_calls, routes_quality, routes_reports, routes_rules, spot_checks
 from callscope.api.delivery import Dispatcher
-from callscope.api.call_keys import check_keyring, seal_existing
+from callscope.api.call_keys import CallErased, check_keyring, seal_existing
 from callscope.api.secret_box import seal_plain_webhook_secrets
 from callscope.api.web import routes as web_routes
 from callscope.api.audio_refs import sweep_orphans
@@ -152,6 +152,11 @@ def create_app(settings: ServiceSettings | None = None, worker_process: Callable
         # e.g. a NUL character, which PostgreSQL cannot store in text
         return error_response(400, "a value in the request cannot be stored or compared by the database",
                               str(exc.orig).splitlines()[0] if exc.orig else None)
+
+    @app.exception_handler(CallErased)
+    async def erased_meanwhile(_request: Request, exc: CallErased) -> JSONResponse:
+        # a read that raced an erasure: the row was read, its key was gone when its text was opened
+        return error_response(404, f"call {exc.call_id} was erased")
 
     @app.exception_handler(Exception)
     async def internal_error(_request: Request, exc: Exception) -> JSONResponse:

@@ -50,6 +50,14 @@ class CallKeyError(RuntimeError):
     key-encryption key this keyring no longer holds, or the value was changed."""
 
 
+class CallErased(CallKeyError):
+    """The call's key is gone: the call was erased after its row was read (the API answers 404)."""
+
+    def __init__(self, call_id: str) -> None:
+        super().__init__(f"call {call_id} has no key (erased)")
+        self.call_id = call_id
+
+
 def _b64(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).decode()
 
@@ -253,7 +261,7 @@ class CallCrypt:
             return stored
         key = self.key(session, call_id)
         if key is None:
-            raise CallKeyError(f"call {call_id} has no key (erased)")
+            raise CallErased(call_id)
         raw = _unb64(stored[len(PREFIX):])
         try:
             return AESGCM(key).decrypt(raw[:12], raw[12:], f"{call_id}:{field}".encode()).decode()
@@ -411,6 +419,15 @@ def open_value(session: Session, call_id: str, field: str, stored: str | None) -
     if stored is None or not stored.startswith(PREFIX):
         return stored
     return crypt_of(session).open(session, call_id, field, stored)
+
+
+def open_unless_erased(session: Session, call_id: str, field: str, stored: str | None) -> str | None:
+    """As :func:`open_value`, but None for a call erased since its row was read (lists and
+    searches leave it out instead of failing)."""
+    try:
+        return open_value(session, call_id, field, stored)
+    except CallErased:
+        return None
 
 
 CALL_FIELDS = ("filename", "result_json", "transcript_text")

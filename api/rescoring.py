@@ -20,7 +20,7 @@ from sqlalchemy.orm import sessionmaker
 
 from callscope.api import categories
 from callscope.api.call_columns import write_scores
-from callscope.api.call_keys import CallKeyError, open_value, seal_value
+from callscope.api.call_keys import CallErased, open_value, seal_value
 from callscope.api.db import Call, RescoreRun, utcnow
 from callscope.api.feed import call_time
 from callscope.schema import CallAnalysis
@@ -127,7 +127,7 @@ def run(sessions: sessionmaker, run_id: int, on_progress: Callable[[int, int], N
                         continue
                     try:
                         result = CallAnalysis.model_validate_json(open_value(s, call.id, "result_json", call.result_json))
-                    except CallKeyError:  # erased since the batch was read: nothing to re-score
+                    except CallErased:  # erased since the batch was read: nothing to re-score
                         skipped += 1
                         continue
                     except ValueError:  # a stored result that no longer parses: counted, never retried forever

@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import sessionmaker
 
 from callscope.api.corrections import Label
-from callscope.api.call_keys import open_value
+from callscope.api.call_keys import open_unless_erased
 from callscope.api.call_list import SORT_PATTERN, cursor_after, order
 from callscope.api.db import Call, CallCategory, CallEmotion, Correction
 from callscope.api.deps import FIRST_DAY, Reader, Svc, check_days
@@ -59,7 +59,7 @@ def _searched(session, filtered, search: str):
         rows = session.execute(filtered.with_only_columns(Call.id, Call.transcript_text)
                                .where(Call.id > last, Call.transcript_text.is_not(None))
                                .order_by(Call.id).limit(SEARCH_BATCH)).all()
-        found += [cid for cid, words in rows if needle in (open_value(session, cid, "transcript_text", words) or "")]
+        found += [cid for cid, words in rows if needle in (open_unless_erased(session, cid, "transcript_text", words) or "")]
         if len(rows) < SEARCH_BATCH:
             break
         last = rows[-1][0]
@@ -122,9 +122,9 @@ def list_calls(
         total = s.execute(select(func.count()).select_from(filtered.with_only_columns(Call.id).subquery())).scalar_one()
         page = rows[:limit]
         matched = categories_by_call(s, [c for c, _ in page])
-        names = {c.id: open_value(s, c.id, "filename", c.filename) for c, _ in page}
-    return {
-        "calls": [_list_row(c, names[c.id], n, matched.get(c.id, [])) for c, n in page],
+        names = {c.id: open_unless_erased(s, c.id, "filename", c.filename) for c, _ in page}
+    return {  # a call erased since the page was read is left out
+        "calls": [_list_row(c, names[c.id], n, matched.get(c.id, [])) for c, n in page if names[c.id] is not None],
         "total": total,
         "next_cursor": cursor_after(page[-1][0], sort) if len(rows) > limit else None,
     }

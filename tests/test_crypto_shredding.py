@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import create_engine, select, text
 
 from benchmarks.reference import AUDIO
-from benchmarks.serverproc import running_service, wait_done
+from benchmarks.serverproc import running_service, stop, wait_done
 
 FILE_NEEDLE = "needle-file-5b2e"
 REASON_NEEDLE = "needle-reason-9d41 the customer asked for a callback"
@@ -239,3 +239,29 @@ def test_the_keyring_setting_is_where_every_process_finds_the_keys(tmp_path, mon
                               text=True, timeout=120)  # a wrong keyring is never rotated in
     assert rotation.returncode == 2 and "CALLSCOPE_KEYRING" in rotation.stdout + rotation.stderr, rotation.stdout
     assert not missing.exists()
+
+
+def test_a_read_that_races_an_erasure_gets_a_404_not_a_500(tmp_path):
+    """The state a read sees when an erasure commits between reading a call's row and opening its
+    text (PostgreSQL, read committed): the row is there, its key is not. Made here by deleting the
+    key row, as the erasure's transaction does; the call answers 404, lists and searches leave it out."""
+    from sqlalchemy import create_engine
+
+    with running_service(tmp_path / "data") as svc:
+        svc.start_worker()
+        with svc.client(svc.key, timeout=120) as c:
+            with (AUDIO / "jfk.flac").open("rb") as f:
+                cid = c.post("/v1/calls", files={"files": ("jfk.flac", f)}).json()["calls"][0]["id"]
+            assert wait_done(c, cid, timeout=300)["status"] == "done"
+            engine = create_engine(svc.database_url)
+            with engine.begin() as conn:
+                conn.execute(text("DELETE FROM call_keys WHERE call_id = :c"), {"c": cid})
+            engine.dispose()
+            stop(svc.api)  # a server process that has not read the call yet (none has its key in memory)
+            svc.start_api()
+            r = c.get(f"/v1/calls/{cid}")
+            assert r.status_code == 404 and "erased" in r.json()["error"]["message"], r.text
+            listed = c.get("/v1/calls")
+            assert listed.status_code == 200 and cid not in [x["id"] for x in listed.json()["calls"]]
+            searched = c.get("/v1/calls", params={"q": "country"})
+            assert searched.status_code == 200 and searched.json()["calls"] == []
