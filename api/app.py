@@ -180,7 +180,8 @@ def create_app(settings: ServiceSettings | None = None, worker_process: Callable
 
     # ---- health and metrics -------------------------------------------------------------------
     @app.get("/healthz")
-    def healthz() -> dict:
+    async def healthz() -> dict:
+        """Liveness: answered on the event loop, with no I/O and no rate-limit count."""
         return {"status": "ok"}
 
     @app.get("/readyz")

@@ -89,7 +89,8 @@ class ServiceSettings(BaseSettings):
         rate_limit_per_key: requests per API key (``CALLSCOPE_RATE_LIMIT_PER_KEY``, default
             ``1200/minute``; ``off`` to disable); over it: 429 with ``Retry-After``.
         rate_limit_per_ip: requests per client address, checked before authentication
-            (``CALLSCOPE_RATE_LIMIT_PER_IP``, default ``2400/minute``; ``off`` to disable).
+            (``CALLSCOPE_RATE_LIMIT_PER_IP``, default ``2400/minute``; ``off`` to disable); every
+            request but the liveness probe ``/healthz``.
         session_hours: how long a sign-in to the QA app lasts, hours (``CALLSCOPE_SESSION_HOURS``,
             default 12); signing out or revoking the key ends it sooner.
         rate_limit_storage: where counters live (``CALLSCOPE_RATE_LIMIT_STORAGE``): ``database``

@@ -104,6 +104,12 @@ async def _refuse(scope: Scope, receive: Receive, send: Send, status: int, messa
     await response(scope, receive, send)
 
 
+#: The liveness probe: a constant answer with no I/O, cheaper than counting it, so not counted
+#: against the address's limit (a load balancer's probe must see the process alive while its
+#: address is busy, and counting it would put a database write in front of every probe).
+UNCOUNTED_PATHS = frozenset({"/healthz"})
+
+
 class RequestGuard:
     def __init__(self, app: ASGIApp, services) -> None:
         self.app = app
@@ -123,8 +129,8 @@ class RequestGuard:
             return
         headers = dict(scope["headers"])
         client = (scope.get("client") or ("unknown", 0))[0]
-        wait = None if self.limits.per_ip is None else await run_in_threadpool(self.limits.retry_after,
-                                                                                self.limits.per_ip, "ip", client)
+        wait = None if self.limits.per_ip is None or path in UNCOUNTED_PATHS else await run_in_threadpool(
+            self.limits.retry_after, self.limits.per_ip, "ip", client)
         if wait is not None:
             await _refuse(scope, receive, send, 429, f"too many requests from {client}; retry in {wait} s",
                           **{"Retry-After": str(wait)})

@@ -2,8 +2,9 @@
 YAML found, first on their own (compile and match time, refused or not), then through a real
 server: a rule set made of the worst accepted patterns is activated, and reviewers post
 corrections (each re-scores the real Call01 under it) from several threads for a while, as an
-attacker with a review key would, while ``/healthz`` is polled; its latency and the API
-process's memory are reported.
+attacker with a review key would, while ``/healthz`` (liveness: no I/O, not rate-limited) and
+``/readyz`` (a database round trip and the address's rate-limit count) are polled; their latency
+and the API process's memory are reported.
 
     .venv/bin/python benchmarks/hostile_rules.py [--seconds 30] [--threads 4] [--database URL]
         [--out benchmarks/results/hostile_rules.json]
@@ -124,6 +125,7 @@ def attack(seconds: float, threads: int, database: str | None, hostile: bool = T
         rss_before = _rss_mb(svc.api.pid)
         stop = time.monotonic() + seconds
         latencies: list[float] = []
+        ready: list[float] = []  # /readyz: a database round trip and the address's rate-limit count
         answers: dict[int, int] = {}
         lock = threading.Lock()
 
@@ -135,15 +137,16 @@ def attack(seconds: float, threads: int, database: str | None, hostile: bool = T
                     with lock:
                         answers[status] = answers.get(status, 0) + 1
 
-        def poll() -> None:
+        def poll(path: str, into: list[float]) -> None:
             with svc.client(None, timeout=30) as c:
                 while time.monotonic() < stop:
                     t = time.perf_counter()
-                    c.get("/healthz")
-                    latencies.append(time.perf_counter() - t)
+                    c.get(path)
+                    into.append(time.perf_counter() - t)
                     time.sleep(0.05)
 
-        workers = [threading.Thread(target=correct) for _ in range(threads)] + [threading.Thread(target=poll)]
+        workers = [threading.Thread(target=correct) for _ in range(threads)] + [
+            threading.Thread(target=poll, args=("/healthz", latencies)), threading.Thread(target=poll, args=("/readyz", ready))]
         peak = rss_before
         for w in workers:
             w.start()
@@ -151,12 +154,15 @@ def attack(seconds: float, threads: int, database: str | None, hostile: bool = T
             peak = max(peak, _rss_mb(svc.api.pid))
             time.sleep(0.2)
         ms = sorted(1000 * x for x in latencies)
+        ready_ms = sorted(1000 * x for x in ready)
         return {"database": "postgresql" if database else "sqlite", "seconds": seconds, "threads": threads,
                 "rule_set": "worst accepted patterns" if hostile else "starter (baseline)",
                 "patterns": evil.count("regex") if hostile else 1, "corrections": answers,
                 "corrections_per_s": round(sum(answers.values()) / seconds, 1),
                 "healthz_requests": len(ms), "healthz_p50_ms": round(statistics.median(ms), 1),
                 "healthz_p99_ms": round(ms[min(len(ms) - 1, int(0.99 * len(ms)))], 1), "healthz_max_ms": round(ms[-1], 1),
+                "readyz_p50_ms": round(statistics.median(ready_ms), 1),
+                "readyz_p99_ms": round(ready_ms[min(len(ready_ms) - 1, int(0.99 * len(ready_ms)))], 1),
                 "api_rss_before_mb": round(rss_before, 1), "api_rss_peak_mb": round(peak, 1),
                 "api_rss_growth_mb": round(peak - rss_before, 1)}
 
@@ -188,11 +194,13 @@ def main() -> None:
     runs = [attack(args.seconds, args.threads, args.database, hostile=False),
             attack(args.seconds, args.threads, args.database, hostile=True)]
     print(f"\n{args.threads} reviewers correcting Call01 for {args.seconds:.0f} s (each correction re-scores the call), "
-          f"/healthz polled every 50 ms, {runs[0]['database']}:\n")
-    print("| rule set | corrections/s | /healthz p50 ms | p99 ms | max ms | API MB before → peak |\n|---|---|---|---|---|---|")
+          f"/healthz and /readyz each polled every 50 ms, {runs[0]['database']}:\n")
+    print("| rule set | corrections/s | /healthz p50 ms | p99 ms | max ms | /readyz p50 ms | p99 ms | API MB before → peak |\n"
+          "|---|---|---|---|---|---|---|---|")
     for run in runs:
         print(f"| {run['rule_set']} ({run['patterns']} regexes) | {run['corrections_per_s']} {run['corrections']} | "
               f"{run['healthz_p50_ms']} | {run['healthz_p99_ms']} | {run['healthz_max_ms']} | "
+              f"{run['readyz_p50_ms']} | {run['readyz_p99_ms']} | "
               f"{run['api_rss_before_mb']} → {run['api_rss_peak_mb']} (+{run['api_rss_growth_mb']}) |")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"benchmark": "hostile_rules", "date": time.strftime("%Y-%m-%d %H:%M:%S"),
