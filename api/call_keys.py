@@ -37,6 +37,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from callscope.api.secret_box import SecretBoxError, open_text, seal_text
+
 PREFIX = "cs1:"
 KEYRING_NAME = "call-keys.keyring"
 #: Data keys held in memory per process (about 250 bytes each with the bookkeeping, so 16 MB at
@@ -251,8 +253,11 @@ class CallCrypt:
             return None
         key = self.key(session, call_id, create=True)
         assert key is not None
-        nonce = os.urandom(12)
-        return PREFIX + _b64(nonce + AESGCM(key).encrypt(nonce, plain.encode(), f"{call_id}:{field}".encode()))
+        return seal_text(plain, key, f"{call_id}:{field}", prefix=PREFIX)
+
+    def seal_plain(self, session: Session, call_id: str, field: str, value: str | None) -> str | None:
+        """As :meth:`seal` for a value stored before encryption; None and sealed values as they are."""
+        return value if value is None or value.startswith(PREFIX) else self.seal(session, call_id, field, value)
 
     def open(self, session: Session, call_id: str, field: str, stored: str | None) -> str | None:
         """The plaintext of a value from :meth:`seal`; a value stored before encryption is returned
@@ -262,10 +267,9 @@ class CallCrypt:
         key = self.key(session, call_id)
         if key is None:
             raise CallErased(call_id)
-        raw = _unb64(stored[len(PREFIX):])
         try:
-            return AESGCM(key).decrypt(raw[:12], raw[12:], f"{call_id}:{field}".encode()).decode()
-        except InvalidTag as exc:
+            return open_text(stored, key, f"{call_id}:{field}", prefix=PREFIX)
+        except SecretBoxError as exc:
             raise CallKeyError(f"the {field} of call {call_id} does not open with its key") from exc
 
 
@@ -370,9 +374,9 @@ def seal_existing(sessions: sessionmaker, *, batch: int = 200) -> int:
                 same = [col.is_(None) if v is None else col == v
                         for col, v in ((Call.filename, name), (Call.result_json, result), (Call.transcript_text, words))]
                 s.execute(update(Call).where(Call.id == cid, *same).values(
-                    filename=crypt.seal(s, cid, "filename", name) if name is not None and not name.startswith(PREFIX) else name,
-                    result_json=crypt.seal(s, cid, "result_json", result) if result is not None and not result.startswith(PREFIX) else result,
-                    transcript_text=crypt.seal(s, cid, "transcript_text", words) if words is not None and not words.startswith(PREFIX) else words))
+                    filename=crypt.seal_plain(s, cid, "filename", name),
+                    result_json=crypt.seal_plain(s, cid, "result_json", result),
+                    transcript_text=crypt.seal_plain(s, cid, "transcript_text", words)))
             fixes = s.execute(select(Correction.id, Correction.call_id, Correction.original, Correction.value,
                                      Correction.reason, Correction.display_name)
                               .where(not_sealed(Correction.original) | not_sealed(Correction.value)
@@ -399,14 +403,7 @@ CORRECTION_FIELDS = ("original", "value", "reason", "display_name")
 def seal_correction(session: Session, call_id: str, **values: str | None) -> dict[str, str | None]:
     """A correction's text columns sealed under its call's key (values already sealed are kept)."""
     crypt = crypt_of(session)
-    return {k: v if v is None or v.startswith(PREFIX) else crypt.seal(session, call_id, f"correction.{k}", v)
-            for k, v in values.items()}
-
-
-def open_correction(session: Session, call_id: str, **values: str | None) -> dict[str, str | None]:
-    """The plaintext of a correction's text columns."""
-    crypt = crypt_of(session)
-    return {k: crypt.open(session, call_id, f"correction.{k}", v) for k, v in values.items()}
+    return {k: crypt.seal_plain(session, call_id, f"correction.{k}", v) for k, v in values.items()}
 
 
 def seal_value(session: Session, call_id: str, field: str, plain: str | None) -> str | None:

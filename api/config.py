@@ -400,7 +400,9 @@ class ServiceSettings(BaseSettings):
     @property
     def keyring_file(self) -> Path:
         """The keyring of call keys (``CALLSCOPE_KEYRING``, else ``data_dir/call-keys.keyring``)."""
-        return Path(self.keyring).resolve() if self.keyring else self.data_dir / "call-keys.keyring"
+        from callscope.api.call_keys import KEYRING_NAME
+
+        return Path(self.keyring).resolve() if self.keyring else self.data_dir / KEYRING_NAME
 
     @property
     def max_upload_bytes(self) -> int:

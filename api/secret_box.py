@@ -35,19 +35,20 @@ def derive_key(deployment_secret: bytes, purpose: bytes) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(deployment_secret)
 
 
-def seal_text(plain: str, key: bytes, bound_to: str) -> str:
-    """``plain`` encrypted under ``key``, bound to ``bound_to`` (e.g. ``webhook:7``)."""
+def seal_text(plain: str, key: bytes, bound_to: str, prefix: str = PREFIX) -> str:
+    """``plain`` encrypted under ``key``, bound to ``bound_to`` (e.g. ``webhook:7``), marked by
+    ``prefix`` (call values use their own, :mod:`callscope.api.call_keys`)."""
     nonce = os.urandom(12)
     sealed = AESGCM(key).encrypt(nonce, plain.encode(), bound_to.encode())
-    return PREFIX + base64.urlsafe_b64encode(nonce + sealed).decode()
+    return prefix + base64.urlsafe_b64encode(nonce + sealed).decode()
 
 
-def open_text(stored: str, key: bytes, bound_to: str) -> str:
+def open_text(stored: str, key: bytes, bound_to: str, prefix: str = PREFIX) -> str:
     """The plaintext of a value from :func:`seal_text` (a value stored before encryption is
     returned as it is); SecretBoxError if it does not open."""
-    if not stored.startswith(PREFIX):
+    if not stored.startswith(prefix):
         return stored
-    raw = base64.urlsafe_b64decode(stored[len(PREFIX):].encode())
+    raw = base64.urlsafe_b64decode(stored[len(prefix):].encode())
     try:
         return AESGCM(key).decrypt(raw[:12], raw[12:], bound_to.encode()).decode()
     except InvalidTag as exc:
