@@ -3,14 +3,13 @@ YAML found, first on their own (compile and match time, refused or not), then th
 server: a rule set made of the worst accepted patterns is activated, and reviewers post
 corrections (each re-scores the real Call01 under it) from several threads for a while, as an
 attacker with a review key would, while ``/healthz`` (liveness: no I/O, not rate-limited) and
-``/readyz`` (a database round trip and the address's rate-limit count) are polled; their latency
-and the API process's memory are reported.
+``/readyz`` (a database round trip and the address's rate-limit count) are polled from a process
+of their own, as a load balancer would; their latency and the API process's memory are reported.
 
-    .venv/bin/python benchmarks/hostile_rules.py [--seconds 30] [--threads 4] [--database URL]
+    .venv/bin/python benchmarks/hostile_rules.py [--seconds 30] [--threads 4] [--postgresql]
         [--out benchmarks/results/hostile_rules.json]
 
-Prints a table and writes JSON. SQLite in a temporary directory unless ``--database`` names a
-PostgreSQL URL.
+Prints a table and writes JSON. SQLite in a temporary directory unless ``--postgresql``.
 """
 
 from __future__ import annotations
@@ -18,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -28,6 +28,7 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.pgserver import benchmark_database  # noqa: E402
 from benchmarks.reference import AUDIO  # noqa: E402
 from benchmarks.serverproc import new_key, running_service, wait_done  # noqa: E402
 from callscope.scoring.rules import RulesError, load_rules  # noqa: E402
@@ -69,6 +70,26 @@ YAMLS = {
         f"  - name: c{i}\n    when: {{said: {{by: any, regex: ['^(\\w+\\s?)*$', '(x+x+)+y'], phrases: [p{i} a, p{i} b]}}}}\n"
         for i in range(5000)),
 }
+
+
+#: The prober, in a process of its own (as a load balancer's or orchestrator's would be): /healthz
+#: and /readyz each every 50 ms for the given seconds; prints their latencies in ms as JSON.
+PROBE = """
+import json, sys, threading, time, httpx
+base, seconds = sys.argv[1], float(sys.argv[2])
+stop, out = time.monotonic() + seconds, {"/healthz": [], "/readyz": []}
+def poll(path):
+    with httpx.Client(base_url=base, timeout=30) as c:
+        while time.monotonic() < stop:
+            t = time.perf_counter()
+            c.get(path)
+            out[path].append(1000 * (time.perf_counter() - t))
+            time.sleep(0.05)
+threads = [threading.Thread(target=poll, args=(p,)) for p in out]
+[t.start() for t in threads]
+[t.join() for t in threads]
+print(json.dumps(out))
+"""
 
 
 def _rss_mb(pid: int) -> float:
@@ -124,8 +145,6 @@ def attack(seconds: float, threads: int, database: str | None, hostile: bool = T
             reviewer = new_key(admin, "attacker", "review")
         rss_before = _rss_mb(svc.api.pid)
         stop = time.monotonic() + seconds
-        latencies: list[float] = []
-        ready: list[float] = []  # /readyz: a database round trip and the address's rate-limit count
         answers: dict[int, int] = {}
         lock = threading.Lock()
 
@@ -137,24 +156,16 @@ def attack(seconds: float, threads: int, database: str | None, hostile: bool = T
                     with lock:
                         answers[status] = answers.get(status, 0) + 1
 
-        def poll(path: str, into: list[float]) -> None:
-            with svc.client(None, timeout=30) as c:
-                while time.monotonic() < stop:
-                    t = time.perf_counter()
-                    c.get(path)
-                    into.append(time.perf_counter() - t)
-                    time.sleep(0.05)
-
-        workers = [threading.Thread(target=correct) for _ in range(threads)] + [
-            threading.Thread(target=poll, args=("/healthz", latencies)), threading.Thread(target=poll, args=("/readyz", ready))]
+        workers = [threading.Thread(target=correct) for _ in range(threads)]
+        probe = subprocess.Popen([sys.executable, "-c", PROBE, svc.base, str(seconds)], stdout=subprocess.PIPE, text=True)
         peak = rss_before
         for w in workers:
             w.start()
-        while any(w.is_alive() for w in workers):
+        while any(w.is_alive() for w in workers) or probe.poll() is None:
             peak = max(peak, _rss_mb(svc.api.pid))
             time.sleep(0.2)
-        ms = sorted(1000 * x for x in latencies)
-        ready_ms = sorted(1000 * x for x in ready)
+        probed = json.loads(probe.communicate()[0])
+        ms, ready_ms = sorted(probed["/healthz"]), sorted(probed["/readyz"])
         return {"database": "postgresql" if database else "sqlite", "seconds": seconds, "threads": threads,
                 "rule_set": "worst accepted patterns" if hostile else "starter (baseline)",
                 "patterns": evil.count("regex") if hostile else 1, "corrections": answers,
@@ -179,7 +190,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--threads", type=int, default=4)
-    parser.add_argument("--database", default=None, help="a PostgreSQL URL (default: SQLite in a temporary directory)")
+    parser.add_argument("--postgresql", action="store_true",
+                        help="a new PostgreSQL database per run (on CALLSCOPE_TEST_POSTGRES_URL's server, else a "
+                             "throwaway one) instead of SQLite in a temporary directory")
     parser.add_argument("--out", type=Path, default=RESULTS / "hostile_rules.json")
     args = parser.parse_args()
     engine, yamls = engine_rows(), yaml_rows()
@@ -191,8 +204,13 @@ def main() -> None:
     print("\n| YAML | bytes | ms | outcome |\n|---|---|---|---|")
     for r in yamls:
         print(f"| {r['yaml']} | {r['bytes']:,} | {r['ms']} | {r['outcome']} |")
-    runs = [attack(args.seconds, args.threads, args.database, hostile=False),
-            attack(args.seconds, args.threads, args.database, hostile=True)]
+    runs = []
+    for hostile in (False, True):
+        if args.postgresql:
+            with benchmark_database("hostile_rules") as url:
+                runs.append(attack(args.seconds, args.threads, url, hostile=hostile))
+        else:
+            runs.append(attack(args.seconds, args.threads, None, hostile=hostile))
     print(f"\n{args.threads} reviewers correcting Call01 for {args.seconds:.0f} s (each correction re-scores the call), "
           f"/healthz and /readyz each polled every 50 ms, {runs[0]['database']}:\n")
     print("| rule set | corrections/s | /healthz p50 ms | p99 ms | max ms | /readyz p50 ms | p99 ms | API MB before → peak |\n"
