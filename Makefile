@@ -43,6 +43,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/asr_batched.py
 	$(PY) benchmarks/hostile_decode.py
 	$(PY) benchmarks/hostile_rules.py
+	$(PY) benchmarks/long_result.py
 	$(PY) benchmarks/call_crypt.py
 	$(PY) benchmarks/long_calls.py
 
