@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test bench clean
+.PHONY: install demo test lint bench clean
 
 # (Re)install whenever pyproject.toml changes. torch is pinned to the CPU build in pyproject.
 $(STAMP): pyproject.toml
@@ -23,6 +23,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest
+
+# the gates .ci/run runs before the tests: the layer contract (pyproject.toml, [tool.importlinter])
+lint: $(STAMP)
+	$(VENV)/bin/lint-imports
 
 bench: $(STAMP)
 	$(PY) benchmarks/asr_engines.py

@@ -3,7 +3,7 @@ scores, correct them, pull aggregates and the nightly feed. This module builds t
 handling, middleware, health and metrics, the background threads; the routes are in
 ``routes_calls`` (one call), ``routes_reports`` (lists, aggregates, feed) and ``routes_admin``.
 
-Every ``/v1`` route needs an API key with the right scope (see :mod:`callscope.api.auth`),
+Every ``/v1`` route needs an API key with the right scope (see :mod:`callscope.service.auth`),
 checked before the request body is read (:mod:`callscope.api.guard`, which also applies the rate
 limits, body-size caps and security headers); ``/healthz`` and ``/readyz`` are open, and
 ``/metrics`` too unless ``CALLSCOPE_METRICS_TOKEN`` is set. ``/docs`` is served with its own
@@ -35,21 +35,34 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from callscope.api import routes_admin, routes_alerts, routes_calls, routes_quality, routes_reports, routes_rules, spot_checks
-from callscope.api.delivery import Dispatcher
-from callscope.api.call_keys import CallErased, check_keyring, seal_existing
-from callscope.api.secret_box import seal_plain_webhook_secrets
+from callscope.api.routes import admin as routes_admin
+
+from callscope.api.routes import alerts as routes_alerts
+
+from callscope.api.routes import calls as routes_calls
+
+from callscope.api.routes import quality as routes_quality
+
+from callscope.api.routes import reports as routes_reports
+
+from callscope.api.routes import rules as routes_rules
+
+from callscope.qa import spot_checks
+from callscope.alerts.delivery import Dispatcher
+from callscope.privacy.call_keys import CallErased, check_keyring, seal_existing
+from callscope.privacy.secret_box import seal_plain_webhook_secrets
 from callscope.api.web import routes as web_routes
-from callscope.api.audio_refs import sweep_orphans
-from callscope.api.audio_store import AudioStore
-from callscope.api.config import ServiceSettings
-from callscope.api.db import make_engine, migrate, secure_files, session_factory, utcnow
+from callscope.store.audio_refs import sweep_orphans
+from callscope.store.audio_store import AudioStore
+from callscope.service.config import ServiceSettings
+from callscope.store.db import make_engine, migrate, secure_files, session_factory, utcnow
 from callscope.api.deps import Services, error_response
 from callscope.api.guard import RequestGuard
-from callscope.api.erasure import purge_older_than
-from callscope.api import access_log, rate_store
-from callscope.api.pseudonyms import deployment_secret
-from callscope.api.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE, ServiceMetrics
+from callscope.privacy.erasure import purge_older_than
+from callscope.privacy import access_log
+from callscope.store import rate_store
+from callscope.privacy.pseudonyms import deployment_secret
+from callscope.service.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE, ServiceMetrics
 
 log = logging.getLogger("callscope.api")
 
@@ -57,7 +70,7 @@ log = logging.getLogger("callscope.api")
 def create_app(settings: ServiceSettings | None = None, worker_process: Callable[[int], None] | None = None) -> FastAPI:
     """The app. ``worker_process``: the body of a worker process (``callscope serve``'s embedded
     worker, the default there), run in one supervised child process
-    (:class:`~callscope.api.worker_pool.WorkerPool`): analyses, their scoring and rule patterns,
+    (:class:`~callscope.service.worker_pool.WorkerPool`): analyses, their scoring and rule patterns,
     and re-scoring then never run in the API's process, and a worker that dies is replaced."""
     settings = settings or ServiceSettings.from_env()
     migrate(settings.database_url)
@@ -70,7 +83,7 @@ def create_app(settings: ServiceSettings | None = None, worker_process: Callable
     stop = threading.Event()
     pool = None
     if worker_process is not None:
-        from callscope.api.worker_pool import WorkerPool
+        from callscope.service.worker_pool import WorkerPool
 
         pool = WorkerPool(worker_process, 1, say=log.warning)
 

@@ -12,12 +12,12 @@ from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import sessionmaker
 
-from callscope.api.audio_store import AudioStore
-from callscope.api.auth import Principal
-from callscope.api.config import ServiceSettings
-from callscope.api.intake import FIRST_DAY, LAST_DAY  # dates outside are refused, not overflowed
-from callscope.api.metrics import ServiceMetrics
-from callscope.api.rule_runner import RuleRunner
+from callscope.store.audio_store import AudioStore
+from callscope.service.auth import Principal
+from callscope.service.config import ServiceSettings
+from callscope.service.intake import FIRST_DAY, LAST_DAY  # dates outside are refused, not overflowed
+from callscope.service.metrics import ServiceMetrics
+from callscope.qa.rule_runner import RuleRunner
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class Services:
     sessions: sessionmaker
     store: AudioStore
     metrics: ServiceMetrics
-    secret: bytes  # the key customer identifiers are hashed under (see callscope.api.pseudonyms)
+    secret: bytes  # the key customer identifiers are hashed under (see callscope.privacy.pseudonyms)
     rules: RuleRunner = field(default_factory=RuleRunner)  # rule sets evaluated outside this process
 
 

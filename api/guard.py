@@ -17,7 +17,7 @@
    framing and no referrer.
 
 Counters come from the ``limits`` library, kept in the deployment's database by default so that
-every API process counts against the same limit (:mod:`callscope.api.rate_store`).
+every API process counts against the same limit (:mod:`callscope.store.rate_store`).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from callscope.api.auth import ANONYMOUS_ADMIN, verify
+from callscope.service.auth import ANONYMOUS_ADMIN, verify
 from callscope.api.deps import error_response
 from callscope.api.web import sessions as web_sessions
 
@@ -70,7 +70,7 @@ def presented_key(headers: dict[bytes, bytes]) -> str | None:
 class RateLimits:
     """Per-key and per-address limits (None: off) over one ``limits`` storage: ``database`` (the
     deployment's database, shared by every API process, fixed windows:
-    :class:`~callscope.api.rate_store.DatabaseStorage`), or a ``limits`` storage URL such as
+    :class:`~callscope.store.rate_store.DatabaseStorage`), or a ``limits`` storage URL such as
     ``redis://host:6379`` (shared, moving window) or ``memory://`` (this process alone)."""
 
     def __init__(self, per_key: str | None, per_ip: str | None, storage_url: str, sessions=None,
@@ -82,7 +82,7 @@ class RateLimits:
         self.per_key = parse(per_key) if per_key else None
         self.per_ip = parse(per_ip) if per_ip else None
         if storage_url == "database":
-            from callscope.api.rate_store import DatabaseStorage
+            from callscope.store.rate_store import DatabaseStorage
 
             self.limiter = FixedWindowRateLimiter(DatabaseStorage.for_deployment(sessions, secret, data_dir))
         else:

@@ -1,7 +1,7 @@
 """Receive a ``multipart/form-data`` upload as a stream, with hard limits, straight into the store.
 
 Starlette's form parser spools every file to a temporary file first and checks nothing while
-it streams; here each file part goes into its own :class:`~callscope.api.audio_store.PendingFile`
+it streams; here each file part goes into its own :class:`~callscope.store.audio_store.PendingFile`
 as the bytes arrive and the request is cut off the moment a limit is passed: a file over
 ``max_upload_bytes``, more than ``max_files`` files, more than ``max_fields`` other fields, or a
 field over ``max_field_bytes``. Nothing is kept in memory but the small text fields. On any
@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from fastapi import HTTPException, Request
 from python_multipart.multipart import MultipartParseError, MultipartParser, parse_options_header
 
-from callscope.api.audio_store import AudioStore, PendingFile, TooLarge
+from callscope.store.audio_store import AudioStore, PendingFile, TooLarge
 
 FILE_FIELD = "files"
 

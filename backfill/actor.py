@@ -1,4 +1,4 @@
-"""The Ray actor that analyses recordings: one :class:`~callscope.pipeline.Analyzer` (models loaded
+"""The Ray actor that analyses recordings: one :class:`~callscope.analysis.pipeline.Analyzer` (models loaded
 once) per actor, one recording at a time.
 
 Every node of the cluster needs callscope installed (the same version) and must see the
@@ -14,7 +14,7 @@ import socket
 
 
 class CallAnalyzer:
-    """Analyses recordings with ``settings`` (an :class:`~callscope.pipeline.AnalysisSettings`)."""
+    """Analyses recordings with ``settings`` (an :class:`~callscope.analysis.pipeline.AnalysisSettings`)."""
 
     def __init__(self, settings) -> None:
         import logging
@@ -22,7 +22,7 @@ class CallAnalyzer:
 
         warnings.filterwarnings("ignore")
         logging.getLogger("faster_whisper").setLevel(logging.ERROR)
-        from callscope.pipeline import Analyzer
+        from callscope.analysis.pipeline import Analyzer
 
         self.analyzer = Analyzer(settings)
 
@@ -36,13 +36,13 @@ class CallAnalyzer:
 
     def analyze(self, path: str, call_json: str | None) -> tuple[str, str]:
         """Analyse the recording at ``path`` with the per-call settings ``call_json`` (a
-        :class:`~callscope.call_settings.CallSettings` as JSON, or None).
+        :class:`~callscope.analysis.call_settings.CallSettings` as JSON, or None).
 
         Returns:
             ``("done", CallAnalysis JSON)``, ``("input_error", reason)`` for a recording that
             cannot be analysed (corrupt, silent, too long, …), or ``("error", reason)``.
         """
-        from callscope.call_settings import CallSettings
+        from callscope.analysis.call_settings import CallSettings
         from callscope.errors import AudioInputError
 
         call = CallSettings.model_validate_json(call_json) if call_json else None

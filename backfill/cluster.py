@@ -21,7 +21,7 @@ def connect(address: str, cpus: float | None = None) -> None:
 
 
 def for_actor(analysis, device: str, cpus_per_actor: float):
-    """``analysis`` (an :class:`~callscope.pipeline.AnalysisSettings`) for one actor: ASR on
+    """``analysis`` (an :class:`~callscope.analysis.pipeline.AnalysisSettings`) for one actor: ASR on
     ``device`` with as many threads as the CPUs Ray gives the actor."""
     from dataclasses import replace
 

@@ -18,9 +18,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from callscope.api.intake import UploadMeta
-from callscope.formats import to_json, write_atomic
-from callscope.schema import CallAnalysis
+from callscope.service.intake import UploadMeta
+from callscope.analysis.formats import to_json, write_atomic
+from callscope.analysis.schema import CallAnalysis
 
 #: The feed's columns, in order: the recording, its metadata, then the call scores.
 FEED_COLUMNS = (
@@ -51,7 +51,7 @@ class FileSink:
         return self._base(key).with_suffix(".json").is_file()
 
     def source_record(self, key: str, sha256: str, path: Path, meta: UploadMeta) -> dict:
-        from callscope.api.pseudonyms import pseudonym
+        from callscope.privacy.pseudonyms import pseudonym
 
         fields = meta.model_dump(mode="json", exclude_none=True, exclude={"customer_id", "customer_phone"})
         if self.secret is not None and meta.customer_id:
@@ -139,7 +139,7 @@ def _table(rows: list[dict]):
 
 def _feed_row(record: dict, result: CallAnalysis) -> dict:
     """The feed row of a call from its source record (:meth:`FileSink.source_record`) and analysis."""
-    from callscope.api.call_columns import score_columns
+    from callscope.store.call_columns import score_columns
 
     meta = record["meta"]
     row = {"key": record["key"], "sha256": record["sha256"], "source": record["source"], "model": result.model,

@@ -34,7 +34,7 @@ class Outcome:
 
     Attributes:
         task: the task (``attempts``: how many times an actor took it).
-        result_json: the :class:`~callscope.schema.CallAnalysis` as JSON when it was analysed.
+        result_json: the :class:`~callscope.analysis.schema.CallAnalysis` as JSON when it was analysed.
         error: why not, otherwise.
     """
 

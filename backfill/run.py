@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 
 from callscope.backfill.pool import ActorPool, Outcome, Task
 from callscope.backfill.source import Problem, Recording, key_of, sha256_of
-from callscope.schema import CallAnalysis
+from callscope.analysis.schema import CallAnalysis
 
 
 class Failure(BaseModel):
@@ -176,6 +176,6 @@ def run_backfill(recordings: list[Recording], problems: list[Problem], target: S
 
 
 def write_report(report: BackfillReport, path: Path) -> None:
-    from callscope.formats import write_atomic
+    from callscope.analysis.formats import write_atomic
 
     write_atomic(path, report.model_dump_json(indent=2) + "\n")

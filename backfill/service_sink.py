@@ -1,7 +1,7 @@
 """Backfill results into the service (``--into-service``): each analysed recording becomes a
 call exactly as an upload plus a worker would have made it, in one transaction.
 
-The call row (:func:`~callscope.api.intake.call_values`: metadata, keyed hashes of customer ids),
+The call row (:func:`~callscope.service.intake.call_values`: metadata, keyed hashes of customer ids),
 the audio in the store (held by reference count, redacted as the worker redacts it, the original
 sealed when the deployment keeps originals), a finished job, the score columns, the categories
 under the active rule set and the alerts' outbox rows: all are committed together, or none.
@@ -21,21 +21,23 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from callscope.api import alerts, categories
-from callscope.api.audio_refs import hold, write_redacted
-from callscope.api.audio_store import TEMP_PREFIX, AudioStore
-from callscope.api.call_columns import final_status, write_scores
-from callscope.api.config import ServiceSettings
-from callscope.api.db import AudioFile, Call, Job, make_engine, migrate, session_factory, utcnow
-from callscope.api.intake import UploadMeta, call_values, insert_call
-from callscope.schema import CallAnalysis
+from callscope.alerts import outbox as alerts
+
+from callscope.qa import categories
+from callscope.store.audio_refs import hold, write_redacted
+from callscope.store.audio_store import TEMP_PREFIX, AudioStore
+from callscope.store.call_columns import final_status, write_scores
+from callscope.service.config import ServiceSettings
+from callscope.store.db import AudioFile, Call, Job, make_engine, migrate, session_factory, utcnow
+from callscope.service.intake import UploadMeta, call_values, insert_call
+from callscope.analysis.schema import CallAnalysis
 
 
 class ServiceSink:
     """Writes backfilled calls into the database and audio store of ``settings``."""
 
     def __init__(self, settings: ServiceSettings) -> None:
-        from callscope.api.pseudonyms import deployment_secret
+        from callscope.privacy.pseudonyms import deployment_secret
 
         migrate(settings.database_url)
         self.settings = settings

@@ -1,6 +1,6 @@
 """``callscope worker --ray``: the service's database queue drained by a pool of Ray actors.
 
-Each actor runs one ordinary service worker (:class:`~callscope.api.worker.Worker`): it claims
+Each actor runs one ordinary service worker (:class:`~callscope.service.worker.Worker`): it claims
 jobs with leases, analyses in its own watched child process (memory cap, cancellation on
 erasure), stores results and sends alerts, exactly as ``callscope worker`` does on one machine.
 Ray only places the workers on the cluster and restarts one that dies; the queue's leases make
@@ -18,12 +18,12 @@ import threading
 
 class QueueWorker:
     """A Ray actor holding one service worker built from ``settings`` (the driver's
-    :class:`~callscope.api.config.ServiceSettings`) that analyses with ``analysis`` (the
-    deployment's :class:`~callscope.pipeline.AnalysisSettings` for this actor's device and CPUs)."""
+    :class:`~callscope.service.config.ServiceSettings`) that analyses with ``analysis`` (the
+    deployment's :class:`~callscope.analysis.pipeline.AnalysisSettings` for this actor's device and CPUs)."""
 
     def __init__(self, settings, analysis) -> None:
-        from callscope.api.delivery import Dispatcher
-        from callscope.api.worker import Worker
+        from callscope.alerts.delivery import Dispatcher
+        from callscope.service.worker import Worker
 
         os.umask(0o077)
         self.worker = Worker(settings, worker_id=f"ray:{socket.gethostname()}:{os.getpid()}", analysis=analysis)
@@ -52,7 +52,7 @@ def run_on_ray(settings, n: int, options: dict, device: str, cpus_per_actor: flo
     taking jobs until Ctrl-C; a worker that dies is restarted by Ray and set to work again."""
     import ray
 
-    from callscope.api.worker import analysis_settings
+    from callscope.service.worker import analysis_settings
     from callscope.backfill.cluster import for_actor
     from callscope.backfill.pool import is_actor_death
 

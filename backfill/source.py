@@ -1,7 +1,7 @@
 """What a backfill analyses: the recordings under a directory, or the rows of a manifest.
 
 A manifest is a CSV or Parquet file with a ``path`` column (relative paths are taken from the
-manifest's directory) and any of the metadata an upload takes (:class:`~callscope.api.intake.UploadMeta`:
+manifest's directory) and any of the metadata an upload takes (:class:`~callscope.service.intake.UploadMeta`:
 ``external_id``, ``agent_id``, ``team``, ``queue``, ``recorded_at``, ``channel_map``, ``language``,
 ``customer_id``, …). A row that is invalid is reported as a failure of its own; the other rows go on.
 
@@ -19,7 +19,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from callscope.api.intake import MetaError, UploadMeta, checked
+from callscope.service.intake import MetaError, UploadMeta, checked
 
 #: File name endings taken as recordings when SOURCE is a directory.
 AUDIO_SUFFIXES = frozenset({".wav", ".mp3", ".flac", ".ogg", ".opus", ".oga", ".m4a"})

@@ -39,8 +39,8 @@ def main() -> None:
 
     from sklearn.metrics import roc_auc_score
 
-    from callscope.call_settings import CallSettings
-    from callscope.pipeline import Analyzer
+    from callscope.analysis.call_settings import CallSettings
+    from callscope.analysis.pipeline import Analyzer
 
     with open(AUDIO / "emodb" / "labels.tsv", newline="") as f:
         labels = [r for r in csv.DictReader(f, delimiter="\t") if r["arousal_class"] in ("high", "low")]

@@ -66,7 +66,7 @@ def worker(engine: str, model: str, beam: int) -> dict:
 def pipeline_worker() -> dict:
     """Stage breakdown of a full analysis of the 183 s dual-channel call (default settings)."""
     warnings.filterwarnings("ignore")
-    from callscope.pipeline import Analyzer
+    from callscope.analysis.pipeline import Analyzer
 
     t0 = time.perf_counter()
     analyzer = Analyzer()

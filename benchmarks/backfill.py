@@ -94,12 +94,12 @@ def driver_costs(files: list[Path], call01: dict) -> dict:
     a call as files (``--out``); write the feed from this run's rows, and rebuild it from the JSON
     files (after a crashed run)."""
     from benchmarks.pgserver import bin_dir, TempPostgres, new_database
-    from callscope.api.config import ServiceSettings
-    from callscope.api.intake import UploadMeta
+    from callscope.service.config import ServiceSettings
+    from callscope.service.intake import UploadMeta
     from callscope.backfill.file_sink import FileSink
     from callscope.backfill.service_sink import ServiceSink
     from callscope.backfill.source import key_of, sha256_of
-    from callscope.schema import CallAnalysis
+    from callscope.analysis.schema import CallAnalysis
 
     t0 = time.perf_counter()
     total = sum(sha256_of(f)[1] for f in files)

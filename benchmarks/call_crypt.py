@@ -48,9 +48,9 @@ def main() -> None:
 
     from sqlalchemy import insert, select
 
-    from callscope.api.call_keys import CallCrypt, Keyring, open_value, seal_value
-    from callscope.api.db import Call, CallKey, make_engine, migrate, session_factory
-    from callscope.pipeline import Analyzer
+    from callscope.privacy.call_keys import CallCrypt, Keyring, open_value, seal_value
+    from callscope.store.db import Call, CallKey, make_engine, migrate, session_factory
+    from callscope.analysis.pipeline import Analyzer
 
     audio = AUDIO / "callytics" / "Call01.wav"
     if not audio.is_file():
@@ -96,7 +96,7 @@ def main() -> None:
         s.commit()
     fresh = session_factory(make_engine(url), root)
     fresh.kw["info"]["call_crypt"] = CallCrypt(Keyring.in_data_dir(root))
-    from callscope.api.routes_reports import _searched
+    from callscope.api.routes.reports import _searched
 
     timings = {}
     clear_url = f"sqlite:///{root / 'clear.db'}"  # before: the words in clear, searched by the database

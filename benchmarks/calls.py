@@ -209,7 +209,7 @@ def main() -> None:
                              "several are measured one after another in this run")
     args = parser.parse_args()
 
-    from callscope.pipeline import AnalysisSettings, Analyzer
+    from callscope.analysis.pipeline import AnalysisSettings, Analyzer
     from callscope.transcription.redaction.apply import RedactionPolicy
     from callscope.transcription.engine import AsrSettings
 

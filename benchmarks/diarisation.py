@@ -57,7 +57,7 @@ def main() -> None:
     from pyannote.metrics.diarization import DiarizationErrorRate
 
     from callscope.audio.decode import decode_file
-    from callscope.pipeline import Analyzer
+    from callscope.analysis.pipeline import Analyzer
     from callscope.transcription.diarisation import window_similarity_p10
     from callscope.transcription.speech_gate import gather_speech
 

@@ -67,8 +67,8 @@ def audio_rows() -> list[dict]:
 
     import jiwer
 
-    from callscope.call_settings import CallSettings
-    from callscope.pipeline import AnalysisSettings, Analyzer
+    from callscope.analysis.call_settings import CallSettings
+    from callscope.analysis.pipeline import AnalysisSettings, Analyzer
     from callscope.audio.telephone import g711_copy
     from callscope.transcription.redaction.apply import RedactionPolicy
 
@@ -104,8 +104,8 @@ def dialogue_rows() -> list[dict]:
     import jiwer
 
     from benchmarks.dialogue_audio import available, dialogues, speak
-    from callscope.call_settings import CallSettings
-    from callscope.pipeline import AnalysisSettings, Analyzer
+    from callscope.analysis.call_settings import CallSettings
+    from callscope.analysis.pipeline import AnalysisSettings, Analyzer
     from callscope.transcription.redaction.apply import RedactionPolicy
 
     if not available():

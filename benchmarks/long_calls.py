@@ -6,7 +6,7 @@ dual-channel, built by concatenating real shared calls.
 * dual: the SpokenWOZ MUL1011 call (one party per channel), repeated, as 8 kHz stereo WAV.
 
 Each recording is analysed in a fresh analysis process (the one the service's workers use,
-:class:`callscope.analysis_process.AnalysisProcess`), whose resident memory is sampled every
+:class:`callscope.analysis.child_process.AnalysisProcess`), whose resident memory is sampled every
 0.1 s: ``base`` is after the models are loaded, ``peak`` the highest seen during the analysis.
 Memory must not grow faster than linearly with the call, and diarisation should stay a small
 share of ASR time (target ≤ 25 % on 2 cores).
@@ -63,9 +63,9 @@ def build(layout: str, hours: float, folder: Path) -> Path:
 
 
 def measure(path: Path, memory_limit_mb: int) -> dict:
-    from callscope.analysis_process import AnalysisProcess
-    from callscope.api.config import ServiceSettings
-    from callscope.api.worker import analysis_settings
+    from callscope.analysis.child_process import AnalysisProcess
+    from callscope.service.config import ServiceSettings
+    from callscope.service.worker import analysis_settings
 
     settings = analysis_settings(ServiceSettings.from_env(max_duration_h=6))
     proc = AnalysisProcess(settings, memory_limit_mb)

@@ -94,9 +94,9 @@ def peak_during(pid: int, request) -> tuple[float, float, int]:
 def run(hours: float, database: str | None) -> dict:
     from sqlalchemy import update
 
-    from callscope.api.call_keys import seal_value
-    from callscope.api.db import Call, make_engine, session_factory
-    from callscope.schema import CallAnalysis
+    from callscope.privacy.call_keys import seal_value
+    from callscope.store.db import Call, make_engine, session_factory
+    from callscope.analysis.schema import CallAnalysis
 
     with tempfile.TemporaryDirectory() as tmp, running_service(Path(tmp) / "data", database) as svc:
         with svc.client(svc.key, timeout=600) as admin:

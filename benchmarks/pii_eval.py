@@ -13,7 +13,7 @@ Three sets, each built so that the labels do not come from the detector:
    real-transcript set for names.
 2. **templates, audio**: a seeded subset of the spoken-form template sentences, spoken by
    espeak-ng (Debian package ``espeak-ng``; en-us, sv, da, nb, fi voices), at 16 kHz (VoIP) and
-   at 8 kHz (a phone line), and analysed by the real :class:`callscope.pipeline.Analyzer` (Whisper base,
+   at 8 kHz (a phone line), and analysed by the real :class:`callscope.analysis.pipeline.Analyzer` (Whisper base,
    redaction on). Scored per clip: a kind counts as found when the pipeline redacted something
    of that kind; a leak is any part of the identifier still readable in the redacted text.
 3. **real transcripts**, annotated by hand (``benchmarks/data/pii_annotations.json``, which says
@@ -429,7 +429,7 @@ def leaked(sample: Sample, text: str) -> bool:
 
 
 def score_audio(samples: list[Sample], per_kind: int, rate: int, seed: int = 12) -> tuple[dict, dict, list, float]:
-    from callscope.pipeline import AnalysisSettings, Analyzer
+    from callscope.analysis.pipeline import AnalysisSettings, Analyzer
     from callscope.transcription.engine import AsrSettings
 
     rng = random.Random(seed)

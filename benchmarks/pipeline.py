@@ -35,7 +35,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from callscope.audio.silence import silence
-    from callscope.pipeline import Analyzer
+    from callscope.analysis.pipeline import Analyzer
 
     t0 = time.perf_counter()
     analyzer = Analyzer()

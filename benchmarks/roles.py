@@ -179,7 +179,7 @@ def main() -> None:
     from callscope.scoring import roles as rules
     from callscope.scoring.text_encoder import TextEncoder
 
-    from callscope.pipeline import Analyzer
+    from callscope.analysis.pipeline import Analyzer
 
     analyzer = Analyzer()
     calls = {"Call01 reference": _reference_call01(), **_asr_transcripts(analyzer)}

@@ -51,8 +51,9 @@ categories:
 
 
 def runs(db_url: str, data_dir: Path) -> list[dict]:
-    from callscope.api import categories, rescoring
-    from callscope.api.db import make_engine, session_factory
+    from callscope.qa import categories
+    from callscope.qa import rescoring
+    from callscope.store.db import make_engine, session_factory
 
     sessions = session_factory(make_engine(db_url), data_dir)  # results are stored in clear: read as they are
     out = []

@@ -116,11 +116,11 @@ class Service:
 
     def opened(self, call_id: str, column: str) -> str | None:
         """A call's sealed column (``filename``, ``result_json``, ``transcript_text``) as plaintext,
-        opened with this deployment's keyring (api/call_keys.py)."""
+        opened with this deployment's keyring (privacy/call_keys.py)."""
         from sqlalchemy import select
 
-        from callscope.api.call_keys import open_value
-        from callscope.api.db import Call, make_engine, session_factory
+        from callscope.privacy.call_keys import open_value
+        from callscope.store.db import Call, make_engine, session_factory
 
         engine = make_engine(self.database_url)
         try:

@@ -91,8 +91,8 @@ def _real_results(db_url: str) -> list[dict]:
     service seals them at its start)."""
     from sqlalchemy import text
 
-    from callscope.api.call_keys import CALL_FIELDS, open_value
-    from callscope.api.db import make_engine, session_factory
+    from callscope.privacy.call_keys import CALL_FIELDS, open_value
+    from callscope.store.db import make_engine, session_factory
 
     engine = make_engine(db_url)
     with session_factory(engine, Path(db_url.removeprefix("sqlite:///")).parent)() as s:
@@ -107,7 +107,7 @@ def seed(db_url: str, templates: list[dict], n: int, last_day: date) -> list[str
     """Store ``n`` calls, each a copy of one real analysis with synthetic metadata; their ids."""
     from sqlalchemy import insert
 
-    from callscope.api.db import Call, make_engine, migrate, session_factory
+    from callscope.store.db import Call, make_engine, migrate, session_factory
 
     migrate(db_url)
     sessions = session_factory(make_engine(db_url))

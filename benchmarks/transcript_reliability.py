@@ -1,6 +1,6 @@
 """Transcript reliability against WER, on shared recordings with reference transcripts (issue 23).
 
-The analyses come from ``transcription/fit_reliability.py`` (cached in
+The analyses come from ``analysis/fit_reliability.py`` (cached in
 ``benchmarks/results/transcript_reliability_cases.json``; ``--refresh`` analyses again): every
 shared recording with a reference (Berlin EmoDB, FLEURS de/fr/es, NPSC, LibriVox, JFK, the
 stereo sample, Callytics Call01), as recorded and as a G.711 µ-law copy at 8 kHz, each decoded in
@@ -110,7 +110,7 @@ def decode_options(data: Path) -> list[dict]:
     from callscope.audio.vad import NARROWBAND_MAX_SOURCE_HZ, SileroVad
     from callscope.transcription.engine import NO_FALLBACK, AsrSettings, create_engine
     from callscope.audio.telephone import g711_copy
-    from callscope.transcription.fit_reliability import normalise, recordings
+    from callscope.analysis.fit_reliability import normalise, recordings
     from callscope.transcription.speech_gate import ASR_GAP_S, gather_speech
     import tempfile
 
@@ -161,7 +161,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=RESULTS / "transcript_reliability.json")
     args = ap.parse_args()
 
-    from callscope.transcription.fit_reliability import DEFAULT_CASES, analyse
+    from callscope.analysis.fit_reliability import DEFAULT_CASES, analyse
     from callscope.transcription.reliability import load_model
 
     if args.refresh or not DEFAULT_CASES.is_file():

@@ -145,7 +145,7 @@ def main() -> None:
     # the real calls themselves, with their results, for the review page
     from sqlalchemy import insert
 
-    from callscope.api.db import Call, make_engine, session_factory
+    from callscope.store.db import Call, make_engine, session_factory
 
     with session_factory(make_engine(url))() as s:
         def value(v):  # SQLite hands back times as text
@@ -154,7 +154,7 @@ def main() -> None:
         s.execute(insert(Call), [{c.name: value(t[c.name]) for c in Call.__table__.columns} for t in real])
         s.commit()
     review_id = next(t["id"] for t in real if t["filename"] == "MUL1011.opus")
-    from callscope.api.call_keys import seal_existing
+    from callscope.privacy.call_keys import seal_existing
 
     seal_existing(session_factory(make_engine(url), data))  # as the service stores calls: sealed under their keys
 

@@ -16,7 +16,7 @@ from callscope.scoring.sentiment import SentimentModel, unit_sentiments
 
 def resentiment(result, model: SentimentModel, thresholds: EmotionThresholds | None = None,
                 bands: EscalationBands | None = None):
-    """A copy of ``result`` (a stored :class:`~callscope.schema.CallAnalysis`) with its text
+    """A copy of ``result`` (a stored :class:`~callscope.analysis.schema.CallAnalysis`) with its text
     sentiment from ``model``; its versions name the model. Unchanged when it was not scored."""
     if result.call_scores is None:
         return result

@@ -69,7 +69,7 @@ def audio_dir() -> Path:
 @pytest.fixture(scope="session")
 def analyzer():
     """The default pipeline (faster-whisper, Whisper base, CPU), loaded once."""
-    from callscope.pipeline import AnalysisSettings, Analyzer
+    from callscope.analysis.pipeline import AnalysisSettings, Analyzer
     from callscope.transcription.engine import AsrSettings
 
     return Analyzer(AnalysisSettings(asr=AsrSettings(device="cpu")))

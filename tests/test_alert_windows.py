@@ -31,7 +31,7 @@ windows:
 
 @pytest.fixture()
 def sessions(tmp_path, database):
-    from callscope.api.db import make_engine, migrate, session_factory
+    from callscope.store.db import make_engine, migrate, session_factory
 
     url = database(tmp_path)
     migrate(url)
@@ -48,8 +48,8 @@ def _calls(at, n: int, red_share: float, rng: random.Random, queue: str = "billi
 
 
 def test_a_surge_above_the_same_hour_of_past_weeks_fires_once_and_a_usual_hour_does_not(sessions):
-    from callscope.api import alerts
-    from callscope.api.db import AlertDelivery, Call, Webhook, utcnow
+    from callscope.alerts import outbox as alerts
+    from callscope.store.db import AlertDelivery, Call, Webhook, utcnow
 
     rng = random.Random(3)
     now = utcnow()

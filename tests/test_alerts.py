@@ -150,8 +150,8 @@ def test_while_the_receiver_is_down_analyses_go_on_and_nothing_is_lost(run):
 
 def test_the_daily_digest_is_queued_once_and_delivered(run):
     svc, c, receiver = run
-    from callscope.api import alerts
-    from callscope.api.db import make_engine, session_factory
+    from callscope.alerts import outbox as alerts
+    from callscope.store.db import make_engine, session_factory
 
     hook = c.post("/v1/webhooks", json={"url": receiver.url, "secret": SECRET, "events": ["digest"]}).json()
     sessions = session_factory(make_engine(svc.database_url))

@@ -342,7 +342,7 @@ def test_the_backfill_command_says_what_is_wrong_and_exits_2(tmp_path, args, mes
 
 
 def test_an_object_store_url_is_refused_at_start_with_the_reason(tmp_path):
-    from callscope.api.config import ConfigError, ServiceSettings
+    from callscope.service.config import ConfigError, ServiceSettings
 
     with pytest.raises(ConfigError, match="CALLSCOPE_AUDIO_STORE: .*s3:// are not supported"):
         ServiceSettings.from_env(data_dir=tmp_path, audio_store="s3://calls/audio")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from callscope.schema import CallAnalysis
+from callscope.analysis.schema import CallAnalysis
 
 ROOT = Path(__file__).resolve().parents[1]
 CALLSCOPE = [sys.executable, "-m", "callscope.cli"]

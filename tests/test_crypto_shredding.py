@@ -109,7 +109,7 @@ def test_personal_text_is_on_disk_only_as_ciphertext_and_erasure_destroys_its_ke
 
         # a copy of the erased call's key (a backup made before the erasure) opens with today's
         # keyring, and no longer once the keyring is rotated
-        from callscope.api.call_keys import CallKeyError, Keyring, Wrapped, unwrap
+        from callscope.privacy.call_keys import CallKeyError, Keyring, Wrapped, unwrap
 
         keyring = Keyring.in_data_dir(tmp_path / "data")
         kek_id, blob = wrapped[0]
@@ -119,7 +119,7 @@ def test_personal_text_is_on_disk_only_as_ciphertext_and_erasure_destroys_its_ke
         assert out.returncode == 0, out.stderr
         assert keyring.get(kek_id) is None and keyring.ids() != [kek_id]
         with pytest.raises(CallKeyError):
-            from callscope.api.db import crypt_for
+            from callscope.store.db import crypt_for
 
             crypt_for(tmp_path / "data" / "call-keys.keyring")._open_stored(Wrapped(kek_id, blob), cid)
 
@@ -133,8 +133,8 @@ def svc_cli(svc, *args: str):
 
 
 def test_rotation_rewraps_live_keys_and_values_stay_readable(tmp_path, database):
-    from callscope.api.call_keys import CallKeyError, open_value, rotate, seal_value
-    from callscope.api.db import CallKey, make_engine, migrate, session_factory
+    from callscope.privacy.call_keys import CallKeyError, open_value, rotate, seal_value
+    from callscope.store.db import CallKey, make_engine, migrate, session_factory
 
     url = database(tmp_path)
     migrate(url)
@@ -148,7 +148,7 @@ def test_rotation_rewraps_live_keys_and_values_stay_readable(tmp_path, database)
     report = rotate(sessions, settle_s=0)
     assert report["keys_rewrapped"] == 3 and report["key_encryption_key"] not in before.values()
     # another process (a fresh crypt, no cached keys) reads every value through the new keyring
-    from callscope.api.call_keys import CallCrypt, Keyring
+    from callscope.privacy.call_keys import CallCrypt, Keyring
 
     fresh = session_factory(make_engine(url), tmp_path)
     fresh.kw["info"]["call_crypt"] = CallCrypt(Keyring.in_data_dir(tmp_path))
@@ -165,8 +165,8 @@ def test_rotation_rewraps_live_keys_and_values_stay_readable(tmp_path, database)
 def test_rows_stored_in_clear_before_are_sealed_at_start(tmp_path, database):
     """A database from before crypto-shredding: its rows are sealed by the service in the
     background, and read the same before and after."""
-    from callscope.api.call_keys import open_value, seal_existing
-    from callscope.api.db import Call, Correction, make_engine, migrate, session_factory
+    from callscope.privacy.call_keys import open_value, seal_existing
+    from callscope.store.db import Call, Correction, make_engine, migrate, session_factory
 
     url = database(tmp_path)
     migrate(url)
@@ -194,9 +194,9 @@ def test_the_keyring_setting_is_where_every_process_finds_the_keys(tmp_path, mon
     """``CALLSCOPE_KEYRING`` puts the keyring outside the data directory (a shared mount for many
     machines); sessions built from those settings seal under it, and a process with another
     keyring cannot open the values: it is told so, it does not read garbage."""
-    from callscope.api.call_keys import CallKeyError, open_value, seal_value
-    from callscope.api.config import ServiceSettings
-    from callscope.api.db import make_engine, migrate, session_factory
+    from callscope.privacy.call_keys import CallKeyError, open_value, seal_value
+    from callscope.service.config import ServiceSettings
+    from callscope.store.db import make_engine, migrate, session_factory
 
     shared = tmp_path / "shared-mount" / "deployment.keyring"
     monkeypatch.setenv("CALLSCOPE_KEYRING", str(shared))
@@ -216,7 +216,7 @@ def test_the_keyring_setting_is_where_every_process_finds_the_keys(tmp_path, mon
         with pytest.raises(CallKeyError):
             open_value(s, "c1", "filename", stored)
     # a process pointed at the wrong keyring, or at none, is refused at start, and makes no key
-    from callscope.api.call_keys import KeyringMismatch, check_keyring
+    from callscope.privacy.call_keys import KeyringMismatch, check_keyring
 
     missing = tmp_path / "typo" / "deployment.keyring"
     with pytest.raises(KeyringMismatch, match="no keyring"):

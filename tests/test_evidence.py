@@ -13,7 +13,7 @@ import sys
 import pytest
 
 from benchmarks.reference import AUDIO, DATA
-from callscope.pipeline import AnalysisSettings, Analyzer
+from callscope.analysis.pipeline import AnalysisSettings, Analyzer
 from callscope.transcription.engine import AsrSettings
 from callscope.transcription.language import text_language
 
@@ -40,7 +40,7 @@ def test_a_german_call_to_an_english_and_swedish_deployment_is_reported_as_germa
 def test_transcribing_anyway_gives_german_text_marked_as_outside(tmp_path):
     analyzer = Analyzer(AnalysisSettings(asr=AsrSettings(device="cpu"), languages=("en", "sv"),
                                          unsupported_language="transcribe"))
-    from callscope.call_settings import CallSettings
+    from callscope.analysis.call_settings import CallSettings
 
     result = analyzer.analyze(GERMAN, call=CallSettings(lone_speaker_role="customer"))
     text = " ".join(u.text for u in result.utterances)
@@ -98,12 +98,12 @@ def test_a_looping_transcript_is_marked_unreliable_and_the_level_says_so(analyze
 
 def test_reliability_separates_right_from_wrong_transcripts_on_shared_references():
     """The shipped model, live, on shared recordings it was never fitted on (the check part of
-    transcription/fit_reliability.py: JFK, the stereo sample, NPSC, FLEURS French, Call01), each
+    analysis/fit_reliability.py: JFK, the stereo sample, NPSC, FLEURS French, Call01), each
     decoded in its own language and in a wrong one: utterances under the threshold are far worse
     than those above it, and the score tracks the share of right words (the full measurement,
     both parts and both bands, is benchmarks/transcript_reliability.py)."""
     from benchmarks.transcript_reliability import utterance_level
-    from callscope.transcription.fit_reliability import analyse
+    from callscope.analysis.fit_reliability import analyse
     from callscope.transcription.reliability import load_model
 
     cases = analyse(DATA, keep=lambda rec: rec.part == "check" and not rec.source.startswith("emodb"), bands=("recorded",))

@@ -98,8 +98,8 @@ def test_workers_finishing_the_first_analyses_at_once_share_one_active_rule_set(
     unique index keeps one version active whatever happens."""
     from sqlalchemy import text
 
-    from callscope.api import categories
-    from callscope.api.db import make_engine, migrate, session_factory
+    from callscope.qa import categories
+    from callscope.store.db import make_engine, migrate, session_factory
 
     url = database(tmp_path)
     migrate(url)

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from benchmarks.reference import DATA, normalise_text
-from callscope.call_settings import CallSettings
-from callscope.pipeline import AnalysisSettings, Analyzer
+from callscope.analysis.call_settings import CallSettings
+from callscope.analysis.pipeline import AnalysisSettings, Analyzer
 from callscope.transcription.engine import AsrSettings
 from callscope.transcription.language import LanguageChoice, parse_languages, text_disagreement, text_language, vote
 

@@ -15,7 +15,7 @@ def _head() -> str:
     from alembic.config import Config
     from alembic.script import ScriptDirectory
 
-    import callscope.api.db as db
+    import callscope.store.db as db
 
     cfg = Config()
     cfg.set_main_option("script_location", str(Path(db.__file__).resolve().parent / "migrations"))
@@ -24,7 +24,7 @@ def _head() -> str:
 
 def _old_database_with_a_call(url: str, revision: str, result):
     """A database at schema ``revision`` holding one analysed call ('old-call') with ``result``."""
-    from callscope.api.db import migrate
+    from callscope.store.db import migrate
 
     migrate(url, revision)
     engine = create_engine(url)
@@ -39,7 +39,7 @@ def _old_database_with_a_call(url: str, revision: str, result):
 def _after_upgrade(url: str, revision: str, result, *queries: str) -> list:
     """Store one analysed call at schema ``revision``, upgrade to the newest, and return the
     first row of each query."""
-    from callscope.api.db import migrate
+    from callscope.store.db import migrate
 
     engine = _old_database_with_a_call(url, revision, result)
     migrate(url)
@@ -50,8 +50,8 @@ def _after_upgrade(url: str, revision: str, result, *queries: str) -> list:
 
 
 def test_upgrade_from_0002_backfills_emotion_rows(tmp_path, database, spokenwoz_result):
-    from callscope.api.call_columns import emotion_rows
-    from callscope.api.db import migrate
+    from callscope.store.call_columns import emotion_rows
+    from callscope.store.db import migrate
 
     url = database(tmp_path)
     engine = _old_database_with_a_call(url, "0002", spokenwoz_result)
@@ -71,7 +71,7 @@ def test_upgrade_to_0004_counts_audio_refs_and_keeps_duplicates(tmp_path, databa
     deleted) so the new unique constraint holds, and carries the channel map into the settings."""
     import json
 
-    from callscope.api.db import migrate
+    from callscope.store.db import migrate
 
     url = database(tmp_path)
     migrate(url, "0003")
@@ -121,8 +121,8 @@ def test_upgrade_to_0008_then_a_rescore_gives_calls_analysed_before_their_catego
                                                                                     spokenwoz_result):
     """A call analysed before rule sets existed has none after the upgrade; re-scoring it from
     its stored analysis (the starter set becomes version 1) gives it its categories."""
-    from callscope.api import rescoring
-    from callscope.api.db import make_engine, session_factory
+    from callscope.qa import rescoring
+    from callscope.store.db import make_engine, session_factory
 
     url = database(tmp_path)
     (version,), (n,) = _after_upgrade(url, "0007", spokenwoz_result, "SELECT rules_version FROM calls",

@@ -12,7 +12,7 @@ import sys
 import pytest
 
 from benchmarks.reference import AUDIO
-from callscope.pipeline import AnalysisSettings, Analyzer
+from callscope.analysis.pipeline import AnalysisSettings, Analyzer
 from callscope.transcription.engine import AsrSettings
 from callscope.transcription.redaction.apply import RedactionPolicy
 from callscope.transcription.weights import resolve_model_dir

@@ -14,7 +14,7 @@ import pytest
 
 from benchmarks.reference import AUDIO
 from benchmarks.serverproc import new_key, running_service, service_env, wait_done
-from callscope.api.sealed import MAGIC, SealError, parse_key, seal, unseal
+from callscope.privacy.sealed import MAGIC, SealError, parse_key, seal, unseal
 
 CALL01 = AUDIO / "callytics" / "Call01.wav"
 KEY = base64.urlsafe_b64encode(os.urandom(32)).decode()

@@ -140,7 +140,7 @@ TINY = dict(device="cpu", model="tiny.en", language="en")
 
 @pytest.fixture(scope="module")
 def tiny(audio_dir):
-    from callscope.pipeline import AnalysisSettings, Analyzer
+    from callscope.analysis.pipeline import AnalysisSettings, Analyzer
     from callscope.transcription.engine import AsrSettings
 
     return Analyzer(AnalysisSettings(asr=AsrSettings(**TINY)))
@@ -149,7 +149,7 @@ def tiny(audio_dir):
 @pytest.fixture(scope="module")
 def call01_unredacted(audio_dir):
     """Call01 as the ASR wrote it: the pipeline with redaction off."""
-    from callscope.pipeline import AnalysisSettings, Analyzer
+    from callscope.analysis.pipeline import AnalysisSettings, Analyzer
     from callscope.transcription.engine import AsrSettings
     from callscope.transcription.redaction.apply import RedactionPolicy
 

@@ -24,8 +24,8 @@ RULES = "name: other\ncategories:\n  - name: said_hello\n    when: {said: {by: a
 def _copy_call(url: str, data_dir, call_id: str, n: int) -> None:
     """``n`` copies of the call's row, each with its text sealed under a key of its own (as the
     service stores a call: a sealed value opens only under its own call's id)."""
-    from callscope.api.call_keys import CALL_FIELDS, open_value, seal_value
-    from callscope.api.db import Call, make_engine, session_factory
+    from callscope.privacy.call_keys import CALL_FIELDS, open_value, seal_value
+    from callscope.store.db import Call, make_engine, session_factory
 
     engine = make_engine(url)
     table = Call.__table__

@@ -8,7 +8,7 @@ import soundfile as sf
 
 from benchmarks.reference import reference_interruptions, speaker_mapping, tsv_turns
 from callscope.audio.decode import decode_file
-from callscope.call_settings import CallSettings
+from callscope.analysis.call_settings import CallSettings
 from callscope.scoring.role_cues import ALL_CUES, CUE_LANGUAGES
 from callscope.scoring.roles import roles_from_channels, roles_from_text
 from callscope.transcription.types import Utterance, Word

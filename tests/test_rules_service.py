@@ -100,8 +100,8 @@ def test_a_new_version_and_a_rescore_change_the_categories_without_asr(service):
 
 def test_a_run_whose_worker_died_is_resumed_by_another(service):
     svc, admin, call_id = service
-    from callscope.api import rescoring
-    from callscope.api.db import make_engine, session_factory
+    from callscope.qa import rescoring
+    from callscope.store.db import make_engine, session_factory
 
     sessions = session_factory(make_engine(svc.database_url), svc.data_dir)
     rec = rescoring.start(sessions, 1, None, "test", queued=True)  # under version 1, not the active one

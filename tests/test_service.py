@@ -239,7 +239,7 @@ def test_list_feed_aggregates_emotion_filter_and_erasure(service, admin):
     assert {c["id"] for c in strict} == {cid for cid in ids if shares[cid].get("neutral", 0) >= 1.0}
     assert admin.get("/v1/calls", params={"emotion": "furious"}).status_code == 422
 
-    from callscope.api.feed import FEED_COLUMNS
+    from callscope.service.feed import FEED_COLUMNS
 
     csv_response = admin.get("/v1/feeds/daily", params={"date": "2026-11-21", "format": "csv"})
     lines = csv_response.text.strip().splitlines()

@@ -14,8 +14,8 @@ import pytest
 
 from benchmarks.reference import AUDIO, DATA
 from benchmarks.serverproc import running_service, wait_done
-from callscope.api.config import ServiceSettings
-from callscope.api.intake import UploadMeta, checked
+from callscope.service.config import ServiceSettings
+from callscope.service.intake import UploadMeta, checked
 
 GERMAN = DATA / "multilingual" / "audio" / "fleurs_de-001.ogg"
 CALL01 = AUDIO / "callytics" / "Call01.wav"

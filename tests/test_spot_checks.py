@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, insert, select
 
 from callscope.scoring.agreement import agreement, wilson
-from callscope.api.call_keys import open_value
+from callscope.privacy.call_keys import open_value
 
 DAY = date(2026, 11, 20)
 
@@ -41,7 +41,7 @@ def test_agreement_on_a_small_case_checked_by_hand():
 
 @pytest.fixture()
 def sessions(tmp_path, database):
-    from callscope.api.db import make_engine, migrate, session_factory
+    from callscope.store.db import make_engine, migrate, session_factory
 
     url = database(tmp_path)
     migrate(url)
@@ -65,8 +65,8 @@ def test_the_weights_add_up_to_each_days_calls_within_a_point_and_a_half(session
     """Four days of 10,000 calls: each day's weights give back its number of calls. With calls of
     different sizes in one stratum the total swung by 1.6 % (one standard deviation), and the
     3 % check below failed about one run in sixteen."""
-    from callscope.api import spot_checks
-    from callscope.api.db import Call, SpotCheck
+    from callscope.qa import spot_checks
+    from callscope.store.db import Call, SpotCheck
 
     rng = random.Random(11)
     days = [DAY + timedelta(days=d) for d in range(4)]
@@ -88,8 +88,8 @@ def test_the_weights_add_up_to_each_days_calls_within_a_point_and_a_half(session
 
 
 def test_the_daily_sample_has_its_share_its_strata_and_unbiased_weights(sessions):
-    from callscope.api import spot_checks
-    from callscope.api.db import Call, SpotCheck
+    from callscope.qa import spot_checks
+    from callscope.store.db import Call, SpotCheck
 
     rng = random.Random(5)
     rows = _calls(10_000, rng)
@@ -134,10 +134,10 @@ def test_the_daily_sample_has_its_share_its_strata_and_unbiased_weights(sessions
 
 
 def test_review_and_quality_on_the_real_call01_analysis(sessions, call01_result):
-    from callscope.api import spot_checks
-    from callscope.api.call_columns import write_scores
-    from callscope.api.corrections import apply_corrections, corrections_of
-    from callscope.api.db import Call, Correction, utcnow
+    from callscope.qa import spot_checks
+    from callscope.store.call_columns import write_scores
+    from callscope.qa.corrections import apply_corrections, corrections_of
+    from callscope.store.db import Call, Correction, utcnow
 
     level = call01_result.call_scores.escalation.value
     rows = _calls(20, random.Random(1), result_json=call01_result.model_dump_json(), escalation=level,
@@ -173,8 +173,9 @@ def test_review_and_quality_on_the_real_call01_analysis(sessions, call01_result)
 
 def test_calibrate_fits_bands_to_the_reviewers_and_activates_nothing(sessions, call01_result, spokenwoz_result,
                                                                     pyannote_result):
-    from callscope.api import calibration, categories
-    from callscope.api.db import Call, SpotCheck, utcnow
+    from callscope.qa import calibration
+    from callscope.qa import categories
+    from callscope.store.db import Call, SpotCheck, utcnow
     from callscope.scoring.call_scores import EscalationBands, escalation
 
     def customer(result):
@@ -225,8 +226,10 @@ def test_recalibrated_sentiment_is_written_unused_and_rescoring_applies_it_from_
     with it, without audio."""
     import numpy as np
 
-    from callscope.api import calibration, rescoring
-    from callscope.api.db import Call, Correction, utcnow
+    from callscope.qa import calibration
+
+    from callscope.qa import rescoring
+    from callscope.store.db import Call, Correction, utcnow
     from callscope.scoring.scorer import sentiment_model
 
     rows = []

@@ -161,7 +161,7 @@ def test_webhook_secrets_are_stored_encrypted_and_still_sign(tmp_path, database)
 
 @pytest.mark.parametrize("value", ["10.0.0.0/33", "intranet", "10.0.0.0/8,,nope"])
 def test_a_malformed_allow_list_stops_the_server_naming_the_setting(tmp_path, value):
-    from callscope.api.config import ConfigError, ServiceSettings
+    from callscope.service.config import ConfigError, ServiceSettings
 
     with pytest.raises(ConfigError, match="CALLSCOPE_WEBHOOK_ALLOW: .* is not a network"):
         ServiceSettings.from_env(data_dir=tmp_path, webhook_allow=value)

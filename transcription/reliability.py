@@ -18,7 +18,7 @@ measurements (``features``, all from the decoder and the words, nothing else):
 
 The **score** is the expected share of the utterance's words that are right, an estimate of
 1 − WER calibrated against reference transcripts: a logistic model on those measurements
-(``transcription/models/reliability.json``, fitted by ``transcription/fit_reliability.py`` on
+(``transcription/models/reliability.json``, fitted by ``analysis/fit_reliability.py`` on
 read and acted speech with references, as recorded and as G.711 telephone copies, decoded in
 their language and in a wrong one; data, licences, split and seed in its version). An utterance
 under the model's threshold is **unreliable**: marked in the output, weighed less in every score

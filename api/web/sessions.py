@@ -16,8 +16,8 @@ from http.cookies import CookieError, SimpleCookie
 from sqlalchemy import delete, select
 from sqlalchemy.orm import sessionmaker
 
-from callscope.api.auth import Principal, principal_of
-from callscope.api.db import ApiKey, WebSession, utcnow
+from callscope.service.auth import Principal, principal_of
+from callscope.store.db import ApiKey, WebSession, utcnow
 
 COOKIE = "callscope_session"
 CSRF_HEADER = "X-CSRF-Token"

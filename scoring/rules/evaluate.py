@@ -15,7 +15,7 @@ from callscope.scoring.rules.model import Condition, RuleSet, Said
 from callscope.scoring.rules.patterns import compiled
 
 if TYPE_CHECKING:  # the analysis as the pipeline returns and the service stores it
-    from callscope.schema import CallAnalysis
+    from callscope.analysis.schema import CallAnalysis
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,63 @@
+"""Draw a call's per-speaker emotion timeline (``callscope plot``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from callscope.analysis.schema import CallAnalysis  # noqa: E402
+from callscope.scoring.call_scores import EscalationBands  # noqa: E402
+
+BAND_COLOURS = {"green": "#d9f2d9", "yellow": "#fff6cc", "orange": "#ffe0c2", "red": "#fbd0d0"}
+LABEL_COLOURS = {"frustrated": "#c0392b", "dissatisfied": "#e67e22", "uncertain": "#8e44ad",
+                 "neutral": "#7f8c8d", "satisfied": "#27ae60", "enthusiastic": "#16a085",
+                 "empathetic": "#e84393"}  # not the arousal bars' blue
+
+
+def plot_timeline(result: CallAnalysis, out: Path, bands: EscalationBands = EscalationBands()) -> Path:
+    """Sentiment (with escalation bands and utterance markers) and arousal, one row per speaker."""
+    if not result.timeline:
+        raise ValueError(f"{result.file}: the result has no timeline (analysed without scoring?)")
+    n = len(result.timeline)
+    fig, axes = plt.subplots(2 * n, 1, figsize=(12, 2.6 * 2 * n), sharex=True, squeeze=False)
+    duration = result.duration_s
+    acoustic = {s.speaker: s.acoustic_emotion for s in result.speaker_scores}
+    for k, tl in enumerate(result.timeline):
+        ax_v, ax_a = axes[2 * k, 0], axes[2 * k + 1, 0]
+        for lo, hi, name in ((bands.green, 1, "green"), (bands.yellow, bands.green, "yellow"),
+                             (bands.orange, bands.yellow, "orange"), (-1, bands.orange, "red")):
+            ax_v.axhspan(lo, hi, color=BAND_COLOURS[name], zorder=0)
+        t = [x for x, v in zip(tl.grid_t, tl.valence) if v is not None]
+        v = [v for v in tl.valence if v is not None]
+        ax_v.plot(t, v, color="black", lw=1.5, label="smoothed sentiment")
+        for p in tl.points:
+            ax_v.scatter(p.t, p.valence, color=LABEL_COLOURS.get(p.label, "grey"), s=28, zorder=3, edgecolors="white", linewidths=0.5)
+        ax_v.set_ylim(-1, 1)
+        ax_v.set_ylabel("sentiment")
+        ax_v.set_title(f"{tl.speaker} ({tl.role})", loc="left", fontsize=10)
+        ta = [x for x, a in zip(tl.grid_t, tl.arousal) if a is not None]
+        aa = [a for a in tl.arousal if a is not None]
+        if aa:
+            ax_a.bar(ta, aa, width=tl.grid_s * 0.9, color=["#c0392b" if a > 0 else "#2980b9" for a in aa])
+        else:
+            why = "policy" if not acoustic.get(tl.speaker) else "too little voiced speech"
+            ax_a.text(0.5, 0.5, f"no acoustic emotion for this speaker ({why})", ha="center", va="center",
+                      transform=ax_a.transAxes, color="grey")
+        ax_a.set_ylim(-1, 1)
+        ax_a.set_ylabel("arousal")
+        ax_a.axhline(0, color="grey", lw=0.5)
+    axes[-1, 0].set_xlim(0, duration)
+    axes[-1, 0].set_xlabel("time in call (s)")
+    handles = [plt.Line2D([], [], marker="o", ls="", color=c, label=lab) for lab, c in LABEL_COLOURS.items()]
+    fig.legend(handles=handles, loc="upper right", ncol=6, fontsize=8, frameon=False)
+    level = result.call_scores.escalation.value if result.call_scores else None
+    fig.suptitle(f"{result.file}: escalation {level}", x=0.01, ha="left", fontsize=12)
+    fig.tight_layout(rect=(0, 0, 1, 0.97))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out

@@ -1,0 +1,210 @@
+"""Routes over many calls: the filtered list, aggregates with trend, the daily feed."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query
+from fastapi.responses import StreamingResponse
+from sqlalchemy import String, case, cast, exists, func, literal_column, select
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import sessionmaker
+
+from callscope.qa.corrections import Label
+from callscope.privacy.call_keys import open_unless_erased
+from callscope.api.call_list import SORT_PATTERN, cursor_after, order
+from callscope.store.db import Call, CallCategory, CallEmotion, Correction
+from callscope.api.deps import FIRST_DAY, Reader, Svc, check_days
+from callscope.qa.categories import categories_by_call
+from callscope.service.feed import FEED_COLUMNS, MEDIA_TYPES as FEED_MEDIA_TYPES, call_time, day_bounds, encode, feed_rows
+from callscope.api.routes.calls import call_links
+from callscope.analysis.call_settings import Language
+
+router = APIRouter()
+#: A filter on a metadata column: the longest value an upload may store (200 characters).
+MetaFilter = Annotated[str | None, Query(max_length=200)]
+
+
+def _list_filters(q, *, agent_id, team, queue, product, status, escalation, language, emotion, emotion_role,
+                  emotion_min_share, date_from, date_to, category=None):
+    for column, value in ((Call.agent_id, agent_id), (Call.team, team), (Call.queue, queue), (Call.product, product),
+                          (Call.status, status), (Call.escalation, escalation), (Call.language, language)):
+        if value is not None:
+            q = q.where(column == value)
+    if emotion is not None:
+        q = q.where(exists().where(CallEmotion.call_id == Call.id, CallEmotion.role == emotion_role,
+                                   CallEmotion.label == emotion, CallEmotion.share >= max(emotion_min_share, 1e-9)))
+    if category is not None:  # under the call's current rule-set version
+        q = q.where(exists().where(CallCategory.call_id == Call.id, CallCategory.rules_version == Call.rules_version,
+                                   CallCategory.category == category))
+    if date_from:
+        q = q.where(call_time() >= day_bounds(date_from)[0])
+    if date_to:
+        q = q.where(call_time() < day_bounds(date_to)[1])
+    return q
+
+
+#: Calls whose search words are opened per batch when the list is searched.
+SEARCH_BATCH = 500
+
+
+def _searched(session, filtered, search: str):
+    """``filtered`` narrowed to the calls whose transcript holds ``search`` (case-insensitive). The
+    words are sealed under each call's key, so the database cannot match them: they are opened
+    here, batch by batch (bounded memory), and the matches passed back as one parameter."""
+    needle, found, last = search.strip().lower(), [], ""
+    while True:  # transcript_text is kept in lower case (Unicode-aware)
+        rows = session.execute(filtered.with_only_columns(Call.id, Call.transcript_text)
+                               .where(Call.id > last, Call.transcript_text.is_not(None))
+                               .order_by(Call.id).limit(SEARCH_BATCH)).all()
+        found += [cid for cid, words in rows if needle in (open_unless_erased(session, cid, "transcript_text", words) or "")]
+        if len(rows) < SEARCH_BATCH:
+            break
+        last = rows[-1][0]
+    if session.get_bind().dialect.name == "postgresql":
+        ids = select(func.unnest(cast(found, ARRAY(String(36)))))
+    else:
+        ids = select(literal_column("value")).select_from(func.json_each(json.dumps(found)))
+    return filtered.where(Call.id.in_(ids))
+
+
+def _list_row(c: Call, filename: str, corrections: int, categories: list[str]) -> dict:
+    return {"id": c.id, "filename": filename, "status": c.status, "stage": c.stage, "progress": c.progress,
+            "external_id": c.external_id, "agent_id": c.agent_id, "team": c.team, "queue": c.queue,
+            "product": c.product, "escalation": c.escalation, "customer_sentiment": c.customer_sentiment,
+            "customer_sentiment_start": c.customer_sentiment_start, "customer_sentiment_end": c.customer_sentiment_end,
+            "agent_talk_share": c.agent_talk_share, "duration_s": c.duration_s, "language": c.language,
+            "recorded_at": c.recorded_at.isoformat() if c.recorded_at else None,
+            "uploaded_at": c.created_at.isoformat() if c.created_at else None,
+            "corrections": corrections, "categories": categories, "url": f"/v1/calls/{c.id}"}
+
+
+@router.get("/v1/calls", responses={200: {"description": "a page of calls", "links": call_links("$response.body#/calls/0/id")}})
+def list_calls(
+    svc: Svc,
+    _who: Reader,
+    agent_id: MetaFilter = None, team: MetaFilter = None, queue: MetaFilter = None, product: MetaFilter = None,
+    status: str | None = Query(None, pattern="^(queued|running|done|failed|unsupported_language)$"),
+    escalation: str | None = Query(None, pattern="^(green|yellow|orange|red)$"),
+    language: Annotated[Language | None, Query(description="the call's language")] = None,
+    emotion: Annotated[Label | None, Query(description="calls in which this role showed this emotion")] = None,
+    emotion_role: Annotated[str, Query(pattern="^(customer|agent)$")] = "customer",
+    emotion_min_share: Annotated[float, Query(ge=0.0, le=1.0, description="least share of the role's talk time with that emotion")] = 0.0,
+    date_from: Annotated[date | None, Query(alias="from")] = None,
+    date_to: Annotated[date | None, Query(alias="to", description="inclusive")] = None,
+    q: Annotated[str | None, Query(max_length=200, description="words in the transcript (case-insensitive)")] = None,
+    category: Annotated[str | None, Query(max_length=63, description="calls that matched this category (under their "
+                                                                      "current rule-set version)")] = None,
+    sort: Annotated[str, Query(pattern=SORT_PATTERN, description="uploaded, recorded, duration, sentiment (the "
+                               "customer's mean) or level; '-' in front for descending")] = "-uploaded",
+    limit: int = Query(50, ge=1, le=500),
+    cursor: Annotated[str | None, Query(max_length=500, description="next_cursor of the previous page")] = None,
+) -> dict:
+    """Calls, filtered and sorted (newest upload first by default); ``next_cursor`` fetches the
+    next page of the same filters and sort, ``total`` counts every call that matches. Each row
+    carries the customer's sentiment start and end, the agent's talk share and the number of QA
+    corrections."""
+    check_days(date_from, date_to)
+    if date_from and date_to and date_to < date_from:
+        raise HTTPException(400, "'to' is before 'from'")
+    filtered = _list_filters(select(Call), agent_id=agent_id, team=team, queue=queue, product=product, status=status,
+                             escalation=escalation, language=language, emotion=emotion, emotion_role=emotion_role,
+                             emotion_min_share=emotion_min_share, date_from=date_from, date_to=date_to,
+                             category=category)
+    n_corrections = select(func.count()).where(Correction.call_id == Call.id).correlate(Call).scalar_subquery()
+    with svc.sessions() as s:
+        if q and q.strip():
+            filtered = _searched(s, filtered, q)
+        page_q = order(filtered.add_columns(n_corrections), sort, cursor).limit(limit + 1)
+        rows = s.execute(page_q).all()
+        total = s.execute(select(func.count()).select_from(filtered.with_only_columns(Call.id).subquery())).scalar_one()
+        page = rows[:limit]
+        matched = categories_by_call(s, [c for c, _ in page])
+        names = {c.id: open_unless_erased(s, c.id, "filename", c.filename) for c, _ in page}
+    return {  # a call erased since the page was read is left out
+        "calls": [_list_row(c, names[c.id], n, matched.get(c.id, [])) for c, n in page if names[c.id] is not None],
+        "total": total,
+        "next_cursor": cursor_after(page[-1][0], sort) if len(rows) > limit else None,
+    }
+
+
+GROUPS = {"agent": Call.agent_id, "team": Call.team, "queue": Call.queue, "product": Call.product}
+
+
+def _aggregate(sessions: sessionmaker, group_by: str, start: datetime, end: datetime) -> dict[str, dict]:
+    # the session's zone is UTC on PostgreSQL and times are stored in UTC on SQLite
+    key = func.substr(func.cast(call_time(), String), 1, 10) if group_by == "day" else GROUPS[group_by]
+    levels = {lvl: func.sum(case((Call.escalation == lvl, 1), else_=0)) for lvl in ("green", "yellow", "orange", "red")}
+    q = (select(key, func.count(), func.avg(Call.customer_sentiment), func.avg(Call.agent_talk_share),
+                func.avg(Call.silence_share), *levels.values())
+         .where(Call.status == "done", call_time() >= start, call_time() < end).group_by(key))
+    out = {}
+    with sessions() as s:
+        for row in s.execute(q):
+            n = row[1]
+            out[str(row[0]) if row[0] is not None else "(none)"] = {
+                "calls": n,
+                "mean_customer_sentiment": None if row[2] is None else round(float(row[2]), 4),
+                "mean_agent_talk_share": None if row[3] is None else round(float(row[3]), 4),
+                "mean_silence_share": None if row[4] is None else round(float(row[4]), 4),
+                "escalation_share": {lvl: round(int(v or 0) / n, 4) for lvl, v in zip(levels, row[5:])},
+                "categories": {},
+            }
+        per_category = (select(key, CallCategory.category, func.count())
+                        .join(CallCategory, (CallCategory.call_id == Call.id)
+                              & (CallCategory.rules_version == Call.rules_version))
+                        .where(Call.status == "done", call_time() >= start, call_time() < end)
+                        .group_by(key, CallCategory.category))
+        for group, name, n in s.execute(per_category):
+            group = str(group) if group is not None else "(none)"
+            if group in out:
+                out[group]["categories"][name] = int(n)
+    return out
+
+
+@router.get("/v1/aggregates")
+def aggregates(
+    svc: Svc,
+    _who: Reader,
+    group_by: Annotated[str, Query(pattern="^(agent|team|queue|day|product)$")],
+    date_from: Annotated[date, Query(alias="from")],
+    date_to: Annotated[date, Query(alias="to", description="inclusive")],
+) -> dict:
+    """Per group: call count, mean customer sentiment, agent talk share, silence share, share per
+    escalation level (QA corrections applied), calls per category (under each call's current
+    rule-set version), and the change in mean customer sentiment against the previous period of
+    the same length."""
+    check_days(date_from, date_to)
+    if date_to < date_from:
+        raise HTTPException(400, "'to' is before 'from'")
+    start, end = day_bounds(date_from)[0], day_bounds(date_to)[1]
+    days = (date_to - date_from).days + 1
+    if start - timedelta(days=days) < day_bounds(FIRST_DAY)[0]:
+        raise HTTPException(400, f"the previous period would start before {FIRST_DAY.isoformat()}")
+    current = _aggregate(svc.sessions, group_by, start, end)
+    previous = _aggregate(svc.sessions, group_by, start - timedelta(days=days), start)
+    for name, g in current.items():
+        before = previous.get(name, {}).get("mean_customer_sentiment")
+        now = g["mean_customer_sentiment"]
+        g["previous_mean_customer_sentiment"] = before
+        g["trend"] = None if before is None or now is None else round(now - before, 4)
+    return {"group_by": group_by, "from": date_from.isoformat(), "to": date_to.isoformat(), "groups": current}
+
+
+@router.get("/v1/feeds/daily", response_class=StreamingResponse)
+def daily_feed(
+    svc: Svc,
+    _who: Reader,
+    day: Annotated[date, Query(alias="date")],
+    format: str = Query("ndjson", pattern="^(ndjson|csv|parquet)$"),
+    bom: Annotated[bool, Query(description="CSV only: start with a UTF-8 byte-order mark (for Excel)")] = False,
+) -> StreamingResponse:
+    """The day's call-score feed (UTC day of the call, QA corrections applied), streamed;
+    columns: see ``X-Feed-Columns``. Text is UTF-8; numbers use a decimal point."""
+    check_days(day)
+    return StreamingResponse(encode(feed_rows(svc.sessions, day), format, bom=bom), media_type=FEED_MEDIA_TYPES[format],
+                             headers={"Content-Disposition": f'attachment; filename="callscope-{day.isoformat()}.{format}"',
+                                      "X-Feed-Columns": ",".join(FEED_COLUMNS)})
+

@@ -1,0 +1,5 @@
+"""``python -m callscope.cli``."""
+
+from callscope.cli.main import app
+
+app()

@@ -1,0 +1,539 @@
+"""The ``callscope`` command line."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.panel import Panel
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from callscope.cli.common import _configure_logging, _quiet_libraries, _service_settings, console
+from callscope.errors import CallscopeError
+from callscope.transcription.redaction import KINDS as PII_KINDS
+
+app = typer.Typer(
+    help="Speech and voice call analytics for contact centres, offline: transcripts, speakers, scores.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+class OutputFormat(str, Enum):
+    json = "json"
+    rttm = "rttm"
+    srt = "srt"
+    vtt = "vtt"
+    txt = "txt"
+
+
+class EngineName(str, Enum):
+    faster_whisper = "faster-whisper"
+    openai_whisper = "openai-whisper"
+
+
+class ReasonsLanguage(str, Enum):
+    en = "en"
+    sv = "sv"
+
+
+class UnsupportedPolicy(str, Enum):
+    stop = "stop"
+    transcribe = "transcribe"
+
+
+class Direction(str, Enum):
+    inbound = "inbound"
+    outbound = "outbound"
+
+
+class LoneRole(str, Enum):
+    customer = "customer"
+    agent = "agent"
+    unknown = "unknown"
+
+
+class DeviceName(str, Enum):
+    auto = "auto"
+    cpu = "cpu"
+    cuda = "cuda"
+
+
+
+
+def _unique_stem(path: Path, used: set[str]) -> str:
+    stem, n = path.stem, 2
+    while stem in used:
+        stem, n = f"{path.stem}-{n}", n + 1
+    used.add(stem)
+    return stem
+
+
+def _summary(result) -> Panel:
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold")
+    table.add_column()
+    table.add_row("duration", f"{result.duration_s:.1f} s at {result.sample_rate} Hz, {result.channels} ch ({result.channel_layout})")
+    if result.languages:
+        given = ", ".join(f"{'ch ' + str(x.channel) + ' ' if x.channel is not None else ''}{x.language} "
+                          f"({x.source}{'' if x.source == 'forced' else f' {x.confidence:.2f}'}"
+                          f"{'' if x.supported else ', outside this deployment'})" for x in result.languages)
+        table.add_row("language", given + (f"; {result.language_note}" if result.language_note else ""))
+    if result.status == "unsupported_language":
+        table.add_row("status", "[yellow]not transcribed[/yellow]: the language is outside this deployment's languages")
+    t_rel = result.transcript_reliability
+    if t_rel is not None and t_rel.score is not None:
+        colour = "green" if t_rel.score >= t_rel.threshold else "red"
+        table.add_row("transcript", f"reliability [{colour}]{t_rel.score:.2f}[/{colour}]; "
+                      f"{100 * t_rel.unreliable_share:.0f} % of the words in unreliable passages"
+                      + (f"; {t_rel.speech_without_words_s:.0f} s of speech without words"
+                         if t_rel.speech_without_words_s >= 1 else ""))
+    table.add_row("speakers", ", ".join(
+        f"{s.id}{'' if s.channel is None else f' (ch {s.channel})'}{'' if not s.role else f' {s.role}'}: {s.talk_time_s:.1f} s"
+        for s in result.speakers
+    ) or ("not analysed (language outside this deployment)" if result.status == "unsupported_language"
+           else "none (no speech found)"))
+    c = result.call_scores
+    if c is not None:
+        colour = {"green": "green", "yellow": "yellow", "orange": "dark_orange", "red": "red"}.get(str(c.escalation.value), "white")
+        level = "n/a" if c.escalation.value is None else f"[{colour}]{c.escalation.value}[/{colour}] ({c.escalation.confidence:.2f})"
+        table.add_row("escalation", f"{level}: " + "; ".join(c.reasons))
+        for sp in result.speaker_scores:
+            fmt = lambda v: "–" if v is None else f"{float(v):+.2f}"  # noqa: E731
+            table.add_row(f"  {sp.speaker}", f"sentiment start {fmt(sp.sentiment_start.value)} → end {fmt(sp.sentiment_end.value)}, "
+                          f"mean {fmt(sp.sentiment_mean.value)}; {sp.words_per_minute or 0:.0f} wpm; acoustic emotion {'on' if sp.acoustic_emotion else 'off'}")
+        table.add_row("silence", f"{c.silence_s:.1f} s (longest {c.longest_silence_s:.1f} s); overlap {c.overlap_s:.1f} s; "
+                      f"interruptions {sum(c.interruptions_by.values())}")
+    table.add_row("utterances", str(len(result.utterances)))
+    t = result.timings_s
+    rtf = t.total / result.duration_s if result.duration_s else 0.0
+    table.add_row("time", f"{t.total:.1f} s (RTF {rtf:.3f}): decode {t.decode:.1f}, vad {t.vad:.1f}, asr {t.asr:.1f}, "
+                  f"diarise {t.diarise:.1f}, features {t.features:.1f}, sentiment {t.sentiment:.1f}, fusion {t.fusion:.1f}")
+    lines = [
+        f"[dim]{u.start:6.1f}s[/dim] [bold]{u.speaker}[/bold]"
+        + (f" [dim]({u.emotion.label} {u.sentiment.score:+.2f})[/dim]" if u.emotion and u.sentiment else "")
+        + (f" [red]unreliable ({u.reliability.score:.2f}: {'; '.join(u.reliability.marks)})[/red]"
+           if u.reliability and not u.reliability.reliable else "")
+        + f" {u.text[:90]}"
+        for u in result.utterances[:6]
+    ]
+    if len(result.utterances) > 6:
+        lines.append(f"[dim]… {len(result.utterances) - 6} more[/dim]")
+    body = Table.grid()
+    body.add_row(table)
+    if lines:
+        body.add_row("")
+        body.add_row("\n".join(lines))
+    return Panel(body, title=result.file, subtitle=f"{result.engine} {result.model}", expand=False)
+
+
+@app.command()
+def analyze(
+    files: Annotated[list[Path], typer.Argument(help="Recordings (WAV incl. mu-law/A-law, MP3, FLAC, Ogg/Opus, M4A).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Directory for the results (created if missing).")] = Path("callscope-results"),
+    fmt: Annotated[list[OutputFormat], typer.Option("--format", "-f", help="Output format; repeat for several.")] = [OutputFormat.json],  # noqa: B006
+    model: Annotated[Optional[str], typer.Option(help="Whisper model: base (bundled, multilingual), tiny.en (bundled, English only), or a model added with `callscope models add`. Default: the registered default model, else base.")] = None,
+    model_dir: Annotated[Optional[Path], typer.Option(help="A CTranslate2 Whisper model directory to use instead of the bundled weights (env CALLSCOPE_MODEL_DIR).")] = None,
+    model_dir_for: Annotated[Optional[list[str]], typer.Option(
+        "--model-dir-for", envvar="CALLSCOPE_MODEL_DIRS", metavar="LANG=DIR",
+        help="A CTranslate2 Whisper directory for one language (e.g. sv=/models/whisper-sv, a Swedish fine-tuned "
+             "Whisper); repeat for several.")] = None,
+    engine: Annotated[EngineName, typer.Option(help="ASR engine (same weights either way).")] = EngineName.faster_whisper,
+    device: Annotated[DeviceName, typer.Option(help="auto uses CUDA when present (float16 there, int8 on CPU).")] = DeviceName.auto,
+    batch_size: Annotated[Optional[int], typer.Option(
+        min=0, max=64, help="Windows of up to 30 s decoded at once by faster-whisper's batched pipeline (0: one after "
+                            "another). Default: 8 on CUDA, 0 on CPU.")] = None,
+    beam_size: Annotated[int, typer.Option(min=1, max=10, help="Beam width (1 = greedy, the default; 5 costs ~60 % more ASR time on CPU for a few fewer errors).")] = 1,
+    language: Annotated[str, typer.Option(
+        envvar="CALLSCOPE_LANGUAGE",
+        help="Spoken language (en, sv, da, no, fi, de, fr, es, pl), or auto: detected per call (and per channel) "
+             "among --languages. An English-only model hands non-English speech to Whisper base.")] = "auto",
+    reasons_language: Annotated[ReasonsLanguage, typer.Option(
+        envvar="CALLSCOPE_REASONS_LANGUAGE", help="Language of the escalation reasons.")] = ReasonsLanguage.en,
+    languages: Annotated[str, typer.Option(
+        envvar="CALLSCOPE_LANGUAGES",
+        help="This deployment's languages, comma separated. Detection hears any language Whisper knows; a call "
+             "in another is reported as such (see --unsupported-language).")] = "en,sv,da,no,fi,de,fr,es,pl",
+    unsupported_language: Annotated[UnsupportedPolicy, typer.Option(
+        envvar="CALLSCOPE_UNSUPPORTED_LANGUAGE",
+        help="A call heard in a language outside --languages: stop after language ID (its language is reported, "
+             "no transcript) or transcribe it in its own language (sentiment marked not validated). Never in "
+             "another language.")] = UnsupportedPolicy.stop,
+    min_speakers: Annotated[int, typer.Option(min=1, help="Fewest speakers in a mono call.")] = 1,
+    max_speakers: Annotated[int, typer.Option(min=1, help="Most speakers in a mono call.")] = 4,
+    max_duration_h: Annotated[float, typer.Option(min=0.0, help="Reject recordings longer than this (hours).")] = 4.0,
+    threads: Annotated[int, typer.Option(min=0, help="CPU threads (0 = all cores).")] = 0,
+    scores: Annotated[bool, typer.Option("--scores/--no-scores", help="Sentiment, emotion timeline and call scores.")] = True,
+    channel_map: Annotated[str, typer.Option(help="Roles of channel 0,1 in dual-channel calls.")] = "agent,customer",
+    correct_channel_map: Annotated[bool, typer.Option(
+        "--correct-channel-map", envvar="CALLSCOPE_CORRECT_CHANNEL_MAP",
+        help="Let the words overrule --channel-map when they contradict it with confidence >= 0.95 "
+             "(off: the map is kept and role_note flags the contradiction).")] = False,
+    direction: Annotated[Optional[Direction], typer.Option(
+        envvar="CALLSCOPE_DIRECTION",
+        help="inbound (the customer called) or outbound (the agent called; the customer answers first); "
+             "unset: inferred from the whole call (who answers, who introduces the company and makes offers, who "
+             "gives personal data).")] = None,
+    lone_speaker_role: Annotated[Optional[LoneRole], typer.Option(
+        envvar="CALLSCOPE_LONE_SPEAKER_ROLE",
+        help="Role of the only speaker of a one-speaker recording (customer for voicemail or IVR messages: "
+             "acoustic emotion then applies); unset: unknown.")] = None,
+    agent_acoustic_emotion: Annotated[bool, typer.Option(
+        "--agent-acoustic-emotion", envvar="CALLSCOPE_AGENT_ACOUSTIC_EMOTION",
+        help="Opt this deployment in to emotion from agents' voices (banned in EU workplaces, AI Act Art. 5(1)(f)). "
+             "Off: acoustic emotion for customers only; text sentiment for everyone.")] = False,
+    redact_pii: Annotated[bool, typer.Option(
+        "--redact/--no-redact", envvar="CALLSCOPE_REDACT",
+        help="Replace personal data in the transcript (cards, national IDs, IBANs, phone numbers, e-mail addresses, "
+             "user names, introduced names) by [KIND] placeholders before anything is scored or written.")] = True,
+    keep_pii: Annotated[Optional[list[str]], typer.Option(
+        "--keep-pii", envvar="CALLSCOPE_REDACT_KEEP", help=f"A kind of personal data to leave in the transcript ({', '.join(PII_KINDS)}); "
+                           "repeat for several.")] = None,
+    pseudonymise_pii: Annotated[Optional[list[str]], typer.Option(
+        "--pseudonymise-pii", envvar="CALLSCOPE_REDACT_PSEUDONYMISE", help="A kind of personal data to replace by a keyed pseudonym ([EMAIL:3f9a1c2b7d], the "
+                                   "same for the same value in every call) instead of [EMAIL]; the key is "
+                                   "CALLSCOPE_PSEUDONYM_KEY. Repeat for several.")] = None,
+    sentiment_head: Annotated[Optional[Path], typer.Option(
+        "--sentiment-head", envvar="CALLSCOPE_SENTIMENT_HEAD", exists=True, dir_okay=False,
+        help="A sentiment head file to score with instead of the shipped one (e.g. from `callscope calibrate "
+             "--sentiment`); the same variable the service reads.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No per-call summary.")] = False,
+) -> None:
+    """Transcribe, diarise and score call recordings; write one result per file to --out.
+
+    Each file is analysed on its own: a file that fails is reported (one line, with the reason)
+    and the others are still processed. Exit code 1 if any file failed, 2 if nothing could start.
+    """
+    _quiet_libraries()
+    if min_speakers > max_speakers:
+        raise typer.BadParameter("--min-speakers must not exceed --max-speakers")
+    from callscope.analysis.call_settings import CallSettings
+    from callscope.scoring.roles import parse_channel_map
+    from callscope.scoring.scorer import ScoringSettings
+
+    from callscope.transcription.language import SUPPORTED_LANGUAGES, parse_languages
+
+    try:
+        allowed = parse_languages(languages)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--languages") from exc
+    language = language.strip().lower()
+    if language not in ("auto", "") and language not in SUPPORTED_LANGUAGES:
+        raise typer.BadParameter(f"{language!r}: choose auto or one of {', '.join(SUPPORTED_LANGUAGES)}",
+                                 param_hint="--language")
+    forced = None if language in ("auto", "") else language
+    from callscope.transcription.engine import parse_model_dirs
+
+    try:
+        model_dirs = parse_model_dirs([x for item in model_dir_for or [] for x in item.split(",")])
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--model-dir-for") from exc
+    from callscope.transcription import model_registry
+
+    try:
+        registered = model_registry.load()
+    except model_registry.RegistryError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    default_model = next((m.name for m in registered.values() if m.default), "base")
+    model = model or default_model
+    if model not in ("base", "tiny.en", "small") and model not in registered:
+        raise typer.BadParameter(f"{model!r}: choose base, tiny.en or a registered model "
+                                 f"({', '.join(registered) or 'none registered: callscope models add'})",
+                                 param_hint="--model")
+    given = {lang for lang, _ in model_dirs}  # a directory given for a language goes before a registered one
+    model_dirs = model_dirs + tuple((lang, path) for lang, path in model_registry.language_dirs() if lang not in given)
+    try:
+        call_settings = CallSettings(  # what each call carries
+            channel_map=parse_channel_map(channel_map), direction=direction.value if direction else None,
+            lone_speaker_role=lone_speaker_role.value if lone_speaker_role and lone_speaker_role.value != "unknown" else None)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--channel-map") from exc
+    from callscope.transcription.redaction.apply import RedactionPolicy
+
+    try:
+        secret = None
+        if pseudonymise_pii:
+            from callscope.privacy.pseudonyms import deployment_secret
+
+            secret = deployment_secret(_service_settings())
+        redaction = RedactionPolicy.keeping(keep_pii or [], enabled=redact_pii, pseudonymise=pseudonymise_pii or [],
+                                            secret=secret)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--keep-pii/--pseudonymise-pii") from exc
+    from callscope.analysis.pipeline import STAGES, AnalysisSettings, Analyzer
+    from callscope.transcription.diarisation import DiarisationSettings
+    from callscope.transcription.engine import AsrSettings
+    from callscope.analysis.formats import write_outputs
+
+    settings = AnalysisSettings(
+        asr=AsrSettings(
+            engine=engine.value, model=model, model_dir=str(model_dir) if model_dir else None,
+            device=device.value, beam_size=beam_size, language=forced, threads=threads, model_dirs=model_dirs,
+            batch_size=batch_size,
+        ),
+        languages=allowed,
+        unsupported_language=unsupported_language.value,
+        redaction=redaction,
+        diarisation=DiarisationSettings(min_speakers=min_speakers, max_speakers=max_speakers),
+        max_duration_s=max_duration_h * 3600.0,
+        score=scores,
+        scoring=ScoringSettings(agent_acoustic_emotion=agent_acoustic_emotion, correct_channel_map=correct_channel_map,
+                                reasons_language=reasons_language.value,
+                                sentiment_head=str(sentiment_head) if sentiment_head else None),
+    )
+    try:
+        with console.status(f"loading {engine.value} {model}…"):
+            analyzer = Analyzer(settings)
+    except (CallscopeError, RuntimeError, FileNotFoundError) as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+    formats = [f.value for f in dict.fromkeys(fmt)]
+    failures: list[str] = []
+    outside: list[str] = []
+    used: set[str] = set()
+    progress = Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=console, transient=True, disable=not console.is_terminal,
+    )
+    with progress:
+        overall = progress.add_task("calls", total=len(files))
+        stage_task = progress.add_task("", total=len(STAGES))
+        for path in files:
+            progress.reset(stage_task, total=len(STAGES), description=f"{path.name}: starting")
+
+            def on_stage(stage: str, _p=path) -> None:
+                progress.update(stage_task, completed=STAGES.index(stage), description=f"{_p.name}: {stage}")
+
+            try:
+                result = analyzer.analyze(path, on_stage=on_stage, call=call_settings)
+                written = write_outputs(result, out, _unique_stem(path, used), formats)
+            except CallscopeError as exc:
+                failures.append(str(exc))
+                console.print(f"[red]failed:[/red] {exc}")
+            except Exception as exc:  # noqa: BLE001 - one bad file must not stop a bulk run
+                failures.append(f"{path}: unexpected error: {type(exc).__name__}: {exc}")
+                console.print(f"[red]failed:[/red] {path}: unexpected error: {type(exc).__name__}: {exc}")
+            else:
+                if result.status == "unsupported_language":
+                    outside.append(str(path))
+                if not quiet:
+                    console.print(_summary(result))
+                console.print(f"[green]wrote[/green] {', '.join(str(p) for p in written)}")
+            progress.advance(overall)
+    done = len(files) - len(failures)
+    console.print(f"{done} of {len(files)} call(s) analysed" + (f", {len(failures)} failed" if failures else "")
+                  + (f"; {len(outside)} not transcribed (language outside --languages)" if outside else ""))
+    if failures:
+        raise typer.Exit(1)
+
+
+@app.command()
+def plot(
+    result_json: Annotated[Path, typer.Argument(help="A result written by `callscope analyze` (JSON).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="PNG to write.")] = Path("timeline.png"),
+) -> None:
+    """Plot per-speaker sentiment and arousal timelines with escalation bands and utterance markers."""
+    from pydantic import ValidationError
+
+    from callscope.analysis.plot import plot_timeline
+    from callscope.analysis.schema import CallAnalysis
+
+    try:
+        result = CallAnalysis.model_validate_json(result_json.read_text(encoding="utf-8"))
+        plot_timeline(result, out)
+    except FileNotFoundError as exc:
+        console.print(f"[red]error:[/red] {result_json}: file not found")
+        raise typer.Exit(1) from exc
+    except (ValidationError, UnicodeDecodeError) as exc:
+        console.print(f"[red]error:[/red] {result_json}: not a callscope result ({type(exc).__name__})")
+        raise typer.Exit(1) from exc
+    except ValueError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    console.print(f"[green]wrote[/green] {out}")
+
+
+
+
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    worker: Annotated[bool, typer.Option("--worker/--no-worker", help="Run one worker with the API (the embedded default) in a supervised child process, replaced if it dies; it analyses in a child process of its own, so a bad file cannot take the API down; use --no-worker with `callscope worker`.")] = True,
+) -> None:
+    """Run the HTTP API (/v1, docs at /docs) and the QA review app (open / in a browser and sign
+    in with an API key). Database: CALLSCOPE_DATABASE_URL (SQLite in CALLSCOPE_DATA_DIR by
+    default); audio is kept in CALLSCOPE_AUDIO_STORE (CALLSCOPE_DATA_DIR/audio by default).
+    Requests need an API key: make the first with `callscope keys create --name NAME --scope admin`. Settings
+    (CALLSCOPE_*, see README) are checked at start: an invalid one stops the server (exit 2)."""
+    _quiet_libraries()
+    import os
+
+    import uvicorn
+
+    from callscope.api.app import create_app
+    from callscope.api.guard import MAX_REQUEST_HEAD_BYTES
+
+    settings = _service_settings()
+    _configure_logging(settings.log_level)
+    os.umask(0o077)  # the database, its WAL and the audio the server writes: owner only
+    from callscope.privacy.call_keys import KeyringMismatch
+
+    try:
+        service = create_app(settings, worker_process=_worker_process if worker else None)
+    except KeyringMismatch as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    import gc
+
+    # What start-up built (≈160,000 objects: the app, its libraries and their schemas) lives as long as
+    # the server: out of the collector's sight, a full collection no longer walks it (≈90 ms with the
+    # interpreter's lock held, every request waiting; the /healthz p99 under load in
+    # benchmarks/hostile_rules.py). Objects made later are collected as before.
+    gc.collect()
+    gc.freeze()
+    uvicorn.run(service, host=host, port=port,
+                log_level=settings.log_level,
+                h11_max_incomplete_event_size=MAX_REQUEST_HEAD_BYTES)
+
+
+def _worker_process(index: int) -> None:
+    _quiet_libraries()
+    import os
+
+    from callscope.service.worker import Worker
+
+    os.umask(0o077)
+
+    settings = _service_settings()
+    _configure_logging(settings.log_level)
+    w = Worker(settings)
+    from callscope.privacy.call_keys import KeyringMismatch
+
+    try:
+        w.load()  # check the keyring; load the models once, before taking work
+    except KeyringMismatch as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise SystemExit(2) from exc
+    import threading
+
+    from callscope.alerts.delivery import Dispatcher
+
+    threading.Thread(target=Dispatcher.for_settings(w.sessions, settings).run_forever, name="callscope-alerts",
+                     daemon=True).start()  # alerts go out even where no API server runs
+    console.print(f"worker {index} ({w.worker_id}) ready")
+    w.run_forever()
+
+
+@app.command("worker")
+def worker_cmd(
+    processes: Annotated[int, typer.Option("--processes", "-n", min=1, help="Worker processes (each loads the models once); with --ray, worker actors.")] = 1,
+    ray_address: Annotated[Optional[str], typer.Option("--ray", help="Run the workers as actors on the Ray cluster at ADDRESS (host:port, or auto); every node needs the database and the audio store (CALLSCOPE_DATABASE_URL, CALLSCOPE_AUDIO_STORE).")] = None,
+    cpus_per_actor: Annotated[float, typer.Option(min=0.5, help="With --ray: CPUs per worker actor (also its ASR threads).")] = 1.0,
+    gpus_per_actor: Annotated[float, typer.Option(min=0.0, help="With --ray: GPU share per worker actor (float16 on the GPU).")] = 0.0,
+) -> None:
+    """Run N worker processes that analyse queued calls (same settings as `serve`). Each
+    analyses in a child process capped at CALLSCOPE_WORKER_MEMORY_MB. A worker that dies is
+    replaced; SIGTERM or Ctrl-C stops them all. With --ray the workers run as actors on a Ray
+    cluster and drain the same queue."""
+    from callscope.store.db import migrate
+
+    settings = _service_settings()
+    migrate(settings.database_url)
+    _check_keyring(settings)  # before any worker starts: a wrong keyring would fail each one again
+    if ray_address:
+        _workers_on_ray(settings, ray_address, processes, cpus_per_actor, gpus_per_actor)
+        return
+    from callscope.service.worker_pool import run_pool
+
+    run_pool(_worker_process, processes, say=console.print)
+
+
+def _check_keyring(settings) -> None:
+    """Exit 2 with the reason if this process's keyring cannot open the database's call keys."""
+    from callscope.privacy.call_keys import KeyringMismatch, check_keyring
+    from callscope.store.db import make_engine, session_factory
+
+    engine = make_engine(settings.database_url)
+    try:
+        check_keyring(session_factory(engine, keyring_file=settings.keyring_file))
+    except KeyringMismatch as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    finally:
+        engine.dispose()
+
+
+def _workers_on_ray(settings, address: str, n: int, cpus_per_actor: float, gpus_per_actor: float) -> None:
+    from callscope.backfill.service_workers import run_on_ray
+    from callscope.cli.backfill import on_cluster
+
+    _quiet_libraries()
+    with on_cluster(address, n, cpus_per_actor, gpus_per_actor) as (n, options, device):
+        run_on_ray(settings, n, options, device, cpus_per_actor, say=console.print)
+
+
+@app.command()
+def feed(
+    day: Annotated[str, typer.Option("--date", help="The day, YYYY-MM-DD (UTC day of the call).")],
+    fmt: Annotated[str, typer.Option("--format", help="ndjson, csv or parquet.")] = "ndjson",
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="File to write (default: stdout).")] = None,
+    bom: Annotated[bool, typer.Option("--bom", help="CSV: start with a UTF-8 byte-order mark (for Excel).")] = False,
+) -> None:
+    """Write the daily call-score feed (the same rows as GET /v1/feeds/daily)."""
+    import sys
+    from datetime import date as date_cls
+
+    from callscope.store.db import make_engine, migrate, session_factory
+    from callscope.service.feed import FEED_FORMATS, encode, feed_rows
+    from callscope.analysis.formats import write_atomic
+
+    try:
+        when = date_cls.fromisoformat(day)
+    except ValueError as exc:
+        raise typer.BadParameter(f"{day!r} is not a date (YYYY-MM-DD)", param_hint="--date") from exc
+    if fmt not in FEED_FORMATS:
+        raise typer.BadParameter(f"choose one of {', '.join(FEED_FORMATS)}", param_hint="--format")
+    settings = _service_settings()
+    migrate(settings.database_url)
+    chunks = encode(feed_rows(session_factory(make_engine(settings.database_url)), when), fmt, bom=bom)
+    if out is None:
+        for chunk in chunks:
+            sys.stdout.buffer.write(chunk)
+        sys.stdout.buffer.flush()
+    else:
+        write_atomic(out, b"".join(chunks))
+        console.print(f"[green]wrote[/green] {out}")
+
+
+def _add_admin_commands() -> None:
+    from callscope.cli.admin import erase_subject, keys_app, purge, rotate_keyring
+
+    from callscope.cli.backfill import backfill
+    from callscope.cli.rules import calibrate, rescore, rules_app
+
+    from callscope.cli.models import models_app
+
+    app.add_typer(keys_app, name="keys")
+    app.add_typer(models_app, name="models")
+    app.command()(purge)
+    app.command("erase-subject")(erase_subject)
+    app.command("rotate-keyring")(rotate_keyring)
+    app.add_typer(rules_app, name="rules")
+    app.command()(rescore)
+    app.command()(calibrate)
+    app.command()(backfill)
+
+
+_add_admin_commands()
+

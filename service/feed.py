@@ -1,0 +1,167 @@
+"""The nightly call-score feed: one row per analysed call, stable columns, streamed."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from datetime import date, datetime, time, timedelta, timezone
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import sessionmaker
+
+from callscope.qa.categories import categories_by_call
+from callscope.store.db import Call, Correction, RuleSetRow
+
+#: Feed columns, in order. New columns are only ever appended.
+FEED_COLUMNS = (
+    "call_id", "external_id", "call_time", "agent_id", "team", "queue", "product", "channel", "duration_s",
+    "escalation", "customer_sentiment", "customer_sentiment_start", "customer_sentiment_end", "agent_sentiment",
+    "agent_talk_share", "silence_share", "overlap_s", "interruptions", "qa_corrections",
+    "role_confidence", "role_note", "direction", "language", "language_confidence",
+    "customer_ref", "phone_ref", "categories", "rules_version", "transcript_reliability",
+)
+FEED_FORMATS = ("ndjson", "csv", "parquet")
+MEDIA_TYPES = {"ndjson": "application/x-ndjson", "csv": "text/csv; charset=utf-8",
+               "parquet": "application/vnd.apache.parquet"}
+
+
+def call_time():
+    """When the call happened: its ``recorded_at``, else when it was uploaded."""
+    return func.coalesce(Call.recorded_at, Call.created_at)
+
+
+def day_bounds(day: date) -> tuple[datetime, datetime]:
+    start = datetime.combine(day, time.min, tzinfo=timezone.utc)
+    return start, start + timedelta(days=1)
+
+
+def _row(c: Call, corrections: int, categories: list[str] | None = None, rules: str | None = None) -> dict:
+    when = c.recorded_at or c.created_at
+    if when is not None and when.tzinfo is None:  # SQLite keeps no zone; every time stored is UTC
+        when = when.replace(tzinfo=timezone.utc)
+    return {
+        "call_id": c.id, "external_id": c.external_id, "call_time": when.isoformat() if when else None,
+        "agent_id": c.agent_id, "team": c.team, "queue": c.queue, "product": c.product, "channel": c.channel,
+        "duration_s": c.duration_s, "escalation": c.escalation, "customer_sentiment": c.customer_sentiment,
+        "customer_sentiment_start": c.customer_sentiment_start, "customer_sentiment_end": c.customer_sentiment_end,
+        "agent_sentiment": c.agent_sentiment, "agent_talk_share": c.agent_talk_share,
+        "silence_share": c.silence_share, "overlap_s": c.overlap_s, "interruptions": c.interruptions,
+        "qa_corrections": corrections,
+        "role_confidence": c.role_confidence, "role_note": c.role_note, "direction": c.direction,
+        "language": c.language, "language_confidence": c.language_confidence,
+        "customer_ref": c.customer_ref, "phone_ref": c.phone_ref,
+        "categories": ";".join(categories or []), "rules_version": rules,
+        "transcript_reliability": c.transcript_reliability,
+    }
+
+
+def feed_rows(sessions: sessionmaker, day: date, batch: int = 500) -> Iterator[dict]:
+    """Rows of the calls analysed (status done) whose call time falls on ``day`` (UTC), in a
+    stable order, read in batches so a large day never sits in memory at once. Score columns
+    carry QA corrections; ``qa_corrections`` counts them (0: as analysed)."""
+    start, end = day_bounds(day)
+    n_corrections = select(func.count()).where(Correction.call_id == Call.id).correlate(Call).scalar_subquery()
+    last: tuple | None = None
+    while True:
+        with sessions() as s:
+            q = select(Call, n_corrections).where(Call.status == "done", call_time() >= start, call_time() < end)
+            if last is not None:
+                q = q.where((call_time() > last[0]) | ((call_time() == last[0]) & (Call.id > last[1])))
+            rows = s.execute(q.order_by(call_time(), Call.id).limit(batch)).all()
+        if not rows:
+            return
+        with sessions() as s:
+            matched = categories_by_call(s, [c for c, _ in rows])
+            labels = {v: f"rules/{v}+{d}" for v, d in s.execute(select(RuleSetRow.version, RuleSetRow.digest))}
+        for c, n in rows:
+            yield _row(c, n, matched.get(c.id, []), labels.get(c.rules_version))
+        c = rows[-1][0]
+        last = (c.recorded_at or c.created_at, c.id)
+
+
+def _parquet_schema():
+    import pyarrow as pa
+
+    text, number = pa.string(), pa.float64()
+    types = {"call_time": pa.timestamp("us", tz="UTC"), "interruptions": pa.int32(), "qa_corrections": pa.int32()}
+    for name in ("duration_s", "customer_sentiment", "customer_sentiment_start", "customer_sentiment_end",
+                 "agent_sentiment", "agent_talk_share", "silence_share", "overlap_s", "role_confidence",
+                 "language_confidence", "transcript_reliability"):
+        types[name] = number
+    return pa.schema([(c, types.get(c, text)) for c in FEED_COLUMNS])
+
+
+class _Drain(io.RawIOBase):
+    """A write-only file whose bytes are taken out as they come, so Parquet can be streamed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._buf, self._pos = bytearray(), 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b) -> int:
+        self._buf += b
+        self._pos += len(b)
+        return len(b)
+
+    def tell(self) -> int:
+        return self._pos
+
+    def take(self) -> bytes:
+        out = bytes(self._buf)
+        self._buf.clear()
+        return out
+
+
+def _parquet(rows: Iterator[dict], batch: int) -> Iterator[bytes]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema, sink = _parquet_schema(), _Drain()
+    writer = pq.ParquetWriter(sink, schema)
+    chunk: list[dict] = []
+
+    def flush() -> bytes:
+        for r in chunk:
+            r["call_time"] = datetime.fromisoformat(r["call_time"]) if r["call_time"] else None
+        writer.write_table(pa.Table.from_pylist(chunk, schema=schema))
+        chunk.clear()
+        return sink.take()
+
+    for r in rows:
+        chunk.append(r)
+        if len(chunk) >= batch:
+            yield flush()
+    if chunk:
+        yield flush()
+    writer.close()
+    yield sink.take()
+
+
+def encode(rows: Iterator[dict], fmt: str, parquet_row_group: int = 5000, bom: bool = False) -> Iterator[bytes]:
+    """``rows`` as NDJSON lines, CSV (UTF-8 with a header; ``bom``: led by a byte-order mark, so
+    Excel reads å, ä, ö, æ, ø as such) or Parquet (one row group per ``parquet_row_group`` rows;
+    typed columns, ``call_time`` a UTC timestamp), chunk by chunk."""
+    if fmt == "ndjson":
+        for r in rows:
+            yield (json.dumps(r) + "\n").encode()
+        return
+    if fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=FEED_COLUMNS)
+        writer.writeheader()
+        yield ("\ufeff" if bom else "").encode() + buf.getvalue().encode()
+        for r in rows:
+            buf.seek(0)
+            buf.truncate()
+            writer.writerow(r)
+            yield buf.getvalue().encode()
+        return
+    if fmt == "parquet":
+        yield from _parquet(rows, parquet_row_group)
+        return
+    raise ValueError(f"unknown feed format {fmt!r}; choose one of {', '.join(FEED_FORMATS)}")

@@ -1,0 +1,162 @@
+"""Workers: take jobs from the queue, analyse the call, store the result.
+
+Each worker runs jobs one at a time in its own analysis child process
+(:class:`~callscope.analysis.child_process.AnalysisProcess`: models loaded once, memory capped at
+``CALLSCOPE_WORKER_MEMORY_MB``), so one bad file fails alone, with a reason, and never takes
+the API server down. A heartbeat thread renews the lease while a job runs, so a long call is not
+taken over, and a dead worker's job is. A job that stops being this worker's (its call was
+erased, or its lease was taken over) is cancelled within a second: the child is killed and its
+data dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+
+from sqlalchemy import update
+from sqlalchemy.orm import sessionmaker
+
+from callscope.analysis.child_process import AnalysisCancelled, AnalysisProcess, AnalysisStopped
+from callscope.store import jobs
+from callscope.store.audio_refs import redact_audio
+from callscope.store.audio_store import AudioStore
+from callscope.privacy.call_keys import check_keyring, open_value
+from callscope.service.config import ServiceSettings
+from callscope.store.db import Call, make_engine, session_factory
+from callscope.analysis.call_settings import CallSettings
+from callscope.errors import AudioInputError
+
+log = logging.getLogger("callscope.worker")
+
+
+class Worker:
+    """One worker; :meth:`run_forever` until ``stop`` is set, or :meth:`run_once`."""
+
+    def __init__(self, settings: ServiceSettings, worker_id: str | None = None, analysis=None) -> None:
+        """``analysis``: the :class:`~callscope.analysis.pipeline.AnalysisSettings` to analyse with
+        (default: the deployment's, :func:`analysis_settings`)."""
+        self.settings = settings
+        self.engine = make_engine(settings.database_url)
+        self.sessions: sessionmaker = session_factory(self.engine, keyring_file=settings.keyring_file)
+        self.store = AudioStore(settings.audio_dir)
+        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.analysis = AnalysisProcess(analysis or analysis_settings(settings), settings.worker_memory_mb)
+        self.stop = threading.Event()
+
+    def load(self) -> None:
+        """Check the keyring (:func:`~callscope.privacy.call_keys.check_keyring`: a wrong one is refused
+        before any key is made under it), then start the analysis process and load its models
+        (otherwise done on the first job)."""
+        check_keyring(self.sessions)
+        self.analysis.start()
+
+    def _progress(self, call_id: str, stage: str) -> None:
+        from callscope.analysis.pipeline import STAGES
+
+        with self.sessions() as s:
+            s.execute(update(Call).where(Call.id == call_id).values(stage=stage, progress=round(STAGES.index(stage) / len(STAGES), 3)))
+            s.commit()
+
+    def run_once(self) -> bool:
+        """Run one job if there is one; True if a job was run."""
+        st = self.settings
+        claim = jobs.claim(self.sessions, self.worker_id, st.lease_s, st.max_attempts)
+        if claim is None:
+            return self._rescore()
+        beating = threading.Event()
+
+        def beat() -> None:
+            while not beating.wait(st.lease_s / 3):
+                if not jobs.heartbeat(self.sessions, claim, self.worker_id, st.lease_s):
+                    return
+
+        threading.Thread(target=beat, daemon=True).start()
+        try:
+            with self.sessions() as s:
+                call = s.get(Call, claim.call_id)
+                if call is None:  # erased between the claim and now
+                    return True
+                key, name, settings_json = call.audio_key, open_value(s, call.id, "filename", call.filename), call.settings_json
+            call_settings = CallSettings.model_validate_json(settings_json) if settings_json else None
+            # the stored file has no name of the user's: the decoder probes its content
+            result = self.analysis.analyze(self.store.path(key), call_settings,
+                                           on_stage=lambda stage: self._progress(claim.call_id, stage),
+                                           cancelled=lambda: not jobs.still_running(self.sessions, claim, self.worker_id))
+            result.file = name
+            if result.redactions and st.redact_audio:  # what was redacted in the text is silenced in the stored audio
+                redact_audio(self.sessions, self.store, key, [(r.start, r.end, r.channel) for r in result.redactions],
+                             st.max_duration_s, st.sealing_key)
+            if not jobs.complete(self.sessions, claim, self.worker_id, result):
+                log.warning("job %s was taken over while running; result dropped", claim.job_id)
+            else:
+                log.info("call %s analysed: %.1f s of audio, %d utterances, %d redactions", claim.call_id,
+                         result.duration_s, len(result.utterances), len(result.redactions))
+        except AnalysisCancelled:
+            log.warning("job %s (call %s) was cancelled while running (erased or taken over); its data is dropped",
+                        claim.job_id, claim.call_id)
+        except AudioInputError as exc:
+            jobs.fail(self.sessions, claim, self.worker_id, exc.reason, st.max_attempts, st.retry_backoff_s, permanent=True)
+        except AnalysisStopped as exc:
+            log.warning("job %s: %s", claim.job_id, exc.reason)
+            jobs.fail(self.sessions, claim, self.worker_id, exc.reason, st.max_attempts, st.retry_backoff_s,
+                      permanent=exc.permanent)
+        except Exception as exc:  # noqa: BLE001 - any other failure is retried, then recorded
+            log.exception("job %s failed", claim.job_id)
+            jobs.fail(self.sessions, claim, self.worker_id, f"{type(exc).__name__}: {exc}", st.max_attempts, st.retry_backoff_s)
+        finally:
+            beating.set()
+        return True
+
+    def _rescore(self) -> bool:
+        """Take a queued re-scoring run (no analysis is waiting) and do it; True if one was done.
+        Analyses wait for it: a run goes at the database's speed (about 200 calls a second)."""
+        from callscope.qa import rescoring
+
+        run_id = rescoring.claim(self.sessions, self.worker_id, self.settings.lease_s)
+        if run_id is None:
+            return False
+        try:
+            rescoring.run(self.sessions, run_id, worker_id=self.worker_id, lease_s=self.settings.lease_s)
+        except rescoring.TakenOver:
+            log.warning("re-scoring run %d was taken over by another worker", run_id)
+        except rescoring.Cancelled:
+            log.warning("re-scoring run %d was cancelled", run_id)
+        except Exception:  # noqa: BLE001 - recorded on the run by rescoring.run
+            log.exception("re-scoring run %d failed", run_id)
+        return True
+
+    def run_forever(self, idle_s: float = 0.5) -> None:
+        """Take jobs until ``stop`` is set. A database hiccup is logged and retried, never fatal:
+        a dead worker thread would leave every call queued."""
+        while not self.stop.is_set():
+            try:
+                ran = self.run_once()
+            except Exception:  # noqa: BLE001
+                log.exception("worker %s: could not take a job; retrying", self.worker_id)
+                ran = False
+            if not ran:
+                self.stop.wait(idle_s)
+        self.analysis.close()
+
+
+def analysis_settings(settings: ServiceSettings):
+    """The deployment's :class:`~callscope.analysis.pipeline.AnalysisSettings` (a call's own settings go on top)."""
+    from callscope.analysis.pipeline import AnalysisSettings
+    from callscope.scoring.scorer import ScoringSettings
+    from callscope.transcription.engine import AsrSettings
+
+    return AnalysisSettings(asr=AsrSettings(model=settings.whisper_model, language=settings.language,
+                                            model_dirs=settings.language_model_dirs),
+                            languages=settings.allowed_languages,
+                            unsupported_language=settings.unsupported_language,
+                            redaction=settings.redaction,
+                            max_duration_s=settings.max_duration_s,
+                            scoring=ScoringSettings(agent_acoustic_emotion=settings.agent_acoustic_emotion,
+                                                    correct_channel_map=settings.correct_channel_map,
+                                                    lone_speaker_role=settings.lone_speaker_role,
+                                                    reasons_language=settings.reasons_language,
+                                                    sentiment_head=str(settings.sentiment_head) if settings.sentiment_head else None))
