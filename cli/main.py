@@ -139,7 +139,7 @@ def analyze(
     out: Annotated[Path, typer.Option("--out", "-o", help="Directory for the results (created if missing).")] = Path("callscope-results"),
     fmt: Annotated[list[OutputFormat], typer.Option("--format", "-f", help="Output format; repeat for several.")] = [OutputFormat.json],  # noqa: B006
     model: Annotated[Optional[str], typer.Option(help="Whisper model: base (bundled, multilingual), tiny.en (bundled, English only), or a model added with `callscope models add`. Default: the registered default model, else base.")] = None,
-    model_dir: Annotated[Optional[Path], typer.Option(help="A CTranslate2 Whisper model directory to use instead of the bundled weights (env CALLSCOPE_MODEL_DIR).")] = None,
+    model_dir: Annotated[Optional[Path], typer.Option(envvar="CALLSCOPE_MODEL_DIR", help="A CTranslate2 Whisper model directory to use instead of the bundled weights; when it is English-only, other languages go to the bundled Whisper base.")] = None,
     model_dir_for: Annotated[Optional[list[str]], typer.Option(
         "--model-dir-for", envvar="CALLSCOPE_MODEL_DIRS", metavar="LANG=DIR",
         help="A CTranslate2 Whisper directory for one language (e.g. sv=/models/whisper-sv, a Swedish fine-tuned "

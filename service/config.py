@@ -105,8 +105,8 @@ class ServiceSettings(BaseSettings):
         correct_channel_map: let the words overrule a call's channel map when they contradict it
             with confidence ≥ 0.95 (``CALLSCOPE_CORRECT_CHANNEL_MAP``; off: the map is kept and
             the call's ``role_note`` flags it).
-        language: the language of every call (``CALLSCOPE_LANGUAGE``, e.g. ``sv``); unset (default):
-            detected per call among ``languages``. An upload's own ``language`` goes first.
+        language: the language of every call (``CALLSCOPE_LANGUAGE``, e.g. ``sv``); unset or ``auto``
+            (default): detected per call among ``languages``. An upload's own ``language`` goes first.
         unsupported_language: what to do with a call heard in a language outside ``languages``
             (``CALLSCOPE_UNSUPPORTED_LANGUAGE``): ``stop`` (default) after language ID, with status
             ``unsupported_language`` and the language reported; or ``transcribe`` it in its own
@@ -128,6 +128,9 @@ class ServiceSettings(BaseSettings):
         model_dirs: per language, a CTranslate2 Whisper directory to transcribe it with
             (``CALLSCOPE_MODEL_DIRS``, e.g. ``sv=/models/whisper-sv,da=/models/whisper-da``); models
             registered for a language (``callscope models add --language``) are used for the others.
+        model_dir: a CTranslate2 Whisper directory used instead of the bundled weights for every
+            language without a directory of its own (``CALLSCOPE_MODEL_DIR``). When it is English-only,
+            other languages (and language detection) go to the bundled multilingual Whisper base.
         reasons_language: the language of the escalation reasons (``CALLSCOPE_REASONS_LANGUAGE``:
             ``en`` or ``sv``; catalogues in ``scoring/locale/``).
         lone_speaker_role: role of the only speaker of a one-speaker recording, e.g. ``customer``
@@ -206,6 +209,7 @@ class ServiceSettings(BaseSettings):
     languages: str = ",".join(SUPPORTED_LANGUAGES)
     reasons_language: Literal["en", "sv"] = "en"
     model_dirs: str = ""
+    model_dir: Path | None = None
     stale_upload_s: Annotated[float, Field(gt=0)] = 3600.0
     pseudonym_key: Annotated[SecretStr | None, Field(min_length=32)] = None
     access_log_days: Annotated[float, Field(gt=0, le=365_000)] = 365.0
@@ -294,7 +298,10 @@ class ServiceSettings(BaseSettings):
     @field_validator("language", mode="before")
     @classmethod
     def _language(cls, v):
-        return v.strip().lower() or None if isinstance(v, str) else v
+        if isinstance(v, str):  # "auto" (as `callscope analyze --language` takes it) or empty: detected per call
+            v = v.strip().lower()
+            return None if v in ("", "auto") else v
+        return v
 
     @field_validator("languages")
     @classmethod

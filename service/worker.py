@@ -150,6 +150,7 @@ def analysis_settings(settings: ServiceSettings):
     from callscope.transcription.engine import AsrSettings
 
     return AnalysisSettings(asr=AsrSettings(model=settings.whisper_model, language=settings.language,
+                                            model_dir=str(settings.model_dir) if settings.model_dir else None,
                                             model_dirs=settings.language_model_dirs),
                             languages=settings.allowed_languages,
                             unsupported_language=settings.unsupported_language,

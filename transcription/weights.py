@@ -90,14 +90,17 @@ def _base() -> Path:
 def resolve_model_dir(model: str, model_dir: str | os.PathLike[str] | None = None) -> Path:
     """Directory of a CTranslate2 Whisper model for ``model``.
 
-    ``model_dir`` (or the ``CALLSCOPE_MODEL_DIR`` environment variable) overrides the
-    bundled weights and is required for models no package carries (``small``).
+    ``model_dir`` overrides the bundled weights and is required for models no package carries
+    (``small``). The deployment's ``CALLSCOPE_MODEL_DIR`` reaches here as ``model_dir`` through the
+    settings (:class:`~callscope.service.config.ServiceSettings`, ``callscope analyze --model-dir``),
+    never from the environment: Whisper base asked for by name (the multilingual fallback for an
+    English-only model) is always base.
 
     Raises:
         MissingWeightsError: naming the package to install, or the directory that is wrong.
     """
     force_offline()
-    chosen = model_dir or os.environ.get("CALLSCOPE_MODEL_DIR")
+    chosen = model_dir
     if chosen:
         path = Path(chosen).expanduser()
         if not _is_ct2_dir(path):

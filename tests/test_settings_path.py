@@ -1,0 +1,38 @@
+"""One settings path (issue 25, item 3): the deployment's settings reach every stage as one object,
+and two bugs of the old paths stay fixed: ``CALLSCOPE_LANGUAGE=auto`` (which ``callscope analyze``
+takes) no longer stops ``callscope serve``, and an English-only ``CALLSCOPE_MODEL_DIR`` no longer
+stands in for the multilingual Whisper base that other languages are handed to."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from benchmarks.reference import DATA
+from benchmarks.serverproc import running_service
+from callscope.transcription.weights import resolve_model_dir
+
+GERMAN = DATA / "multilingual" / "audio" / "fleurs_de-001.ogg"  # "Er griff auch alles an, was ins Wasser kam …"
+
+
+def test_language_auto_starts_the_service_and_detects_per_call(tmp_path):
+    from callscope.service.config import ServiceSettings
+
+    assert ServiceSettings.from_env(language="auto").language is None
+    with running_service(tmp_path / "data", None, CALLSCOPE_LANGUAGE="auto") as svc, svc.client(None) as c:
+        assert c.get("/healthz").status_code == 200
+        assert c.get("/readyz").status_code == 200
+
+
+def test_an_english_only_model_dir_hands_german_to_the_real_whisper_base(tmp_path):
+    env = dict(os.environ, CALLSCOPE_MODEL_DIR=str(resolve_model_dir("tiny.en")))
+    proc = subprocess.run([sys.executable, "-m", "callscope.cli", "analyze", str(GERMAN), "--out", str(tmp_path)],
+                          env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads((tmp_path / "fleurs_de-001.json").read_text())
+    text = " ".join(u["text"] for u in result["utterances"])
+    assert result["language"] == "de", (result["language"], result["language_note"])
+    assert "Wasser" in text, text  # German words from Whisper base, not tiny.en's English
+    assert "English-only" in (result["language_note"] or ""), result["language_note"]
