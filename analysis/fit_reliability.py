@@ -36,7 +36,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 import re
 import tempfile
 import time
@@ -45,6 +44,7 @@ from pathlib import Path
 
 import numpy as np
 
+from callscope.environment import shared_data
 from callscope.audio.telephone import g711_copy
 from callscope.transcription.reliability import FEATURES, MODEL_PATH, ReliabilityModel, inputs
 
@@ -234,7 +234,7 @@ def fit(cases: list[dict], c_grid=(0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0)) -> tu
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data", type=Path, default=Path(os.environ.get("CALLSCOPE_SHARED_DATA", ROOT.parent / "shared" / "data")))
+    ap.add_argument("--data", type=Path, default=shared_data(ROOT.parent / "shared" / "data"))
     ap.add_argument("--cases", type=Path, default=DEFAULT_CASES, help="cache of the analyses (JSON)")
     ap.add_argument("--refresh", action="store_true", help="analyse again even if the cache exists")
     ap.add_argument("--out", type=Path, default=MODEL_PATH)

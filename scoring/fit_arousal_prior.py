@@ -25,12 +25,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import time
 from pathlib import Path
 
 import numpy as np
 
+from callscope.environment import shared_data
 from callscope.scoring.arousal_prior import FEATURES, PRIOR_PATH
 
 WINDOW_S = 3.0
@@ -93,7 +93,7 @@ def fit(data: Path) -> dict:
 
 
 def main() -> None:
-    default = Path(os.environ.get("CALLSCOPE_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+    default = shared_data(Path(__file__).resolve().parents[2] / "shared" / "data")
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=default)
     parser.add_argument("--out", type=Path, default=PRIOR_PATH)

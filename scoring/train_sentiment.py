@@ -34,15 +34,15 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import os
 import time
 from pathlib import Path
 
 import numpy as np
 
+from callscope.environment import shared_data
 from callscope.scoring.sentiment import HEAD_PATH, Heads
 
-DEFAULT_DATA = Path(os.environ.get("CALLSCOPE_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")) / "text"
+DEFAULT_DATA = shared_data(Path(__file__).resolve().parents[2] / "shared" / "data") / "text"
 VADER_DOMAINS = {"movie": "movieReviewSnippets", "tweets": "tweets", "amazon": "amazonReviewSnippets"}
 POLAR = 0.5  # |mean rating| from which a sentence counts as positive or negative
 SEED = 0

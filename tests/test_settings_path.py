@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 from benchmarks.reference import DATA
 from benchmarks.serverproc import running_service
@@ -36,3 +37,12 @@ def test_an_english_only_model_dir_hands_german_to_the_real_whisper_base(tmp_pat
     assert result["language"] == "de", (result["language"], result["language_note"])
     assert "Wasser" in text, text  # German words from Whisper base, not tiny.en's English
     assert "English-only" in (result["language_note"] or ""), result["language_note"]
+
+
+def test_the_process_environment_is_read_in_one_module():
+    """Settings come from the settings objects; only ``environment.py`` touches ``os.environ``."""
+    root = Path(__file__).resolve().parents[1]
+    readers = sorted(str(path.relative_to(root)) for path in root.rglob("*.py")
+                     if not {"tests", "benchmarks", ".venv"} & set(path.relative_to(root).parts)
+                     and ("os.environ" in (text := path.read_text()) or "getenv(" in text))
+    assert readers == ["environment.py"], readers

@@ -17,6 +17,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from callscope.environment import models_root
 from callscope.errors import CallscopeError
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
@@ -61,7 +62,7 @@ class RegisteredModel:
 
 def models_dir() -> Path:
     """Where registered models live (``CALLSCOPE_MODELS_DIR``, default ``~/.local/share/callscope/models``)."""
-    return Path(os.environ.get("CALLSCOPE_MODELS_DIR") or Path.home() / ".local" / "share" / "callscope" / "models")
+    return models_root()
 
 
 def check_name(name: str) -> str:

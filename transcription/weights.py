@@ -17,23 +17,16 @@ import shutil
 from importlib import resources
 from pathlib import Path
 
+from callscope.environment import cache_root, force_offline
 from callscope.errors import MissingWeightsError
 
 BUILTIN_MODELS = ("tiny.en", "base")
 MODEL_CHOICES = ("tiny.en", "base", "small")
 
 
-def force_offline() -> None:
-    """Forbid every Hugging Face download in this process (set before any HF import)."""
-    for key in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
-        os.environ[key] = "1"
-    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
-    os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "false")
-
-
 def cache_dir() -> Path:
     """Writable cache (``CALLSCOPE_CACHE_DIR``, default ``~/.cache/callscope``)."""
-    root = Path(os.environ.get("CALLSCOPE_CACHE_DIR", Path.home() / ".cache" / "callscope"))
+    root = cache_root()
     root.mkdir(parents=True, exist_ok=True)
     return root
 
