@@ -26,9 +26,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import sessionmaker
 
 from callscope.alerts import outbox as alerts
-from callscope.store.db import AlertDelivery, Webhook, utcnow
 from callscope.alerts.egress import EgressPolicy, EgressRefused, pinned_request
 from callscope.privacy.secret_box import SecretBoxError, open_text, webhook_key
+from callscope.store.db import AlertDelivery, Webhook, utcnow
 
 log = logging.getLogger("callscope.alerts")
 CLAIM_S = 60.0  # a claimed delivery is not tried by another process for this long

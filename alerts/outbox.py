@@ -22,10 +22,10 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session
 
-from callscope.store.db import AlertDelivery, Call, CallCategory, Webhook, insert_for, utcnow
-from callscope.service.feed import call_time, day_bounds
 from callscope.scoring.rules.evaluate import Match
 from callscope.scoring.rules.model import RuleSet, WindowAlert
+from callscope.service.feed import call_time, day_bounds
+from callscope.store.db import AlertDelivery, Call, CallCategory, Webhook, insert_for, utcnow
 
 LEVELS = ("green", "yellow", "orange", "red")
 EVENTS = ("call", "window", "digest")

@@ -17,8 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from callscope.analysis.call_settings import CallSettings
-from callscope.errors import AudioInputError, CallscopeError
 from callscope.analysis.schema import CallAnalysis
+from callscope.errors import AudioInputError, CallscopeError
 
 #: Seconds between two looks at the child (memory, messages, cancellation).
 POLL_S = 0.1

@@ -44,8 +44,8 @@ from pathlib import Path
 
 import numpy as np
 
-from callscope.environment import shared_data
 from callscope.audio.telephone import g711_copy
+from callscope.environment import shared_data
 from callscope.transcription.reliability import FEATURES, MODEL_PATH, ReliabilityModel, inputs
 
 SEED = 0

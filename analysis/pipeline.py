@@ -17,12 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from callscope.audio.channels import ChannelLayout, classify_channels
 from callscope.analysis.call_settings import CallSettings
-from callscope.audio.decode import DEFAULT_MAX_DURATION_S, decode_file
-from callscope.audio.features import FrameFeatures, frame_features
-from callscope.audio.vad import NARROWBAND_MAX_SOURCE_HZ, SileroVad, SpeechRegion, add_regions
-from callscope.errors import CallscopeError, MissingWeightsError
 from callscope.analysis.schema import (
     CallAnalysis,
     HeardLanguage,
@@ -36,6 +31,11 @@ from callscope.analysis.schema import (
     UtteranceOut,
     WordOut,
 )
+from callscope.audio.channels import ChannelLayout, classify_channels
+from callscope.audio.decode import DEFAULT_MAX_DURATION_S, decode_file
+from callscope.audio.features import FrameFeatures, frame_features
+from callscope.audio.vad import NARROWBAND_MAX_SOURCE_HZ, SileroVad, SpeechRegion, add_regions
+from callscope.errors import CallscopeError, MissingWeightsError
 from callscope.scoring.results import UtteranceScores
 from callscope.scoring.scorer import CallScorer, CallScoring, ScoringSettings
 from callscope.transcription.alignment import DEFAULT_MAX_PAUSE_S, build_utterances

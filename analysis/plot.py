@@ -18,8 +18,10 @@ LABEL_COLOURS = {"frustrated": "#c0392b", "dissatisfied": "#e67e22", "uncertain"
                  "empathetic": "#e84393"}  # not the arousal bars' blue
 
 
-def plot_timeline(result: CallAnalysis, out: Path, bands: EscalationBands = EscalationBands()) -> Path:
-    """Sentiment (with escalation bands and utterance markers) and arousal, one row per speaker."""
+def plot_timeline(result: CallAnalysis, out: Path, bands: EscalationBands | None = None) -> Path:
+    """Sentiment (with escalation bands and utterance markers) and arousal, one row per speaker;
+    ``bands``: the escalation bands to shade (default: the default bands)."""
+    bands = bands or EscalationBands()
     if not result.timeline:
         raise ValueError(f"{result.file}: the result has no timeline (analysed without scoring?)")
     n = len(result.timeline)

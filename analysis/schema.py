@@ -17,7 +17,6 @@ from callscope.scoring.results import (
     SpeakerTimeline,
     UtteranceFeatures,
 )
-
 from callscope.transcription.redaction import KINDS
 
 SCHEMA_VERSION = "1.0"

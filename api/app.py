@@ -25,9 +25,9 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from fastapi import FastAPI, Request, Response
-from fastapi_offline import FastAPIOffline
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from sqlalchemy import text
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -35,34 +35,29 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from callscope.api.routes import admin as routes_admin
-
-from callscope.api.routes import alerts as routes_alerts
-
-from callscope.api.routes import calls as routes_calls
-
-from callscope.api.routes import quality as routes_quality
-
-from callscope.api.routes import reports as routes_reports
-
-from callscope.api.routes import rules as routes_rules
-
-from callscope.qa import spot_checks
 from callscope.alerts.delivery import Dispatcher
-from callscope.privacy.call_keys import CallErased, check_keyring, seal_existing
-from callscope.privacy.secret_box import seal_plain_webhook_secrets
-from callscope.api.web import routes as web_routes
-from callscope.store.audio_refs import sweep_orphans
-from callscope.store.audio_store import AudioStore
-from callscope.service.config import ServiceSettings
-from callscope.store.db import make_engine, migrate, secure_files, session_factory, utcnow
 from callscope.api.deps import Services, error_response
 from callscope.api.guard import RequestGuard
-from callscope.privacy.erasure import purge_older_than
+from callscope.api.routes import admin as routes_admin
+from callscope.api.routes import alerts as routes_alerts
+from callscope.api.routes import calls as routes_calls
+from callscope.api.routes import quality as routes_quality
+from callscope.api.routes import reports as routes_reports
+from callscope.api.routes import rules as routes_rules
+from callscope.api.web import routes as web_routes
 from callscope.privacy import access_log
-from callscope.store import rate_store
+from callscope.privacy.call_keys import CallErased, check_keyring, seal_existing
+from callscope.privacy.erasure import purge_older_than
 from callscope.privacy.pseudonyms import deployment_secret
-from callscope.service.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE, ServiceMetrics
+from callscope.privacy.secret_box import seal_plain_webhook_secrets
+from callscope.qa import spot_checks
+from callscope.service.config import ServiceSettings
+from callscope.service.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from callscope.service.metrics import ServiceMetrics
+from callscope.store import rate_store
+from callscope.store.audio_refs import sweep_orphans
+from callscope.store.audio_store import AudioStore
+from callscope.store.db import make_engine, migrate, secure_files, session_factory, utcnow
 
 log = logging.getLogger("callscope.api")
 

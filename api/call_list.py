@@ -12,8 +12,8 @@ from datetime import datetime
 from fastapi import HTTPException
 from sqlalchemy import Select, case, func
 
-from callscope.store.db import Call
 from callscope.service.feed import call_time
+from callscope.store.db import Call
 
 LEVEL_RANK = {"green": 0, "yellow": 1, "orange": 2, "red": 3}
 _NONE = -9.0  # below every duration (≥ 0), sentiment (-1..1) and level rank (0..3)

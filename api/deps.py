@@ -12,12 +12,12 @@ from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import sessionmaker
 
-from callscope.store.audio_store import AudioStore
+from callscope.qa.rule_runner import RuleRunner
 from callscope.service.auth import Principal
 from callscope.service.config import ServiceSettings
 from callscope.service.intake import FIRST_DAY, LAST_DAY  # dates outside are refused, not overflowed
 from callscope.service.metrics import ServiceMetrics
-from callscope.qa.rule_runner import RuleRunner
+from callscope.store.audio_store import AudioStore
 
 
 @dataclass(frozen=True)

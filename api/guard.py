@@ -29,9 +29,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from callscope.service.auth import ANONYMOUS_ADMIN, verify
 from callscope.api.deps import error_response
 from callscope.api.web import sessions as web_sessions
+from callscope.service.auth import ANONYMOUS_ADMIN, verify
 
 #: Longest path plus query string, bytes (the longest filter URL the app makes is under 2 KB).
 MAX_URL_BYTES = 8 * 1024

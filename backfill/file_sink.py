@@ -18,9 +18,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from callscope.service.intake import UploadMeta
 from callscope.analysis.formats import to_json, write_atomic
 from callscope.analysis.schema import CallAnalysis
+from callscope.service.intake import UploadMeta
 
 #: The feed's columns, in order: the recording, its metadata, then the call scores.
 FEED_COLUMNS = (

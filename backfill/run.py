@@ -16,9 +16,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from callscope.analysis.schema import CallAnalysis
 from callscope.backfill.pool import ActorPool, Outcome, Task
 from callscope.backfill.source import Problem, Recording, key_of, sha256_of
-from callscope.analysis.schema import CallAnalysis
 
 
 class Failure(BaseModel):

@@ -22,15 +22,14 @@ from pathlib import Path
 from sqlalchemy import select
 
 from callscope.alerts import outbox as alerts
-
+from callscope.analysis.schema import CallAnalysis
 from callscope.qa import categories
+from callscope.service.config import ServiceSettings
+from callscope.service.intake import UploadMeta, call_values, insert_call
 from callscope.store.audio_refs import hold, write_redacted
 from callscope.store.audio_store import TEMP_PREFIX, AudioStore
 from callscope.store.call_columns import final_status, write_scores
-from callscope.service.config import ServiceSettings
 from callscope.store.db import AudioFile, Call, Job, make_engine, migrate, session_factory, utcnow
-from callscope.service.intake import UploadMeta, call_values, insert_call
-from callscope.analysis.schema import CallAnalysis
 
 
 class ServiceSink:

@@ -52,9 +52,9 @@ def run_on_ray(settings, n: int, options: dict, device: str, cpus_per_actor: flo
     taking jobs until Ctrl-C; a worker that dies is restarted by Ray and set to work again."""
     import ray
 
-    from callscope.service.worker import analysis_settings
     from callscope.backfill.cluster import for_actor
     from callscope.backfill.pool import is_actor_death
+    from callscope.service.worker import analysis_settings
 
     remote = ray.remote(QueueWorker).options(max_restarts=-1, max_task_retries=0, max_concurrency=2, **options)
     analysis = for_actor(analysis_settings(settings), device, cpus_per_actor)

@@ -4,7 +4,7 @@ first admin key can be made before the server has any."""
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -15,8 +15,8 @@ console = Console(stderr=True)
 
 
 def _sessions():
-    from callscope.store.db import make_engine, migrate, session_factory
     from callscope.cli.common import _service_settings
+    from callscope.store.db import make_engine, migrate, session_factory
 
     settings = _service_settings()
     migrate(settings.database_url)
@@ -79,14 +79,14 @@ def revoke(key_id: Annotated[int, typer.Argument(help="The key's id (see `callsc
 
 
 def purge(
-    older_than_days: Annotated[Optional[float], typer.Option(help="Age limit in days, > 0 (default: CALLSCOPE_RETENTION_DAYS).")] = None,
+    older_than_days: Annotated[float | None, typer.Option(help="Age limit in days, > 0 (default: CALLSCOPE_RETENTION_DAYS).")] = None,
 ) -> None:
     """Erase analysed and failed calls older than N days (by call time): audio, transcript,
     scores, corrections. Calls still queued or being analysed are kept until they finish."""
     if older_than_days is not None and not older_than_days > 0:
         raise typer.BadParameter("must be more than 0 days", param_hint="--older-than-days")
-    from callscope.store.audio_store import AudioStore
     from callscope.privacy.erasure import purge_older_than
+    from callscope.store.audio_store import AudioStore
 
     settings, sessions = _sessions()
     days = older_than_days if older_than_days is not None else settings.retention_days
@@ -105,9 +105,9 @@ def erase_subject(
     number or customer id given at upload; prints what was erased (JSON). Exit 1 if no call matches."""
     import json
 
-    from callscope.store.audio_store import AudioStore
     from callscope.privacy.erasure import erase_subject as erase
     from callscope.privacy.pseudonyms import deployment_secret, subject_refs
+    from callscope.store.audio_store import AudioStore
 
     if kind not in ("any", "phone", "customer_id"):
         raise typer.BadParameter("choose any, phone or customer_id", param_hint="--kind")

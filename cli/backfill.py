@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -69,7 +69,7 @@ def backfill(
                                                 "upload field: external_id, agent_id, team, queue, product, "
                                                 "channel, recorded_at, channel_map, direction, lone_speaker_role, "
                                                 "language, customer_id, customer_phone).")],
-    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write one JSON per call (as `callscope analyze` "
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write one JSON per call (as `callscope analyze` "
                                                  "does) under DIR/calls and a feed of call scores, DIR/scores.parquet.")] = None,
     into_service: Annotated[bool, typer.Option("--into-service", help="Store the calls in the service's database "
                                                "(CALLSCOPE_DATABASE_URL) and audio store (CALLSCOPE_AUDIO_STORE), "
@@ -85,7 +85,7 @@ def backfill(
                                                   "run on CPUs (int8).")] = 0.0,
     max_attempts: Annotated[int, typer.Option(min=1, max=10, help="Times a recording is handed out when the actor "
                                               "analysing it dies; then it is reported failed.")] = 3,
-    report_path: Annotated[Optional[Path], typer.Option("--report", help="Also write the final report as JSON "
+    report_path: Annotated[Path | None, typer.Option("--report", help="Also write the final report as JSON "
                                                         "here.")] = None,
 ) -> None:
     """Analyse many recordings on a Ray cluster (or this machine), each by an actor that loads the
@@ -121,11 +121,11 @@ def backfill(
         target = FilesTarget(FileSink(out, secret))
     console.print(f"{len(recordings) + len(problems)} recording(s) listed in {source}")
 
-    from callscope.service.worker import analysis_settings
     from callscope.backfill.actor import CallAnalyzer
     from callscope.backfill.cluster import for_actor
     from callscope.backfill.pool import ActorPool
     from callscope.backfill.run import run_backfill, write_report
+    from callscope.service.worker import analysis_settings
 
     with on_cluster(ray_address, actors, cpus_per_actor, gpus_per_actor) as (n, options, device):
         analysis = for_actor(analysis_settings(settings), device, cpus_per_actor)

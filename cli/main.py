@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import logging
-import warnings
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -138,15 +135,15 @@ def analyze(
     files: Annotated[list[Path], typer.Argument(help="Recordings (WAV incl. mu-law/A-law, MP3, FLAC, Ogg/Opus, M4A).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Directory for the results (created if missing).")] = Path("callscope-results"),
     fmt: Annotated[list[OutputFormat], typer.Option("--format", "-f", help="Output format; repeat for several.")] = [OutputFormat.json],  # noqa: B006
-    model: Annotated[Optional[str], typer.Option(help="Whisper model: base (bundled, multilingual), tiny.en (bundled, English only), or a model added with `callscope models add`. Default: the registered default model, else base.")] = None,
-    model_dir: Annotated[Optional[Path], typer.Option(envvar="CALLSCOPE_MODEL_DIR", help="A CTranslate2 Whisper model directory to use instead of the bundled weights; when it is English-only, other languages go to the bundled Whisper base.")] = None,
-    model_dir_for: Annotated[Optional[list[str]], typer.Option(
+    model: Annotated[str | None, typer.Option(help="Whisper model: base (bundled, multilingual), tiny.en (bundled, English only), or a model added with `callscope models add`. Default: the registered default model, else base.")] = None,
+    model_dir: Annotated[Path | None, typer.Option(envvar="CALLSCOPE_MODEL_DIR", help="A CTranslate2 Whisper model directory to use instead of the bundled weights; when it is English-only, other languages go to the bundled Whisper base.")] = None,
+    model_dir_for: Annotated[list[str] | None, typer.Option(
         "--model-dir-for", envvar="CALLSCOPE_MODEL_DIRS", metavar="LANG=DIR",
         help="A CTranslate2 Whisper directory for one language (e.g. sv=/models/whisper-sv, a Swedish fine-tuned "
              "Whisper); repeat for several.")] = None,
     engine: Annotated[EngineName, typer.Option(help="ASR engine (same weights either way).")] = EngineName.faster_whisper,
     device: Annotated[DeviceName, typer.Option(help="auto uses CUDA when present (float16 there, int8 on CPU).")] = DeviceName.auto,
-    batch_size: Annotated[Optional[int], typer.Option(
+    batch_size: Annotated[int | None, typer.Option(
         min=0, max=64, help="Windows of up to 30 s decoded at once by faster-whisper's batched pipeline (0: one after "
                             "another). Default: 8 on CUDA, 0 on CPU.")] = None,
     beam_size: Annotated[int, typer.Option(min=1, max=10, help="Beam width (1 = greedy, the default; 5 costs ~60 % more ASR time on CPU for a few fewer errors).")] = 1,
@@ -175,12 +172,12 @@ def analyze(
         "--correct-channel-map", envvar="CALLSCOPE_CORRECT_CHANNEL_MAP",
         help="Let the words overrule --channel-map when they contradict it with confidence >= 0.95 "
              "(off: the map is kept and role_note flags the contradiction).")] = False,
-    direction: Annotated[Optional[Direction], typer.Option(
+    direction: Annotated[Direction | None, typer.Option(
         envvar="CALLSCOPE_DIRECTION",
         help="inbound (the customer called) or outbound (the agent called; the customer answers first); "
              "unset: inferred from the whole call (who answers, who introduces the company and makes offers, who "
              "gives personal data).")] = None,
-    lone_speaker_role: Annotated[Optional[LoneRole], typer.Option(
+    lone_speaker_role: Annotated[LoneRole | None, typer.Option(
         envvar="CALLSCOPE_LONE_SPEAKER_ROLE",
         help="Role of the only speaker of a one-speaker recording (customer for voicemail or IVR messages: "
              "acoustic emotion then applies); unset: unknown.")] = None,
@@ -192,14 +189,14 @@ def analyze(
         "--redact/--no-redact", envvar="CALLSCOPE_REDACT",
         help="Replace personal data in the transcript (cards, national IDs, IBANs, phone numbers, e-mail addresses, "
              "user names, introduced names) by [KIND] placeholders before anything is scored or written.")] = True,
-    keep_pii: Annotated[Optional[list[str]], typer.Option(
+    keep_pii: Annotated[list[str] | None, typer.Option(
         "--keep-pii", envvar="CALLSCOPE_REDACT_KEEP", help=f"A kind of personal data to leave in the transcript ({', '.join(PII_KINDS)}); "
                            "repeat for several.")] = None,
-    pseudonymise_pii: Annotated[Optional[list[str]], typer.Option(
+    pseudonymise_pii: Annotated[list[str] | None, typer.Option(
         "--pseudonymise-pii", envvar="CALLSCOPE_REDACT_PSEUDONYMISE", help="A kind of personal data to replace by a keyed pseudonym ([EMAIL:3f9a1c2b7d], the "
                                    "same for the same value in every call) instead of [EMAIL]; the key is "
                                    "CALLSCOPE_PSEUDONYM_KEY. Repeat for several.")] = None,
-    sentiment_head: Annotated[Optional[Path], typer.Option(
+    sentiment_head: Annotated[Path | None, typer.Option(
         "--sentiment-head", envvar="CALLSCOPE_SENTIMENT_HEAD", exists=True, dir_okay=False,
         help="A sentiment head file to score with instead of the shipped one (e.g. from `callscope calibrate "
              "--sentiment`); the same variable the service reads.")] = None,
@@ -216,7 +213,6 @@ def analyze(
     from callscope.analysis.call_settings import CallSettings
     from callscope.scoring.roles import parse_channel_map
     from callscope.scoring.scorer import ScoringSettings
-
     from callscope.transcription.language import SUPPORTED_LANGUAGES, parse_languages
 
     try:
@@ -267,10 +263,10 @@ def analyze(
                                             secret=secret)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--keep-pii/--pseudonymise-pii") from exc
+    from callscope.analysis.formats import write_outputs
     from callscope.analysis.pipeline import STAGES, AnalysisSettings, Analyzer
     from callscope.transcription.diarisation import DiarisationSettings
     from callscope.transcription.engine import AsrSettings
-    from callscope.analysis.formats import write_outputs
 
     settings = AnalysisSettings(
         asr=AsrSettings(
@@ -438,7 +434,7 @@ def _worker_process(index: int) -> None:
 @app.command("worker")
 def worker_cmd(
     processes: Annotated[int, typer.Option("--processes", "-n", min=1, help="Worker processes (each loads the models once); with --ray, worker actors.")] = 1,
-    ray_address: Annotated[Optional[str], typer.Option("--ray", help="Run the workers as actors on the Ray cluster at ADDRESS (host:port, or auto); every node needs the database and the audio store (CALLSCOPE_DATABASE_URL, CALLSCOPE_AUDIO_STORE).")] = None,
+    ray_address: Annotated[str | None, typer.Option("--ray", help="Run the workers as actors on the Ray cluster at ADDRESS (host:port, or auto); every node needs the database and the audio store (CALLSCOPE_DATABASE_URL, CALLSCOPE_AUDIO_STORE).")] = None,
     cpus_per_actor: Annotated[float, typer.Option(min=0.5, help="With --ray: CPUs per worker actor (also its ASR threads).")] = 1.0,
     gpus_per_actor: Annotated[float, typer.Option(min=0.0, help="With --ray: GPU share per worker actor (float16 on the GPU).")] = 0.0,
 ) -> None:
@@ -487,16 +483,16 @@ def _workers_on_ray(settings, address: str, n: int, cpus_per_actor: float, gpus_
 def feed(
     day: Annotated[str, typer.Option("--date", help="The day, YYYY-MM-DD (UTC day of the call).")],
     fmt: Annotated[str, typer.Option("--format", help="ndjson, csv or parquet.")] = "ndjson",
-    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="File to write (default: stdout).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="File to write (default: stdout).")] = None,
     bom: Annotated[bool, typer.Option("--bom", help="CSV: start with a UTF-8 byte-order mark (for Excel).")] = False,
 ) -> None:
     """Write the daily call-score feed (the same rows as GET /v1/feeds/daily)."""
     import sys
     from datetime import date as date_cls
 
-    from callscope.store.db import make_engine, migrate, session_factory
-    from callscope.service.feed import FEED_FORMATS, encode, feed_rows
     from callscope.analysis.formats import write_atomic
+    from callscope.service.feed import FEED_FORMATS, encode, feed_rows
+    from callscope.store.db import make_engine, migrate, session_factory
 
     try:
         when = date_cls.fromisoformat(day)
@@ -518,11 +514,9 @@ def feed(
 
 def _add_admin_commands() -> None:
     from callscope.cli.admin import erase_subject, keys_app, purge, rotate_keyring
-
     from callscope.cli.backfill import backfill
-    from callscope.cli.rules import calibrate, rescore, rules_app
-
     from callscope.cli.models import models_app
+    from callscope.cli.rules import calibrate, rescore, rules_app
 
     app.add_typer(keys_app, name="keys")
     app.add_typer(models_app, name="models")

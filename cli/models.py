@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -54,7 +54,7 @@ def add(
     path: Annotated[Path, typer.Argument(help="An OpenAI Whisper checkpoint (.pt), a Hugging Face Whisper directory "
                                               "or a CTranslate2 one.")],
     name: Annotated[str, typer.Option("--name", help="What to call it (--model NAME).")],
-    language: Annotated[Optional[str], typer.Option(
+    language: Annotated[str | None, typer.Option(
         "--language", help="Use it for calls in this language (e.g. sv), in place of the default model.")] = None,
     default: Annotated[bool, typer.Option("--default", help="Use it for every call no model was asked for "
                                                             "(instead of the bundled Whisper base).")] = False,
@@ -66,7 +66,8 @@ def add(
     check that it loads and decodes a shipped clip, and register it by name, for a language or
     as the default. Nothing is downloaded."""
     from callscope.transcription.language import WHISPER_LANGUAGES
-    from callscope.transcription.model_import import ImportFailed, add as add_model
+    from callscope.transcription.model_import import ImportFailed
+    from callscope.transcription.model_import import add as add_model
     from callscope.transcription.model_registry import RegistryError
 
     if weights not in ("float16", "int8"):
@@ -94,7 +95,8 @@ def remove(name: Annotated[str, typer.Argument(help="A registered model's name."
     """Forget a registered model and delete its converted weights (the source is left alone)."""
     import shutil
 
-    from callscope.transcription.model_registry import RegistryError, remove as remove_model
+    from callscope.transcription.model_registry import RegistryError
+    from callscope.transcription.model_registry import remove as remove_model
 
     try:
         gone = remove_model(name)

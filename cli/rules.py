@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -91,12 +91,12 @@ def activate(version: Annotated[int, typer.Argument(min=1)]) -> None:
 
 
 def rescore(
-    since: Annotated[Optional[str], typer.Option(help="Only calls on or after this day (YYYY-MM-DD, call time, UTC).")] = None,
-    rules: Annotated[Optional[int], typer.Option("--rules", min=1, help="The rule-set version (default: the active one).")] = None,
+    since: Annotated[str | None, typer.Option(help="Only calls on or after this day (YYYY-MM-DD, call time, UTC).")] = None,
+    rules: Annotated[int | None, typer.Option("--rules", min=1, help="The rule-set version (default: the active one).")] = None,
     sentiment: Annotated[bool, typer.Option("--sentiment", help="Also score text sentiment again, from the stored "
                                             "transcripts, for calls scored by another sentiment model than the one in "
                                             "use (CALLSCOPE_SENTIMENT_HEAD, else the shipped one).")] = False,
-    cancel: Annotated[Optional[int], typer.Option("--cancel", min=1, metavar="RUN",
+    cancel: Annotated[int | None, typer.Option("--cancel", min=1, metavar="RUN",
                                                   help="Cancel the queued or running re-scoring run RUN (one asked "
                                                   "for over the API, or another `callscope rescore`) instead; "
                                                   "it stops after the batch at hand.")] = None,

@@ -363,7 +363,10 @@ def seal_existing(sessions: sessionmaker, *, batch: int = 200) -> int:
     from callscope.store.db import Call, CallCategory, Correction
 
     changed = 0
-    not_sealed = lambda col: col.is_not(None) & col.not_like(PREFIX + "%")
+
+    def not_sealed(col):
+        return col.is_not(None) & col.not_like(PREFIX + "%")
+
     while True:
         with sessions() as s:
             crypt = crypt_of(s)

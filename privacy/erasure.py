@@ -13,12 +13,21 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import sessionmaker
 
-from callscope.store.audio_refs import release
 from callscope.privacy.call_keys import destroy
-from callscope.store.audio_store import AudioStore
-from callscope.store.db import (AlertDelivery, Call, CallCategory, CallEmotion, Correction, Job, SpotCheck, scrub_after_erasure,
-                              utcnow)
 from callscope.service.feed import call_time
+from callscope.store.audio_refs import release
+from callscope.store.audio_store import AudioStore
+from callscope.store.db import (
+    AlertDelivery,
+    Call,
+    CallCategory,
+    CallEmotion,
+    Correction,
+    Job,
+    SpotCheck,
+    scrub_after_erasure,
+    utcnow,
+)
 
 #: Call states the retention purge erases; calls still queued or being analysed wait for their end.
 PURGEABLE = ("done", "failed", "unsupported_language")

@@ -24,12 +24,12 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from callscope.qa import categories
-from callscope.privacy.call_keys import open_value
-from callscope.store.db import Call, Correction, RuleSetRow, SpotCheck
 from callscope.analysis.schema import CallAnalysis
+from callscope.privacy.call_keys import open_value
+from callscope.qa import categories
 from callscope.scoring.agreement import agreement
 from callscope.scoring.call_scores import EscalationBands, level_basis
+from callscope.store.db import Call, Correction, RuleSetRow, SpotCheck
 
 MIN_REVIEWED = 20
 MIN_CORRECTIONS = 30

@@ -17,15 +17,15 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from callscope.analysis.schema import CallAnalysis
 from callscope.privacy.call_keys import open_value, seal_value
 from callscope.qa.corrections import apply_corrections, corrections_of
-from callscope.store.db import Call, CallCategory, RuleSetRow, utcnow
-from callscope.analysis.schema import CallAnalysis
 from callscope.scoring.call_scores import EscalationBands
 from callscope.scoring.rescore import relevel
 from callscope.scoring.rules import digest, load_rules, starter_text
 from callscope.scoring.rules.evaluate import Match, evaluate
 from callscope.scoring.rules.model import RuleSet
+from callscope.store.db import Call, CallCategory, RuleSetRow, utcnow
 
 
 @dataclass(frozen=True)

@@ -13,13 +13,13 @@ from pydantic import AliasChoices, BaseModel, Field, model_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from callscope.privacy.call_keys import readable_correction
-from callscope.store.db import Correction
 from callscope.analysis.schema import CallAnalysis
+from callscope.privacy.call_keys import readable_correction
 from callscope.scoring.call_scores import EscalationBands, escalation
 from callscope.scoring.emotion import LABELS, EmotionThresholds, classify
 from callscope.scoring.rescore import rescore
 from callscope.scoring.results import EmotionOut, Score, SentimentOut, UtteranceScores
+from callscope.store.db import Correction
 
 #: Version suffix of scores re-computed from corrected values.
 QA_VERSION = "+qa-corrected"

@@ -18,13 +18,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import sessionmaker
 
-from callscope.qa import categories
-from callscope.store.call_columns import write_scores
-from callscope.privacy.call_keys import CallErased, open_value, seal_value
-from callscope.store.db import Call, RescoreRun, utcnow
-from callscope.service.feed import call_time
 from callscope.analysis.schema import CallAnalysis
+from callscope.privacy.call_keys import CallErased, open_value, seal_value
+from callscope.qa import categories
 from callscope.scoring.resentiment import resentiment
+from callscope.service.feed import call_time
+from callscope.store.call_columns import write_scores
+from callscope.store.db import Call, RescoreRun, utcnow
 
 BATCH = 200  # calls per transaction
 

@@ -28,12 +28,12 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from callscope.qa import categories as rule_sets
-from callscope.privacy.call_keys import open_value
-from callscope.store.db import Call, SpotCheck, SpotCheckDraw, utcnow
-from callscope.service.feed import call_time, day_bounds
 from callscope.analysis.schema import CallAnalysis
+from callscope.privacy.call_keys import open_value
+from callscope.qa import categories as rule_sets
 from callscope.scoring.agreement import agreement
+from callscope.service.feed import call_time, day_bounds
+from callscope.store.db import Call, SpotCheck, SpotCheckDraw, utcnow
 
 LOW_CONFIDENCE = 0.6  # a level below this confidence is over-sampled
 OVERSAMPLE = {"red": 3.0, "low confidence": 2.0}

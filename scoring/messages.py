@@ -9,7 +9,7 @@ with the language's decimal separator (a comma in Swedish and most of Europe).
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
@@ -18,7 +18,7 @@ DEFAULT_LANGUAGE = "en"
 DECIMAL_POINT = ("en",)
 
 
-@lru_cache(maxsize=None)
+@cache
 def catalogue(language: str) -> dict[str, str]:
     """The templates of ``language`` (English for a language without a catalogue)."""
     path = LOCALE_DIR / f"{language}.json"

@@ -10,8 +10,8 @@ from callscope.scoring.call_scores import CALL_RULES_VERSION, EscalationBands
 from callscope.scoring.emotion import EmotionThresholds, classify
 from callscope.scoring.rescore import rescore
 from callscope.scoring.results import SentimentOut, UtteranceScores
-from callscope.scoring.utterance_scores import emotion_out
 from callscope.scoring.sentiment import SentimentModel, unit_sentiments
+from callscope.scoring.utterance_scores import emotion_out
 
 
 def resentiment(result, model: SentimentModel, thresholds: EmotionThresholds | None = None,

@@ -40,6 +40,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+
 from callscope.scoring.messages import number, say
 from callscope.scoring.role_cues import AGENT_CUES, CUSTOMER_CUES, CUSTOMER_DATA_KINDS, OUTBOUND_CUE, PITCH_CUE, Cue
 from callscope.transcription.types import Utterance

@@ -27,8 +27,8 @@ from callscope.scoring.call_scores import (
 )
 from callscope.scoring.courtesy import COURTESY_VERSION
 from callscope.scoring.emotion import EMOTION_RULES_VERSION, EmotionThresholds
-from callscope.scoring.results import CallScores, SpeakerScores, SpeakerTimeline, UtteranceScores
 from callscope.scoring.messages import number, say
+from callscope.scoring.results import CallScores, SpeakerScores, SpeakerTimeline, UtteranceScores
 from callscope.scoring.roles import (
     DEFAULT_CHANNEL_MAP,
     ROLE_RULES_VERSION,
@@ -37,9 +37,9 @@ from callscope.scoring.roles import (
     roles_from_channels,
     roles_from_text,
 )
-from callscope.scoring.sentiment_validation import sentiment_validation
 from callscope.scoring.sentences import SENTENCE_RULES_VERSION
 from callscope.scoring.sentiment import SentimentModel, unit_sentiments
+from callscope.scoring.sentiment_validation import sentiment_validation
 from callscope.scoring.timeline import build_timeline
 from callscope.scoring.utterance_scores import score_utterances
 from callscope.transcription.language import LANGUAGE_RULES_VERSION, LanguageChoice, language_name

@@ -6,7 +6,7 @@ import csv
 import io
 import json
 from collections.abc import Iterator
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
@@ -33,14 +33,14 @@ def call_time():
 
 
 def day_bounds(day: date) -> tuple[datetime, datetime]:
-    start = datetime.combine(day, time.min, tzinfo=timezone.utc)
+    start = datetime.combine(day, time.min, tzinfo=UTC)
     return start, start + timedelta(days=1)
 
 
 def _row(c: Call, corrections: int, categories: list[str] | None = None, rules: str | None = None) -> dict:
     when = c.recorded_at or c.created_at
     if when is not None and when.tzinfo is None:  # SQLite keeps no zone; every time stored is UTC
-        when = when.replace(tzinfo=timezone.utc)
+        when = when.replace(tzinfo=UTC)
     return {
         "call_id": c.id, "external_id": c.external_id, "call_time": when.isoformat() if when else None,
         "agent_id": c.agent_id, "team": c.team, "queue": c.queue, "product": c.product, "channel": c.channel,

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from callscope.privacy.call_keys import destroy, seal_value
-from callscope.store.db import Call, insert_for, utcnow
-from callscope.privacy.pseudonyms import normalise_phone, pseudonym
 from callscope.analysis.call_settings import CallSettings, Language
+from callscope.privacy.call_keys import destroy, seal_value
+from callscope.privacy.pseudonyms import normalise_phone, pseudonym
+from callscope.store.db import Call, insert_for, utcnow
 
 #: Days the service handles (a recorded_at outside is refused).
 FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(2999, 12, 31)
@@ -100,7 +100,7 @@ def checked(meta: UploadMeta, retention_days: int | None,
     if meta.recorded_at is None:
         return meta
     when = meta.recorded_at
-    when = (when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when).astimezone(timezone.utc)
+    when = (when.replace(tzinfo=UTC) if when.tzinfo is None else when).astimezone(UTC)
     if not FIRST_DAY <= when.date() <= LAST_DAY:  # after conversion: 1970-01-01T00:30+01:00 is 1969 in UTC
         raise MetaError(f"date {when.date().isoformat()} is outside {FIRST_DAY.isoformat()}..{LAST_DAY.isoformat()}",
                         status=400)

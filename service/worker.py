@@ -20,15 +20,15 @@ import uuid
 from sqlalchemy import update
 from sqlalchemy.orm import sessionmaker
 
+from callscope.analysis.call_settings import CallSettings
 from callscope.analysis.child_process import AnalysisCancelled, AnalysisProcess, AnalysisStopped
+from callscope.errors import AudioInputError
+from callscope.privacy.call_keys import check_keyring, open_value
+from callscope.service.config import ServiceSettings
 from callscope.store import jobs
 from callscope.store.audio_refs import redact_audio
 from callscope.store.audio_store import AudioStore
-from callscope.privacy.call_keys import check_keyring, open_value
-from callscope.service.config import ServiceSettings
 from callscope.store.db import Call, make_engine, session_factory
-from callscope.analysis.call_settings import CallSettings
-from callscope.errors import AudioInputError
 
 log = logging.getLogger("callscope.worker")
 

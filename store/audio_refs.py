@@ -54,8 +54,8 @@ def write_redacted(store: AudioStore, key: str, source: Path, target: Path,
     end s, channel) silenced (:func:`callscope.audio.silence.silence`). With ``sealing_key`` the
     unredacted ``source`` is first sealed (:mod:`callscope.privacy.sealed`) at
     :meth:`AudioStore.original_path`, unless an earlier redaction sealed it already."""
-    from callscope.privacy.sealed import seal
     from callscope.audio.silence import silence
+    from callscope.privacy.sealed import seal
 
     if sealing_key is not None and not store.original_path(key).exists():  # the first redaction had the original
         seal(source, store.original_path(key), sealing_key, key)

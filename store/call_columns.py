@@ -6,10 +6,9 @@ from __future__ import annotations
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from callscope.analysis.schema import CallAnalysis
 from callscope.privacy.call_keys import CALL_FIELDS, seal_value
 from callscope.store.db import Call, CallEmotion
-from callscope.analysis.schema import CallAnalysis
-
 
 #: The statuses of a call whose analysis ended with a result.
 FINISHED = ("done", "unsupported_language")

@@ -16,11 +16,10 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from callscope.alerts import outbox as alerts
-
+from callscope.analysis.schema import CallAnalysis
 from callscope.qa import categories
 from callscope.store.call_columns import final_status, write_scores
 from callscope.store.db import Call, Job, utcnow
-from callscope.analysis.schema import CallAnalysis
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ import json
 import shutil
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -244,7 +244,7 @@ def add(source: Path, name: str, language: str | None = None, default: bool = Fa
         shutil.rmtree(staging, ignore_errors=True)
     entry = RegisteredModel(name=name, path=str(target), kind=kind, source=str(source), language=language,
                             default=default, quantization=quantization, multilingual=heard.pop("multilingual"),
-                            added=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                            added=datetime.now(UTC).isoformat(timespec="seconds"),
                             check={**heard, "notes": notes})
     register(entry, root)
     return entry

@@ -10,14 +10,13 @@ from fastapi import APIRouter, HTTPException, Path, Query
 from pydantic import BaseModel, Field
 from sqlalchemy import select, update
 
-from callscope.service.auth import SCOPES, create_key, describe
-from callscope.store.db import ApiKey, utcnow
-from callscope.api.deps import Admin, Svc
+from callscope.api.deps import Admin, Svc, check_days
 from callscope.privacy import access_log
-from callscope.api.deps import check_days
 from callscope.privacy.erasure import erase_subject, purge_older_than
-from callscope.service.feed import day_bounds
 from callscope.privacy.pseudonyms import subject_refs
+from callscope.service.auth import SCOPES, create_key, describe
+from callscope.service.feed import day_bounds
+from callscope.store.db import ApiKey, utcnow
 
 router = APIRouter()
 

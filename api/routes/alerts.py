@@ -11,10 +11,10 @@ from fastapi import APIRouter, HTTPException, Path, Query
 from pydantic import BaseModel, Field, HttpUrl
 from sqlalchemy import select, update
 
-from callscope.store.db import AlertDelivery, Webhook, utcnow
-from callscope.api.deps import Admin, Svc
 from callscope.alerts.egress import EgressRefused
+from callscope.api.deps import Admin, Svc
 from callscope.privacy.secret_box import seal_text, webhook_key
+from callscope.store.db import AlertDelivery, Webhook, utcnow
 
 router = APIRouter()
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]

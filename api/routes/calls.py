@@ -4,8 +4,8 @@ corrections, erasure."""
 from __future__ import annotations
 
 import json
-from urllib.parse import quote
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Body, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
@@ -14,24 +14,29 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
+from callscope.analysis.schema import CallAnalysis
+from callscope.api.deps import Admin, CallId, Reader, Reviewer, Services, Svc, Uploader
+from callscope.api.upload_form import FILE_FIELD, FormLimits, ReceivedFile, receive_form
 from callscope.privacy import access_log
-
+from callscope.privacy.call_keys import open_value, readable, readable_correction, seal_correction
+from callscope.privacy.erasure import erase_call
 from callscope.qa import categories
-
+from callscope.qa.corrections import (
+    CorrectionIn,
+    annotate,
+    apply_corrections,
+    corrections_of,
+    current_value,
+    record,
+    swapped_roles,
+)
+from callscope.qa.rule_runner import RulesTimedOut
+from callscope.service.intake import MetaError, UploadMeta, call_values, checked, insert_call
+from callscope.service.sniff import MEDIA_TYPES, audio_kind
 from callscope.store import jobs
 from callscope.store.audio_refs import hold
 from callscope.store.call_columns import FINISHED, write_scores
-from callscope.privacy.call_keys import open_value, readable, readable_correction, seal_correction
-from callscope.qa.rule_runner import RulesTimedOut
-from callscope.qa.corrections import (CorrectionIn, annotate, apply_corrections, corrections_of, current_value, record,
-                                       swapped_roles)
 from callscope.store.db import Call, Correction, utcnow
-from callscope.api.deps import Admin, CallId, Reader, Reviewer, Services, Svc, Uploader
-from callscope.privacy.erasure import erase_call
-from callscope.service.intake import MetaError, UploadMeta, call_values, checked, insert_call
-from callscope.service.sniff import MEDIA_TYPES, audio_kind
-from callscope.api.upload_form import FILE_FIELD, FormLimits, ReceivedFile, receive_form
-from callscope.analysis.schema import CallAnalysis
 
 router = APIRouter()
 

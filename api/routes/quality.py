@@ -10,10 +10,10 @@ from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from callscope.qa import spot_checks
-from callscope.store.db import SpotCheck
 from callscope.api.deps import Admin, CallId, Reader, Reviewer, Svc, check_days
+from callscope.qa import spot_checks
 from callscope.service.feed import day_bounds
+from callscope.store.db import SpotCheck
 
 router = APIRouter()
 

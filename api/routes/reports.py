@@ -12,15 +12,16 @@ from sqlalchemy import String, case, cast, exists, func, literal_column, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import sessionmaker
 
-from callscope.qa.corrections import Label
-from callscope.privacy.call_keys import open_unless_erased
-from callscope.api.call_list import SORT_PATTERN, cursor_after, order
-from callscope.store.db import Call, CallCategory, CallEmotion, Correction
-from callscope.api.deps import FIRST_DAY, Reader, Svc, check_days
-from callscope.qa.categories import categories_by_call
-from callscope.service.feed import FEED_COLUMNS, MEDIA_TYPES as FEED_MEDIA_TYPES, call_time, day_bounds, encode, feed_rows
-from callscope.api.routes.calls import call_links
 from callscope.analysis.call_settings import Language
+from callscope.api.call_list import SORT_PATTERN, cursor_after, order
+from callscope.api.deps import FIRST_DAY, Reader, Svc, check_days
+from callscope.api.routes.calls import call_links
+from callscope.privacy.call_keys import open_unless_erased
+from callscope.qa.categories import categories_by_call
+from callscope.qa.corrections import Label
+from callscope.service.feed import FEED_COLUMNS, call_time, day_bounds, encode, feed_rows
+from callscope.service.feed import MEDIA_TYPES as FEED_MEDIA_TYPES
+from callscope.store.db import Call, CallCategory, CallEmotion, Correction
 
 router = APIRouter()
 #: A filter on a metadata column: the longest value an upload may store (200 characters).

@@ -11,13 +11,11 @@ from fastapi import APIRouter, HTTPException, Path, Query
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from callscope.qa import categories
-
-from callscope.qa import rescoring
-from callscope.store.db import Call, RescoreRun, RuleSetRow
 from callscope.api.deps import Admin, CallId, Reader, Svc, check_days
-from callscope.service.feed import day_bounds
+from callscope.qa import categories, rescoring
 from callscope.scoring.rules import RulesError
+from callscope.service.feed import day_bounds
+from callscope.store.db import Call, RescoreRun, RuleSetRow
 
 router = APIRouter()
 Version = Annotated[int, Path(ge=1, le=2**31 - 1)]

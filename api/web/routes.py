@@ -14,10 +14,10 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from callscope.service.auth import ANONYMOUS_ADMIN, Principal, verify
 from callscope.api.deps import CallId, Services, Svc, error_response
 from callscope.api.web import sessions
 from callscope.scoring.call_scores import EscalationBands
+from callscope.service.auth import ANONYMOUS_ADMIN, Principal, verify
 
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"

@@ -301,7 +301,7 @@ def _email_after_context(tokens: list[Token]) -> list[Finding]:
 
 _USERNAME = re.compile(r"^(?:user ?name|username|login|användarnamn|användarnamnet|brugernavn|brukernavn|"
                        r"käyttäjätunnus|käyttäjänimi|benutzername|identifiant|usuario|login)$", re.I)
-_IS = {"is", "was", "är", "var", "er", "var", "on", "oli", "ist", "war", "est", "es", "to", "jest", ":"}
+_IS = {"is", "was", "är", "var", "er", "on", "oli", "ist", "war", "est", "es", "to", "jest", ":"}
 
 
 def _usernames(tokens: list[Token]) -> list[Finding]:

@@ -166,7 +166,7 @@ def names(tokens: list[Token], language: str) -> list[Finding]:
     """Person names in ``tokens`` (see the module): introduced, then their mentions, spelled, known.
     ``language`` is the call's; the introductions of every supported language are looked for."""
     found, learned = _introduced(tokens)
-    for k, t in enumerate(tokens):
+    for t in tokens:
         if bare_word(t.text) in learned and capitalised(t.text):
             found.append(finding("NAME", "mentioned", [t]))
     return found + _spelled(tokens) + _known(tokens)
