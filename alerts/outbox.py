@@ -19,7 +19,7 @@ import json
 import statistics
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import ColumnElement, and_, exists, func, select
 from sqlalchemy.orm import Session
 
 from callscope.scoring.rules.evaluate import Match
@@ -75,7 +75,7 @@ def _counts(session: Session, window: WindowAlert, group, value: str, start: dat
     total = session.execute(select(func.count()).select_from(Call).where(*where)).scalar_one()
     share_of = window.share_of
     if share_of.category is not None:
-        match = exists().where(CallCategory.call_id == Call.id, CallCategory.rules_version == Call.rules_version,
+        match: ColumnElement[bool] = exists().where(CallCategory.call_id == Call.id, CallCategory.rules_version == Call.rules_version,
                                CallCategory.category == share_of.category)
     else:
         levels = LEVELS[LEVELS.index(share_of.level):] if share_of.or_worse else (share_of.level,)

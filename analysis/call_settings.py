@@ -16,7 +16,7 @@ from callscope.transcription.language import SUPPORTED_LANGUAGES
 Role = Literal["agent", "customer"]
 Direction = Literal["inbound", "outbound"]
 #: A supported language (ISO 639-1).
-Language = Literal[SUPPORTED_LANGUAGES]
+Language = Literal[SUPPORTED_LANGUAGES]  # type: ignore[valid-type]  # the tuple of codes, one place
 
 
 class CallSettings(BaseModel):

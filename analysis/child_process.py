@@ -15,6 +15,7 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from callscope.analysis.call_settings import CallSettings
 from callscope.analysis.schema import CallAnalysis
@@ -96,9 +97,9 @@ class AnalysisProcess:
         self.memory_limit_mb = memory_limit_mb
         self.load_timeout_s = load_timeout_s
         self._ctx = mp.get_context("spawn")
-        self._proc = None
-        self._conn = None
-        self._watched = None  # psutil.Process of the child
+        self._proc: Any = None  # the child (multiprocessing spawn Process)
+        self._conn: Any = None  # the parent end of the pipe to the child
+        self._watched: Any = None  # psutil.Process of the child
         self.peak_rss_mb = 0.0
 
     @property

@@ -157,8 +157,9 @@ def analyse(data: Path, keep=lambda rec: True, bands=("recorded", "g711")) -> li
                         "source": rec.source, "part": rec.part, "file": rec.path.name, "language": rec.language,
                         "band": band, "decoded_as": decoded, "wrong_language": decoded != rec.language,
                         "reference_words": len(normalise(rec.reference)),
-                        "speech_without_words_s": result.transcript_reliability.speech_without_words_s,
-                        "utterances": [{"features": u.reliability.features, "words": len(normalise(u.text)),
+                        "speech_without_words_s": result.transcript_reliability.speech_without_words_s
+                        if result.transcript_reliability else None,
+                        "utterances": [{"features": u.reliability.features if u.reliability else None, "words": len(normalise(u.text)),
                                         "errors": e, "reference_words": n, "text": u.text}
                                        for u, (e, n) in zip(utts, scored)],
                     })
@@ -206,7 +207,7 @@ def fit(cases: list[dict], c_grid=(0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0)) -> tu
         return err / tot
 
     losses = {c: loss(c) for c in c_grid}
-    best_c = min(losses, key=losses.get)
+    best_c = min(losses, key=lambda c: losses[c])
     model = train(np.arange(len(rows)), best_c)
     pred = model.predict_proba(Z)[:, 1]
     bad = acc < BAD_ACCURACY

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -90,7 +91,7 @@ class AnalysisSettings:
         if call is None:
             return self
         base = self if call.language is None else replace(self, asr=replace(self.asr, language=call.language))
-        own = {k: v for k, v in (("channel_map", tuple(call.channel_map) if call.channel_map else None),
+        own: dict[str, Any] = {k: v for k, v in (("channel_map", tuple(call.channel_map) if call.channel_map else None),
                                  ("direction", call.direction), ("lone_speaker_role", call.lone_speaker_role))
                if v is not None}
         return replace(base, scoring=replace(base.scoring, **own)) if own else base
@@ -255,14 +256,14 @@ class Analyzer:
             notify("features")
             t0 = time.perf_counter()
             talk = {sp.id: sp.talk_time_s for sp in speakers}
-            channel_of = {sp.id: sp.channel for sp in speakers} if dual else None
+            channel_of = {sp.id: sp.channel for sp in speakers if sp.channel is not None} if dual else None
             roles = self.scorer.assign_roles(utterances, [sp.id for sp in speakers], talk, channel_of, settings.scoring)
             allowed = self.scorer.acoustic_allowed(roles, [sp.id for sp in speakers], settings.scoring)
             frames_of: dict[str, FrameFeatures | None] = {}
             for sp in speakers:
                 if allowed[sp.id]:  # only the voices the acoustic-emotion policy allows are analysed
                     spans = [(u.start, u.end) for u in utterances if u.speaker == sp.id]
-                    signal = signals[sp.channel if dual else 0]
+                    signal = signals[(sp.channel or 0) if dual else 0]
                     frames_of[sp.id] = frame_features(signal, audio.sample_rate, spans=spans)
             timings.features = time.perf_counter() - t0
             notify("scoring")

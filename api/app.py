@@ -117,7 +117,7 @@ def create_app(settings: ServiceSettings | None = None, worker_process: Callable
             stop.wait(settings.retention_check_s)
 
     dispatcher = Dispatcher.for_settings(sessions, settings)
-    if sealed := seal_plain_webhook_secrets(sessions, dispatcher.secret_key):
+    if dispatcher.secret_key is not None and (sealed := seal_plain_webhook_secrets(sessions, dispatcher.secret_key)):
         log.warning("webhooks: %d secrets stored in clear before were encrypted", sealed)
 
     @asynccontextmanager
@@ -133,7 +133,7 @@ def create_app(settings: ServiceSettings | None = None, worker_process: Callable
         stop.set()
         dispatcher.stop.set()
         _app.state.services.rules.close()
-        if pool_thread is not None:
+        if pool_thread is not None and pool is not None:
             pool.stop()
             pool_thread.join(pool.grace_s + 10)
 

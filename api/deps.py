@@ -3,6 +3,7 @@ metrics), the caller's API key and scope checks, and small shared request checks
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Annotated
@@ -71,7 +72,7 @@ Admin = Annotated[Principal, Depends(_scope("admin"))]
 CallId = Annotated[str, Path(max_length=36, description="a call id from POST /v1/calls")]
 
 
-def error_response(status: int, message: str, details=None, headers: dict | None = None) -> JSONResponse:
+def error_response(status: int, message: str, details=None, headers: Mapping[str, str] | None = None) -> JSONResponse:
     """The JSON error body every error has: ``{"error": {"status", "message", "details"}}``."""
     return JSONResponse({"error": {"status": status, "message": message, "details": details}}, status_code=status,
                         headers=headers)

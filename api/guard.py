@@ -84,7 +84,7 @@ class RateLimits:
         if storage_url == "database":
             from callscope.store.rate_store import DatabaseStorage
 
-            self.limiter = FixedWindowRateLimiter(DatabaseStorage.for_deployment(sessions, secret, data_dir))
+            self.limiter: FixedWindowRateLimiter | MovingWindowRateLimiter = FixedWindowRateLimiter(DatabaseStorage.for_deployment(sessions, secret, data_dir))
         else:
             self.limiter = MovingWindowRateLimiter(storage_from_string(storage_url))
 
@@ -151,7 +151,7 @@ class RequestGuard:
                         await _refuse(scope, receive, send, 401, "invalid or revoked API key", **{"WWW-Authenticate": "Bearer"})
                         return
                 else:
-                    found = await run_in_threadpool(web_sessions.principal, self.services.sessions, token)
+                    found = await run_in_threadpool(web_sessions.principal, self.services.sessions, token or "")
                     if found is None:
                         await _refuse(scope, receive, send, 401, "the session has expired or was ended: sign in again",
                                       **{"WWW-Authenticate": "Bearer"})

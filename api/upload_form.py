@@ -84,7 +84,7 @@ class _Receiver:
         name = options.get(b"name")
         if name is None:
             self._fail(422, "a form part has no name (Content-Disposition: form-data; name=…)")
-        self._name = name.decode("utf-8", "replace")
+        self._name = (name or b"").decode("utf-8", "replace")
         filename = options.get(b"filename")
         if filename is not None or self._name == FILE_FIELD:
             if self._name != FILE_FIELD:
@@ -138,13 +138,14 @@ async def receive_form(request: Request, store: AudioStore, limits: FormLimits) 
     callbacks = {name: getattr(receiver, name) for name in (
         "on_part_begin", "on_part_data", "on_part_end", "on_header_field", "on_header_value", "on_header_end",
         "on_headers_finished")}
-    parser = MultipartParser(boundary, callbacks, max_header_size=16 * 1024)
+    parser = MultipartParser(boundary, callbacks, max_header_size=16 * 1024)  # type: ignore[arg-type]  # a dict of the callbacks it names
     try:
         async for chunk in request.stream():
             parser.write(chunk)
         parser.finalize()
     except _Stop:
         receiver.form.discard()
+        assert receiver.error is not None  # _Stop is raised only after an error was set
         raise receiver.error from None
     except MultipartParseError as exc:
         receiver.form.discard()

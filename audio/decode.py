@@ -77,7 +77,7 @@ def _frame_to_planar(frame: av.AudioFrame) -> np.ndarray:
         return data.astype(np.float32, copy=False)
     if data.dtype == np.uint8:  # unsigned 8-bit PCM, centred on 128
         return ((data.astype(np.float32) - 128.0) / 128.0)
-    info = np.iinfo(data.dtype)
+    info = np.iinfo(data.dtype)  # type: ignore[type-var]  # an integer PCM dtype here
     return data.astype(np.float32) / float(-info.min)
 
 

@@ -167,12 +167,15 @@ def summarise(frames: FrameFeatures, start: float, end: float, min_voiced_frames
     voiced = f0[np.isfinite(f0)]
     rms_linear = 10 ** (frames.rms_dbfs[w] / 20)
     level = float(20 * np.log10(np.sqrt(np.mean(rms_linear**2)) + 1e-5))
+    f0_median: float | None
+    f0_range: float | None
+    f0_std: float | None
     if len(voiced) >= min_voiced_frames:
         median = float(np.median(voiced))
         st = _semitones(voiced, median)
         f0_median, f0_range, f0_std = median, float(np.percentile(st, 95) - np.percentile(st, 5)), float(np.std(st))
     else:
-        f0_median = f0_range = f0_std = None
+        f0_median = f0_range = f0_std = None  # unvoiced: no pitch
     return AcousticSummary(
         f0_median_hz=f0_median,
         f0_range_st=f0_range,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
+from typing import Any
 
 
 def connect(address: str, cpus: float | None = None) -> None:
@@ -13,7 +14,7 @@ def connect(address: str, cpus: float | None = None) -> None:
     one in this process (``local``) with ``cpus`` CPUs (default: this machine's)."""
     import ray
 
-    common = dict(logging_level=logging.WARNING, log_to_driver=False, configure_logging=True)
+    common: dict[str, Any] = dict(logging_level=logging.WARNING, log_to_driver=False, configure_logging=True)
     if address == "local":
         ray.init(num_cpus=max(1, int(round(cpus))) if cpus else os.cpu_count() or 1, include_dashboard=False, **common)
     else:

@@ -72,7 +72,7 @@ class ActorPool:
                  max_attempts: int = 3, stall_s: float = 900.0) -> None:
         import ray
 
-        self._remote = ray.remote(actor_class).options(max_restarts=-1, max_task_retries=0, **actor_options)
+        self._remote: Any = ray.remote(actor_class).options(max_restarts=-1, max_task_retries=0, **actor_options)
         self._args = args
         self.n_actors = n_actors
         self.max_attempts = max_attempts

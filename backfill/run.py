@@ -76,9 +76,14 @@ class Sink:
     """What a sink offers the run (see :class:`~callscope.backfill.file_sink.FileSink` and
     :class:`~callscope.backfill.service_sink.ServiceSink`)."""
 
-    def is_done(self, item: _Item) -> bool: ...
-    def write(self, item: _Item, result: CallAnalysis) -> bool: ...  # False: it was stored meanwhile
-    def finish(self) -> dict: ...
+    def is_done(self, item: _Item) -> bool:
+        raise NotImplementedError
+
+    def write(self, item: _Item, result: CallAnalysis) -> bool:  # False: it was stored meanwhile
+        raise NotImplementedError
+
+    def finish(self) -> dict:
+        raise NotImplementedError
 
 
 class FilesTarget(Sink):

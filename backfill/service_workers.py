@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import socket
 import threading
+from typing import Any
 
 
 class QueueWorker:
@@ -56,7 +57,7 @@ def run_on_ray(settings, n: int, options: dict, device: str, cpus_per_actor: flo
     from callscope.backfill.pool import is_actor_death
     from callscope.service.worker import analysis_settings
 
-    remote = ray.remote(QueueWorker).options(max_restarts=-1, max_task_retries=0, max_concurrency=2, **options)
+    remote: Any = ray.remote(QueueWorker).options(max_restarts=-1, max_task_retries=0, max_concurrency=2, **options)
     analysis = for_actor(analysis_settings(settings), device, cpus_per_actor)
     pool = [remote.remote(settings, analysis) for _ in range(n)]
     for place in ray.get([a.where.remote() for a in pool]):

@@ -109,7 +109,7 @@ def backfill(
     if into_service:
         from callscope.backfill.service_sink import ServiceSink
 
-        target = ServiceTarget(ServiceSink(settings))
+        target: ServiceTarget | FilesTarget = ServiceTarget(ServiceSink(settings))
     else:
         from callscope.backfill.file_sink import FileSink
 
@@ -118,6 +118,7 @@ def backfill(
             from callscope.privacy.pseudonyms import deployment_secret
 
             secret = deployment_secret(settings)
+        assert out is not None  # --out or --into-service, checked first
         target = FilesTarget(FileSink(out, secret))
     console.print(f"{len(recordings) + len(problems)} recording(s) listed in {source}")
 

@@ -137,6 +137,7 @@ def rescore(
                                  on_progress=lambda n, total: bar.update(task, completed=n, total=total))
     except (KeyboardInterrupt, rescoring.Cancelled) as exc:
         stopped = rescoring.cancel(sessions, rec.id)
+        assert stopped is not None  # the run made above
         who = "you (Ctrl-C)" if isinstance(exc, KeyboardInterrupt) else "another user"
         console.print(f"run {rec.id} was cancelled by {who} after {stopped.done} re-scored, {stopped.skipped} "
                       f"already done, of {stopped.total}; what was done stays, and `callscope rescore` resumes it")

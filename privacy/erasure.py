@@ -8,7 +8,9 @@ the WAL emptied, so the text is gone from the files on disk, not only from query
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import sessionmaker
@@ -59,7 +61,7 @@ def erase_call(sessions: sessionmaker, store: AudioStore, call_id: str) -> dict 
     return gone
 
 
-def erase_subject(sessions: sessionmaker, store: AudioStore, refs: dict[str, str]) -> dict:
+def erase_subject(sessions: sessionmaker, store: AudioStore, refs: Mapping[Any, str]) -> dict:
     """Erase every call of one customer: those whose ``customer_ref`` or ``phone_ref`` is one of
     ``refs`` (kind -> pseudonym, see :func:`callscope.privacy.pseudonyms.candidates`), then scrub the
     database. A report: the pseudonyms matched, the calls erased, how many audio files went."""

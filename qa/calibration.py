@@ -58,7 +58,9 @@ def _reviewed(session: Session, start: datetime, end: datetime) -> list[_Reviewe
                                   SpotCheck.reviewed_at < end, Call.result_json.is_not(None))).all()
     out = []
     for check, result_json in rows:
-        result = CallAnalysis.model_validate_json(open_value(session, check.call_id, "result_json", result_json))
+        text = open_value(session, check.call_id, "result_json", result_json)
+        assert text is not None  # the query takes analysed calls only
+        result = CallAnalysis.model_validate_json(text)
         customer = next((s for s in result.speaker_scores if s.role == "customer"), None)
         if customer is None or customer.sentiment_mean.value is None or check.reviewer_level is None:
             continue
@@ -105,6 +107,7 @@ def calibrate(session: Session, start: datetime, end: datetime, created_by: str)
     found = suggest(session, start, end)
     active = categories.active(session)
     row = session.get(RuleSetRow, active.number)
+    assert row is not None  # the active version's row
     data = yaml.safe_load(row.yaml)
     data.setdefault("bands", {})["default"] = found["suggested"]
     header = (f"# calibrated by callscope from {found['reviewed']} reviewed spot checks "
@@ -134,9 +137,10 @@ def recalibrate_sentiment(session: Session, start: datetime, end: datetime, out_
     for c, result_json in rows:
         result_json = open_value(session, c.call_id, "result_json", result_json)
         utterances = json.loads(result_json)["utterances"] if result_json else []
-        if c.utterance < len(utterances) and utterances[c.utterance]["text"].strip():
-            texts.append(utterances[c.utterance]["text"])
-            values.append(float(json.loads(open_value(session, c.call_id, "correction.value", c.value))))
+        i = c.utterance
+        if i is not None and i < len(utterances) and utterances[i]["text"].strip():
+            texts.append(utterances[i]["text"])
+            values.append(float(json.loads(open_value(session, c.call_id, "correction.value", c.value) or "null")))
     if len(texts) < MIN_CORRECTIONS:
         raise ValueError(f"{len(texts)} sentiment corrections in the period; recalibrating needs at least {MIN_CORRECTIONS}")
     model = sentiment_model(head)

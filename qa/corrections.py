@@ -7,7 +7,7 @@ the analysis and in each correction row (who, when, why, before, after)."""
 from __future__ import annotations
 
 import json
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import AliasChoices, BaseModel, Field, model_validator
 from sqlalchemy import select
@@ -25,7 +25,7 @@ from callscope.store.db import Correction
 QA_VERSION = "+qa-corrected"
 LEVELS = ("green", "yellow", "orange", "red")
 Label = Literal["frustrated", "dissatisfied", "uncertain", "neutral", "satisfied", "enthusiastic", "empathetic"]
-assert set(Label.__args__) == set(LABELS)
+assert set(get_args(Label)) == set(LABELS)
 
 
 class CorrectionIn(BaseModel):
@@ -133,6 +133,7 @@ def apply_corrections(result: CallAnalysis, corrections: list[Correction],
         if i is None or i >= len(out.utterances) or out.utterances[i].sentiment is None:
             continue
         u, value = out.utterances[i], json.loads(c.value)
+        assert u.emotion is not None  # a scored utterance has its sentiment and its emotion
         touched = True
         if field == "sentiment":
             u.sentiment = SentimentOut(score=value, confidence=1.0)
@@ -148,8 +149,8 @@ def apply_corrections(result: CallAnalysis, corrections: list[Correction],
     if touched and out.call_scores is not None:
         scores = [UtteranceScores(sentiment=u.sentiment, emotion=u.emotion, features=u.features) for u in out.utterances]
         out.speaker_scores, out.call_scores, out.timeline = rescore(
-            out.utterances, scores, out.speaker_scores, out.call_scores, out.timeline, out.duration_s, QA_VERSION,
-            bands=bands)
+            out.utterances,  # type: ignore[arg-type]  # UtteranceOut holds what rescore reads
+            scores, out.speaker_scores, out.call_scores, out.timeline, out.duration_s, QA_VERSION, bands=bands)
     level = latest.get((None, "escalation"))
     if level is not None and out.call_scores is not None:
         old = out.call_scores.escalation

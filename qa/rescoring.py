@@ -105,6 +105,7 @@ def run(sessions: sessionmaker, run_id: int, on_progress: Callable[[int, int], N
         rec = s.get(RescoreRun, run_id)
         number, since = rec.rules_version, rec.since
         version = categories.version(s, number)
+        assert version is not None  # a run is made for a stored version
         is_active = categories.active(s).number == number
         where = [Call.status == "done", Call.result_json.is_not(None)]
         if since is not None:
@@ -126,7 +127,8 @@ def run(sessions: sessionmaker, run_id: int, on_progress: Callable[[int, int], N
                         skipped += 1  # done before (a resumed run)
                         continue
                     try:
-                        result = CallAnalysis.model_validate_json(open_value(s, call.id, "result_json", call.result_json))
+                        result = CallAnalysis.model_validate_json(open_value(s, call.id, "result_json", call.result_json)
+                                                                  or "")  # no text: fails to parse, as None did
                     except CallErased:  # erased since the batch was read: nothing to re-score
                         skipped += 1
                         continue

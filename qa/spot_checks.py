@@ -23,6 +23,7 @@ import hashlib
 import math
 import random
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
@@ -81,7 +82,9 @@ def sample_day(session: Session, day: date, share: float) -> dict:
         drawn += [(name, m) for m in keyed]
         report[name] = {"calls": len(members), "sampled": n}
     now = utcnow()
-    session.get(SpotCheckDraw, key).sampled = len(drawn)
+    draw = session.get(SpotCheckDraw, key)
+    assert draw is not None  # made above in this transaction
+    draw.sampled = len(drawn)
     session.add_all([SpotCheck(call_id=cid, day=key, stratum=name, probability=p, weight=1.0 / p, reason=reason,
                                status="open", created_at=now) for name, (cid, _, p, reason) in drawn])
     return {"day": key, "calls": len(rows), "sampled": len(drawn), "strata": report}
@@ -95,12 +98,14 @@ def review(session: Session, call_id: str, reviewer: str, categories: list[str] 
     call = session.get(Call, call_id)
     if check is None or call is None:
         raise KeyError(call_id)
-    analysed = (CallAnalysis.model_validate_json(open_value(session, call_id, "result_json", call.result_json))
-                if call.result_json else None)
+    text = open_value(session, call_id, "result_json", call.result_json)
+    analysed = CallAnalysis.model_validate_json(text) if text else None
     if analysed is not None and call.rules_version:  # the model's level: with the deployment's bands, before QA
         under = rule_sets.version(session, call.rules_version)
+        assert under is not None  # a call's rules version is never deleted
         analysed = rule_sets.apply_bands(analysed, rule_sets.bands_for(under, call), under.label)
-    model_level = analysed.call_scores.escalation.value if analysed and analysed.call_scores else None
+    level = analysed.call_scores.escalation.value if analysed and analysed.call_scores else None
+    model_level = str(level) if level is not None else None  # the escalation score's value is its level
     current = rule_sets.categories_by_call(session, [call]).get(call.id, [])
     check.status, check.reviewer, check.reviewed_at = "reviewed", reviewer, utcnow()
     check.model_level, check.reviewer_level = model_level, call.escalation
@@ -118,7 +123,7 @@ def quality(session: Session, start: datetime, end: datetime, period: str = "wee
                                                      SpotCheck.reviewed_at < end)
                              .order_by(SpotCheck.reviewed_at)).scalars().all()
 
-    def summary(group: list[SpotCheck]) -> dict:
+    def summary(group: Sequence[SpotCheck]) -> dict:
         pairs = [(c.model_level or "(none)", c.reviewer_level or "(none)", c.weight) for c in group]
         out = {"level": agreement([a for a, _, _ in pairs], [b for _, b, _ in pairs], [w for *_, w in pairs]).as_dict()}
         per_level = {}
@@ -138,6 +143,7 @@ def quality(session: Session, start: datetime, end: datetime, period: str = "wee
     buckets: dict[str, list[SpotCheck]] = defaultdict(list)
     for c in checks:
         at = c.reviewed_at
+        assert at is not None  # reviewed checks only
         label = at.date().isoformat() if period == "day" else (at.date() - timedelta(days=at.weekday())).isoformat()
         buckets[label].append(c)
     return {"from": start.isoformat(), "to": end.isoformat(), "reviewed": len(checks), **summary(checks),

@@ -166,8 +166,8 @@ def speaker_scores(
         return f"the speaker's {which} {n} words (utterances {evidence[0]}-{evidence[-1]}){thin}" if evidence else which
 
     sentiments = {i: scores[i].sentiment.score for i in idx}
-    lo = min(idx, key=sentiments.get) if idx else None
-    hi = max(idx, key=sentiments.get) if idx else None
+    lo = min(idx, key=lambda i: sentiments[i]) if idx else None
+    hi = max(idx, key=lambda i: sentiments[i]) if idx else None
     first, last = edge_window(idx, utterances, False), edge_window(idx, utterances, True)
     start, end = _weighted_mean(first, utterances, scores), _weighted_mean(last, utterances, scores)
     trend = None if start is None or end is None or first == last else end - start
@@ -177,15 +177,15 @@ def speaker_scores(
     spoken_time = sum(label_time.values())
     words = sum(len(utterances[i].words) for i in idx)
     utt_time = sum(utterances[i].end - utterances[i].start for i in idx)
-    levels = [scores[i].features.loudness_dbfs for i in idx if scores[i].features.loudness_dbfs is not None]
+    levels = [level for i in idx if (level := scores[i].features.loudness_dbfs) is not None]
     return SpeakerScores(
         speaker=speaker, role=role, acoustic_emotion=acoustic,
         talk_time_s=round(talk_time, 3), talk_share=round(talk_time / total_talk, 4) if total_talk else 0.0,
         words_per_minute=round(60 * words / utt_time, 1) if utt_time > 0 else None,
         loudness_dbfs=round(float(np.median(levels)), 1) if levels else None,
         sentiment_mean=score(_weighted_mean(idx, utterances, scores), idx),
-        sentiment_min=score(sentiments.get(lo), [lo] if lo is not None else []),
-        sentiment_max=score(sentiments.get(hi), [hi] if hi is not None else []),
+        sentiment_min=score(sentiments[lo] if lo is not None else None, [lo] if lo is not None else []),
+        sentiment_max=score(sentiments[hi] if hi is not None else None, [hi] if hi is not None else []),
         sentiment_start=score(start, first, window_detail(first, "first")),
         sentiment_end=score(end, last, window_detail(last, "last")),
         sentiment_trend=score(trend, sorted(set(first + last)), "end minus start"),

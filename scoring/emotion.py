@@ -70,7 +70,7 @@ class EmotionEstimate:
     acoustic: bool
 
 
-def arousal_from_z(z_scores: list[float]) -> float:
+def arousal_from_z(z_scores: list[float | None]) -> float:
     """Arousal -1..+1 from the z-scores (speaker-normalised) of the arousal features."""
     usable = [z for z in z_scores if z is not None and math.isfinite(z)]
     return math.tanh(sum(usable) / len(usable)) if usable else 0.0

@@ -25,7 +25,7 @@ def resentiment(result, model: SentimentModel, thresholds: EmotionThresholds | N
     us = out.utterances
     role_of = out.call_scores.roles
     sentiments, formula = unit_sentiments(model, us)
-    scores = []
+    scores: list[UtteranceScores | None] = []
     for u, s, f in zip(us, sentiments, formula):
         if u.sentiment is None or u.emotion is None:  # an utterance the analysis did not score stays so
             scores.append(None)
@@ -36,7 +36,8 @@ def resentiment(result, model: SentimentModel, thresholds: EmotionThresholds | N
         u.sentiment = SentimentOut(score=s.score, confidence=s.confidence)
         u.emotion = emotion_out(e, u, u.emotion.arousal, u.emotion.acoustic)
         scores.append(UtteranceScores(sentiment=u.sentiment, emotion=u.emotion, features=u.features))
-    if any(x is None for x in scores):
+    complete = [x for x in scores if x is not None]
+    if len(complete) < len(scores):
         return result
     old = out.call_scores.versions.get("sentiment", "")
     for sp in out.speaker_scores:  # the re-computed scores carry the new model's version
@@ -48,6 +49,6 @@ def resentiment(result, model: SentimentModel, thresholds: EmotionThresholds | N
     out.call_scores.escalation = out.call_scores.escalation.model_copy(
         update={"version": f"{CALL_RULES_VERSION}+{model.version}"})
     out.speaker_scores, out.call_scores, out.timeline = rescore(
-        us, scores, out.speaker_scores, out.call_scores, out.timeline, out.duration_s, "", bands=bands)
+        us, complete, out.speaker_scores, out.call_scores, out.timeline, out.duration_s, "", bands=bands)
     out.call_scores.versions = {**out.call_scores.versions, "sentiment": model.version}
     return out

@@ -194,7 +194,7 @@ def roles_from_text(
 ) -> RoleAssignment:
     """Roles of a mono call from its words (see the module doc). ``direction``: from the call's
     metadata, or None to infer; ``lone_speaker_role``: the role of a recording's only speaker."""
-    speakers = sorted(talk_time, key=talk_time.get, reverse=True)
+    speakers = sorted(talk_time, key=lambda sp: talk_time[sp], reverse=True)
     if not speakers:
         return RoleAssignment({}, "none", 0.0)
     if len(speakers) == 1:

@@ -86,7 +86,7 @@ class Worker:
             result = self.analysis.analyze(self.store.path(key), call_settings,
                                            on_stage=lambda stage: self._progress(claim.call_id, stage),
                                            cancelled=lambda: not jobs.still_running(self.sessions, claim, self.worker_id))
-            result.file = name
+            result.file = name if name is not None else result.file
             if result.redactions and st.redact_audio:  # what was redacted in the text is silenced in the stored audio
                 redact_audio(self.sessions, self.store, key, [(r.start, r.end, r.channel) for r in result.redactions],
                              st.max_duration_s, st.sealing_key)

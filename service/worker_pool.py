@@ -110,7 +110,7 @@ class WorkerPool:
 
     def pids(self) -> list[int]:
         """The live workers' process ids."""
-        return [s.process.pid for s in self.slots if s.process is not None and s.process.is_alive()]
+        return [s.process.pid for s in self.slots if s.process is not None and s.process.pid is not None and s.process.is_alive()]
 
 
 def run_pool(target: Callable[[int], None], n: int, say: Callable[[str], None] = print) -> int:

@@ -96,7 +96,7 @@ def sweep_orphans(sessions: sessionmaker, store: AudioStore) -> int:
             continue
         with sessions() as s:
             s.execute(insert_for(s, AudioFile).values(key=key, refs=0).on_conflict_do_nothing(index_elements=[AudioFile.key]))
-            if _lock(s, key) <= 0:
+            if (_lock(s, key) or 0) <= 0:
                 s.execute(delete(AudioFile).where(AudioFile.key == key))
                 store.delete(key)
                 n += 1

@@ -29,9 +29,11 @@ from callscope.store.db import RateCounter
 
 def _upsert(dialect: str):
     if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert
+    from sqlalchemy.dialects.sqlite import insert
+
     return insert
 
 
@@ -123,7 +125,7 @@ def _side_database(path: str) -> sessionmaker:
     from callscope.store.db import make_engine, session_factory
 
     engine = make_engine(f"sqlite:///{path}")
-    RateCounter.__table__.create(engine, checkfirst=True)
+    RateCounter.__table__.create(engine, checkfirst=True)  # type: ignore[attr-defined]  # a Table
     Path(path).chmod(0o600)
     return session_factory(engine)
 

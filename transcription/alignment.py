@@ -31,7 +31,7 @@ def speaker_for_word(word: Word, turns: list[SpeakerTurn]) -> str:
         if o > 0:
             overlap[t.speaker] = overlap.get(t.speaker, 0.0) + o
     if overlap:
-        return max(overlap, key=overlap.get)
+        return max(overlap, key=lambda sp: overlap[sp])
     mid = (word.start + word.end) / 2
     distances = [min(abs(mid - t.start), abs(mid - t.end)) for t in turns]
     return turns[int(np.argmin(distances))].speaker
@@ -61,7 +61,7 @@ def sentence_vote(words: list[Word], speakers: list[str], max_slip_words: int = 
             weight: dict[str, float] = {}
             for j in range(start, i + 1):
                 weight[speakers[j]] = weight.get(speakers[j], 0.0) + max(words[j].end - words[j].start, 0.02)
-            winner = max(weight, key=weight.get)
+            winner = max(weight, key=lambda sp: weight[sp])
             for j in range(start, i + 1):
                 stray = sum(speakers[k] == speakers[j] for k in range(start, i + 1))
                 if stray <= max_slip_words:
@@ -81,15 +81,15 @@ def build_utterances(
         # Dual-channel: each channel's words form its own stream; utterances may overlap.
         for spk, w in labelled:
             by_speaker.setdefault(spk, []).append(w)
-        streams = list(by_speaker.items())
+        streams: list[tuple[str | None, list[Word]]] = list(by_speaker.items())
     else:
         stream = [w for _, w in labelled]
         speakers = sentence_vote(stream, [s for s, _ in labelled])
         streams = [(None, stream)]
-    for spk, stream in streams:
+    for stream_speaker, stream in streams:
         current: Utterance | None = None
         for i, w in enumerate(stream):
-            who = spk if spk is not None else speakers[i]
+            who = stream_speaker if stream_speaker is not None else speakers[i]
             gap = w.start - current.end if current is not None else 0.0
             sentence_ended = current is not None and current.words[-1].word.endswith(SENTENCE_END)
             if (

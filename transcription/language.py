@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
@@ -213,7 +214,7 @@ def vote(chunk_probs: list[tuple[float, dict[str, float]]], allowed: tuple[str, 
     ranked = sorted(((lang, p) for lang, p in mean.items() if lang not in NOT_SPOKEN), key=lambda kv: -kv[1])
     heard = tuple((lang, round(p, 4)) for lang, p in ranked[:3])
     top, p_top = ranked[0]
-    common = dict(source="detected", chunks=len(usable), heard=heard, speech_s=round(weight, 2))
+    common: dict[str, Any] = dict(source="detected", chunks=len(usable), heard=heard, speech_s=round(weight, 2))
     if top in allowed:
         return LanguageChoice(top, round(p_top, 4), **common)
     if p_top >= OUTSIDE_SURE or (p_top >= OUTSIDE_AT and weight >= OUTSIDE_MIN_SPEECH_S):

@@ -37,7 +37,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -227,7 +227,7 @@ def uncovered_speech(regions: Sequence[tuple[float, float]], words: Sequence[Wor
     return total
 
 
-def mark_transcript(utterances: Sequence[Utterance], speech: dict[int | None, Sequence[tuple[float, float]]],
+def mark_transcript(utterances: Sequence[Utterance], speech: Mapping[int | None, Sequence[tuple[float, float]]],
                     model: ReliabilityModel) -> tuple[list[Utterance], TranscriptReliability]:
     """``utterances`` with their :class:`Reliability`, and the call's.
 

@@ -62,7 +62,9 @@ def gather_speech(audio: np.ndarray, regions: list[SpeechRegion], sample_rate: i
     """The speech of ``audio`` (mono float32 at ``sample_rate`` Hz) joined, with ``gap_s``
     seconds of silence between regions, and its time map (a time in a gap maps to the end of
     the region before it)."""
-    pieces, offsets, kept = [], [], []
+    pieces: list = []
+    offsets: list = []
+    kept: list = []
     pos = 0
     gap = np.zeros(int(round(gap_s * sample_rate)), dtype=np.float32)
     for r in regions:

@@ -4,7 +4,7 @@ corrections, erasure."""
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Body, HTTPException, Request
@@ -189,7 +189,7 @@ def get_call(call_id: CallId, svc: Svc, _who: Reader) -> dict:
     corrections applied; ``corrections`` counts them) and the categories matched under the
     call's current rule-set version (``rules_version``), each with its evidence."""
     call = _get(svc, call_id)
-    body = {
+    body: dict[str, Any] = {
         "id": call.id, "filename": call.filename, "status": call.status, "stage": call.stage,
         "progress": call.progress, "error": call.error, "external_id": call.external_id,
         "metadata": {"agent_id": call.agent_id, "team": call.team, "queue": call.queue, "product": call.product,
@@ -212,7 +212,7 @@ def get_call(call_id: CallId, svc: Svc, _who: Reader) -> dict:
         with svc.sessions() as s:
             version = categories.version(s, call.rules_version) if call.rules_version else None
             body["rules_version"] = version.label if version else None
-            body["categories"] = categories.categories_of(s, call.id, call.rules_version) if version else []
+            body["categories"] = categories.categories_of(s, call.id, version.number) if version else []
         body["links"]["categories"] = f"/v1/calls/{call.id}/categories"
     return body
 
@@ -301,7 +301,9 @@ def correct(call_id: CallId, svc: Svc, who: Reviewer, correction: Annotated[Corr
             raise HTTPException(404, f"no call {call_id}")
         if call.status != "done" or not call.result_json:
             raise HTTPException(409, f"call {call_id} is {call.status}: only analysed calls can be corrected")
-        original = CallAnalysis.model_validate_json(open_value(s, call_id, "result_json", call.result_json))
+        text = open_value(s, call_id, "result_json", call.result_json)
+        assert text is not None  # checked above: an analysed call
+        original = CallAnalysis.model_validate_json(text)
         i = correction.utterance
         if i is not None and (i >= len(original.utterances) or original.utterances[i].sentiment is None):
             raise HTTPException(422, f"call {call_id} has no scored utterance {i} (it has {len(original.utterances)})")

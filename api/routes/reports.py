@@ -125,7 +125,7 @@ def list_calls(
         matched = categories_by_call(s, [c for c, _ in page])
         names = {c.id: open_unless_erased(s, c.id, "filename", c.filename) for c, _ in page}
     return {  # a call erased since the page was read is left out
-        "calls": [_list_row(c, names[c.id], n, matched.get(c.id, [])) for c, n in page if names[c.id] is not None],
+        "calls": [_list_row(c, name, n, matched.get(c.id, [])) for c, n in page if (name := names[c.id]) is not None],
         "total": total,
         "next_cursor": cursor_after(page[-1][0], sort) if len(rows) > limit else None,
     }

@@ -67,7 +67,7 @@ def principal(sessions: sessionmaker, token: str) -> tuple[Principal, str] | Non
 
 
 def csrf_ok(expected: str, sent: str | None) -> bool:
-    return bool(sent) and hmac.compare_digest(expected.encode(), sent.encode())
+    return sent is not None and bool(sent) and hmac.compare_digest(expected.encode(), sent.encode())
 
 
 def end(sessions: sessionmaker, token: str) -> bool:

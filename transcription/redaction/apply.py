@@ -115,7 +115,9 @@ def redact(utterances: Sequence[Utterance], language: str | None,
         for ui, wis in parts.items():
             head[(ui, wis[0])] = (f, [utterances[ui].words[w] for w in wis])
             gone.update((ui, w) for w in wis)
-    out, records, pending = [], [], []
+    out: list = []
+    records: list = []
+    pending: list = []
     for ui, u in enumerate(utterances):
         words: list[Word] = []
         for wi, w in enumerate(u.words):

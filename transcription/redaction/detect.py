@@ -221,12 +221,12 @@ def _identifiers(tokens: list[Token], language: str) -> list[Finding]:
                 if kind:
                     candidates.append((_PRIORITY[kind[0]], -(j - i), i, j, kind))
         taken: set[int] = set()
-        for _, _, i, j, (kind, subtype) in sorted(candidates):
+        for _, _, i, j, (found_kind, subtype) in sorted(candidates):
             span = set(range(i, j + 1))
             if span & taken:
                 continue
             taken |= span
-            found.append(finding(kind, subtype, [t for t in ts[i:j + 1]]))
+            found.append(finding(found_kind, subtype, [t for t in ts[i:j + 1]]))
     return found
 
 

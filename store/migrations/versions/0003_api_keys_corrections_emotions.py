@@ -69,7 +69,7 @@ def _backfill_call_emotions() -> None:
     calls = sa.table('calls', sa.column('id'), sa.column('status'), sa.column('result_json'))
     emotions = sa.table('call_emotions', sa.column('call_id'), sa.column('role'), sa.column('label'), sa.column('share'))
     for call_id, result_json in conn.execute(sa.select(calls.c.id, calls.c.result_json).where(calls.c.status == 'done')):
-        shares = {}
+        shares: dict = {}
         for speaker in json.loads(result_json or '{}').get('speaker_scores') or []:
             if speaker.get('role') in ('customer', 'agent'):
                 for label, share in (speaker.get('emotion_shares') or {}).items():
