@@ -371,7 +371,7 @@ def serve(
     in with an API key). Database: CALLSCOPE_DATABASE_URL (SQLite in CALLSCOPE_DATA_DIR by
     default); audio is kept in CALLSCOPE_AUDIO_STORE (CALLSCOPE_DATA_DIR/audio by default).
     Requests need an API key: make the first with `callscope keys create --name NAME --scope admin`. Settings
-    (CALLSCOPE_*, see README) are checked at start: an invalid one stops the server (exit 2)."""
+    (CALLSCOPE_*, see docs/service.md) are checked at start: an invalid one stops the server (exit 2)."""
     _quiet_libraries()
     import os
 

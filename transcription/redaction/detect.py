@@ -39,7 +39,7 @@ from callscope.transcription.redaction.numbers import NumberReader, joined
 from callscope.transcription.redaction.places import addresses
 from callscope.transcription.redaction.tokens import Finding, Token, bare, finding
 
-DETECT_VERSION = "pii-detect/2"  # see README "Personal data in what is said"
+DETECT_VERSION = "pii-detect/2"  # see docs/service.md, "Personal data in what is said"
 MAX_GAP_S = 3.0  # seconds between two pieces of one identifier
 CONTEXT_WORDS = 8  # words before a run that give it context
 FILLERS = {"uh", "um", "eh", "er", "erm", "hmm", "mm", "öh", "øh", "äh", "ähm", "öhm", "dash", "hyphen", "streck",

