@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test test-fast coverage lint bench clean
 
 # (Re)install whenever pyproject.toml changes. torch is pinned to the CPU build in pyproject.
 $(STAMP): pyproject.toml
@@ -23,6 +23,14 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest
+
+# everyday work: the tests without a real server, browser, worker or full analysis (marker slow)
+test-fast: $(STAMP)
+	$(PY) -m pytest -m "not slow"
+
+# the fast lane with line coverage of the product code (terminal report, coverage.json)
+coverage: $(STAMP)
+	$(PY) -m pytest -m "not slow" --cov=callscope --cov-report=term:skip-covered --cov-report=json
 
 # the gates .ci/run runs before the tests (configured in pyproject.toml): the layer contract
 # (import-linter), ruff and mypy. The repo root is the package: mypy reads it through a link

@@ -21,6 +21,8 @@ from benchmarks.reference import AUDIO
 from benchmarks.serverproc import free_port, running_service, wait_done
 from tests.test_rules import CALL01_RULES
 
+pytestmark = pytest.mark.slow  # a real server, browser, worker or full analysis: not in make test-fast
+
 SECRET = "receiver-shared-secret-0123456789"
 LOOPBACK = "127.0.0.1/32"  # the receiver is on this machine: allowed by the deployment's egress policy
 RULES = CALL01_RULES.replace("  - name: notification_problem       # a call driver, said early by the customer\n",

@@ -12,6 +12,8 @@ from callscope.transcription.ct2_format import read_ct2_model
 from callscope.transcription.engine import AsrSettings, create_engine
 from callscope.transcription.weights import resolve_model_dir
 
+pytestmark = pytest.mark.slow  # a real server, browser, worker or full analysis: not in make test-fast
+
 
 @pytest.fixture(scope="module")
 def jfk(audio_dir):

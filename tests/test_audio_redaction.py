@@ -21,6 +21,8 @@ from benchmarks.serverproc import running_service, wait_done
 from callscope.audio.decode import decode_file
 from callscope.audio.silence import SAFETY_MARGIN_S
 
+pytestmark = pytest.mark.slow  # a real server, browser, worker or full analysis: not in make test-fast
+
 RATE = 8000
 
 

@@ -24,6 +24,8 @@ from benchmarks.reference import DATA
 from benchmarks.serverproc import Service, running_service, service_env, wait_done
 from tests.conftest import new_postgres_database
 
+pytestmark = pytest.mark.slow  # a real server, browser, worker or full analysis: not in make test-fast
+
 CLIPS = sorted(p for p in (DATA / "multilingual" / "audio").iterdir() if p.suffix in (".ogg", ".wav", ".mp3"))
 CLI = [sys.executable, "-m", "callscope.cli"]
 

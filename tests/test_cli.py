@@ -12,6 +12,8 @@ import pytest
 
 from callscope.analysis.schema import CallAnalysis
 
+pytestmark = pytest.mark.slow  # a real server, browser, worker or full analysis: not in make test-fast
+
 ROOT = Path(__file__).resolve().parents[1]
 CALLSCOPE = [sys.executable, "-m", "callscope.cli"]
 

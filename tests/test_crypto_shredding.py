@@ -19,6 +19,8 @@ from sqlalchemy import create_engine, select, text
 from benchmarks.reference import AUDIO
 from benchmarks.serverproc import running_service, stop, wait_done
 
+pytestmark = pytest.mark.slow  # a real server, browser, worker or full analysis: not in make test-fast
+
 FILE_NEEDLE = "needle-file-5b2e"
 REASON_NEEDLE = "needle-reason-9d41 the customer asked for a callback"
 NAME_NEEDLE = "Needle Reviewer 3c7a"

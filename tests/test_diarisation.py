@@ -10,6 +10,8 @@ from benchmarks.reference import spokenwoz_customer_turns, tsv_turns, word_attri
 from callscope.transcription.diarisation import to_annotation
 from callscope.transcription.types import SpeakerTurn
 
+pytestmark = pytest.mark.slow  # a real server, browser, worker or full analysis: not in make test-fast
+
 
 def _turns(result):
     return [SpeakerTurn(t.speaker, t.start, t.end) for t in result.turns]

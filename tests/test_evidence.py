@@ -17,6 +17,8 @@ from callscope.analysis.pipeline import AnalysisSettings, Analyzer
 from callscope.transcription.engine import AsrSettings
 from callscope.transcription.language import text_language
 
+pytestmark = pytest.mark.slow  # a real server, browser, worker or full analysis: not in make test-fast
+
 GERMAN = DATA / "multilingual" / "audio" / "fleurs_de-001.ogg"  # "Er griff auch alles an, was ins Wasser kam …"
 
 

@@ -17,6 +17,8 @@ import pytest
 
 from benchmarks.serverproc import running_service
 
+pytestmark = pytest.mark.slow  # a real server, browser, worker or full analysis: not in make test-fast
+
 ROOT = Path(__file__).resolve().parents[1]
 STEREO = (ROOT / "samples" / "stereo_diarization.wav").read_bytes()  # real, dual-channel, 5 s
 

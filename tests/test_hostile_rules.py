@@ -13,6 +13,8 @@ from benchmarks.reference import AUDIO
 from benchmarks.serverproc import new_key, running_service, wait_done
 from callscope.scoring.rules import RulesError, load_rules
 
+pytestmark = pytest.mark.slow  # a real server, browser, worker or full analysis: not in make test-fast
+
 #: Backtracks exponentially in Python's ``re`` on any sentence that ends in punctuation.
 EVIL = r"^(\w+\s?)*$"
 EVIL_RULES = ("name: evil\ncategories:\n  - name: catastrophic\n    when: {said: {by: any, regex: ['" + EVIL + "']}}\n"

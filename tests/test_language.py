@@ -17,6 +17,8 @@ from callscope.analysis.pipeline import AnalysisSettings, Analyzer
 from callscope.transcription.engine import AsrSettings
 from callscope.transcription.language import LanguageChoice, parse_languages, text_disagreement, text_language, vote
 
+pytestmark = pytest.mark.slow  # a real server, browser, worker or full analysis: not in make test-fast
+
 MULTI = DATA / "multilingual"
 
 

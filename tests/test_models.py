@@ -17,6 +17,8 @@ from callscope.transcription.engine import AsrSettings
 from callscope.transcription.redaction.apply import RedactionPolicy
 from callscope.transcription.weights import resolve_model_dir
 
+pytestmark = pytest.mark.slow  # a real server, browser, worker or full analysis: not in make test-fast
+
 CLIP = AUDIO / "callytics" / "Call01.wav"
 
 

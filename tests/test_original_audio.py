@@ -16,6 +16,8 @@ from benchmarks.reference import AUDIO
 from benchmarks.serverproc import new_key, running_service, service_env, wait_done
 from callscope.privacy.sealed import MAGIC, SealError, parse_key, seal, unseal
 
+pytestmark = pytest.mark.slow  # a real server, browser, worker or full analysis: not in make test-fast
+
 CALL01 = AUDIO / "callytics" / "Call01.wav"
 KEY = base64.urlsafe_b64encode(os.urandom(32)).decode()
 

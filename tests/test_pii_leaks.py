@@ -24,6 +24,8 @@ import pytest
 from benchmarks.reference import AUDIO
 from benchmarks.serverproc import running_service, wait_done
 
+pytestmark = pytest.mark.slow  # a real server, browser, worker or full analysis: not in make test-fast
+
 CALL01 = AUDIO / "callytics" / "Call01.wav"
 TRUE_VALUES = ("user101", "bunyamin@gmail.com", "bunyamin")
 

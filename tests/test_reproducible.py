@@ -6,6 +6,8 @@ import pytest
 
 from callscope.audio.decode import decode_file
 
+pytestmark = pytest.mark.slow  # a real server, browser, worker or full analysis: not in make test-fast
+
 
 @pytest.mark.parametrize("engine", ["faster-whisper", "openai-whisper"])
 def test_a_clip_that_makes_whisper_fall_back_is_transcribed_the_same_every_time(audio_dir, engine):

@@ -6,6 +6,7 @@ the real Call01, analysed once, and 2,000 copies of its stored row (so a run tak
 
 from __future__ import annotations
 
+import pytest
 import subprocess
 import sys
 import time
@@ -15,6 +16,8 @@ from sqlalchemy import insert, select, text
 
 from benchmarks.reference import AUDIO
 from benchmarks.serverproc import running_service, wait_done
+
+pytestmark = pytest.mark.slow  # a real server, browser, worker or full analysis: not in make test-fast
 
 COPIES = 2000
 CLI = [sys.executable, "-m", "callscope.cli"]

@@ -13,6 +13,8 @@ from callscope.scoring.role_cues import ALL_CUES, CUE_LANGUAGES
 from callscope.scoring.roles import roles_from_channels, roles_from_text
 from callscope.transcription.types import Utterance, Word
 
+pytestmark = pytest.mark.slow  # a real server, browser, worker or full analysis: not in make test-fast
+
 
 @pytest.fixture(scope="module")
 def outbound_style(analyzer, audio_dir, tmp_path_factory):

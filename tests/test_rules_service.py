@@ -17,6 +17,8 @@ from benchmarks.reference import AUDIO
 from benchmarks.serverproc import new_key, running_service, wait_done
 from tests.test_rules import CALL01_RULES
 
+pytestmark = pytest.mark.slow  # a real server, browser, worker or full analysis: not in make test-fast
+
 CHANGED = CALL01_RULES.replace("name: polite_close", "name: closing_courtesy").replace(
     "name: billing_call                # not this call's driver\n    when: {said: {by: any, phrases: [invoice, refund, my bill]}}",
     "name: email_trouble\n    when: {said: {by: customer, phrases: [emails, email settings]}}")

@@ -20,6 +20,8 @@ from sqlalchemy import create_engine, text
 from benchmarks.reference import AUDIO
 from benchmarks.serverproc import new_key, running_service, wait_done
 
+pytestmark = pytest.mark.slow  # a real server, browser, worker or full analysis: not in make test-fast
+
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples"
 LEVELS = ("green", "yellow", "orange", "red")

@@ -15,6 +15,8 @@ from benchmarks.reference import AUDIO
 from benchmarks.serverproc import Service, admin_key
 from tests.test_worker_pool import pool_workers
 
+pytestmark = pytest.mark.slow  # a real server, browser, worker or full analysis: not in make test-fast
+
 N_CALLS = 50
 
 

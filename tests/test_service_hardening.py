@@ -29,6 +29,8 @@ from benchmarks.long_calls import build
 from benchmarks.reference import AUDIO
 from benchmarks.serverproc import Service, admin_key, new_key, running_service
 
+pytestmark = pytest.mark.slow  # a real server, browser, worker or full analysis: not in make test-fast
+
 ROOT = Path(__file__).resolve().parents[1]
 STEREO = (ROOT / "samples" / "stereo_diarization.wav").read_bytes()  # real, dual-channel, 5 s
 METRICS_TOKEN = "scrape-me-please"

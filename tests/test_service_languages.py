@@ -17,6 +17,8 @@ from benchmarks.serverproc import running_service, wait_done
 from callscope.service.config import ServiceSettings
 from callscope.service.intake import UploadMeta, checked
 
+pytestmark = pytest.mark.slow  # a real server, browser, worker or full analysis: not in make test-fast
+
 GERMAN = DATA / "multilingual" / "audio" / "fleurs_de-001.ogg"
 CALL01 = AUDIO / "callytics" / "Call01.wav"
 

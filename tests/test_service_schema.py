@@ -4,12 +4,15 @@ call is analysed first, so the call operations see a real id through the schema'
 
 from __future__ import annotations
 
+import pytest
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 from benchmarks.serverproc import Service, admin_key
+
+pytestmark = pytest.mark.slow  # a real server, browser, worker or full analysis: not in make test-fast
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 

@@ -15,6 +15,8 @@ from sqlalchemy import func, insert, select
 from callscope.scoring.agreement import agreement, wilson
 from callscope.privacy.call_keys import open_value
 
+pytestmark = pytest.mark.slow  # a real server, browser, worker or full analysis: not in make test-fast
+
 DAY = date(2026, 11, 20)
 
 

@@ -17,6 +17,8 @@ from sqlalchemy import create_engine, text
 from benchmarks.serverproc import free_port, running_service
 from tests.test_alerts import SECRET, Receiver
 
+pytestmark = pytest.mark.slow  # a real server, browser, worker or full analysis: not in make test-fast
+
 FAST = {"CALLSCOPE_ALERT_POLL_S": "0.2", "CALLSCOPE_ALERT_RETRY_S": "0.3", "CALLSCOPE_DIGEST_HOUR": "0"}
 LOOPBACK_ALLOWED = {**FAST, "CALLSCOPE_WEBHOOK_ALLOW": "127.0.0.1/32"}
 

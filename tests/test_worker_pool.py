@@ -5,6 +5,7 @@ pool does not depend on the database; it runs on SQLite here."""
 
 from __future__ import annotations
 
+import pytest
 import signal
 import subprocess
 import time
@@ -13,6 +14,8 @@ import psutil
 
 from benchmarks.reference import AUDIO
 from benchmarks.serverproc import Service, admin_key, start, wait_done
+
+pytestmark = pytest.mark.slow  # a real server, browser, worker or full analysis: not in make test-fast
 
 
 def pool_workers(parent: int) -> list[psutil.Process]:
