@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select, update
 
 from callscope.api.deps import Admin, Svc, check_days
+from callscope.api.responses import AccessLogOut, KeyListOut, NewKeyOut, PurgeOut, RevokedKeyOut, SubjectErasureOut
 from callscope.privacy import access_log
 from callscope.privacy.erasure import erase_subject, purge_older_than
 from callscope.privacy.pseudonyms import subject_refs
@@ -26,7 +27,7 @@ class KeyIn(BaseModel):
     scopes: list[str] = Field(min_length=1, description=f"any of {', '.join(SCOPES)}")
 
 
-@router.post("/v1/admin/purge")
+@router.post("/v1/admin/purge", response_model=PurgeOut)
 def purge(svc: Svc, _who: Admin, older_than_days: Annotated[float | None, Query(gt=0, le=365_000)] = None) -> dict:
     """Erase every call older than ``older_than_days`` (default: the retention setting) by
     call time, except calls being analysed now."""
@@ -37,7 +38,8 @@ def purge(svc: Svc, _who: Admin, older_than_days: Annotated[float | None, Query(
     return {"older_than_days": days, "purged": len(purged), "call_ids": purged}
 
 
-@router.delete("/v1/subjects/{identifier}", responses={404: {"description": "no call of this customer"}})
+@router.delete("/v1/subjects/{identifier}", response_model=SubjectErasureOut,
+                responses={404: {"description": "no call of this customer"}})
 def erase_by_subject(
     identifier: Annotated[str, Path(min_length=1, max_length=200, description="the customer's phone number or customer id")],
     svc: Svc, _who: Admin,
@@ -57,7 +59,7 @@ def erase_by_subject(
     return report
 
 
-@router.get("/v1/access-log")
+@router.get("/v1/access-log", response_model=AccessLogOut)
 def read_access_log(
     svc: Svc, _who: Admin,
     call_id: Annotated[str | None, Query(max_length=36)] = None,
@@ -77,7 +79,7 @@ def read_access_log(
             "next_before_id": rows[-1].id if len(rows) == limit else None}
 
 
-@router.post("/v1/keys", status_code=201)
+@router.post("/v1/keys", status_code=201, response_model=NewKeyOut)
 def new_key(body: KeyIn, svc: Svc, _who: Admin) -> dict:
     """Create a key. The key is in this response only; it is stored hashed."""
     try:
@@ -89,13 +91,13 @@ def new_key(body: KeyIn, svc: Svc, _who: Admin) -> dict:
         raise HTTPException(422, str(exc)) from exc
 
 
-@router.get("/v1/keys")
+@router.get("/v1/keys", response_model=KeyListOut)
 def list_keys(svc: Svc, _who: Admin) -> dict:
     with svc.sessions() as s:
         return {"keys": [describe(k) for k in s.execute(select(ApiKey).order_by(ApiKey.id)).scalars()]}
 
 
-@router.delete("/v1/keys/{key_id}")
+@router.delete("/v1/keys/{key_id}", response_model=RevokedKeyOut)
 def revoke_key(key_id: Annotated[int, Path(ge=1, le=2**31 - 1)], svc: Svc, _who: Admin) -> dict:
     """Revoke a key; requests with it get 401 from now on."""
     with svc.sessions() as s:

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from callscope.api.deps import Admin, CallId, Reader, Svc, check_days
+from callscope.api.responses import CallCategoriesOut, RescoreRunOut, RuleSetListOut, RuleSetOut
 from callscope.qa import categories, rescoring
 from callscope.scoring.rules import RulesError
 from callscope.service.feed import day_bounds
@@ -31,7 +32,7 @@ class RescoreIn(BaseModel):
     since: date | None = Field(None, description="only calls whose call time is on or after this day (UTC)")
 
 
-@router.get("/v1/rules")
+@router.get("/v1/rules", response_model=RuleSetListOut, response_model_exclude_unset=True)
 def list_rule_sets(svc: Svc, _who: Reader) -> dict:
     """Every rule-set version, newest first, with its categories; ``active`` is the one new
     analyses use."""
@@ -42,7 +43,7 @@ def list_rule_sets(svc: Svc, _who: Reader) -> dict:
         return {"active": current, "versions": [categories.describe(r) for r in rows]}
 
 
-@router.get("/v1/rules/{version}")
+@router.get("/v1/rules/{version}", response_model=RuleSetOut)
 def get_rule_set(version: Version, svc: Svc, _who: Reader) -> dict:
     """One version, with its YAML."""
     with svc.sessions() as s:
@@ -52,7 +53,7 @@ def get_rule_set(version: Version, svc: Svc, _who: Reader) -> dict:
         return categories.describe(row, with_yaml=True)
 
 
-@router.post("/v1/rules", status_code=201, responses={422: {"description": "the YAML does not validate"}})
+@router.post("/v1/rules", status_code=201, response_model=RuleSetOut, response_model_exclude_unset=True, responses={422: {"description": "the YAML does not validate"}})
 def add_rule_set(body: RuleSetIn, svc: Svc, who: Admin) -> dict:
     """A new version (earlier ones never change); 422 says where the YAML is wrong."""
     with svc.sessions() as s:
@@ -65,7 +66,7 @@ def add_rule_set(body: RuleSetIn, svc: Svc, who: Admin) -> dict:
         return categories.describe(row)
 
 
-@router.post("/v1/rules/{version}/activate")
+@router.post("/v1/rules/{version}/activate", response_model=RuleSetOut, response_model_exclude_unset=True)
 def activate_rule_set(version: Version, svc: Svc, _who: Admin) -> dict:
     """Make ``version`` the one new analyses use. Calls analysed before keep their categories
     until re-scored (``POST /v1/admin/rescore``)."""
@@ -78,7 +79,7 @@ def activate_rule_set(version: Version, svc: Svc, _who: Admin) -> dict:
         return categories.describe(s.get(RuleSetRow, version))
 
 
-@router.get("/v1/calls/{call_id}/categories")
+@router.get("/v1/calls/{call_id}/categories", response_model=CallCategoriesOut, response_model_exclude_unset=True)
 def call_categories(call_id: CallId, svc: Svc, _who: Reader,
                     rules_version: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="default: the call's "
                                                                "current version")] = None) -> dict:
@@ -99,7 +100,7 @@ def call_categories(call_id: CallId, svc: Svc, _who: Reader,
                 "categories": categories.categories_of(s, call_id, number)}
 
 
-@router.post("/v1/admin/rescore", status_code=202)
+@router.post("/v1/admin/rescore", status_code=202, response_model=RescoreRunOut)
 def start_rescore(body: RescoreIn, svc: Svc, who: Admin) -> dict:
     """Re-score stored calls under a rule-set version from their stored analyses (no ASR): the run
     is queued and taken by a worker of the pool between analyses; ``GET /v1/admin/rescore/{id}``
@@ -114,7 +115,7 @@ def start_rescore(body: RescoreIn, svc: Svc, who: Admin) -> dict:
     return rescoring.describe(rec)
 
 
-@router.get("/v1/admin/rescore/{run_id}")
+@router.get("/v1/admin/rescore/{run_id}", response_model=RescoreRunOut)
 def rescore_progress(run_id: Annotated[int, Path(ge=1, le=2**31 - 1)], svc: Svc, _who: Admin) -> dict:
     """A re-scoring run: status (queued, running, done, failed, cancelled), the worker running
     it, total, done, skipped, failed."""
@@ -125,7 +126,7 @@ def rescore_progress(run_id: Annotated[int, Path(ge=1, le=2**31 - 1)], svc: Svc,
         return rescoring.describe(rec)
 
 
-@router.post("/v1/admin/rescore/{run_id}/cancel")
+@router.post("/v1/admin/rescore/{run_id}/cancel", response_model=RescoreRunOut)
 def cancel_rescore(run_id: Annotated[int, Path(ge=1, le=2**31 - 1)], svc: Svc, _who: Admin) -> dict:
     """Cancel a queued or running re-scoring run: a queued one is never taken; a running one (by
     a worker or ``callscope rescore``) stops after the batch at hand (at most 200 calls), keeping

@@ -1,0 +1,126 @@
+"""Response models of the JSON routes, so the OpenAPI document describes what each answers.
+
+Times are ISO 8601 strings in UTC. The models forbid fields they do not name: a route that
+answered more than its model says fails loudly in the tests instead of drifting from its
+documentation.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- API keys ----------------------------------------------------------------------------------
+
+class KeyOut(_Out):
+    """An API key as listings show it; never its secret."""
+
+    id: int
+    name: str = Field(description="who or what uses the key")
+    prefix: str = Field(description="the key's first characters, to recognise it")
+    scopes: list[str] = Field(description="read, upload, review and/or admin")
+    created_at: str | None
+    last_used_at: str | None
+    revoked_at: str | None = Field(description="null while the key is active")
+
+
+class NewKeyOut(KeyOut):
+    """A new key: the only answer that holds its secret (stored hashed)."""
+
+    key: str = Field(description="the key itself: send it as 'Authorization: Bearer <key>'; shown once")
+
+
+class KeyListOut(_Out):
+    keys: list[KeyOut]
+
+
+class RevokedKeyOut(_Out):
+    revoked: int = Field(description="the id of the key revoked")
+
+
+# --- erasure and the access log ----------------------------------------------------------------
+
+class PurgeOut(_Out):
+    older_than_days: int | float = Field(description="calls older than this many days (by call time) were erased")
+    purged: int = Field(description="how many calls were erased")
+    call_ids: list[str]
+
+
+class SubjectErasureOut(_Out):
+    matched_as: list[str] = Field(description="what the identifier matched as: phone and/or customer_id")
+    pseudonyms: dict[str, str] = Field(description="per kind, the pseudonym the calls were found by")
+    calls_erased: int
+    call_ids: list[str]
+    audio_files_deleted: int = Field(description="stored audio files deleted (a file another call holds is kept)")
+    access_log_kept: str = Field(description="why access-log rows naming these calls stay")
+
+
+class AccessEntryOut(_Out):
+    id: int
+    at: str
+    api_key_id: int | None
+    key_name: str | None
+    call_id: str
+    resource: str = Field(description="what was read: transcript, audio, …")
+
+
+class AccessLogOut(_Out):
+    entries: list[AccessEntryOut] = Field(description="newest first")
+    next_before_id: int | None = Field(description="pass as before_id for the next page; null on the last")
+
+
+# --- rule sets and re-scoring ------------------------------------------------------------------
+
+class CategoryNameOut(_Out):
+    name: str
+    description: str | None
+    alert: bool = Field(description="matching it raises an alert")
+
+
+class RuleSetOut(_Out):
+    """A rule-set version (versions never change)."""
+
+    version: int
+    label: str = Field(description="rules/<version>+<digest>: what results cite")
+    name: str | None
+    active: bool = Field(description="the version new analyses use")
+    created_by: str | None
+    created_at: str
+    categories: list[CategoryNameOut]
+    yaml: str | None = Field(None, description="the rule set's YAML (GET /v1/rules/{version} only)")
+
+
+class RuleSetListOut(_Out):
+    active: int = Field(description="the version new analyses use")
+    versions: list[RuleSetOut] = Field(description="newest first")
+
+
+class CallCategoriesOut(_Out):
+    rules_version: str | None = Field(description="the version's label; null when the call was never categorised")
+    current: bool | None = Field(None, description="whether it is the call's current version")
+    categories: list[dict] = Field(description="each matched category with its evidence (utterance indices and "
+                                               "times in seconds) and in words")
+
+
+class RescoreRunOut(_Out):
+    """A re-scoring run from stored analyses (no ASR)."""
+
+    id: int
+    rules_version: int
+    status: Literal["queued", "running", "done", "failed", "cancelled"]
+    worker: str | None = Field(description="the worker running it")
+    total: int | None
+    done: int
+    skipped: int
+    failed: int
+    error: str | None
+    since: str | None = Field(description="only calls from this time on")
+    started_by: str | None
+    started_at: str | None
+    finished_at: str | None
