@@ -124,3 +124,67 @@ class RescoreRunOut(_Out):
     started_by: str | None
     started_at: str | None
     finished_at: str | None
+
+
+# --- webhooks and alerts -----------------------------------------------------------------------
+
+class WebhookOut(_Out):
+    """A webhook subscription; its secret is never shown."""
+
+    id: int
+    url: str
+    events: list[str] = Field(description="call, window and/or digest")
+    min_level: str = Field(description="call alerts at this level or worse: yellow, orange or red")
+    active: bool = Field(description="false once deleted (its delivery record is kept)")
+    created_by: str
+    created_at: str
+
+
+class WebhookListOut(_Out):
+    webhooks: list[WebhookOut]
+
+
+class AlertDeliveryOut(_Out):
+    """One alert's delivery to one subscription."""
+
+    id: int
+    webhook_id: int
+    event: str = Field(description="call, window or digest")
+    call_id: str | None
+    status: str = Field(description="pending, delivered, dead or cancelled")
+    attempts: int
+    last_status_code: int | None = Field(description="the receiver's last HTTP status")
+    last_error: str | None
+    next_attempt_at: str | None = Field(description="when it is tried again (pending only)")
+    created_at: str
+    delivered_at: str | None
+    payload: dict = Field(description="the signed JSON body sent to the receiver")
+
+
+class AlertListOut(_Out):
+    alerts: list[AlertDeliveryOut] = Field(description="newest first")
+
+
+# --- spot checks -------------------------------------------------------------------------------
+
+class SpotCheckOut(_Out):
+    """A call in a day's spot-check sample and, once reviewed, the verdict."""
+
+    call_id: str
+    url: str = Field(description="the call in the API")
+    day: str
+    stratum: str = Field(description="the team and level it was drawn from")
+    probability: float = Field(description="its chance of being drawn, 0..1")
+    weight: float = Field(description="1 / probability: what it stands for in agreement statistics")
+    reason: str = Field(description="why it was drawn: sampled, or oversampled (red, low confidence)")
+    status: str = Field(description="open or reviewed")
+    model_level: str | None
+    reviewer_level: str | None
+    categories_model: list[str] | None = Field(description="the categories the call matched (reviewed only)")
+    categories_reviewer: list[str] | None = Field(description="the categories the reviewer says it should have matched")
+    reviewer: str | None
+    reviewed_at: str | None
+
+
+class SpotCheckListOut(_Out):
+    spot_checks: list[SpotCheckOut]

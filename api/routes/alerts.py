@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 
 from callscope.alerts.egress import EgressRefused
 from callscope.api.deps import Admin, Svc
+from callscope.api.responses import AlertDeliveryOut, AlertListOut, WebhookListOut, WebhookOut
 from callscope.privacy.secret_box import seal_text, webhook_key
 from callscope.store.db import AlertDelivery, Webhook, utcnow
 
@@ -42,7 +43,7 @@ def _delivery(d: AlertDelivery) -> dict:
             "payload": json.loads(d.payload_json)}
 
 
-@router.post("/v1/webhooks", status_code=201)
+@router.post("/v1/webhooks", status_code=201, response_model=WebhookOut)
 def add_webhook(body: WebhookIn, svc: Svc, who: Admin) -> dict:
     """Subscribe a URL to alerts; deliveries are signed with ``secret`` (stored encrypted, never
     shown again). The URL must pass the egress policy (public addresses, plus
@@ -61,13 +62,13 @@ def add_webhook(body: WebhookIn, svc: Svc, who: Admin) -> dict:
         return _describe(h)
 
 
-@router.get("/v1/webhooks")
+@router.get("/v1/webhooks", response_model=WebhookListOut)
 def list_webhooks(svc: Svc, _who: Admin) -> dict:
     with svc.sessions() as s:
         return {"webhooks": [_describe(h) for h in s.execute(select(Webhook).order_by(Webhook.id)).scalars()]}
 
 
-@router.delete("/v1/webhooks/{webhook_id}")
+@router.delete("/v1/webhooks/{webhook_id}", response_model=WebhookOut)
 def remove_webhook(webhook_id: Id, svc: Svc, _who: Admin) -> dict:
     """Stop sending to a subscription: its pending deliveries (retries included) are cancelled
     at once; its delivery record is kept."""
@@ -80,7 +81,7 @@ def remove_webhook(webhook_id: Id, svc: Svc, _who: Admin) -> dict:
         return _describe(s.get(Webhook, webhook_id))
 
 
-@router.get("/v1/alerts")
+@router.get("/v1/alerts", response_model=AlertListOut)
 def list_alerts(svc: Svc, _who: Admin,
                 status: Annotated[str | None, Query(pattern="^(pending|delivered|dead|cancelled)$")] = None,
                 webhook_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
@@ -95,7 +96,7 @@ def list_alerts(svc: Svc, _who: Admin,
         return {"alerts": [_delivery(d) for d in s.execute(q).scalars()]}
 
 
-@router.post("/v1/alerts/{delivery_id}/retry")
+@router.post("/v1/alerts/{delivery_id}/retry", response_model=AlertDeliveryOut)
 def retry_alert(delivery_id: Id, svc: Svc, _who: Admin) -> dict:
     """Send a dead (or pending) delivery again now, with a fresh count of attempts (not one of a
     deleted subscription)."""

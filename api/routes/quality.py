@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from callscope.api.deps import Admin, CallId, Reader, Reviewer, Svc, check_days
+from callscope.api.responses import SpotCheckListOut, SpotCheckOut
 from callscope.qa import spot_checks
 from callscope.service.feed import day_bounds
 from callscope.store.db import SpotCheck
@@ -44,7 +45,7 @@ def draw_sample(svc: Svc, _who: Admin, day: Annotated[date, Query(alias="date")]
         return drawn
 
 
-@router.get("/v1/spot-checks")
+@router.get("/v1/spot-checks", response_model=SpotCheckListOut)
 def list_spot_checks(svc: Svc, _who: Reader, day: Annotated[date | None, Query(alias="date")] = None,
                      status: Annotated[str | None, Query(pattern="^(open|reviewed)$")] = None,
                      limit: Annotated[int, Query(ge=1, le=5000)] = 500) -> dict:
@@ -58,7 +59,7 @@ def list_spot_checks(svc: Svc, _who: Reader, day: Annotated[date | None, Query(a
         return {"spot_checks": [_row(c) for c in s.execute(q).scalars()]}
 
 
-@router.post("/v1/spot-checks/{call_id}/review")
+@router.post("/v1/spot-checks/{call_id}/review", response_model=SpotCheckOut)
 def review_spot_check(call_id: CallId, body: ReviewIn, svc: Svc, who: Reviewer) -> dict:
     """Confirm a sampled call as it stands, after any corrections (``POST /v1/calls/{id}/corrections``):
     the reviewer's level is the call's current one; ``categories`` says which categories should
