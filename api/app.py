@@ -38,6 +38,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from callscope.alerts.delivery import Dispatcher
 from callscope.api.deps import Services, error_response
 from callscope.api.guard import RequestGuard
+from callscope.api.responses import StatusOut
 from callscope.api.routes import admin as routes_admin
 from callscope.api.routes import alerts as routes_alerts
 from callscope.api.routes import calls as routes_calls
@@ -187,12 +188,12 @@ def create_app(settings: ServiceSettings | None = None, worker_process: Callable
         return response
 
     # ---- health and metrics -------------------------------------------------------------------
-    @app.get("/healthz")
+    @app.get("/healthz", response_model=StatusOut)
     async def healthz() -> dict:
         """Liveness: answered on the event loop, with no I/O and no rate-limit count."""
         return {"status": "ok"}
 
-    @app.get("/readyz")
+    @app.get("/readyz", response_model=None, responses={200: {"model": StatusOut}, 503: {"description": "the database is not reachable"}})
     def readyz() -> JSONResponse:
         try:
             with engine.connect() as conn:

@@ -7,7 +7,7 @@ documentation.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -188,3 +188,45 @@ class SpotCheckOut(_Out):
 
 class SpotCheckListOut(_Out):
     spot_checks: list[SpotCheckOut]
+
+
+# --- probes, the app's session, a call's erasure and corrections -------------------------------
+
+class StatusOut(_Out):
+    status: Literal["ok", "ready"] = Field(description="ok: the process answers (/healthz); ready: and its "
+                                                      "database too (/readyz)")
+
+
+class SignedInOut(_Out):
+    name: str = Field(description="the API key's name")
+    scopes: list[str]
+
+
+class ErasedCallOut(_Out):
+    """What ``DELETE /v1/calls/{id}`` erased."""
+
+    deleted: str = Field(description="the call's id")
+    audio_deleted: bool = Field(description="false when another call holds the same stored audio")
+    transcript_deleted: bool
+    scores_deleted: bool
+    corrections_deleted: bool
+
+
+class CorrectionOut(_Out):
+    """A QA correction: who, when, why, the value as analysed and the value set."""
+
+    id: int
+    utterance: int | None = Field(description="the utterance's index; null for the call's level or roles")
+    field: str = Field(description="sentiment, emotion, escalation or roles")
+    original: Any = Field(description="the value as analysed")
+    value: Any = Field(description="the value set")
+    reviewer: str = Field(description="the API key's name")
+    api_key_id: int | None
+    display_name: str | None = Field(description="a person's name the reviewer gave beside the key's")
+    reason: str | None
+    at: str | None
+
+
+class CorrectionListOut(_Out):
+    call_id: str
+    corrections: list[CorrectionOut] = Field(description="oldest first; the newest per utterance and field is in force")

@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from callscope.analysis.schema import CallAnalysis
 from callscope.api.deps import Admin, CallId, Reader, Reviewer, Services, Svc, Uploader
+from callscope.api.responses import CorrectionListOut, ErasedCallOut
 from callscope.api.upload_form import FILE_FIELD, FormLimits, ReceivedFile, receive_form
 from callscope.privacy import access_log
 from callscope.privacy.call_keys import open_value, readable, readable_correction, seal_correction
@@ -337,7 +338,7 @@ def correct(call_id: CallId, svc: Svc, who: Reviewer, correction: Annotated[Corr
         return body
 
 
-@router.get("/v1/calls/{call_id}/corrections", operation_id="list_corrections")
+@router.get("/v1/calls/{call_id}/corrections", operation_id="list_corrections", response_model=CorrectionListOut)
 def list_corrections(call_id: CallId, svc: Svc, _who: Reader) -> dict:
     """Every correction of the call, oldest first: who, when, why, the value before (as
     analysed) and the value set. The newest per utterance and field is in force."""
@@ -346,7 +347,7 @@ def list_corrections(call_id: CallId, svc: Svc, _who: Reader) -> dict:
         return {"call_id": call_id, "corrections": [record(c) for c in corrections_of(s, call_id)]}
 
 
-@router.delete("/v1/calls/{call_id}")
+@router.delete("/v1/calls/{call_id}", response_model=ErasedCallOut)
 def delete_call(call_id: CallId, svc: Svc, _who: Admin) -> dict:
     """Erase a call (GDPR): its audio (unless another call holds the same bytes), transcript,
     scores, corrections and jobs."""

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from callscope.api.deps import CallId, Services, Svc, error_response
+from callscope.api.responses import SignedInOut
 from callscope.api.web import sessions
 from callscope.scoring.call_scores import EscalationBands
 from callscope.service.auth import ANONYMOUS_ADMIN, Principal, verify
@@ -91,7 +92,8 @@ class SignIn(BaseModel):
     key: str = Field(min_length=1, max_length=200, description="an API key (cs_…)")
 
 
-@router.post("/app/session", tags=["app"], responses={401: {"description": "unknown or revoked key"}})
+@router.post("/app/session", tags=["app"], response_model=None,
+             responses={200: {"model": SignedInOut}, 401: {"description": "unknown or revoked key"}})
 async def sign_in(request: Request, svc: Svc, body: Annotated[SignIn, Body()]) -> JSONResponse:
     """Sign in to the QA app with an API key: sets the session cookie (HttpOnly,
     SameSite=Strict, Secure over HTTPS, for ``CALLSCOPE_SESSION_HOURS``). The key itself is
