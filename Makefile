@@ -22,7 +22,7 @@ demo: $(STAMP)
 	$(VENV)/bin/callscope analyze samples/*.wav samples/*.flac $(SHARED_CALL) --out demo-results --format json --format txt
 
 test: $(STAMP)
-	$(PY) -m pytest
+	$(PY) -m pytest --durations=25
 
 # everyday work: the tests without a real server, browser, worker or full analysis (marker slow)
 test-fast: $(STAMP)
