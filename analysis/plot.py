@@ -10,7 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from callscope.analysis.schema import CallAnalysis  # noqa: E402
-from callscope.scoring.call_scores import EscalationBands  # noqa: E402
+from callscope.scoring.escalation import EscalationBands  # noqa: E402
 
 BAND_COLOURS = {"green": "#d9f2d9", "yellow": "#fff6cc", "orange": "#ffe0c2", "red": "#fbd0d0"}
 LABEL_COLOURS = {"frustrated": "#c0392b", "dissatisfied": "#e67e22", "uncertain": "#8e44ad",
@@ -20,8 +20,8 @@ LABEL_COLOURS = {"frustrated": "#c0392b", "dissatisfied": "#e67e22", "uncertain"
 
 def plot_timeline(result: CallAnalysis, out: Path, bands: EscalationBands | None = None) -> Path:
     """Sentiment (with escalation bands and utterance markers) and arousal, one row per speaker;
-    ``bands``: the escalation bands to shade (default: the default bands)."""
-    bands = bands or EscalationBands()
+    ``bands``: the escalation bands to shade (default: those the call's level was read with)."""
+    bands = bands or EscalationBands.of(result.call_scores.bands if result.call_scores else None)
     if not result.timeline:
         raise ValueError(f"{result.file}: the result has no timeline (analysed without scoring?)")
     n = len(result.timeline)

@@ -28,7 +28,7 @@ from callscope.analysis.schema import CallAnalysis
 from callscope.privacy.call_keys import open_value
 from callscope.qa import categories
 from callscope.scoring.agreement import agreement
-from callscope.scoring.call_scores import EscalationBands, level_basis
+from callscope.scoring.escalation import EscalationBands, level_basis
 from callscope.store.db import Call, Correction, RuleSetRow, SpotCheck
 
 MIN_REVIEWED = 20

@@ -20,8 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from callscope.analysis.schema import CallAnalysis
 from callscope.privacy.call_keys import open_value, seal_value
 from callscope.qa.corrections import apply_corrections, corrections_of
-from callscope.scoring.call_scores import EscalationBands
-from callscope.scoring.rescore import relevel
+from callscope.scoring.escalation import EscalationBands, relevel
 from callscope.scoring.rules import digest, load_rules, starter_text
 from callscope.scoring.rules.evaluate import Match, evaluate
 from callscope.scoring.rules.model import RuleSet
@@ -126,7 +125,7 @@ def apply_bands(result: CallAnalysis, bands: EscalationBands | None, label: str)
     if bands is None or cs is None:
         return result
     customer = next((s for s in result.speaker_scores if s.role == "customer"), None)
-    return result.model_copy(update={"call_scores": relevel(cs, customer, EscalationBands(), customer, bands,
+    return result.model_copy(update={"call_scores": relevel(cs, customer, customer, bands,
                                                             f"{cs.escalation.version}+bands:{label}")})
 
 

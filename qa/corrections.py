@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 
 from callscope.analysis.schema import CallAnalysis
 from callscope.privacy.call_keys import readable_correction
-from callscope.scoring.call_scores import EscalationBands, escalation
 from callscope.scoring.emotion import LABELS, EmotionThresholds, classify
+from callscope.scoring.escalation import EscalationBands, LevelOverride, details_of, reason, relevel
 from callscope.scoring.rescore import rescore
-from callscope.scoring.results import EmotionOut, Score, SentimentOut, UtteranceScores
+from callscope.scoring.results import EmotionOut, SentimentOut, UtteranceScores
 from callscope.store.db import Correction
 
 #: Version suffix of scores re-computed from corrected values.
@@ -128,7 +128,7 @@ def apply_corrections(result: CallAnalysis, corrections: list[Correction],
     roles = latest.get((None, "roles"))
     touched = roles is not None
     if roles is not None:
-        _set_roles(out, json.loads(roles.value), roles, bands or EscalationBands())
+        _set_roles(out, json.loads(roles.value), roles)
     for (i, field), c in latest.items():
         if i is None or i >= len(out.utterances) or out.utterances[i].sentiment is None:
             continue
@@ -152,16 +152,15 @@ def apply_corrections(result: CallAnalysis, corrections: list[Correction],
             out.utterances,  # type: ignore[arg-type]  # UtteranceOut holds what rescore reads
             scores, out.speaker_scores, out.call_scores, out.timeline, out.duration_s, QA_VERSION, bands=bands)
     level = latest.get((None, "escalation"))
-    if level is not None and out.call_scores is not None:
-        old = out.call_scores.escalation
-        value = json.loads(level.value)
-        out.call_scores.escalation = Score(value=value, confidence=1.0, evidence=old.evidence, version=f"qa-review/{level.id}",
-                                           detail=f"set by {reviewer_label(level)}: {level.reason} (the rules gave {old.value})")
-        out.call_scores.reasons.insert(0, f"level set to {value} by QA reviewer {reviewer_label(level)}: {level.reason}")
+    if level is not None and out.call_scores is not None:  # the reviewer's level goes on top, last
+        cs = out.call_scores
+        customer = next((sp for sp in out.speaker_scores if sp.role == "customer"), None)
+        out.call_scores = relevel(cs, customer, customer, EscalationBands.of(cs.bands), cs.escalation.version,
+                                  LevelOverride(json.loads(level.value), reviewer_label(level), level.reason, level.id))
     return out
 
 
-def _set_roles(out: CallAnalysis, roles: dict[str, str], c: Correction, bands: EscalationBands) -> None:
+def _set_roles(out: CallAnalysis, roles: dict[str, str], c: Correction) -> None:
     """Give the speakers the reviewer's roles. The acoustic-emotion policy follows the new roles:
     a speaker who is now an agent loses voice arousal unless the deployment allowed it for agents;
     a new customer whose voice was not analysed as a customer's has no arousal until re-analysed."""
@@ -170,14 +169,13 @@ def _set_roles(out: CallAnalysis, roles: dict[str, str], c: Correction, bands: E
         return
     allowed = cs.emotion_policy
     before = next((sp for sp in out.speaker_scores if sp.role == "customer"), None)
-    _, own = escalation(before, bands, cs.escalation.version, cs.reasons_language)
-    if cs.reasons[:len(own)] == own:  # the level's reasons were about the old customer: re-scoring writes new ones
-        cs.reasons = cs.reasons[len(own):]
+    details = details_of(cs, before)  # the level's own reasons are written again by re-scoring
+    details.append(reason("reason.qa_roles", "review", cs.reasons_language, reviewer=reviewer_label(c), why=c.reason))
+    cs.reason_details, cs.reasons = details, [r.message for r in details]
     cs.roles = {**cs.roles, **roles}
     cs.role_source = "qa_review"
     cs.role_note = None  # a reviewer settled what the note asked to check
     cs.role_confidence = 1.0
-    cs.reasons.append(f"roles swapped by QA reviewer {reviewer_label(c)}: {c.reason}")
     no_voice = set()
     for sp in out.speakers:
         sp.role = cs.roles.get(sp.id, sp.role)

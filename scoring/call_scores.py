@@ -1,14 +1,11 @@
 """Speaker- and call-level scores: sentiment over the call, talk and silence, overlaps and
-interruptions, and the escalation level with human-readable reasons."""
+interruptions (the level: :mod:`callscope.scoring.escalation`)."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 
 from callscope.scoring.emotion import LABELS
-from callscope.scoring.messages import number, say
 from callscope.scoring.results import Interruption, Score, SpeakerScores, UtteranceScores
 from callscope.scoring.sentences import SENTENCE_END
 from callscope.transcription.reliability import is_unreliable, reliability_weight
@@ -40,25 +37,6 @@ CUT_IN_AFTER_S = 0.5
 MIN_CUT_IN_OVERLAP_S = 0.3
 #: Mono: the next speaker starts within this many seconds of an unfinished sentence.
 CUT_OFF_GAP_S = 0.2
-
-
-@dataclass(frozen=True)
-class EscalationBands:
-    """Customer sentiment bands (-1..+1): green above ``green``, yellow down to ``yellow``,
-    orange down to ``orange``, red below."""
-
-    green: float = 0.3
-    yellow: float = -0.2
-    orange: float = -0.5
-
-    def level(self, sentiment: float) -> str:
-        if sentiment > self.green:
-            return "green"
-        if sentiment >= self.yellow:
-            return "yellow"
-        if sentiment >= self.orange:
-            return "orange"
-        return "red"
 
 
 def union(intervals: list[tuple[float, float]]) -> list[tuple[float, float]]:
@@ -261,55 +239,3 @@ def interruptions(utterances: list[Utterance]) -> list[Interruption]:
                                           overlap_s=round(max(overlap, 0.0), 3), evidence=[i, j]))
                 break
     return found
-
-
-def level_basis(bands: EscalationBands, mean: float, end: float | None) -> tuple[str, float]:
-    """Which of the customer's sentiment mean and end (last quarter) the level is read from, and
-    its value: the end when it is in the green band (solved) or below the mean, else the mean."""
-    if end is not None and (end > bands.green or end < mean):
-        return "end", end
-    return "mean", mean
-
-
-def escalation(customer: SpeakerScores | None, bands: EscalationBands, version: str,
-               language: str = "en") -> tuple[Score, list[str]]:
-    """Level of the customer's sentiment, with reasons (in ``language``, see :mod:`callscope.scoring.messages`).
-
-    A customer who ends the call satisfied (end sentiment in the green band) makes it green: the
-    problem was solved, whatever the start was. Otherwise the lower of the mean and the end
-    decides, so a call that was bad throughout, or turned bad, is not rescued by a polite
-    goodbye. The lowest utterance is named in the reasons when it reached orange or red. The
-    level's confidence is that of the sentiment it is read from (clarity, transcript reliability
-    and amount of evidence); a level read from fewer than :data:`WINDOW_WORDS` words, or from
-    words mostly in unreliable utterances (:data:`UNRELIABLE_LEVEL_SHARE`), says so.
-    """
-    if customer is None or customer.sentiment_mean.value is None:
-        return (Score(value=None, confidence=0.0, version=version, detail="no customer speech"),
-                [say("reason.no_customer", language)])
-    mean = float(customer.sentiment_mean.value)
-    end = customer.sentiment_end.value
-    basis, value = level_basis(bands, mean, None if end is None else float(end))
-    evidence = (customer.sentiment_end if basis == "end" else customer.sentiment_mean).evidence
-    level = bands.level(value)
-    reasons = [say("reason.band", language, basis=say(f"basis.{basis}", language), value=number(value, language),
-                   level=say(f"level.{level}", language))]
-    low = customer.sentiment_min
-    if low.value is not None and float(low.value) < bands.yellow and bands.level(float(low.value)) != level:
-        reasons.append(say("reason.lowest", language, value=number(float(low.value), language),
-                           level=say(f"level.{bands.level(float(low.value))}", language), utterance=low.evidence[0]))
-    start = customer.sentiment_start.value
-    if end is not None and start is not None and customer.sentiment_trend.value is not None:
-        change = float(end) - float(start)
-        if abs(change) >= 0.2:
-            reasons.append(say("reason.fell" if change < 0 else "reason.rose", language,
-                               start=number(float(start), language, "+.1f"), end=number(float(end), language, "+.1f")))
-    read = customer.sentiment_end if basis == "end" else customer.sentiment_mean
-    if read.evidence_words is not None and read.evidence_words < WINDOW_WORDS:
-        reasons.append(say("reason.thin_evidence", language, basis=say(f"basis.{basis}", language),
-                           words=read.evidence_words, needed=WINDOW_WORDS))
-    if read.unreliable_share is not None and read.unreliable_share >= UNRELIABLE_LEVEL_SHARE:
-        reasons.append(say("reason.unreliable_transcript", language, share=f"{100 * read.unreliable_share:.0f}"))
-    confidence = read.confidence
-    return Score(value=level, confidence=confidence, evidence=evidence, version=version,
-                 detail=f"{basis} sentiment {value:+.3f}; bands green > {bands.green}, yellow ≥ {bands.yellow}, orange ≥ {bands.orange}, else red",
-                 evidence_words=read.evidence_words, unreliable_share=read.unreliable_share), reasons

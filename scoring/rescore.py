@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from callscope.scoring.call_scores import EscalationBands, escalation, speaker_scores
+from callscope.scoring.call_scores import speaker_scores
+from callscope.scoring.escalation import EscalationBands, relevel
 from callscope.scoring.results import CallScores, SpeakerScores, SpeakerTimeline, UtteranceScores
 from callscope.scoring.timeline import build_timeline
 from callscope.transcription.types import Utterance
@@ -17,18 +18,6 @@ from callscope.transcription.types import Utterance
 
 def _customer(speakers: Sequence[SpeakerScores]) -> SpeakerScores | None:
     return next((s for s in speakers if s.role == "customer"), None)
-
-
-def relevel(call: CallScores, before: SpeakerScores | None, before_bands: EscalationBands,
-            after: SpeakerScores | None, after_bands: EscalationBands, version: str) -> CallScores:
-    """``call`` with its level read again for the customer ``after`` under ``after_bands``: the
-    level's own reasons (those the customer ``before`` got under ``before_bands``) replaced by the
-    new ones; the reasons after them (interruptions, role note, long silence) still hold."""
-    lang = call.reasons_language
-    _, old_reasons = escalation(before, before_bands, call.escalation.version, lang)
-    level, reasons = escalation(after, after_bands, version, lang)
-    rest = call.reasons[len(old_reasons):] if call.reasons[: len(old_reasons)] == old_reasons else call.reasons
-    return call.model_copy(update={"escalation": level, "reasons": reasons + rest})
 
 
 def rescore(
@@ -47,7 +36,7 @@ def rescore(
     Versions of re-computed scores get ``version_suffix`` appended, so a corrected score never
     passes for a model's output.
     """
-    bands = bands or EscalationBands()
+    bands = bands or EscalationBands.of(call.bands)
     utterances, scores = list(utterances), list(scores)
     total_talk = sum(s.talk_time_s for s in speakers)
     new_speakers = [
@@ -55,8 +44,7 @@ def rescore(
                        s.sentiment_mean.version + version_suffix, s.arousal_baseline)
         for s in speakers
     ]
-    new_call = relevel(call, _customer(speakers), bands, _customer(new_speakers), bands,
-                       call.escalation.version + version_suffix)
+    new_call = relevel(call, _customer(speakers), _customer(new_speakers), bands, call.escalation.version + version_suffix)
     new_timelines = []
     for tl in timelines:
         fresh = build_timeline(tl.speaker, tl.role, utterances, scores, duration, frames=None)

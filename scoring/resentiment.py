@@ -6,8 +6,9 @@ measured, emotion labels, speaker and call scores, the level and the timelines c
 
 from __future__ import annotations
 
-from callscope.scoring.call_scores import CALL_RULES_VERSION, EscalationBands
+from callscope.scoring.call_scores import CALL_RULES_VERSION
 from callscope.scoring.emotion import EmotionThresholds, classify
+from callscope.scoring.escalation import EscalationBands
 from callscope.scoring.rescore import rescore
 from callscope.scoring.results import SentimentOut, UtteranceScores
 from callscope.scoring.sentiment import SentimentModel, unit_sentiments

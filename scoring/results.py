@@ -7,6 +7,8 @@ so QA can trust, dispute and re-score it. Times are seconds from the start of th
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
 
@@ -99,6 +101,29 @@ class SentimentValidation(BaseModel):
     data: str | None = Field(None, description="the labelled data it was measured on")
 
 
+class BandsOut(BaseModel):
+    """Escalation bands on customer sentiment (-1..+1): green above ``green``, yellow down to
+    ``yellow``, orange down to ``orange``, red below."""
+
+    green: float
+    yellow: float
+    orange: float
+
+
+class Reason(BaseModel):
+    """Why a call has its level, or what else a reviewer should know about it."""
+
+    code: str = Field(description="the message's key in the catalogues of scoring/locale/ (e.g. reason.band, "
+                                  "reason.interrupted, reason.qa_level); legacy: a result stored before reasons were structured")
+    about: Literal["level", "call", "review"] = Field(
+        description="level: the level's own (replaced when the level is read again); call: a fact about the call "
+                    "(interruptions, silence, language, role note); review: a QA reviewer's level or role swap")
+    params: dict[str, str | int | float | None] = Field(default_factory=dict,
+                                                       description="the values the message is written from")
+    evidence: list[int] = Field(default_factory=list, description="indices into utterances")
+    message: str = Field(description="the reason written in the call's reasons_language")
+
+
 class CallScores(BaseModel):
     roles: dict[str, str]
     role_source: str = Field(description="channel_map | channel_map_corrected (the words overruled the map, by the "
@@ -120,7 +145,10 @@ class CallScores(BaseModel):
     interruptions: list[Interruption]
     interruptions_by: dict[str, int]
     escalation: Score
-    reasons: list[str]
+    bands: BandsOut | None = Field(None, description="the escalation bands the level was read with (null: the defaults, "
+                                                     "in a result stored before it said)")
+    reasons: list[str] = Field(description="the messages of reason_details, in order")
+    reason_details: list[Reason] = Field(default_factory=list, description="each reason with its code, parameters and evidence")
     reasons_language: str = Field("en", description="the language the reasons are written in")
     sentiment_validation: SentimentValidation | None = Field(
         None, description="whether text sentiment has been tested on labelled text in the call's language")

@@ -18,8 +18,6 @@ from callscope.scoring.arousal_prior import load_prior
 from callscope.scoring.call_scores import (
     CALL_RULES_VERSION,
     INTERRUPTION_RULES_VERSION,
-    EscalationBands,
-    escalation,
     interruptions,
     overlap_time,
     silence,
@@ -27,13 +25,12 @@ from callscope.scoring.call_scores import (
 )
 from callscope.scoring.courtesy import COURTESY_VERSION
 from callscope.scoring.emotion import EMOTION_RULES_VERSION, EmotionThresholds
-from callscope.scoring.messages import number, say
+from callscope.scoring.escalation import EscalationBands, decide_level, reason
 from callscope.scoring.results import CallScores, SpeakerScores, SpeakerTimeline, UtteranceScores
 from callscope.scoring.roles import (
     DEFAULT_CHANNEL_MAP,
     ROLE_RULES_VERSION,
     RoleAssignment,
-    role_note,
     roles_from_channels,
     roles_from_text,
 )
@@ -174,30 +171,34 @@ class CallScorer:
         ]
         customer = next((x for x in spk_scores if x.role == "customer"), None)
         lang = s.reasons_language
-        level, reasons = escalation(customer, s.bands, f"{CALL_RULES_VERSION}+{sentiment_version}", lang)
+        level, reasons = decide_level(customer, s.bands, f"{CALL_RULES_VERSION}+{sentiment_version}", lang)
         validation = sentiment_validation(language)
         if level.value is not None and not validation.validated:  # only where a level was given
-            reasons.append(say("reason.sentiment_unvalidated", lang, call_language=language))
+            reasons.append(reason("reason.sentiment_unvalidated", "call", lang, call_language=language))
         if level.value is not None and language_choice is not None:
             if not language_choice.supported:
-                reasons.append(say("reason.language_outside", lang, name=language_name(language_choice.language),
-                                   code=language_choice.language))
+                reasons.append(reason("reason.language_outside", "call", lang,
+                                      name=language_name(language_choice.language), code=language_choice.language))
             elif language_choice.uncertain:
-                reasons.append(say("reason.language_uncertain", lang, code=language_choice.language,
-                                   confidence=number(language_choice.confidence, lang, ".2f")))
+                reasons.append(reason("reason.language_uncertain", "call", lang, code=language_choice.language,
+                                      confidence=float(language_choice.confidence)))
         cuts = interruptions(utterances)
         by: dict[str, int] = {}
         for c in cuts:
             by[c.by] = by.get(c.by, 0) + 1
         for sp, n in sorted(by.items(), key=lambda kv: -kv[1]):
             if n >= 2:
-                who = say(f"role.{role_of[sp]}", lang) if role_of.get(sp) in ("agent", "customer") else sp
-                reasons.append(say("reason.interrupted", lang, who=who, n=n))
+                who = role_of[sp] if role_of.get(sp) in ("agent", "customer") else sp
+                reasons.append(reason("reason.interrupted", "call", lang,
+                                      sorted({i for c in cuts if c.by == sp for i in c.evidence}), who=who, n=n))
         if roles.note_facts:
-            reasons.append(role_note(*roles.note_facts, lang))
+            kind, facts = roles.note_facts
+            reasons.append(reason(f"role_note.{kind}", "call", lang, sorted({i for ev in roles.evidence.values() for i in ev}),
+                                  map_channel=facts["map_channel"], words_channel=facts["words_channel"],
+                                  confidence=float(facts["confidence"])))
         silent, longest, longest_at = silence(turns, duration)
         if longest >= 20:
-            reasons.append(say("reason.silence", lang, seconds=f"{longest:.0f}", at=f"{longest_at:.0f}"))
+            reasons.append(reason("reason.silence", "call", lang, seconds=float(longest), at=float(longest_at or 0.0)))
         call = CallScores(
             roles=role_of, role_source=roles.source, role_confidence=roles.confidence, role_note=roles.note,
             role_evidence=roles.evidence, direction=roles.direction, direction_source=roles.direction_source,
@@ -205,7 +206,8 @@ class CallScorer:
             silence_s=round(silent, 3), silence_share=round(silent / duration, 4) if duration else 0.0,
             longest_silence_s=round(longest, 3), longest_silence_at_s=None if longest_at is None else round(longest_at, 3),
             overlap_s=round(overlap_time(turns), 3), interruptions=cuts, interruptions_by=by,
-            escalation=level, reasons=reasons, reasons_language=lang, sentiment_validation=validation,
+            escalation=level, bands=s.bands.out(), reasons=[r.message for r in reasons], reason_details=reasons,
+            reasons_language=lang, sentiment_validation=validation,
             versions={**self.versions, **({"reliability": transcript.version} if transcript else {})},
         )
         timelines = [

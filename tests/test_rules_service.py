@@ -166,11 +166,28 @@ bands:
     assert run["done"] == 1 and run["rules_version"] == added.json()["version"]
     call = admin.get(f"/v1/calls/{call_id}").json()
     assert call["escalation"] == "red" and f"+bands:{added.json()['label']}" in call["scores"]["call"]["escalation"]["version"]
+    # the level says which bands it was read with, and its reasons are structured: the level's own were
+    # written again for these bands, the call's others (those not about the level) kept after them
+    scored = call["scores"]["call"]
+    assert scored["bands"] == {"green": 0.95, "yellow": 0.9, "orange": 0.85}
+    details = scored["reason_details"]
+    assert scored["reasons"] == [r["message"] for r in details]
+    assert [r["code"] for r in details].count("reason.band") == 1
+    band = details[0]
+    assert band["code"] == "reason.band" and band["about"] == "level" and band["params"]["level"] == "red"
+    assert band["evidence"] == scored["escalation"]["evidence"] and "red band" in band["message"]
+    before_rest = [r for r in before["scores"]["call"]["reason_details"] if r["about"] != "level"]
+    assert [r for r in details if r["about"] != "level"] == before_rest
     bad = admin.post("/v1/rules", json={"yaml": CHANGED + "\nbands: {default: {green: 0.1, yellow: 0.2, orange: -0.5}}\n"})
     assert bad.status_code == 422 and "green > yellow > orange" in bad.json()["error"]["message"]
     fixed = admin.post(f"/v1/calls/{call_id}/corrections", json={"escalation": "green", "reason": "the customer was happy"})
     assert fixed.status_code == 201
-    assert admin.get(f"/v1/calls/{call_id}").json()["escalation"] == "green"  # the reviewer's level wins over the bands
+    corrected = admin.get(f"/v1/calls/{call_id}").json()
+    assert corrected["escalation"] == "green"  # the reviewer's level wins over the bands
+    first, *rest = corrected["scores"]["call"]["reason_details"]
+    assert first["code"] == "reason.qa_level" and first["about"] == "review" and first["params"]["level"] == "green"
+    assert first["message"].startswith("level set to green by QA reviewer") and "the customer was happy" in first["message"]
+    assert rest == details  # what the rules said under the bands still follows it
 
 
 def test_spot_check_routes_over_http(service):

@@ -11,7 +11,7 @@ import soundfile as sf
 from benchmarks.reference import tsv_turns
 from callscope.audio.decode import decode_file
 from callscope.analysis.pipeline import AnalysisSettings, Analyzer
-from callscope.scoring.call_scores import EscalationBands
+from callscope.scoring.escalation import EscalationBands
 from callscope.scoring.emotion import LABELS
 from callscope.scoring.scorer import ScoringSettings
 from callscope.scoring.train_sentiment import read_vader

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from benchmarks.reference import AUDIO, DATA, tsv_turns
-from callscope.scoring.call_scores import EscalationBands
+from callscope.scoring.escalation import EscalationBands
 from callscope.scoring.courtesy import split_courtesy
 from callscope.scoring.roles import RoleAssignment
 from callscope.scoring.scorer import CallScorer

@@ -178,16 +178,16 @@ def test_calibrate_fits_bands_to_the_reviewers_and_activates_nothing(sessions, c
     from callscope.qa import calibration
     from callscope.qa import categories
     from callscope.store.db import Call, SpotCheck, utcnow
-    from callscope.scoring.call_scores import EscalationBands, escalation
+    from callscope.scoring.escalation import EscalationBands, decide_level
 
     def customer(result):
         return next(s for s in result.speaker_scores if s.role == "customer")
 
-    for result in (call01_result, spokenwoz_result):  # the fast rule is escalation()'s own
+    for result in (call01_result, spokenwoz_result):  # the fast rule is decide_level()'s own
         c = customer(result)
         for bands in (EscalationBands(), EscalationBands(0.5, 0.2, 0.0), EscalationBands(0.1, 0.05, -0.1)):
             assert calibration.level(bands, c.sentiment_mean.value, c.sentiment_end.value) == \
-                escalation(c, bands, "v")[0].value
+                decide_level(c, bands, "v")[0].value
     # the default bands call one real call green and another yellow; reviewers confirm the green one and call
     # the other orange, 12 of each: only other bands can agree with them on all 24
     levels = {r.call_scores.escalation.value: r for r in (call01_result, spokenwoz_result, pyannote_result)}

@@ -442,8 +442,10 @@ def test_metadata_and_transcript_payloads_render_as_text(app, browser):
 def test_categories_show_with_their_evidence_and_what_changed_since_another_version(app, browser):
     from tests.test_rules import CALL01_RULES
 
+    # Call01's queue gets bands of its own: the level is read with them and the chart shades them
+    queue_bands = "\nbands:\n  queue:\n    billing: {green: 0.6, yellow: 0.4, orange: -0.6}\n"
     with app.client(app.key) as admin:
-        added = admin.post("/v1/rules", json={"yaml": CALL01_RULES, "activate": True}).json()
+        added = admin.post("/v1/rules", json={"yaml": CALL01_RULES + queue_bands, "activate": True}).json()
         run = admin.post("/v1/admin/rescore", json={}).json()
         for _ in range(300):
             if admin.get(f"/v1/admin/rescore/{run['id']}").json()["status"] == "done":
@@ -453,6 +455,7 @@ def test_categories_show_with_their_evidence_and_what_changed_since_another_vers
     b.get(f"/calls/{app.ids['Call01']}")
     b.ready()
     assert added["label"] in b.find("#categories-version").text
+    assert "green > 0.6" in b.find("#chart-valence .u-title").text
     item = b.find('#categories li[data-category="notification_problem"]')
     link = item.find_element(By.CSS_SELECTOR, "a.ev")
     index = int(link.text.split()[0].lstrip("#"))

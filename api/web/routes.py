@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from callscope.api.deps import CallId, Services, Svc, error_response
 from callscope.api.responses import SignedInOut
 from callscope.api.web import sessions
-from callscope.scoring.call_scores import EscalationBands
+from callscope.scoring.escalation import EscalationBands
 from callscope.service.auth import ANONYMOUS_ADMIN, Principal, verify
 
 HERE = Path(__file__).resolve().parent

@@ -238,13 +238,19 @@ function renderLevel() {
   const roleEvidence = Object.values(cs.role_evidence || {}).flat().sort((a, b) => a - b);
   // a reason naming an utterance links to it; the role note to the words that placed the roles;
   // the level's own reasons to the utterances the level was computed from
+  // a structured reason carries its evidence; a result stored before reasons were structured has
+  // messages only: one naming an utterance links to it, the role note to the words that placed the
+  // roles, the others to the utterances the level was computed from
   const evidenceOf = (r) => {
     const named = [...r.matchAll(/utterance (\d+)/g)].map((m) => Number(m[1]));
     if (named.length) return named;
     if (cs.role_note && r.startsWith(cs.role_note.slice(0, 30))) return roleEvidence;
     return esc.evidence;
   };
-  reasons.replaceChildren(...cs.reasons.map((r) => el("li", {}, r, ...evidenceLinks(evidenceOf(r)))),
+  const items = (cs.reason_details && cs.reason_details.length)
+    ? cs.reason_details.map((r) => el("li", { dataset: { code: r.code, about: r.about } }, r.message, ...evidenceLinks(r.evidence)))
+    : cs.reasons.map((r) => el("li", {}, r, ...evidenceLinks(evidenceOf(r))));
+  reasons.replaceChildren(...items,
     ...(cs.interruptions || []).map((it) => el("li", {}, `${it.by} cut in on ${it.of} at ${clock(it.at_s)} (${it.overlap_s.toFixed(1)} s overlap)`, ...evidenceLinks(it.evidence))));
 }
 
@@ -306,8 +312,15 @@ function renderScores() {
 // ---- timelines (uPlot) -------------------------------------------------------------------------
 function size(container) { return { width: Math.max(240, container.clientWidth), height: 170 }; }
 
+// the bands the call's level was read with (a rule set's for its queue or product), else the defaults
+function levelBands() {
+  const cs = (data.call.scores && data.call.scores.call) || {};
+  return cs.bands || bands;
+}
+
 function bandsPlugin() {
-  const fill = [["#d9f2ea", bands.green, 1], ["#fbefc9", bands.yellow, bands.green], ["#fde0cc", bands.orange, bands.yellow], ["#f8d4da", -1, bands.orange]];
+  const b = levelBands();
+  const fill = [["#d9f2ea", b.green, 1], ["#fbefc9", b.yellow, b.green], ["#fde0cc", b.orange, b.yellow], ["#f8d4da", -1, b.orange]];
   return { hooks: { drawClear: [(u) => {
     const { ctx } = u, { left, width } = u.bbox;
     for (const [colour, lo, hi] of fill) {
@@ -350,7 +363,7 @@ function chartOf(container, key, title, withBands) {
 
 function renderCharts() {
   charts.forEach((c) => c.destroy());
-  charts = [chartOf(document.getElementById("chart-valence"), "valence", "Sentiment (bands: escalation levels)", true),
+  charts = [chartOf(document.getElementById("chart-valence"), "valence", `Sentiment (bands: escalation levels, green > ${levelBands().green})`, true),
     chartOf(document.getElementById("chart-arousal"), "arousal", "Arousal (voice)", false)].filter(Boolean);
 }
 
