@@ -202,7 +202,9 @@ def create_app(settings: ServiceSettings | None = None, worker_process: Callable
             return error_response(503, f"database not reachable: {type(exc).__name__}")
         return JSONResponse({"status": "ready"})
 
-    @app.get("/metrics", response_class=Response)
+    @app.get("/metrics", response_class=Response,
+             responses={200: {"description": "Prometheus text exposition format",
+                              "content": {METRICS_CONTENT_TYPE: {"schema": {"type": "string"}}}}})
     def prometheus_metrics(request: Request) -> Response:
         """Prometheus text format: request counts and latency, jobs and calls by status, queue age.
         With ``CALLSCOPE_METRICS_TOKEN`` set, send it as ``Authorization: Bearer <token>``."""

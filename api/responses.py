@@ -11,6 +11,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from callscope.analysis.schema import LanguageOut, RedactionOut, SpeakerOut, TranscriptReliabilityOut, UtteranceOut
+from callscope.scoring.results import CallScores, Score, SpeakerScores, SpeakerTimeline
+
 
 class _Out(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -230,3 +233,190 @@ class CorrectionOut(_Out):
 class CorrectionListOut(_Out):
     call_id: str
     corrections: list[CorrectionOut] = Field(description="oldest first; the newest per utterance and field is in force")
+
+
+# --- calls: the list, one call, its transcript and timeline, a correction -------------------------
+
+class CallRowOut(_Out):
+    """A call as the list shows it (QA corrections applied to its level and sentiment)."""
+
+    id: str
+    filename: str
+    status: Literal["queued", "running", "done", "failed", "unsupported_language"]
+    stage: str | None = Field(description="the analysis stage while running")
+    progress: float | None = Field(description="0..1 while running")
+    external_id: str | None
+    agent_id: str | None
+    team: str | None
+    queue: str | None
+    product: str | None
+    escalation: str | None = Field(description="green | yellow | orange | red; null until analysed")
+    customer_sentiment: float | None = Field(description="the customer's mean sentiment, -1..+1")
+    customer_sentiment_start: float | None
+    customer_sentiment_end: float | None
+    agent_talk_share: float | None = Field(description="0..1 of the talk time")
+    duration_s: float | None
+    language: str | None
+    recorded_at: str | None
+    uploaded_at: str | None
+    corrections: int = Field(description="QA corrections of the call")
+    categories: list[str] = Field(description="categories matched under the call's current rule-set version")
+    url: str
+
+
+class CallListOut(_Out):
+    calls: list[CallRowOut]
+    total: int = Field(description="every call that matches the filters")
+    next_cursor: str | None = Field(description="pass as cursor for the next page; null on the last")
+
+
+class CallMetadataOut(_Out):
+    agent_id: str | None
+    team: str | None
+    queue: str | None
+    product: str | None
+    channel: str | None
+    channel_map: str | None
+    customer_ref: str | None = Field(description="the customer id's pseudonym")
+    phone_ref: str | None = Field(description="the phone number's pseudonym")
+    recorded_at: str | None
+
+
+class CallLinksOut(_Out):
+    transcript: str
+    timeline: str
+    audio: str
+    corrections: str
+    categories: str | None = None
+
+
+class CallScoresOut(_Out):
+    call: CallScores | None = Field(description="roles, level (with the bands it was read with), reasons, silence, "
+                                                "interruptions, versions")
+    speakers: list[SpeakerScores] | None
+
+
+class MatchedCategoryOut(_Out):
+    name: str
+    detail: str | None = Field(description="what matched, in words")
+    utterances: list[int] = Field(description="evidence: indices into the transcript's utterances")
+    times: list[list[float]] = Field(description="evidence: [start, end] in seconds")
+    unreliable_share: float | None = Field(None, description="share of the evidence in unreliable transcript")
+
+
+class CallOut(_Out):
+    """A call: status, metadata and, once done, its scores and categories (QA corrections applied)."""
+
+    id: str
+    filename: str
+    status: Literal["queued", "running", "done", "failed", "unsupported_language"]
+    stage: str | None
+    progress: float | None
+    error: str | None
+    external_id: str | None
+    metadata: CallMetadataOut
+    duration_s: float | None
+    escalation: str | None
+    customer_sentiment: float | None
+    language: str | None
+    language_confidence: float | None
+    links: CallLinksOut
+    language_supported: bool | None = None
+    languages: list[LanguageOut] | None = None
+    language_note: str | None = None
+    transcript_reliability: TranscriptReliabilityOut | None = None
+    scores: CallScoresOut | None = Field(None, description="once done")
+    corrections: int | None = Field(None, description="QA corrections, once done")
+    rules_version: str | None = Field(None, description="the rule-set version its categories are under")
+    categories: list[MatchedCategoryOut] | None = None
+
+
+class CorrectedUtteranceOut(UtteranceOut):
+    corrected: dict[str, CorrectionOut] | None = Field(None, description="per corrected field, the correction in force "
+                                                                         "(its original value, who, when, why)")
+
+
+class TranscriptOut(_Out):
+    """Utterances with words, speakers and per-utterance scores (QA corrections applied and marked)."""
+
+    file: str
+    duration_s: float
+    channel_layout: str
+    speakers: list[SpeakerOut]
+    utterances: list[CorrectedUtteranceOut]
+    engine: str
+    model: str
+    language: str | None
+    languages: list[LanguageOut] | None
+    language_note: str | None
+    redactions: list[RedactionOut] | None
+    redaction: str | None
+    transcript_reliability: TranscriptReliabilityOut | None
+
+
+class TimelineOut(_Out):
+    duration_s: float
+    timeline: list[SpeakerTimeline] = Field(description="per speaker: smoothed valence and arousal on a time grid, "
+                                                        "and one point per utterance")
+
+
+class CorrectedOut(_Out):
+    corrections: list[CorrectionOut] = Field(description="the corrections stored by this request")
+    escalation: Score | None = Field(None, description="the call's level now (keys that may read calls)")
+    speakers: list[dict[str, Any]] | None = Field(None, description="per speaker: id, role, mean sentiment and emotion "
+                                                                    "shares now (keys that may read calls)")
+
+
+# --- reports and quality ------------------------------------------------------------------------
+
+class GroupOut(_Out):
+    calls: int
+    mean_customer_sentiment: float | None
+    mean_agent_talk_share: float | None
+    mean_silence_share: float | None
+    escalation_share: dict[str, float] = Field(description="per level, its share of the group's calls")
+    categories: dict[str, int] = Field(description="calls per category matched")
+    previous_mean_customer_sentiment: float | None = Field(description="in the previous period of the same length")
+    trend: float | None = Field(description="mean customer sentiment now minus then")
+
+
+class AggregatesOut(_Out):
+    group_by: Literal["agent", "team", "queue", "day", "product"]
+    from_: str = Field(alias="from")
+    to: str
+    groups: dict[str, GroupOut]
+
+
+class SampleOut(_Out):
+    day: str
+    already_sampled: bool | None = Field(None, description="true: the day was drawn before (a day is drawn once)")
+    calls: int | None = Field(None, description="analysed calls of the day")
+    sampled: int | None = None
+    strata: dict[str, dict[str, int]] | None = Field(None, description="per stratum (team | level), calls and sampled")
+
+
+class AgreementOut(_Out):
+    n: int = Field(description="reviewed calls")
+    n_eff: float = Field(description="the effective sample size under the sampling weights")
+    accuracy: float | None
+    accuracy_ci: list[float] | None = Field(description="95 % interval")
+    kappa: float | None = Field(description="Cohen's kappa; null when undefined")
+    kappa_ci: list[float] | None
+
+
+class AgreementSummaryOut(_Out):
+    level: AgreementOut
+    per_reviewer_level: dict[str, AgreementOut]
+    per_category: dict[str, AgreementOut]
+
+
+class QualityPeriodOut(AgreementSummaryOut):
+    period: str = Field(description="the day, or the Monday of the week")
+    reviewed: int
+
+
+class QualityOut(AgreementSummaryOut):
+    from_: str = Field(alias="from")
+    to: str
+    reviewed: int
+    periods: list[QualityPeriodOut]

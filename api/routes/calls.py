@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from callscope.analysis.schema import CallAnalysis
 from callscope.api.deps import Admin, CallId, Reader, Reviewer, Services, Svc, Uploader
-from callscope.api.responses import CorrectionListOut, ErasedCallOut
+from callscope.api.responses import CallOut, CorrectedOut, CorrectionListOut, ErasedCallOut, TimelineOut, TranscriptOut
 from callscope.api.upload_form import FILE_FIELD, FormLimits, ReceivedFile, receive_form
 from callscope.privacy import access_log
 from callscope.privacy.call_keys import open_value, readable, readable_correction, seal_correction
@@ -184,7 +184,7 @@ def _analysis(svc: Services, call: Call) -> tuple[dict, list[Correction]]:
     return shown.model_dump(mode="json"), corrections
 
 
-@router.get("/v1/calls/{call_id}", operation_id="get_call")
+@router.get("/v1/calls/{call_id}", operation_id="get_call", response_model=CallOut, response_model_exclude_unset=True)
 def get_call(call_id: CallId, svc: Svc, _who: Reader) -> dict:
     """Status, progress (stage and 0..1), metadata and, once done, the scores (with QA
     corrections applied; ``corrections`` counts them) and the categories matched under the
@@ -218,7 +218,8 @@ def get_call(call_id: CallId, svc: Svc, _who: Reader) -> dict:
     return body
 
 
-@router.get("/v1/calls/{call_id}/transcript", operation_id="get_transcript")
+@router.get("/v1/calls/{call_id}/transcript", operation_id="get_transcript", response_model=TranscriptOut,
+            response_model_exclude_unset=True)
 def get_transcript(call_id: CallId, svc: Svc, who: Reader) -> dict:
     """Utterances with words, speakers and per-utterance scores; a corrected utterance has
     ``corrected``: per field, the original value, the reviewer, when and why. The read goes
@@ -231,13 +232,17 @@ def get_transcript(call_id: CallId, svc: Svc, who: Reader) -> dict:
     return annotate(body, corrections)
 
 
-@router.get("/v1/calls/{call_id}/timeline", operation_id="get_timeline")
+@router.get("/v1/calls/{call_id}/timeline", operation_id="get_timeline", response_model=TimelineOut,
+            response_model_exclude_unset=True)
 def get_timeline(call_id: CallId, svc: Svc, _who: Reader) -> dict:
     r, _ = _analysis(svc, _get(svc, call_id))
     return {"duration_s": r["duration_s"], "timeline": r["timeline"]}
 
 
-@router.get("/v1/calls/{call_id}/audio", response_class=FileResponse, operation_id="get_audio")
+@router.get("/v1/calls/{call_id}/audio", response_class=FileResponse, operation_id="get_audio",
+            responses={200: {"description": "the recording (redacted stretches silenced)",
+                             "content": {t: {"schema": {"type": "string", "format": "binary"}}
+                                         for t in sorted(set(MEDIA_TYPES.values()))}}})
 def get_audio(call_id: CallId, svc: Svc, who: Reader) -> FileResponse:
     """The recording, once its analysis is done (409 before): as uploaded, or, when personal
     data was redacted from its transcript, as lossless FLAC with those stretches silenced on
@@ -255,7 +260,9 @@ def get_audio(call_id: CallId, svc: Svc, who: Reader) -> FileResponse:
 
 
 @router.get("/v1/calls/{call_id}/audio/original", response_class=StreamingResponse, operation_id="get_original_audio",
-            responses={200: {"content": {"application/octet-stream": {}}},
+            responses={200: {"description": "the unredacted upload, as uploaded",
+                             "content": {t: {"schema": {"type": "string", "format": "binary"}}
+                                         for t in sorted(set(MEDIA_TYPES.values()))}},
                        404: {"description": "no original kept for this call"}})
 def get_original_audio(call_id: CallId, svc: Svc, who: Admin) -> StreamingResponse:
     """The unredacted upload of a call whose recording was redacted, for deployments that keep it
@@ -288,7 +295,8 @@ def get_original_audio(call_id: CallId, svc: Svc, who: Admin) -> StreamingRespon
                              headers={"Content-Disposition": f"attachment; filename*=utf-8''{quote(name)}"})
 
 
-@router.post("/v1/calls/{call_id}/corrections", status_code=201, operation_id="correct_call")
+@router.post("/v1/calls/{call_id}/corrections", status_code=201, operation_id="correct_call", response_model=CorrectedOut,
+             response_model_exclude_unset=True)
 def correct(call_id: CallId, svc: Svc, who: Reviewer, correction: Annotated[CorrectionIn, Body()]) -> dict:
     """A QA reviewer overrides an utterance's sentiment (-1..+1) and/or emotion label, the
     call's escalation level, or swaps agent and customer (``swap_roles``: scores, level and

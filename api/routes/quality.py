@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from callscope.api.deps import Admin, CallId, Reader, Reviewer, Svc, check_days
-from callscope.api.responses import SpotCheckListOut, SpotCheckOut
+from callscope.api.responses import QualityOut, SampleOut, SpotCheckListOut, SpotCheckOut
 from callscope.qa import spot_checks
 from callscope.service.feed import day_bounds
 from callscope.store.db import SpotCheck
@@ -33,7 +33,7 @@ def _row(c: SpotCheck) -> dict:
             "reviewer": c.reviewer, "reviewed_at": c.reviewed_at.isoformat() if c.reviewed_at else None}
 
 
-@router.post("/v1/spot-checks/sample")
+@router.post("/v1/spot-checks/sample", response_model=SampleOut, response_model_exclude_unset=True)
 def draw_sample(svc: Svc, _who: Admin, day: Annotated[date, Query(alias="date")]) -> dict:
     """Draw a day's sample now (it is drawn by itself after each day): ``CALLSCOPE_SPOT_CHECK_SHARE``
     of its analysed calls, stratified by team and level, red and low-confidence calls over-sampled.
@@ -73,7 +73,7 @@ def review_spot_check(call_id: CallId, body: ReviewIn, svc: Svc, who: Reviewer) 
         return _row(check)
 
 
-@router.get("/v1/quality")
+@router.get("/v1/quality", response_model=QualityOut)
 def quality(svc: Svc, _who: Reader, date_from: Annotated[date, Query(alias="from")],
             date_to: Annotated[date, Query(alias="to", description="inclusive")],
             period: Annotated[str, Query(pattern="^(day|week)$")] = "week") -> dict:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import sessionmaker
 from callscope.analysis.call_settings import Language
 from callscope.api.call_list import SORT_PATTERN, cursor_after, order
 from callscope.api.deps import FIRST_DAY, Reader, Svc, check_days
+from callscope.api.responses import AggregatesOut, CallListOut
 from callscope.api.routes.calls import call_links
 from callscope.privacy.call_keys import open_unless_erased
 from callscope.qa.categories import categories_by_call
@@ -82,7 +83,7 @@ def _list_row(c: Call, filename: str, corrections: int, categories: list[str]) -
             "corrections": corrections, "categories": categories, "url": f"/v1/calls/{c.id}"}
 
 
-@router.get("/v1/calls", responses={200: {"description": "a page of calls", "links": call_links("$response.body#/calls/0/id")}})
+@router.get("/v1/calls", response_model=CallListOut, responses={200: {"description": "a page of calls", "links": call_links("$response.body#/calls/0/id")}})
 def list_calls(
     svc: Svc,
     _who: Reader,
@@ -165,7 +166,7 @@ def _aggregate(sessions: sessionmaker, group_by: str, start: datetime, end: date
     return out
 
 
-@router.get("/v1/aggregates")
+@router.get("/v1/aggregates", response_model=AggregatesOut)
 def aggregates(
     svc: Svc,
     _who: Reader,
@@ -194,7 +195,10 @@ def aggregates(
     return {"group_by": group_by, "from": date_from.isoformat(), "to": date_to.isoformat(), "groups": current}
 
 
-@router.get("/v1/feeds/daily", response_class=StreamingResponse)
+@router.get("/v1/feeds/daily", response_class=StreamingResponse,
+            responses={200: {"description": "one row per call of the day; columns in X-Feed-Columns",
+                             "content": {t: {"schema": {"type": "string", "format": "binary"}}
+                                         for t in FEED_MEDIA_TYPES.values()}}})
 def daily_feed(
     svc: Svc,
     _who: Reader,
