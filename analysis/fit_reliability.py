@@ -132,15 +132,14 @@ def analyse(data: Path, keep=lambda rec: True, bands=("recorded", "g711")) -> li
     language), analysed: per case its utterances' features and accuracies, and the call's
     reliability."""
     from callscope.analysis.call_settings import CallSettings
-    from callscope.analysis.pipeline import AnalysisSettings, Analyzer
-    from callscope.transcription.engine import AsrSettings
+    from callscope.analysis.pipeline import Analyzer, build_analysis_settings
     from callscope.transcription.redaction.apply import RedactionPolicy
 
     with tempfile.TemporaryDirectory() as tmp:
         neutral = Path(tmp) / "neutral.json"  # the features do not depend on the model being fitted
         neutral.write_text(json.dumps(ReliabilityModel("neutral", 0.0, {}, {}, {}, 0.5, 2.5).to_json()))
-        analyzer = Analyzer(AnalysisSettings(asr=AsrSettings(device="cpu"), redaction=RedactionPolicy(enabled=False),
-                                             score=False, reliability_model=str(neutral), unsupported_language="transcribe"))
+        analyzer = Analyzer(build_analysis_settings(device="cpu", redaction=RedactionPolicy(enabled=False), score=False,
+                                                    reliability_model=str(neutral), unsupported_language="transcribe"))
         cases = []
         for rec in filter(keep, recordings(data)):
             paths = {"recorded": rec.path}

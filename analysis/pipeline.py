@@ -97,6 +97,45 @@ class AnalysisSettings:
         return replace(base, scoring=replace(base.scoring, **own)) if own else base
 
 
+def build_analysis_settings(
+    *, model: str = "base", model_dir: str | None = None, model_dirs: tuple[tuple[str, str], ...] = (),
+    language: str | None = None, languages: tuple[str, ...] = SUPPORTED_LANGUAGES, unsupported_language: str = "stop",
+    redaction: RedactionPolicy | None = None, max_duration_s: float = DEFAULT_MAX_DURATION_S,
+    agent_acoustic_emotion: bool = False, correct_channel_map: bool = False, lone_speaker_role: str = "unknown",
+    reasons_language: str = "en", sentiment_head: str | None = None, score: bool = True,
+    engine: str | None = None, device: str | None = None, beam_size: int | None = None, threads: int | None = None,
+    batch_size: int | None = None, min_speakers: int | None = None, max_speakers: int | None = None,
+    reliability_model: str | None = None,
+) -> AnalysisSettings:
+    """A deployment's (or a CLI run's) :class:`AnalysisSettings`: the one builder ``callscope analyze``
+    and the service's workers both use, so both set the same fields the same way. Each argument is
+    the deployment-level option of the same name (see :class:`~callscope.service.config.ServiceSettings`
+    and ``callscope analyze --help``); None keeps the stage's own default. A call's own settings go
+    on top with :meth:`AnalysisSettings.for_call`.
+
+    ``model_dir``: a CTranslate2 Whisper directory for every language without one of its own in
+    ``model_dirs`` (language, directory); ``max_duration_s``: longest recording analysed (s);
+    ``sentiment_head``: a head file (``.npz``) instead of the shipped one; ``reliability_model``: a
+    transcript-reliability model (JSON) instead of the shipped one (its fitting script's own).
+    """
+    asr: dict[str, Any] = {k: v for k, v in (("engine", engine), ("device", device), ("beam_size", beam_size),
+                                             ("threads", threads), ("batch_size", batch_size)) if v is not None}
+    speakers = {k: v for k, v in (("min_speakers", min_speakers), ("max_speakers", max_speakers)) if v is not None}
+    return AnalysisSettings(
+        asr=AsrSettings(model=model, model_dir=model_dir, model_dirs=tuple(model_dirs), language=language, **asr),
+        diarisation=DiarisationSettings(**speakers),
+        languages=tuple(languages),
+        unsupported_language=unsupported_language,
+        redaction=redaction if redaction is not None else RedactionPolicy(),
+        max_duration_s=max_duration_s,
+        score=score,
+        reliability_model=reliability_model,
+        scoring=ScoringSettings(agent_acoustic_emotion=agent_acoustic_emotion, correct_channel_map=correct_channel_map,
+                                lone_speaker_role=lone_speaker_role, reasons_language=reasons_language,
+                                sentiment_head=sentiment_head),
+    )
+
+
 def _talk_time(intervals: list[tuple[float, float]]) -> float:
     """Seconds covered by the union of ``intervals``."""
     total, end = 0.0, float("-inf")
@@ -112,7 +151,7 @@ class Analyzer:
     """Loads the models once and analyses recordings one after another."""
 
     def __init__(self, settings: AnalysisSettings | None = None) -> None:
-        self.settings = settings or AnalysisSettings()
+        self.settings = settings or build_analysis_settings()
         self.vad = SileroVad()
         self.engine: Engine = create_engine(self.settings.asr)
         self._multilingual: Engine | None = self.engine if self.engine.multilingual else None

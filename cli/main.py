@@ -212,7 +212,6 @@ def analyze(
         raise typer.BadParameter("--min-speakers must not exceed --max-speakers")
     from callscope.analysis.call_settings import CallSettings
     from callscope.scoring.roles import parse_channel_map
-    from callscope.scoring.scorer import ScoringSettings
     from callscope.transcription.language import SUPPORTED_LANGUAGES, parse_languages
 
     try:
@@ -264,25 +263,16 @@ def analyze(
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--keep-pii/--pseudonymise-pii") from exc
     from callscope.analysis.formats import write_outputs
-    from callscope.analysis.pipeline import STAGES, AnalysisSettings, Analyzer
-    from callscope.transcription.diarisation import DiarisationSettings
-    from callscope.transcription.engine import AsrSettings
+    from callscope.analysis.pipeline import STAGES, Analyzer, build_analysis_settings
 
-    settings = AnalysisSettings(
-        asr=AsrSettings(
-            engine=engine.value, model=model, model_dir=str(model_dir) if model_dir else None,
-            device=device.value, beam_size=beam_size, language=forced, threads=threads, model_dirs=model_dirs,
-            batch_size=batch_size,
-        ),
-        languages=allowed,
-        unsupported_language=unsupported_language.value,
-        redaction=redaction,
-        diarisation=DiarisationSettings(min_speakers=min_speakers, max_speakers=max_speakers),
-        max_duration_s=max_duration_h * 3600.0,
-        score=scores,
-        scoring=ScoringSettings(agent_acoustic_emotion=agent_acoustic_emotion, correct_channel_map=correct_channel_map,
-                                reasons_language=reasons_language.value,
-                                sentiment_head=str(sentiment_head) if sentiment_head else None),
+    settings = build_analysis_settings(
+        model=model, model_dir=str(model_dir) if model_dir else None, model_dirs=model_dirs, language=forced,
+        languages=allowed, unsupported_language=unsupported_language.value, redaction=redaction,
+        max_duration_s=max_duration_h * 3600.0, agent_acoustic_emotion=agent_acoustic_emotion,
+        correct_channel_map=correct_channel_map, reasons_language=reasons_language.value,
+        sentiment_head=str(sentiment_head) if sentiment_head else None, score=scores,
+        engine=engine.value, device=device.value, beam_size=beam_size, threads=threads, batch_size=batch_size,
+        min_speakers=min_speakers, max_speakers=max_speakers,
     )
     try:
         with console.status(f"loading {engine.value} {model}…"):

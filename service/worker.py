@@ -144,20 +144,15 @@ class Worker:
 
 
 def analysis_settings(settings: ServiceSettings):
-    """The deployment's :class:`~callscope.analysis.pipeline.AnalysisSettings` (a call's own settings go on top)."""
-    from callscope.analysis.pipeline import AnalysisSettings
-    from callscope.scoring.scorer import ScoringSettings
-    from callscope.transcription.engine import AsrSettings
+    """The deployment's :class:`~callscope.analysis.pipeline.AnalysisSettings` (a call's own settings go on top),
+    from the same builder as ``callscope analyze``."""
+    from callscope.analysis.pipeline import build_analysis_settings
 
-    return AnalysisSettings(asr=AsrSettings(model=settings.whisper_model, language=settings.language,
-                                            model_dir=str(settings.model_dir) if settings.model_dir else None,
-                                            model_dirs=settings.language_model_dirs),
-                            languages=settings.allowed_languages,
-                            unsupported_language=settings.unsupported_language,
-                            redaction=settings.redaction,
-                            max_duration_s=settings.max_duration_s,
-                            scoring=ScoringSettings(agent_acoustic_emotion=settings.agent_acoustic_emotion,
-                                                    correct_channel_map=settings.correct_channel_map,
-                                                    lone_speaker_role=settings.lone_speaker_role,
-                                                    reasons_language=settings.reasons_language,
-                                                    sentiment_head=str(settings.sentiment_head) if settings.sentiment_head else None))
+    return build_analysis_settings(
+        model=settings.whisper_model, model_dir=str(settings.model_dir) if settings.model_dir else None,
+        model_dirs=settings.language_model_dirs, language=settings.language, languages=settings.allowed_languages,
+        unsupported_language=settings.unsupported_language, redaction=settings.redaction,
+        max_duration_s=settings.max_duration_s, agent_acoustic_emotion=settings.agent_acoustic_emotion,
+        correct_channel_map=settings.correct_channel_map, lone_speaker_role=settings.lone_speaker_role,
+        reasons_language=settings.reasons_language,
+        sentiment_head=str(settings.sentiment_head) if settings.sentiment_head else None)

@@ -46,3 +46,37 @@ def test_the_process_environment_is_read_in_one_module():
                      if not {"tests", "benchmarks", ".venv"} & set(path.relative_to(root).parts)
                      and ("os.environ" in (text := path.read_text()) or "getenv(" in text))
     assert readers == ["environment.py"], readers
+
+
+def test_the_cli_and_the_service_build_analysis_settings_with_one_builder(tmp_path):
+    """Only ``build_analysis_settings`` makes an ``AnalysisSettings`` in the product; the service's
+    settings reach every stage through it (on main the service and the CLI each built their own,
+    setting different fields)."""
+    import ast
+
+    from callscope.analysis.pipeline import build_analysis_settings
+    from callscope.service.config import ServiceSettings
+    from callscope.service.worker import analysis_settings
+
+    root = Path(__file__).resolve().parents[1]
+    makers = []
+    for path in root.rglob("*.py"):
+        if {"tests", "benchmarks", ".venv", ".typecheck"} & set(path.relative_to(root).parts):
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) == "AnalysisSettings":
+                makers.append(str(path.relative_to(root)))
+    assert set(makers) == {"analysis/pipeline.py"}, makers  # the builder, and the default it gives
+
+    head = tmp_path / "head.npz"
+    head.write_bytes(b"")
+    svc = ServiceSettings(data_dir=tmp_path, language="sv", languages="sv,fi", lone_speaker_role="customer",
+                          reasons_language="sv", agent_acoustic_emotion=True, max_duration_h=1,
+                          sentiment_head=head, unsupported_language="transcribe")
+    built = analysis_settings(svc)
+    assert built == build_analysis_settings(
+        model=svc.whisper_model, language="sv", languages=("sv", "fi"), unsupported_language="transcribe",
+        redaction=svc.redaction, max_duration_s=3600.0, agent_acoustic_emotion=True, lone_speaker_role="customer",
+        reasons_language="sv", sentiment_head=str(head))
+    assert built.scoring.lone_speaker_role == "customer" and built.scoring.reasons_language == "sv"
+    assert built.asr.language == "sv" and built.languages == ("sv", "fi") and built.max_duration_s == 3600.0
