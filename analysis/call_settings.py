@@ -7,9 +7,9 @@ a field left unset takes the deployment's value.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from callscope.transcription.language import SUPPORTED_LANGUAGES
 
@@ -19,8 +19,29 @@ Direction = Literal["inbound", "outbound"]
 Language = Literal[SUPPORTED_LANGUAGES]  # type: ignore[valid-type]  # the tuple of codes, one place
 
 
+def _split(value: object) -> object:
+    """``"customer,agent"`` (a form field, a CLI option, a manifest column) → ("customer", "agent")."""
+    if isinstance(value, str):
+        from callscope.scoring.roles import parse_channel_map
+
+        if len(value) > 100:
+            raise ValueError(f"a channel map of {len(value)} characters: at most 100 (8 channels)")
+
+        return parse_channel_map(value)
+    return value
+
+
+#: The roles of channel 0, 1, … of a multi-channel call; written as ``customer,agent`` in a form, an
+#: option or a manifest (that is what the OpenAPI document says), kept as a tuple.
+ChannelMap = Annotated[
+    tuple[Role, ...], BeforeValidator(_split), Field(min_length=1, max_length=8),
+    WithJsonSchema({"type": "string", "pattern": r"^(agent|customer)(,(agent|customer)){0,7}$", "maxLength": 100}),
+]
+
+
 class CallSettings(BaseModel):
-    """Per-call analysis settings.
+    """Per-call analysis settings: each per-call field is declared here and only here (an upload's
+    form, a backfill manifest and ``callscope analyze`` all read these).
 
     Attributes:
         channel_map: role of channel 0, 1, … in a dual-channel call (e.g. ``customer,agent``
@@ -35,16 +56,12 @@ class CallSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    channel_map: tuple[Role, ...] | None = Field(None, min_length=1, max_length=8)
-    direction: Direction | None = None
-    lone_speaker_role: Role | None = None
-    language: Language | None = None
-
-    @field_validator("channel_map", mode="before")
-    @classmethod
-    def _split(cls, v):
-        if isinstance(v, str):
-            from callscope.scoring.roles import parse_channel_map
-
-            return parse_channel_map(v)
-        return v
+    channel_map: ChannelMap | None = Field(None, description="roles of channel 0, 1, … (at most 8) in a multi-channel "
+                                                             "call, e.g. customer,agent")
+    direction: Direction | None = Field(
+        None, description="inbound (the customer called) or outbound (the agent called; the customer answers first); "
+                          "unset: inferred from the words")
+    lone_speaker_role: Role | None = Field(
+        None, description="role of the only speaker of a one-speaker recording (voicemail, IVR message)")
+    language: Language | None = Field(None, description="the language spoken (en, sv, da, no, fi, de, fr, es, pl); "
+                                                        "unset: the deployment's, else detected")

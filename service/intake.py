@@ -12,11 +12,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
-from callscope.analysis.call_settings import CallSettings, Language
+from callscope.analysis.call_settings import CallSettings
 from callscope.privacy.call_keys import destroy, seal_value
 from callscope.privacy.pseudonyms import normalise_phone, pseudonym
 from callscope.store.db import Call, insert_for, utcnow
@@ -29,10 +28,12 @@ FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(2999, 12, 31)
 FUTURE_SLACK = timedelta(days=1)
 
 
-class UploadMeta(BaseModel):
-    """The metadata fields of an upload (all optional), validated like any request body."""
+class UploadMeta(CallSettings):
+    """The metadata fields of an upload (all optional), validated like any request body: the call's
+    own analysis settings (:class:`~callscope.analysis.call_settings.CallSettings`, declared there)
+    and what is stored with the call."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", frozen=False)
 
     agent_id: str | None = Field(None, max_length=200)
     team: str | None = Field(None, max_length=200)
@@ -41,16 +42,6 @@ class UploadMeta(BaseModel):
     channel: str | None = Field(None, max_length=100)
     external_id: str | None = Field(None, max_length=200)
     recorded_at: datetime | None = Field(None, description="ISO 8601; without a zone it is taken as UTC")
-    channel_map: str | None = Field(None, max_length=100, pattern=r"^(agent|customer)(,(agent|customer)){0,7}$",
-                                    description="roles of channel 0, 1, … (at most 8) in a multi-channel call, "
-                                                "e.g. customer,agent")
-    direction: Literal["inbound", "outbound"] | None = Field(
-        None, description="inbound (the customer called) or outbound (the agent called; the customer answers first); "
-                          "unset: inferred from the words")
-    lone_speaker_role: Literal["agent", "customer"] | None = Field(
-        None, description="role of the only speaker of a one-speaker recording (voicemail, IVR message)")
-    language: Language | None = Field(None, description="the language spoken (en, sv, da, no, fi, de, fr, es, pl); "
-                                                        "unset: the deployment's, else detected")
     customer_id: str | None = Field(None, max_length=200, description="the customer's id in your systems: stored "
                                     "only as a keyed hash (customer_ref), for joins and erasure by subject")
     customer_phone: str | None = Field(None, max_length=50, description="the customer's phone number: stored only as "
@@ -123,7 +114,7 @@ def call_values(meta: UploadMeta, *, sha256: str, key: str, filename: str, size_
     now = utcnow()
     values = dict(id=str(uuid.uuid4()), sha256=sha256, external_id=meta.external_id, filename=filename, audio_key=key,
                   size_bytes=size_bytes, **{k: v for k, v in meta.text_fields().items() if k != "external_id"},
-                  channel_map=meta.channel_map, settings_json=call_settings.model_dump_json() if call_settings else None,
+                  channel_map=",".join(meta.channel_map) if meta.channel_map else None, settings_json=call_settings.model_dump_json() if call_settings else None,
                   recorded_at=meta.recorded_at, status="queued", stage=None, progress=0.0,
                   customer_ref=pseudonym(secret, "customer_id", meta.customer_id) if meta.customer_id else None,
                   phone_ref=pseudonym(secret, "phone", meta.customer_phone) if meta.customer_phone else None,

@@ -80,3 +80,15 @@ def test_the_cli_and_the_service_build_analysis_settings_with_one_builder(tmp_pa
         reasons_language="sv", sentiment_head=str(head))
     assert built.scoring.lone_speaker_role == "customer" and built.scoring.reasons_language == "sv"
     assert built.asr.language == "sv" and built.languages == ("sv", "fi") and built.max_duration_s == 3600.0
+
+
+def test_each_per_call_field_is_declared_once():
+    """An upload's form and a backfill manifest take the per-call settings as CallSettings declares
+    them (on main the upload declared all four again, with its own rules)."""
+    from callscope.analysis.call_settings import CallSettings
+    from callscope.service.intake import UploadMeta
+
+    assert issubclass(UploadMeta, CallSettings)
+    assert not set(CallSettings.model_fields) & set(UploadMeta.__annotations__)  # inherited, not declared again
+    meta = UploadMeta.model_validate({"channel_map": "customer,agent", "direction": "outbound", "team": "t"})
+    assert meta.call_settings() == CallSettings(channel_map=("customer", "agent"), direction="outbound")
