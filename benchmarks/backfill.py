@@ -93,7 +93,7 @@ def driver_costs(files: list[Path], call01: dict) -> dict:
     service's database and audio store (SQLite; PostgreSQL when a server can be started); write
     a call as files (``--out``); write the feed from this run's rows, and rebuild it from the JSON
     files (after a crashed run)."""
-    from benchmarks.pgserver import bin_dir, TempPostgres, new_database
+    from tests.support.postgres import bin_dir, TempPostgres, new_database
     from callscope.service.config import ServiceSettings
     from callscope.service.intake import UploadMeta
     from callscope.backfill.file_sink import FileSink

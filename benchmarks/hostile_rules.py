@@ -28,9 +28,9 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.pgserver import benchmark_database  # noqa: E402
+from tests.support.postgres import benchmark_database  # noqa: E402
 from benchmarks.reference import AUDIO  # noqa: E402
-from benchmarks.serverproc import new_key, running_service, wait_done  # noqa: E402
+from tests.support.server import new_key, running_service, wait_done  # noqa: E402
 from callscope.scoring.rules import RulesError, load_rules  # noqa: E402
 from callscope.scoring.rules.patterns import PatternError, compiled  # noqa: E402
 

@@ -80,7 +80,7 @@ def alert_latency(data_dir: Path, n: int) -> dict:
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
     from benchmarks.reference import AUDIO
-    from benchmarks.serverproc import admin_key, free_port, Service, wait_done
+    from tests.support.server import admin_key, free_port, Service, wait_done
 
     arrivals: list[float] = []
 
@@ -138,7 +138,7 @@ def main() -> None:
     seed(sqlite_url, templates, args.calls, date(2026, 11, 20))
     print(f"SQLite, {args.calls} calls", flush=True)
     table += [{"backend": "sqlite", **r} for r in runs(sqlite_url, root)]
-    from benchmarks.pgserver import benchmark_database
+    from tests.support.postgres import benchmark_database
 
     with benchmark_database("callscope_rules") as pg_url:
         seed(pg_url, templates, args.calls, date(2026, 11, 20))

@@ -32,7 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.reference import AUDIO  # noqa: E402
-from benchmarks.serverproc import Service, admin_key  # noqa: E402
+from tests.support.server import Service, admin_key  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 CALLS = ["spokenwoz/MUL1011.opus", "callytics/Call01.wav", "telephone_codecs/Call01_mulaw_8k.wav",
@@ -197,7 +197,7 @@ def main() -> None:
     sqlite_url = f"sqlite:///{sqlite_dir / 'callscope.db'}"
     lat.append(latency("sqlite", sqlite_url, sqlite_dir, seed(sqlite_url, templates, args.calls, last_day),
                        args.gets, args.aggregates, last_day))
-    from benchmarks.pgserver import benchmark_database
+    from tests.support.postgres import benchmark_database
 
     with benchmark_database("callscope_bench") as pg_url:
         lat.append(latency("postgresql", pg_url, root / "latency-pg", seed(pg_url, templates, args.calls, last_day),

@@ -34,7 +34,7 @@ from urllib.parse import urlparse
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.reference import AUDIO  # noqa: E402
 from benchmarks.service import _real_results, seed  # noqa: E402
-from benchmarks.serverproc import Service, admin_key  # noqa: E402
+from tests.support.server import Service, admin_key  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 CALLS = [("callytics/Call01.wav", "2026-11-19T10:00:00Z"), ("spokenwoz/MUL1011.opus", "2026-11-20T09:00:00Z")]

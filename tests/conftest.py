@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from benchmarks.reference import AUDIO, DATA
+from tests.support.postgres import new_postgres_database
 
 warnings.filterwarnings("ignore", category=UserWarning)
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,7 +33,7 @@ def postgres_admin_url():
     if url:
         yield url
         return
-    from benchmarks.pgserver import TempPostgres, bin_dir
+    from tests.support.postgres import TempPostgres, bin_dir
 
     if bin_dir() is None:
         if os.environ.get("CI"):
@@ -43,13 +44,6 @@ def postgres_admin_url():
         yield pg.start()
     finally:
         pg.stop()
-
-
-def new_postgres_database(admin_url: str) -> str:
-    """A fresh, empty database on the server of ``admin_url``; its URL."""
-    from benchmarks.pgserver import new_database
-
-    return new_database(admin_url, "callscope_test")
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])

@@ -7,23 +7,19 @@ digest is sent once. The calls are the real Call01, uploaded three times."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
-import threading
 import time
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from benchmarks.reference import AUDIO
-from benchmarks.serverproc import free_port, running_service, wait_done
-from tests.test_rules import CALL01_RULES
+from tests.support.server import running_service, wait_done
+from tests.support.rules import CALL01_RULES
+from tests.support.webhooks import SECRET, Receiver
 
 pytestmark = pytest.mark.slow  # a real server, browser, worker or full analysis: not in make test-fast
 
-SECRET = "receiver-shared-secret-0123456789"
 LOOPBACK = "127.0.0.1/32"  # the receiver is on this machine: allowed by the deployment's egress policy
 RULES = CALL01_RULES.replace("  - name: notification_problem       # a call driver, said early by the customer\n",
                              "  - name: notification_problem\n    alert: true\n") + """
@@ -35,49 +31,6 @@ windows:
     min_calls: 2
     above: 0.5
 """
-
-
-class Receiver:
-    """A webhook receiver on a fixed port that can be stopped and started again."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.got: list[dict] = []
-        self.bad_signatures = 0
-        self.server: ThreadingHTTPServer | None = None
-
-    def start(self) -> None:
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                ts = self.headers["X-Callscope-Timestamp"]
-                want = "sha256=" + hmac.new(SECRET.encode(), ts.encode() + b"." + body, hashlib.sha256).hexdigest()
-                if not hmac.compare_digest(want, self.headers["X-Callscope-Signature"]):
-                    outer.bad_signatures += 1
-                    self.send_response(401)
-                    self.end_headers()
-                    return
-                outer.got.append({"id": int(self.headers["X-Callscope-Delivery"]), "event": self.headers["X-Callscope-Event"],
-                                  "payload": json.loads(body), "at": time.time()})
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        ThreadingHTTPServer.allow_reuse_address = True
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/hook"
 
 
 def _upload(c, external_id: str) -> str:
@@ -175,7 +128,7 @@ def test_the_daily_digest_is_queued_once_and_delivered(run):
 def test_a_worker_process_sends_alerts_when_no_server_runs(tmp_path):
     """The API takes the upload and the rule set, then stops; a separate `callscope worker`
     analyses the call, and its own dispatcher delivers the alert."""
-    from benchmarks.serverproc import Service, admin_key, stop
+    from tests.support.server import Service, admin_key, stop
 
     receiver = Receiver()
     receiver.start()

@@ -17,7 +17,7 @@ import pytest
 import soundfile as sf
 
 from benchmarks.reference import AUDIO
-from benchmarks.serverproc import running_service, wait_done
+from tests.support.server import running_service, wait_done
 from callscope.audio.decode import decode_file
 from callscope.audio.silence import SAFETY_MARGIN_S
 

@@ -19,10 +19,10 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from benchmarks.raycluster import LocalRayCluster
+from tests.support.ray_cluster import LocalRayCluster
 from benchmarks.reference import DATA
-from benchmarks.serverproc import Service, running_service, service_env, wait_done
-from tests.conftest import new_postgres_database
+from tests.support.server import Service, running_service, service_env, wait_done
+from tests.support.postgres import new_postgres_database
 
 pytestmark = pytest.mark.slow  # a real server, browser, worker or full analysis: not in make test-fast
 

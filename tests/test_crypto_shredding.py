@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import create_engine, select, text
 
 from benchmarks.reference import AUDIO
-from benchmarks.serverproc import running_service, stop, wait_done
+from tests.support.server import running_service, stop, wait_done
 
 pytestmark = pytest.mark.slow  # a real server, browser, worker or full analysis: not in make test-fast
 
@@ -47,7 +47,7 @@ def deployment(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'data' / 'callscope.db'}", tmp_path / "data"
         return
-    from benchmarks.pgserver import TempPostgres, bin_dir, new_database
+    from tests.support.postgres import TempPostgres, bin_dir, new_database
 
     if bin_dir() is None:
         pytest.skip("PostgreSQL is not installed (Debian package 'postgresql'); `bash .ci/run` installs it")

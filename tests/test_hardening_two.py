@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from benchmarks.serverproc import running_service
+from tests.support.server import running_service
 
 pytestmark = pytest.mark.slow  # a real server, browser, worker or full analysis: not in make test-fast
 

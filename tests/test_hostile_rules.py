@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from benchmarks.reference import AUDIO
-from benchmarks.serverproc import new_key, running_service, wait_done
+from tests.support.server import new_key, running_service, wait_done
 from callscope.scoring.rules import RulesError, load_rules
 
 pytestmark = pytest.mark.slow  # a real server, browser, worker or full analysis: not in make test-fast

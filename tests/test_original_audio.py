@@ -13,7 +13,7 @@ import sys
 import pytest
 
 from benchmarks.reference import AUDIO
-from benchmarks.serverproc import new_key, running_service, service_env, wait_done
+from tests.support.server import new_key, running_service, service_env, wait_done
 from callscope.privacy.sealed import MAGIC, SealError, parse_key, seal, unseal
 
 pytestmark = pytest.mark.slow  # a real server, browser, worker or full analysis: not in make test-fast

@@ -15,7 +15,7 @@ import uuid
 from sqlalchemy import insert, select, text
 
 from benchmarks.reference import AUDIO
-from benchmarks.serverproc import running_service, wait_done
+from tests.support.server import running_service, wait_done
 
 pytestmark = pytest.mark.slow  # a real server, browser, worker or full analysis: not in make test-fast
 

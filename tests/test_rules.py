@@ -8,26 +8,7 @@ import pytest
 
 from callscope.scoring.rules import RulesError, load_rules, starter_text
 from callscope.scoring.rules.evaluate import evaluate
-
-CALL01_RULES = """
-name: test
-categories:
-  - name: notification_problem       # a call driver, said early by the customer
-    when: {said: {by: customer, within: {first_share: 0.5}, phrases: [notification emails]}}
-  - name: agent_gave_name
-    when: {said: {by: agent, within: {first_s: 15}, phrases: [my name is]}}
-  - name: polite_close
-    when: {said: {by: customer, within: {last_s: 30}, phrases: [have a good day, thanks, thank you]}}
-  - name: short_support_call
-    when: {all: [{duration_s: {lt: 120}}, {metadata: {field: queue, in: [support]}}]}
-  - name: billing_call                # not this call's driver
-    when: {said: {by: any, phrases: [invoice, refund, my bill]}}
-  - name: long_silence
-    when: {silence: {longest_s: {gte: 30}}}
-  - name: did_not_end_negative
-    when: {not: {sentiment: {role: customer, measure: end, lte: -0.2}}}
-"""
-
+from tests.support.rules import CALL01_RULES
 
 def test_the_starter_set_loads_and_bad_rule_sets_say_where_they_are_wrong():
     rules = load_rules(starter_text())

@@ -14,8 +14,8 @@ import time
 import pytest
 
 from benchmarks.reference import AUDIO
-from benchmarks.serverproc import new_key, running_service, wait_done
-from tests.test_rules import CALL01_RULES
+from tests.support.server import new_key, running_service, wait_done
+from tests.support.rules import CALL01_RULES
 
 pytestmark = pytest.mark.slow  # a real server, browser, worker or full analysis: not in make test-fast
 

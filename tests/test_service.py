@@ -18,7 +18,7 @@ import soundfile as sf
 from sqlalchemy import create_engine, text
 
 from benchmarks.reference import AUDIO
-from benchmarks.serverproc import new_key, running_service, wait_done
+from tests.support.server import new_key, running_service, wait_done
 
 pytestmark = pytest.mark.slow  # a real server, browser, worker or full analysis: not in make test-fast
 

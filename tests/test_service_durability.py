@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from benchmarks.reference import AUDIO
-from benchmarks.serverproc import Service, admin_key
-from tests.test_worker_pool import pool_workers
+from tests.support.server import Service, admin_key
+from tests.support.workers import pool_workers
 
 pytestmark = pytest.mark.slow  # a real server, browser, worker or full analysis: not in make test-fast
 

@@ -27,7 +27,7 @@ import pytest
 from benchmarks.hostile_decode import flac_of_silence
 from benchmarks.long_calls import build
 from benchmarks.reference import AUDIO
-from benchmarks.serverproc import Service, admin_key, new_key, running_service
+from tests.support.server import Service, admin_key, new_key, running_service
 
 pytestmark = pytest.mark.slow  # a real server, browser, worker or full analysis: not in make test-fast
 

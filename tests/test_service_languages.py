@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from benchmarks.reference import AUDIO, DATA
-from benchmarks.serverproc import running_service, wait_done
+from tests.support.server import running_service, wait_done
 from callscope.service.config import ServiceSettings
 from callscope.service.intake import UploadMeta, checked
 

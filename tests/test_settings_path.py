@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from benchmarks.reference import DATA
-from benchmarks.serverproc import running_service
+from tests.support.server import running_service
 from callscope.transcription.weights import resolve_model_dir
 
 GERMAN = DATA / "multilingual" / "audio" / "fleurs_de-001.ogg"  # "Er griff auch alles an, was ins Wasser kam …"

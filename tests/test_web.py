@@ -23,7 +23,7 @@ import httpx
 import pytest
 
 from benchmarks.reference import AUDIO
-from benchmarks.serverproc import new_key, running_service, wait_done
+from tests.support.server import new_key, running_service, wait_done
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples"
@@ -440,7 +440,7 @@ def test_metadata_and_transcript_payloads_render_as_text(app, browser):
 
 
 def test_categories_show_with_their_evidence_and_what_changed_since_another_version(app, browser):
-    from tests.test_rules import CALL01_RULES
+    from tests.support.rules import CALL01_RULES
 
     # Call01's queue gets bands of its own: the level is read with them and the chart shades them
     queue_bands = "\nbands:\n  queue:\n    billing: {green: 0.6, yellow: 0.4, orange: -0.6}\n"

@@ -14,8 +14,8 @@ import time
 import pytest
 from sqlalchemy import create_engine, text
 
-from benchmarks.serverproc import free_port, running_service
-from tests.test_alerts import SECRET, Receiver
+from tests.support.server import free_port, running_service
+from tests.support.webhooks import SECRET, Receiver
 
 pytestmark = pytest.mark.slow  # a real server, browser, worker or full analysis: not in make test-fast
 

@@ -13,23 +13,10 @@ import time
 import psutil
 
 from benchmarks.reference import AUDIO
-from benchmarks.serverproc import Service, admin_key, start, wait_done
+from tests.support.workers import pool_workers
+from tests.support.server import Service, admin_key, start, wait_done
 
 pytestmark = pytest.mark.slow  # a real server, browser, worker or full analysis: not in make test-fast
-
-
-def pool_workers(parent: int) -> list[psutil.Process]:
-    """The worker processes of the pool whose parent is ``parent`` (not multiprocessing's
-    resource tracker)."""
-    found = []
-    for child in psutil.Process(parent).children():
-        try:
-            line = " ".join(child.cmdline())
-        except psutil.Error:
-            continue
-        if "spawn_main" in line and "resource_tracker" not in line:
-            found.append(child)
-    return found
 
 
 def _wait(predicate, timeout: float, what: str):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import psutil
 
-from benchmarks.serverproc import free_port
+from tests.support.server import free_port
 
 RAY = str(Path(sys.executable).parent / "ray")
 

@@ -5,8 +5,8 @@ Uses the server binaries of Debian's ``postgresql`` package (``/usr/lib/postgres
 root the server runs as the ``postgres`` user the package creates. Only the standard library is
 used, so CI can start the server before the project's virtual environment exists:
 
-    python3 benchmarks/pgserver.py start DIR   # prints the admin URL; the server keeps running
-    python3 benchmarks/pgserver.py stop DIR
+    python3 tests/support/postgres.py start DIR   # prints the admin URL; the server keeps running
+    python3 tests/support/postgres.py stop DIR
 """
 
 from __future__ import annotations
@@ -134,6 +134,11 @@ def main(argv: list[str]) -> int:
     else:
         pg.stop()
     return 0
+
+
+def new_postgres_database(admin_url: str) -> str:
+    """A fresh, empty database on the server of ``admin_url``; its URL."""
+    return new_database(admin_url, "callscope_test")
 
 
 if __name__ == "__main__":
