@@ -136,70 +136,70 @@ def analyze(
     out: Annotated[Path, typer.Option("--out", "-o", help="Directory for the results (created if missing).")] = Path("callscope-results"),
     fmt: Annotated[list[OutputFormat], typer.Option("--format", "-f", help="Output format; repeat for several.")] = [OutputFormat.json],  # noqa: B006
     model: Annotated[str | None, typer.Option(help="Whisper model: base (bundled, multilingual), tiny.en (bundled, English only), or a model added with `callscope models add`. Default: the registered default model, else base.")] = None,
-    model_dir: Annotated[Path | None, typer.Option(envvar="CALLSCOPE_MODEL_DIR", help="A CTranslate2 Whisper model directory to use instead of the bundled weights; when it is English-only, other languages go to the bundled Whisper base.")] = None,
+    model_dir: Annotated[Path | None, typer.Option(help="A CTranslate2 Whisper model directory to use instead of the bundled weights; when it is English-only, other languages go to the bundled Whisper base. Default: CALLSCOPE_MODEL_DIR.")] = None,
     model_dir_for: Annotated[list[str] | None, typer.Option(
-        "--model-dir-for", envvar="CALLSCOPE_MODEL_DIRS", metavar="LANG=DIR",
+        "--model-dir-for", metavar="LANG=DIR",
         help="A CTranslate2 Whisper directory for one language (e.g. sv=/models/whisper-sv, a Swedish fine-tuned "
-             "Whisper); repeat for several.")] = None,
+             "Whisper); repeat for several. Default: CALLSCOPE_MODEL_DIRS.")] = None,
     engine: Annotated[EngineName, typer.Option(help="ASR engine (same weights either way).")] = EngineName.faster_whisper,
     device: Annotated[DeviceName, typer.Option(help="auto uses CUDA when present (float16 there, int8 on CPU).")] = DeviceName.auto,
     batch_size: Annotated[int | None, typer.Option(
         min=0, max=64, help="Windows of up to 30 s decoded at once by faster-whisper's batched pipeline (0: one after "
                             "another). Default: 8 on CUDA, 0 on CPU.")] = None,
     beam_size: Annotated[int, typer.Option(min=1, max=10, help="Beam width (1 = greedy, the default; 5 costs ~60 % more ASR time on CPU for a few fewer errors).")] = 1,
-    language: Annotated[str, typer.Option(
-        envvar="CALLSCOPE_LANGUAGE",
+    language: Annotated[str | None, typer.Option(
         help="Spoken language (en, sv, da, no, fi, de, fr, es, pl), or auto: detected per call (and per channel) "
-             "among --languages. An English-only model hands non-English speech to Whisper base.")] = "auto",
-    reasons_language: Annotated[ReasonsLanguage, typer.Option(
-        envvar="CALLSCOPE_REASONS_LANGUAGE", help="Language of the escalation reasons.")] = ReasonsLanguage.en,
-    languages: Annotated[str, typer.Option(
-        envvar="CALLSCOPE_LANGUAGES",
+             "among --languages. An English-only model hands non-English speech to Whisper base. "
+             "Default: CALLSCOPE_LANGUAGE, else auto.")] = None,
+    reasons_language: Annotated[ReasonsLanguage | None, typer.Option(
+        help="Language of the escalation reasons. Default: CALLSCOPE_REASONS_LANGUAGE, else en.")] = None,
+    languages: Annotated[str | None, typer.Option(
         help="This deployment's languages, comma separated. Detection hears any language Whisper knows; a call "
-             "in another is reported as such (see --unsupported-language).")] = "en,sv,da,no,fi,de,fr,es,pl",
-    unsupported_language: Annotated[UnsupportedPolicy, typer.Option(
-        envvar="CALLSCOPE_UNSUPPORTED_LANGUAGE",
+             "in another is reported as such (see --unsupported-language). Default: CALLSCOPE_LANGUAGES, else "
+             "en,sv,da,no,fi,de,fr,es,pl.")] = None,
+    unsupported_language: Annotated[UnsupportedPolicy | None, typer.Option(
         help="A call heard in a language outside --languages: stop after language ID (its language is reported, "
              "no transcript) or transcribe it in its own language (sentiment marked not validated). Never in "
-             "another language.")] = UnsupportedPolicy.stop,
+             "another language. Default: CALLSCOPE_UNSUPPORTED_LANGUAGE, else stop.")] = None,
     min_speakers: Annotated[int, typer.Option(min=1, help="Fewest speakers in a mono call.")] = 1,
     max_speakers: Annotated[int, typer.Option(min=1, help="Most speakers in a mono call.")] = 4,
     max_duration_h: Annotated[float, typer.Option(min=0.0, help="Reject recordings longer than this (hours).")] = 4.0,
     threads: Annotated[int, typer.Option(min=0, help="CPU threads (0 = all cores).")] = 0,
     scores: Annotated[bool, typer.Option("--scores/--no-scores", help="Sentiment, emotion timeline and call scores.")] = True,
     channel_map: Annotated[str, typer.Option(help="Roles of channel 0,1 in dual-channel calls.")] = "agent,customer",
-    correct_channel_map: Annotated[bool, typer.Option(
-        "--correct-channel-map", envvar="CALLSCOPE_CORRECT_CHANNEL_MAP",
+    correct_channel_map: Annotated[bool | None, typer.Option(
+        "--correct-channel-map",
         help="Let the words overrule --channel-map when they contradict it with confidence >= 0.95 "
-             "(off: the map is kept and role_note flags the contradiction).")] = False,
+             "(off: the map is kept and role_note flags the contradiction). Default: CALLSCOPE_CORRECT_CHANNEL_MAP, "
+             "else off.")] = None,
     direction: Annotated[Direction | None, typer.Option(
-        envvar="CALLSCOPE_DIRECTION",
-        help="inbound (the customer called) or outbound (the agent called; the customer answers first); "
-             "unset: inferred from the whole call (who answers, who introduces the company and makes offers, who "
-             "gives personal data).")] = None,
+        help="inbound (the customer called) or outbound (the agent called; the customer answers first). Default: "
+             "CALLSCOPE_DIRECTION, else inferred from the whole call (who answers, who introduces the company and "
+             "makes offers, who gives personal data).")] = None,
     lone_speaker_role: Annotated[LoneRole | None, typer.Option(
-        envvar="CALLSCOPE_LONE_SPEAKER_ROLE",
         help="Role of the only speaker of a one-speaker recording (customer for voicemail or IVR messages: "
-             "acoustic emotion then applies); unset: unknown.")] = None,
-    agent_acoustic_emotion: Annotated[bool, typer.Option(
-        "--agent-acoustic-emotion", envvar="CALLSCOPE_AGENT_ACOUSTIC_EMOTION",
+             "acoustic emotion then applies). Default: CALLSCOPE_LONE_SPEAKER_ROLE, else unknown.")] = None,
+    agent_acoustic_emotion: Annotated[bool | None, typer.Option(
+        "--agent-acoustic-emotion",
         help="Opt this deployment in to emotion from agents' voices (banned in EU workplaces, AI Act Art. 5(1)(f)). "
-             "Off: acoustic emotion for customers only; text sentiment for everyone.")] = False,
-    redact_pii: Annotated[bool, typer.Option(
-        "--redact/--no-redact", envvar="CALLSCOPE_REDACT",
+             "Off: acoustic emotion for customers only; text sentiment for everyone. Default: "
+             "CALLSCOPE_AGENT_ACOUSTIC_EMOTION, else off.")] = None,
+    redact_pii: Annotated[bool | None, typer.Option(
+        "--redact/--no-redact",
         help="Replace personal data in the transcript (cards, national IDs, IBANs, phone numbers, e-mail addresses, "
-             "user names, introduced names) by [KIND] placeholders before anything is scored or written.")] = True,
+             "user names, introduced names) by [KIND] placeholders before anything is scored or written. "
+             "Default: CALLSCOPE_REDACT, else on.")] = None,
     keep_pii: Annotated[list[str] | None, typer.Option(
-        "--keep-pii", envvar="CALLSCOPE_REDACT_KEEP", help=f"A kind of personal data to leave in the transcript ({', '.join(PII_KINDS)}); "
-                           "repeat for several.")] = None,
+        "--keep-pii", help=f"A kind of personal data to leave in the transcript ({', '.join(PII_KINDS)}); "
+                           "repeat for several. Default: CALLSCOPE_REDACT_KEEP.")] = None,
     pseudonymise_pii: Annotated[list[str] | None, typer.Option(
-        "--pseudonymise-pii", envvar="CALLSCOPE_REDACT_PSEUDONYMISE", help="A kind of personal data to replace by a keyed pseudonym ([EMAIL:3f9a1c2b7d], the "
+        "--pseudonymise-pii", help="A kind of personal data to replace by a keyed pseudonym ([EMAIL:3f9a1c2b7d], the "
                                    "same for the same value in every call) instead of [EMAIL]; the key is "
-                                   "CALLSCOPE_PSEUDONYM_KEY. Repeat for several.")] = None,
+                                   "CALLSCOPE_PSEUDONYM_KEY. Repeat for several. Default: CALLSCOPE_REDACT_PSEUDONYMISE.")] = None,
     sentiment_head: Annotated[Path | None, typer.Option(
-        "--sentiment-head", envvar="CALLSCOPE_SENTIMENT_HEAD", exists=True, dir_okay=False,
+        "--sentiment-head", exists=True, dir_okay=False,
         help="A sentiment head file to score with instead of the shipped one (e.g. from `callscope calibrate "
-             "--sentiment`); the same variable the service reads.")] = None,
+             "--sentiment`). Default: CALLSCOPE_SENTIMENT_HEAD, as the service reads it.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No per-call summary.")] = False,
 ) -> None:
     """Transcribe, diarise and score call recordings; write one result per file to --out.
@@ -214,6 +214,23 @@ def analyze(
     from callscope.scoring.roles import parse_channel_map
     from callscope.transcription.language import SUPPORTED_LANGUAGES, parse_languages
 
+    # an option not given takes the deployment's CALLSCOPE_* value, read and checked in one place
+    # (service/config.py; an invalid one stops here, exit 2, naming the variable)
+    deployment = _service_settings()
+    languages = languages if languages is not None else deployment.languages
+    language = language if language is not None else (deployment.language or "auto")
+    reasons = reasons_language.value if reasons_language else deployment.reasons_language
+    unsupported = unsupported_language.value if unsupported_language else deployment.unsupported_language
+    correct_channel_map = deployment.correct_channel_map if correct_channel_map is None else correct_channel_map
+    agent_acoustic_emotion = deployment.agent_acoustic_emotion if agent_acoustic_emotion is None else agent_acoustic_emotion
+    call_direction = direction.value if direction else deployment.direction
+    lone_role = lone_speaker_role.value if lone_speaker_role else deployment.lone_speaker_role
+    redact_pii = deployment.redact if redact_pii is None else redact_pii
+    keep_pii = keep_pii or ([deployment.redact_keep] if deployment.redact_keep.strip() else [])
+    pseudonymise_pii = pseudonymise_pii or ([deployment.redact_pseudonymise] if deployment.redact_pseudonymise.strip() else [])
+    sentiment_head = sentiment_head or deployment.sentiment_head
+    model_dir = model_dir or deployment.model_dir
+    model_dir_for = model_dir_for or ([deployment.model_dirs] if deployment.model_dirs.strip() else [])
     try:
         allowed = parse_languages(languages)
     except ValueError as exc:
@@ -246,8 +263,8 @@ def analyze(
     model_dirs = model_dirs + tuple((lang, path) for lang, path in model_registry.language_dirs() if lang not in given)
     try:
         call_settings = CallSettings(  # what each call carries
-            channel_map=parse_channel_map(channel_map), direction=direction.value if direction else None,
-            lone_speaker_role=lone_speaker_role.value if lone_speaker_role and lone_speaker_role.value != "unknown" else None)
+            channel_map=parse_channel_map(channel_map), direction=call_direction,
+            lone_speaker_role=lone_role if lone_role != "unknown" else None)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--channel-map") from exc
     from callscope.transcription.redaction.apply import RedactionPolicy
@@ -257,7 +274,7 @@ def analyze(
         if pseudonymise_pii:
             from callscope.privacy.pseudonyms import deployment_secret
 
-            secret = deployment_secret(_service_settings())
+            secret = deployment_secret(deployment)
         redaction = RedactionPolicy.keeping(keep_pii or [], enabled=redact_pii, pseudonymise=pseudonymise_pii or [],
                                             secret=secret)
     except ValueError as exc:
@@ -267,9 +284,9 @@ def analyze(
 
     settings = build_analysis_settings(
         model=model, model_dir=str(model_dir) if model_dir else None, model_dirs=model_dirs, language=forced,
-        languages=allowed, unsupported_language=unsupported_language.value, redaction=redaction,
+        languages=allowed, unsupported_language=unsupported, redaction=redaction,
         max_duration_s=max_duration_h * 3600.0, agent_acoustic_emotion=agent_acoustic_emotion,
-        correct_channel_map=correct_channel_map, reasons_language=reasons_language.value,
+        correct_channel_map=correct_channel_map, reasons_language=reasons,
         sentiment_head=str(sentiment_head) if sentiment_head else None, score=scores,
         engine=engine.value, device=device.value, beam_size=beam_size, threads=threads, batch_size=batch_size,
         min_speakers=min_speakers, max_speakers=max_speakers,

@@ -92,3 +92,17 @@ def test_each_per_call_field_is_declared_once():
     assert not set(CallSettings.model_fields) & set(UploadMeta.__annotations__)  # inherited, not declared again
     meta = UploadMeta.model_validate({"channel_map": "customer,agent", "direction": "outbound", "team": "t"})
     assert meta.call_settings() == CallSettings(channel_map=("customer", "agent"), direction="outbound")
+
+
+def test_analyze_takes_the_deployments_settings_from_the_settings_module(tmp_path):
+    """``callscope analyze`` reads no CALLSCOPE_* variable itself: an option left out takes the
+    value ServiceSettings read, and an invalid one stops it at once naming the variable (on main
+    typer read 14 of them behind the settings module's back, and named only the option)."""
+    root = Path(__file__).resolve().parents[1]
+    readers = sorted(str(p.relative_to(root)) for p in (root / "cli").glob("*.py") if "envvar=" in p.read_text())
+    assert readers == []
+    env = {**os.environ, "CALLSCOPE_DATA_DIR": str(tmp_path), "CALLSCOPE_REASONS_LANGUAGE": "xx"}
+    run = subprocess.run([sys.executable, "-m", "callscope.cli", "analyze", str(root / "samples" / "jfk.flac"),
+                          "--out", str(tmp_path / "out")], env=env, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2 and "CALLSCOPE_REASONS_LANGUAGE" in run.stdout + run.stderr, run.stdout + run.stderr
+    assert not (tmp_path / "out").exists()
