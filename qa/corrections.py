@@ -169,7 +169,10 @@ def _set_roles(out: CallAnalysis, roles: dict[str, str], c: Correction) -> None:
         return
     allowed = cs.emotion_policy
     before = next((sp for sp in out.speaker_scores if sp.role == "customer"), None)
-    details = details_of(cs, before)  # the level's own reasons are written again by re-scoring
+    # the level's own reasons are written again by re-scoring; a role note's reason goes with the
+    # note: the reviewer settled what it asked to check
+    details = [r for r in details_of(cs, before)
+               if not r.code.startswith("role_note.") and not (r.code == "legacy" and r.message == cs.role_note)]
     details.append(reason("reason.qa_roles", "review", cs.reasons_language, reviewer=reviewer_label(c), why=c.reason))
     cs.reason_details, cs.reasons = details, [r.message for r in details]
     cs.roles = {**cs.roles, **roles}

@@ -75,3 +75,18 @@ def test_a_result_stored_before_reasons_were_structured_is_read_again_correctly(
     legacy = [r for r in again.reason_details if r.code == "legacy"]
     assert [r.message for r in legacy] == [r.message for r in spokenwoz_result.call_scores.reason_details
                                            if r.about != "level"]
+
+
+def test_a_role_swap_rescores_the_new_customer_and_settles_the_role_note(spokenwoz_result):
+    from callscope.qa.corrections import apply_corrections, swapped_roles
+    from callscope.store.db import Correction
+
+    assert any(r.code.startswith("role_note.") for r in spokenwoz_result.call_scores.reason_details)
+    swap = Correction(id=1, call_id="c", utterance=None, field="roles", original="{}", reviewer="qa",
+                      value=json.dumps(swapped_roles(spokenwoz_result)), display_name=None,
+                      reason="channel map reversed")
+    out = apply_corrections(spokenwoz_result, [swap]).call_scores
+    codes = [r.code for r in out.reason_details]
+    assert codes[0] == "reason.band" and codes.count("reason.band") == 1  # the new customer's level
+    assert "reason.qa_roles" in codes and not [c for c in codes if c.startswith("role_note.")]
+    assert out.role_note is None and out.reasons == [r.message for r in out.reason_details]

@@ -389,6 +389,7 @@ def test_swapping_roles_rescoring_the_new_customer(app, browser):
     b.wait(lambda: b.find("#u0 .spk").text != s0, message="roles not swapped on the page")
     assert b.find("#u0 .spk").text.endswith("customer") and s0.endswith("agent")
     assert "roles swapped by QA reviewer" in b.find("#reasons").text
+    assert "check the channel map" not in b.find("#reasons").text + b.find("#meta").text  # the reviewer settled it
     assert "roles" in b.find("#audit").text
 
 
