@@ -42,6 +42,7 @@ from callscope.api.responses import StatusOut
 from callscope.api.routes import admin as routes_admin
 from callscope.api.routes import alerts as routes_alerts
 from callscope.api.routes import calls as routes_calls
+from callscope.api.routes import evaluations as routes_evaluations
 from callscope.api.routes import quality as routes_quality
 from callscope.api.routes import reports as routes_reports
 from callscope.api.routes import rules as routes_rules
@@ -108,7 +109,8 @@ def create_app(settings: ServiceSettings | None = None, worker_process: Callable
                 access_log.purge(sessions, settings.access_log_days)
                 rate_store.purge_ended(rate_store.counter_sessions(sessions, settings.data_dir))
                 with sessions() as s:  # yesterday's QA sample, once
-                    drawn = spot_checks.sample_day(s, (utcnow() - timedelta(days=1)).date(), settings.spot_check_share)
+                    drawn = spot_checks.sample_day(s, (utcnow() - timedelta(days=1)).date(), settings.spot_check_share,
+                                                   settings.review_delays)
                     s.commit()
                 if drawn.get("sampled"):
                     log.info("spot checks: %d of %d calls of %s drawn for review", drawn["sampled"], drawn["calls"],
@@ -216,7 +218,8 @@ def create_app(settings: ServiceSettings | None = None, worker_process: Callable
                                       headers={"WWW-Authenticate": "Bearer"})
         return Response(metrics.render(), media_type=METRICS_CONTENT_TYPE)
 
-    for module in (routes_calls, routes_reports, routes_admin, routes_rules, routes_alerts, routes_quality, web_routes):
+    for module in (routes_calls, routes_reports, routes_admin, routes_rules, routes_alerts, routes_quality,
+                   routes_evaluations, web_routes):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=web_routes.STATIC_DIR), name="static")
     app.add_middleware(CompressText)  # JSON, pages and scripts; never audio (byte ranges) or feeds (streamed)

@@ -69,6 +69,10 @@ Reader = Annotated[Principal, Depends(_scope("read"))]
 Uploader = Annotated[Principal, Depends(_scope("upload"))]
 Reviewer = Annotated[Principal, Depends(_scope("review"))]
 Admin = Annotated[Principal, Depends(_scope("admin"))]
+Lead = Annotated[Principal, Depends(_scope("lead"))]
+#: any authenticated caller; the route checks the scope its action needs
+Caller = Annotated[Principal, Depends(_principal)]
+Agent = Annotated[Principal, Depends(_scope("agent"))]
 CallId = Annotated[str, Path(max_length=36, description="a call id from POST /v1/calls")]
 
 

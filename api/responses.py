@@ -27,7 +27,8 @@ class KeyOut(_Out):
     id: int
     name: str = Field(description="who or what uses the key")
     prefix: str = Field(description="the key's first characters, to recognise it")
-    scopes: list[str] = Field(description="read, upload, review and/or admin")
+    scopes: list[str] = Field(description="read, upload, review, lead, agent and/or admin")
+    agent_id: str | None = Field(None, description="an agent key: the agent whose evaluations it sees")
     created_at: str | None
     last_used_at: str | None
     revoked_at: str | None = Field(description="null while the key is active")
@@ -378,6 +379,9 @@ class GroupOut(_Out):
     categories: dict[str, int] = Field(description="calls per category matched")
     previous_mean_customer_sentiment: float | None = Field(description="in the previous period of the same length")
     trend: float | None = Field(description="mean customer sentiment now minus then")
+    evaluations: int = Field(0, description="evaluated calls (submitted and on, calibration left out)")
+    evaluation_score: float | None = Field(None, description="their mean form score, 0..100")
+    evaluation_questions: dict[str, float] = Field(default_factory=dict, description="per form question, mean points 0..1")
 
 
 class AggregatesOut(_Out):

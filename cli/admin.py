@@ -26,7 +26,9 @@ def _sessions():
 @keys_app.command("create")
 def create(
     name: Annotated[str, typer.Option(help="Who or what uses the key (shown in audit records).")],
-    scope: Annotated[list[str], typer.Option("--scope", "-s", help="read, upload, review or admin; repeat for several.")],
+    scope: Annotated[list[str], typer.Option("--scope", "-s", help="read, upload, review, lead, agent or admin; "
+                                             "repeat or separate with commas for several (--scope read,review).")],
+    agent_id: Annotated[str | None, typer.Option(help="For an agent key: the agent whose evaluations it sees.")] = None,
 ) -> None:
     """Create a key and print it to stdout (it cannot be shown again)."""
     from callscope.service.auth import create_key, parse_scopes
@@ -37,7 +39,10 @@ def create(
         raise typer.BadParameter(str(exc), param_hint="--scope") from exc
     _, sessions = _sessions()
     with sessions() as s:
-        row, key = create_key(s, name, scopes)
+        try:
+            row, key = create_key(s, name, scopes, agent_id)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--scope / --agent-id") from exc
         s.commit()
     console.print(f"key {row.id} '{name}' with scopes {', '.join(scopes)}; store it now, it is not kept:")
     typer.echo(key)

@@ -522,6 +522,7 @@ def feed(
 def _add_admin_commands() -> None:
     from callscope.cli.admin import erase_subject, keys_app, purge, rotate_keyring
     from callscope.cli.backfill import backfill
+    from callscope.cli.forms import forms_app
     from callscope.cli.models import models_app
     from callscope.cli.rules import calibrate, rescore, rules_app
 
@@ -531,6 +532,7 @@ def _add_admin_commands() -> None:
     app.command("erase-subject")(erase_subject)
     app.command("rotate-keyring")(rotate_keyring)
     app.add_typer(rules_app, name="rules")
+    app.add_typer(forms_app, name="forms")
     app.command()(rescore)
     app.command()(calibrate)
     app.command()(backfill)

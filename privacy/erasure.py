@@ -8,6 +8,7 @@ the WAL emptied, so the text is gone from the files on disk, not only from query
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,11 +22,16 @@ from callscope.store.audio_refs import release
 from callscope.store.audio_store import AudioStore
 from callscope.store.db import (
     AlertDelivery,
+    CalibrationSession,
     Call,
     CallCategory,
+    CallComment,
     CallEmotion,
     Correction,
+    Evaluation,
+    EvaluationEvent,
     Job,
+    ReviewItem,
     SpotCheck,
     scrub_after_erasure,
     utcnow,
@@ -35,12 +41,20 @@ from callscope.store.db import (
 PURGEABLE = ("done", "failed", "unsupported_language")
 
 
+def _leave_calibrations(s, call_id: str) -> None:
+    """Take an erased call out of every calibration session that lists it."""
+    for row in s.execute(select(CalibrationSession).where(CalibrationSession.call_ids.contains(f'"{call_id}"'))).scalars():
+        row.call_ids = json.dumps([c for c in json.loads(row.call_ids) if c != call_id])
+
+
 def _erase(sessions: sessionmaker, store: AudioStore, call_id: str) -> dict | None:
     with sessions() as s:
         # write first: on SQLite this takes the write lock before anything is read (a transaction
         # that reads, then writes, can fail under concurrent uploads); on PostgreSQL the row lock
-        for table in (Job, Correction, CallEmotion, CallCategory, AlertDelivery, SpotCheck):  # explicit: SQLite enforces cascades only with the pragma
+        for table in (Job, Correction, CallEmotion, CallCategory, AlertDelivery, SpotCheck, EvaluationEvent, Evaluation,
+                      ReviewItem, CallComment):  # explicit: SQLite enforces cascades only with the pragma
             s.execute(delete(table).where(table.call_id == call_id))
+        _leave_calibrations(s, call_id)
         key = s.execute(delete(Call).where(Call.id == call_id).returning(Call.audio_key)).scalar_one_or_none()
         if key is None:
             s.rollback()

@@ -32,6 +32,8 @@ from sqlalchemy.orm import Session
 from callscope.analysis.schema import CallAnalysis
 from callscope.privacy.call_keys import open_value
 from callscope.qa import categories as rule_sets
+from callscope.qa import review_queue
+from callscope.qa.review_queue import ReviewDelays
 from callscope.scoring.agreement import agreement
 from callscope.service.feed import call_time, day_bounds
 from callscope.store.db import Call, SpotCheck, SpotCheckDraw, utcnow
@@ -49,9 +51,10 @@ def _size(level: str | None, confidence: float | None) -> tuple[float, str]:
     return 1.0, "sampled"
 
 
-def sample_day(session: Session, day: date, share: float) -> dict:
+def sample_day(session: Session, day: date, share: float, delays: ReviewDelays | None = None) -> dict:
     """Draw ``day``'s sample (``share`` 0.01..0.20 of its analysed calls) unless it was drawn
-    already; the caller commits. Returns what was drawn: calls, sampled, per stratum."""
+    already, and put it in the review queue (due after ``delays``); the caller commits. Returns
+    what was drawn: calls, sampled, per stratum."""
     if not 0.01 <= share <= 0.20:
         raise ValueError("the spot-check share is 1 % to 20 %")
     key = day.isoformat()
@@ -87,6 +90,7 @@ def sample_day(session: Session, day: date, share: float) -> dict:
     draw.sampled = len(drawn)
     session.add_all([SpotCheck(call_id=cid, day=key, stratum=name, probability=p, weight=1.0 / p, reason=reason,
                                status="open", created_at=now) for name, (cid, _, p, reason) in drawn])
+    review_queue.on_sample(session, [cid for _, (cid, *_rest) in drawn], delays or ReviewDelays())
     return {"day": key, "calls": len(rows), "sampled": len(drawn), "strata": report}
 
 

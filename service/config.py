@@ -162,6 +162,11 @@ class ServiceSettings(BaseSettings):
             setting it (on the server and every worker) is what activates a recalibration.
         spot_check_share: the share of each day's analysed calls drawn for QA review
             (``CALLSCOPE_SPOT_CHECK_SHARE``, 0.05; 0.01 to 0.20); drawn at the retention sweep after the day.
+        review_due_red_h, review_due_orange_h: how soon a red / orange call in the review queue is
+            due, hours after its analysis (``CALLSCOPE_REVIEW_DUE_RED_H``, 1;
+            ``CALLSCOPE_REVIEW_DUE_ORANGE_H``, 4).
+        review_due_sample_days: how soon the spot-check sample is due, working days (Monday to
+            Friday) after it is drawn (``CALLSCOPE_REVIEW_DUE_SAMPLE_DAYS``, 2).
         keep_original: keep the unredacted upload of a call whose recording was redacted, sealed
             at rest with AES-256-GCM (``CALLSCOPE_KEEP_ORIGINAL``, default off: not kept). Only
             admin keys read it back (``GET /v1/calls/{id}/audio/original``), each read logged.
@@ -224,6 +229,9 @@ class ServiceSettings(BaseSettings):
     digest_hour: Annotated[int, Field(ge=0, le=23)] = 6
     webhook_allow: str = ""
     spot_check_share: Annotated[float, Field(ge=0.01, le=0.20)] = 0.05
+    review_due_red_h: Annotated[float, Field(gt=0, le=24 * 30)] = 1.0
+    review_due_orange_h: Annotated[float, Field(gt=0, le=24 * 30)] = 4.0
+    review_due_sample_days: Annotated[int, Field(ge=1, le=60)] = 2
     sentiment_head: Path | None = None
     original_key: SecretStr | None = None
 
@@ -239,6 +247,13 @@ class ServiceSettings(BaseSettings):
     def _known_kinds(cls, v: str) -> str:
         RedactionPolicy.keeping([v])  # ValueError names an unknown kind
         return v
+
+    @property
+    def review_delays(self):
+        """The review queue's due times (:class:`~callscope.qa.review_queue.ReviewDelays`)."""
+        from callscope.qa.review_queue import ReviewDelays
+
+        return ReviewDelays(self.review_due_red_h, self.review_due_orange_h, self.review_due_sample_days)
 
     @property
     def redaction(self) -> RedactionPolicy:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
+from callscope.qa import evaluations
 from callscope.qa.categories import categories_by_call
 from callscope.store.db import Call, Correction, RuleSetRow
 
@@ -21,7 +22,10 @@ FEED_COLUMNS = (
     "agent_talk_share", "silence_share", "overlap_s", "interruptions", "qa_corrections",
     "role_confidence", "role_note", "direction", "language", "language_confidence",
     "customer_ref", "phone_ref", "categories", "rules_version", "transcript_reliability",
+    "evaluation_score", "evaluation_form", "evaluation_state",
 )
+#: then one column per question of the active evaluation forms: ``eval_<question id>``, its answer
+EVAL_PREFIX = "eval_"
 FEED_FORMATS = ("ndjson", "csv", "parquet")
 MEDIA_TYPES = {"ndjson": "application/x-ndjson", "csv": "text/csv; charset=utf-8",
                "parquet": "application/vnd.apache.parquet"}
@@ -75,22 +79,36 @@ def feed_rows(sessions: sessionmaker, day: date, batch: int = 500) -> Iterator[d
         with sessions() as s:
             matched = categories_by_call(s, [c for c, _ in rows])
             labels = {v: f"rules/{v}+{d}" for v, d in s.execute(select(RuleSetRow.version, RuleSetRow.digest))}
+            evaluated = evaluations.latest_submitted(s, [c.id for c, _ in rows])
         for c, n in rows:
-            yield _row(c, n, matched.get(c.id, []), labels.get(c.rules_version))
+            row = _row(c, n, matched.get(c.id, []), labels.get(c.rules_version))
+            ev = evaluated.get(c.id)
+            row.update(evaluation_score=ev.score if ev else None, evaluation_form=ev.form if ev else None,
+                       evaluation_state=ev.state if ev else None)
+            for qid, answer in (ev.answers if ev else {}).items():
+                row[EVAL_PREFIX + qid] = answer
+            yield row
         c = rows[-1][0]
         last = (c.recorded_at or c.created_at, c.id)
 
 
-def _parquet_schema():
+def feed_columns(sessions: sessionmaker) -> list[str]:
+    """The feed's columns: :data:`FEED_COLUMNS`, then ``eval_<id>`` for every question of the
+    active evaluation forms (in their order; a question two forms share is one column)."""
+    with sessions() as s:
+        return list(FEED_COLUMNS) + [EVAL_PREFIX + q for q in evaluations.active_question_ids(s)]
+
+
+def _parquet_schema(columns: Sequence[str] = FEED_COLUMNS):
     import pyarrow as pa
 
     text, number = pa.string(), pa.float64()
     types = {"call_time": pa.timestamp("us", tz="UTC"), "interruptions": pa.int32(), "qa_corrections": pa.int32()}
     for name in ("duration_s", "customer_sentiment", "customer_sentiment_start", "customer_sentiment_end",
                  "agent_sentiment", "agent_talk_share", "silence_share", "overlap_s", "role_confidence",
-                 "language_confidence", "transcript_reliability"):
+                 "language_confidence", "transcript_reliability", "evaluation_score"):
         types[name] = number
-    return pa.schema([(c, types.get(c, text)) for c in FEED_COLUMNS])
+    return pa.schema([(c, types.get(c, text)) for c in columns])
 
 
 class _Drain(io.RawIOBase):
@@ -117,11 +135,11 @@ class _Drain(io.RawIOBase):
         return out
 
 
-def _parquet(rows: Iterator[dict], batch: int) -> Iterator[bytes]:
+def _parquet(rows: Iterator[dict], batch: int, columns: Sequence[str] = FEED_COLUMNS) -> Iterator[bytes]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    schema, sink = _parquet_schema(), _Drain()
+    schema, sink = _parquet_schema(columns), _Drain()
     writer = pq.ParquetWriter(sink, schema)
     chunk: list[dict] = []
 
@@ -142,7 +160,8 @@ def _parquet(rows: Iterator[dict], batch: int) -> Iterator[bytes]:
     yield sink.take()
 
 
-def encode(rows: Iterator[dict], fmt: str, parquet_row_group: int = 5000, bom: bool = False) -> Iterator[bytes]:
+def encode(rows: Iterator[dict], fmt: str, parquet_row_group: int = 5000, bom: bool = False,
+           columns: Sequence[str] = FEED_COLUMNS) -> Iterator[bytes]:
     """``rows`` as NDJSON lines, CSV (UTF-8 with a header; ``bom``: led by a byte-order mark, so
     Excel reads å, ä, ö, æ, ø as such) or Parquet (one row group per ``parquet_row_group`` rows;
     typed columns, ``call_time`` a UTC timestamp), chunk by chunk."""
@@ -152,7 +171,7 @@ def encode(rows: Iterator[dict], fmt: str, parquet_row_group: int = 5000, bom: b
         return
     if fmt == "csv":
         buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=FEED_COLUMNS)
+        writer = csv.DictWriter(buf, fieldnames=list(columns), extrasaction="ignore")
         writer.writeheader()
         yield ("\ufeff" if bom else "").encode() + buf.getvalue().encode()
         for r in rows:
@@ -162,6 +181,6 @@ def encode(rows: Iterator[dict], fmt: str, parquet_row_group: int = 5000, bom: b
             yield buf.getvalue().encode()
         return
     if fmt == "parquet":
-        yield from _parquet(rows, parquet_row_group)
+        yield from _parquet(rows, parquet_row_group, columns)
         return
     raise ValueError(f"unknown feed format {fmt!r}; choose one of {', '.join(FEED_FORMATS)}")

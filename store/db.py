@@ -183,7 +183,8 @@ class ApiKey(Base):
     name: Mapped[str] = mapped_column(String(200))
     prefix: Mapped[str] = mapped_column(String(16), unique=True)
     secret_sha256: Mapped[str] = mapped_column(String(64))
-    scopes: Mapped[str] = mapped_column(String(100))  # comma-separated: read,upload,review,admin
+    scopes: Mapped[str] = mapped_column(String(100))  # comma-separated: read,upload,review,lead,agent,admin
+    agent_id: Mapped[str | None] = mapped_column(String(200))  # an ``agent`` key sees this agent's evaluations only
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -351,6 +352,111 @@ class SpotCheck(Base):
     categories_reviewer: Mapped[str | None] = mapped_column(Text)  # what the reviewer says they should be
     reviewer: Mapped[str | None] = mapped_column(String(200))
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class FormRow(Base):
+    """One version of an evaluation form (a QA scorecard, YAML, :mod:`callscope.qa.forms`).
+    Versions are never changed; several forms (names) may be active at once, one version of each,
+    each applying to the calls its ``applies_to`` names."""
+
+    __tablename__ = "eval_forms"
+    __table_args__ = (UniqueConstraint("name", "version", name="uq_eval_forms_name_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64), index=True)  # the form's id in its YAML
+    version: Mapped[int] = mapped_column(Integer)  # 1, 2, … per name
+    yaml: Mapped[str] = mapped_column(Text)
+    digest: Mapped[str] = mapped_column(String(12))  # SHA-256 of the YAML, first 12 hex digits
+    active: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Evaluation(Base):
+    """A reviewer's evaluation of one call under one form version. ``answers_json`` holds, per
+    question, the automatic answer (with evidence and confidence) and the answer given; the
+    reviewers' free text (reasons, comments, the coaching note) is sealed under the call's key in
+    ``notes``. States: draft → submitted → acknowledged → disputed → resolved
+    (:mod:`callscope.qa.evaluations`); each change is an :class:`EvaluationEvent`."""
+
+    __tablename__ = "evaluations"
+    __table_args__ = (Index("ix_evaluations_state_submitted", "state", "submitted_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    form_id: Mapped[int] = mapped_column(ForeignKey("eval_forms.id"), index=True)
+    reviewer: Mapped[str] = mapped_column(String(200))  # the API key's name
+    reviewer_key_id: Mapped[int | None] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(20), default="draft", index=True)
+    calibration_id: Mapped[int | None] = mapped_column(Integer, index=True)  # None: a production evaluation
+    answers_json: Mapped[str] = mapped_column(Text)  # no free text: question ids, values, evidence indices
+    notes: Mapped[str | None] = mapped_column(Text)  # sealed JSON: reasons, comments, coaching
+    score: Mapped[float | None] = mapped_column(Float)  # 0..100 once answered; 0 when a critical question fails
+    failed_critical: Mapped[bool] = mapped_column(Boolean, default=False)
+    disagreements: Mapped[int] = mapped_column(Integer, default=0)  # automatic answers the reviewer changed
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+
+
+class EvaluationEvent(Base):
+    """One change of an evaluation's state: who, when, and their note (sealed)."""
+
+    __tablename__ = "evaluation_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluations.id", ondelete="CASCADE"), index=True)
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    state: Mapped[str] = mapped_column(String(20))
+    by: Mapped[str] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)  # sealed
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ReviewItem(Base):
+    """A call in the review queue: red and orange calls when analysed, the day's spot-check
+    sample when drawn. The due time follows from ``reason`` and ``added_at`` with the deployment's
+    delays when it was added (:mod:`callscope.qa.review_queue`); ``done_at`` is when an evaluation was submitted."""
+
+    __tablename__ = "review_items"
+
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(10), index=True)  # red | orange | sample
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    analysed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)  # when the call's analysis was stored
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    assignee: Mapped[str | None] = mapped_column(String(200), index=True)
+    assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+
+
+class CallComment(Base):
+    """A reviewer's comment on a moment of a call (an utterance, a time); the text is sealed."""
+
+    __tablename__ = "call_comments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    utterance: Mapped[int | None] = mapped_column(Integer)
+    at_s: Mapped[float] = mapped_column(Float)
+    text: Mapped[str] = mapped_column(Text)  # sealed
+    author: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class CalibrationSession(Base):
+    """A calibration session: the same calls evaluated blind by several reviewers under one form;
+    the answers are compared per question once they are in (:mod:`callscope.qa.calibration_sessions`)."""
+
+    __tablename__ = "calibration_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200))
+    form_id: Mapped[int] = mapped_column(ForeignKey("eval_forms.id"))
+    call_ids: Mapped[str] = mapped_column(Text)  # JSON list
+    reviewers: Mapped[str] = mapped_column(Text)  # JSON list of key names
+    created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from callscope.alerts import outbox as alerts
 from callscope.analysis.schema import CallAnalysis
-from callscope.qa import categories
+from callscope.qa import categories, review_queue
+from callscope.qa.review_queue import ReviewDelays
 from callscope.store.call_columns import final_status, write_scores
 from callscope.store.db import Call, Job, utcnow
 
@@ -93,9 +94,10 @@ def still_running(sessions: sessionmaker, claim_: Claim, worker_id: str) -> bool
                                               Job.status == "running")).first() is not None
 
 
-def complete(sessions: sessionmaker, claim_: Claim, worker_id: str, result: CallAnalysis) -> bool:
-    """Store the result (and its score columns) and close the job, atomically; False if the
-    lease was lost meanwhile."""
+def complete(sessions: sessionmaker, claim_: Claim, worker_id: str, result: CallAnalysis,
+             delays: ReviewDelays | None = None) -> bool:
+    """Store the result (and its score columns) and close the job, atomically, putting a red or
+    orange call in the review queue (due after ``delays``); False if the lease was lost meanwhile."""
     with sessions() as s:
         r = s.execute(update(Job).where(Job.id == claim_.job_id, Job.worker_id == worker_id, Job.status == "running")
                       .values(status="done", lease_until=None))
@@ -109,6 +111,7 @@ def complete(sessions: sessionmaker, claim_: Claim, worker_id: str, result: Call
                                               progress=1.0, error=None, result_json=result.model_dump_json())
         if call is not None:  # alerts go to the outbox with the result: both or neither
             alerts.on_call_done(s, call, call.escalation, matches, version.rules, version.label)
+            review_queue.on_call_done(s, call, delays or ReviewDelays())
         s.commit()
         return True
 

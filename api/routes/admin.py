@@ -24,7 +24,9 @@ router = APIRouter()
 
 class KeyIn(BaseModel):
     name: str = Field(min_length=1, max_length=200, description="who or what uses the key")
-    scopes: list[str] = Field(min_length=1, description=f"any of {', '.join(SCOPES)}")
+    scopes: list[str] = Field(min_length=1, max_length=10, description=f"any of {', '.join(SCOPES)}")
+    agent_id: str | None = Field(None, min_length=1, max_length=200, description="for a key with the agent scope "
+                                 "alone: the agent whose evaluations and coaching it sees")
 
 
 @router.post("/v1/admin/purge", response_model=PurgeOut)
@@ -84,7 +86,7 @@ def new_key(body: KeyIn, svc: Svc, _who: Admin) -> dict:
     """Create a key. The key is in this response only; it is stored hashed."""
     try:
         with svc.sessions() as s:
-            row, key = create_key(s, body.name, body.scopes)
+            row, key = create_key(s, body.name, body.scopes, body.agent_id)
             s.commit()
             return {**describe(row), "key": key}
     except ValueError as exc:

@@ -40,7 +40,7 @@ def draw_sample(svc: Svc, _who: Admin, day: Annotated[date, Query(alias="date")]
     A day is drawn once."""
     check_days(day)
     with svc.sessions() as s:
-        drawn = spot_checks.sample_day(s, day, svc.settings.spot_check_share)
+        drawn = spot_checks.sample_day(s, day, svc.settings.spot_check_share, svc.settings.review_delays)
         s.commit()
         return drawn
 

@@ -18,11 +18,12 @@ from callscope.api.deps import FIRST_DAY, Reader, Svc, check_days
 from callscope.api.responses import AggregatesOut, CallListOut
 from callscope.api.routes.calls import call_links
 from callscope.privacy.call_keys import open_unless_erased
+from callscope.qa import evaluations
 from callscope.qa.categories import categories_by_call
 from callscope.qa.corrections import Label
-from callscope.service.feed import FEED_COLUMNS, call_time, day_bounds, encode, feed_rows
 from callscope.service.feed import MEDIA_TYPES as FEED_MEDIA_TYPES
-from callscope.store.db import Call, CallCategory, CallEmotion, Correction
+from callscope.service.feed import call_time, day_bounds, encode, feed_columns, feed_rows
+from callscope.store.db import Call, CallCategory, CallEmotion, Correction, Evaluation
 
 router = APIRouter()
 #: A filter on a metadata column: the longest value an upload may store (200 characters).
@@ -163,6 +164,17 @@ def _aggregate(sessions: sessionmaker, group_by: str, start: datetime, end: date
             group = str(group) if group is not None else "(none)"
             if group in out:
                 out[group]["categories"][name] = int(n)
+        evaluated = (select(key, Call.id).join(Evaluation, Evaluation.call_id == Call.id)
+                     .where(Call.status == "done", call_time() >= start, call_time() < end,
+                            Evaluation.calibration_id.is_(None), Evaluation.state.in_(evaluations.COUNTED)).distinct())
+        groups_of: dict[str, list[str]] = {}
+        for group, call_id in s.execute(evaluated):
+            groups_of.setdefault(str(group) if group is not None else "(none)", []).append(call_id)
+        for group, g in out.items():
+            ids = groups_of.get(group, [])
+            outcomes = [o for k in range(0, len(ids), 500)
+                        for o in evaluations.latest_submitted(s, ids[k:k + 500]).values()]
+            g.update(evaluations.summarise(outcomes))
     return out
 
 
@@ -176,7 +188,8 @@ def aggregates(
 ) -> dict:
     """Per group: call count, mean customer sentiment, agent talk share, silence share, share per
     escalation level (QA corrections applied), calls per category (under each call's current
-    rule-set version), and the change in mean customer sentiment against the previous period of
+    rule-set version), evaluations (submitted and on: their count, mean score 0..100 and mean points
+    per form question 0..1), and the change in mean customer sentiment against the previous period of
     the same length."""
     check_days(date_from, date_to)
     if date_to < date_from:
@@ -207,9 +220,12 @@ def daily_feed(
     bom: Annotated[bool, Query(description="CSV only: start with a UTF-8 byte-order mark (for Excel)")] = False,
 ) -> StreamingResponse:
     """The day's call-score feed (UTC day of the call, QA corrections applied), streamed;
-    columns: see ``X-Feed-Columns``. Text is UTF-8; numbers use a decimal point."""
+    columns: see ``X-Feed-Columns`` (the last ones: the call's evaluation, ``evaluation_score``
+    0..100, its form and state, and ``eval_<question>`` answers for the active forms' questions). Text is UTF-8; numbers use a decimal point."""
     check_days(day)
-    return StreamingResponse(encode(feed_rows(svc.sessions, day), format, bom=bom), media_type=FEED_MEDIA_TYPES[format],
+    columns = feed_columns(svc.sessions)
+    return StreamingResponse(encode(feed_rows(svc.sessions, day), format, bom=bom, columns=columns),
+                             media_type=FEED_MEDIA_TYPES[format],
                              headers={"Content-Disposition": f'attachment; filename="callscope-{day.isoformat()}.{format}"',
-                                      "X-Feed-Columns": ",".join(FEED_COLUMNS)})
+                                      "X-Feed-Columns": ",".join(columns)})
 

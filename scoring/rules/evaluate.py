@@ -207,3 +207,10 @@ def _unreliable_share(call: "CallAnalysis", evidence: Sequence[int]) -> float | 
     return round(sum(len(u.words) for u in us if u.reliability is not None and not u.reliability.reliable) / words, 4)
 
 
+
+
+def find_said(call: "CallAnalysis", said: Said) -> tuple[bool, list[int], list[str]]:
+    """Whether ``said`` holds in ``call`` (roles as the call's scores give them): (found,
+    utterance indices, up to three details such as ``"hello" at 3 s``)."""
+    hit = _said(_Call(call, {}), said)
+    return hit.ok, hit.evidence, hit.detail
