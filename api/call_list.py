@@ -1,7 +1,8 @@
 """The calls list's sort orders and their keyset cursors. A page is found by the last row's sort
 key and id, never by an offset, so page 200 of 10,000 calls costs what page 1 does and a call
-uploaded meanwhile neither repeats nor skips a row. Missing values (no duration yet, no customer)
-sort as the lowest."""
+uploaded meanwhile neither repeats nor skips a row. Missing values (no duration yet, no customer
+speech, no level) sort last in either direction: sorting by lowest sentiment opens on the calls
+that have one, not on pages of calls without a customer."""
 
 from __future__ import annotations
 
@@ -16,26 +17,28 @@ from callscope.service.feed import call_time
 from callscope.store.db import Call
 
 LEVEL_RANK = {"green": 0, "yellow": 1, "orange": 2, "red": 3}
-_NONE = -9.0  # below every duration (≥ 0), sentiment (-1..1) and level rank (0..3)
+#: what a missing value sorts as: below every duration (≥ 0 and ≤ 10⁶), sentiment (-1..1) and
+#: level rank (0..3) when descending, above them when ascending, so that it comes last either way
+_LAST = {True: -9.0, False: 1e9}
 
 
-def _level_rank():
-    return func.coalesce(case(*((Call.escalation == lvl, rank) for lvl, rank in LEVEL_RANK.items()), else_=None), _NONE)
+def _level_rank(missing: float):
+    return func.coalesce(case(*((Call.escalation == lvl, rank) for lvl, rank in LEVEL_RANK.items()), else_=None), missing)
 
 
-#: sort name -> (SQL key, the key of a loaded row, whether the key is a time)
+#: sort name -> (SQL key given the missing value, the key of a loaded row given it, whether the key is a time)
 SORTS = {
-    "uploaded": (lambda: Call.created_at, lambda c: c.created_at, True),
-    "recorded": (call_time, lambda c: c.recorded_at or c.created_at, True),
-    "duration": (lambda: func.coalesce(Call.duration_s, _NONE), lambda c: _or_none(c.duration_s), False),
-    "sentiment": (lambda: func.coalesce(Call.customer_sentiment, _NONE), lambda c: _or_none(c.customer_sentiment), False),
-    "level": (_level_rank, lambda c: float(LEVEL_RANK.get(c.escalation or "", _NONE)), False),
+    "uploaded": (lambda m: Call.created_at, lambda c, m: c.created_at, True),
+    "recorded": (lambda m: call_time(), lambda c, m: c.recorded_at or c.created_at, True),
+    "duration": (lambda m: func.coalesce(Call.duration_s, m), lambda c, m: _or(c.duration_s, m), False),
+    "sentiment": (lambda m: func.coalesce(Call.customer_sentiment, m), lambda c, m: _or(c.customer_sentiment, m), False),
+    "level": (_level_rank, lambda c, m: float(LEVEL_RANK[c.escalation]) if c.escalation in LEVEL_RANK else m, False),
 }
 SORT_PATTERN = "^-?(" + "|".join(SORTS) + ")$"
 
 
-def _or_none(value: float | None) -> float:
-    return _NONE if value is None else float(value)
+def _or(value: float | None, missing: float) -> float:
+    return missing if value is None else float(value)
 
 
 def parse_sort(sort: str) -> tuple[str, bool]:
@@ -47,7 +50,7 @@ def order(q: Select, sort: str, cursor: str | None) -> Select:
     """``q`` ordered by ``sort`` (then id, same direction), starting after ``cursor``."""
     name, desc = parse_sort(sort)
     sql_key, _, is_time = SORTS[name]
-    key = sql_key()
+    key = sql_key(_LAST[desc])
     if cursor:
         value, last_id = _decode(cursor, sort, is_time)
         if desc:
@@ -59,9 +62,9 @@ def order(q: Select, sort: str, cursor: str | None) -> Select:
 
 def cursor_after(call: Call, sort: str) -> str:
     """The cursor of the page that follows ``call`` in ``sort``."""
-    name, _ = parse_sort(sort)
+    name, desc = parse_sort(sort)
     _, row_key, is_time = SORTS[name]
-    value = row_key(call)
+    value = row_key(call, _LAST[desc])
     payload = {"sort": sort, "key": value.isoformat() if is_time else value, "id": call.id}
     return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode()
 

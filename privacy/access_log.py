@@ -14,7 +14,7 @@ from sqlalchemy.orm import sessionmaker
 from callscope.service.auth import Principal
 from callscope.store.db import AccessLog, utcnow
 
-Resource = Literal["transcript", "audio", "audio_original"]
+Resource = Literal["transcript", "audio", "audio_original", "report"]
 SAME_READ = timedelta(minutes=1)
 
 

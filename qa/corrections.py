@@ -7,7 +7,7 @@ the analysis and in each correction row (who, when, why, before, after)."""
 from __future__ import annotations
 
 import json
-from typing import Literal, get_args
+from typing import Annotated, Literal, get_args
 
 from pydantic import AliasChoices, BaseModel, Field, model_validator
 from sqlalchemy import select
@@ -39,6 +39,9 @@ class CorrectionIn(BaseModel):
     escalation: Literal["green", "yellow", "orange", "red"] | None = None
     swap_roles: bool | None = Field(None, description="true: the speakers the analysis took for agent and customer "
                                                       "are the other way round; scores are computed again")
+    roles: dict[Annotated[str, Field(max_length=40)], Literal["agent", "customer", "unknown"]] | None = Field(
+        None, max_length=16, description="speaker id → role, for speakers the analysis could not place (a one-speaker "
+                                         "call with role 'unknown'), or to say who is who outright; scores are computed again")
     reason: str = Field(min_length=3, max_length=2000, description="why; kept for audit")
     display_name: str | None = Field(None, min_length=1, max_length=200, validation_alias=AliasChoices("display_name", "reviewer"),
                                      description="a person's name to show beside the API key's name (the key is "
@@ -51,18 +54,20 @@ class CorrectionIn(BaseModel):
         if self.utterance is not None:
             if self.sentiment is None and self.emotion is None:
                 raise ValueError("an utterance correction sets 'sentiment' and/or 'emotion'")
-            if self.escalation is not None or self.swap_roles:
-                raise ValueError("'escalation' and 'swap_roles' are call-level corrections: leave out 'utterance'")
-        elif self.escalation is None and not self.swap_roles:
-            raise ValueError("set 'escalation' or 'swap_roles' for the call, or 'utterance' with 'sentiment'/'emotion'")
+            if self.escalation is not None or self.swap_roles or self.roles:
+                raise ValueError("'escalation', 'swap_roles' and 'roles' are call-level corrections: leave out 'utterance'")
+        elif self.escalation is None and not self.swap_roles and not self.roles:
+            raise ValueError("set 'escalation', 'swap_roles' or 'roles' for the call, or 'utterance' with 'sentiment'/'emotion'")
+        if self.swap_roles and self.roles:
+            raise ValueError("either 'swap_roles' or 'roles', not both")
         return self
 
     def fields(self) -> dict[str, object]:
-        """The corrected fields and their new values (``roles``: True, made into the new
-        speaker → role map by :func:`swapped_roles`)."""
+        """The corrected fields and their new values (``roles``: True for a swap, made into the
+        new speaker → role map by :func:`swapped_roles`; or the reviewer's map)."""
         if self.utterance is not None:
             return {n: getattr(self, n) for n in ("sentiment", "emotion") if getattr(self, n) is not None}
-        out: dict[str, object] = {"roles": True} if self.swap_roles else {}
+        out: dict[str, object] = {"roles": True} if self.swap_roles else {"roles": dict(self.roles)} if self.roles else {}
         if self.escalation is not None:
             out["escalation"] = self.escalation
         return out
@@ -184,7 +189,7 @@ def _set_roles(out: CallAnalysis, roles: dict[str, str], c: Correction) -> None:
         sp.role = cs.roles.get(sp.id, sp.role)
     for ss in out.speaker_scores:
         ss.role = cs.roles.get(ss.speaker, ss.role)
-        if ss.acoustic_emotion and ss.role == "agent" and not allowed.get("agents", False):
+        if ss.acoustic_emotion and ss.role == "agent" and not allowed.get("agent", allowed.get("agents", False)):
             ss.acoustic_emotion, ss.loudness_dbfs, ss.arousal_baseline = False, None, None
             no_voice.add(ss.speaker)
     for u in out.utterances:

@@ -299,8 +299,9 @@ def get_original_audio(call_id: CallId, svc: Svc, who: Admin) -> StreamingRespon
              response_model_exclude_unset=True)
 def correct(call_id: CallId, svc: Svc, who: Reviewer, correction: Annotated[CorrectionIn, Body()]) -> dict:
     """A QA reviewer overrides an utterance's sentiment (-1..+1) and/or emotion label, the
-    call's escalation level, or swaps agent and customer (``swap_roles``: scores, level and
-    reasons are computed again for the new customer). The analysis keeps its original values; reads, lists, feeds and
+    call's escalation level, swaps agent and customer (``swap_roles``) or gives speakers their
+    roles (``roles``, e.g. the one speaker of a call the analysis left 'unknown'): scores, level,
+    reasons and categories are computed again. The analysis keeps its original values; reads, lists, feeds and
     aggregates show the corrected ones. The reviewer on record is the API key used (its name
     and id); ``display_name`` may add a person's name beside it, never replace it. Returns the
     stored corrections and, for a key that may also read calls, the call's new scores."""
@@ -317,11 +318,20 @@ def correct(call_id: CallId, svc: Svc, who: Reviewer, correction: Annotated[Corr
         if i is not None and (i >= len(original.utterances) or original.utterances[i].sentiment is None):
             raise HTTPException(422, f"call {call_id} has no scored utterance {i} (it has {len(original.utterances)})")
         fields = correction.fields()
-        if "roles" in fields:  # the swap of the roles as they stand, after earlier corrections
+        if fields.get("roles") is True:  # the swap of the roles as they stand, after earlier corrections
             try:
                 fields["roles"] = swapped_roles(apply_corrections(original, corrections_of(s, call_id)))
             except ValueError as exc:
-                raise HTTPException(422, str(exc)) from None
+                raise HTTPException(422, f"{exc}; give the speakers their roles instead ('roles')") from None
+        elif "roles" in fields:  # the reviewer's map, on top of the roles as they stand
+            known = {sp.id for sp in original.speakers}
+            given = fields["roles"]
+            assert isinstance(given, dict)
+            unknown = sorted(set(given) - known)
+            if unknown:
+                raise HTTPException(422, f"no speaker {', '.join(unknown)} in call {call_id} (it has {', '.join(sorted(known))})")
+            now = apply_corrections(original, corrections_of(s, call_id))
+            fields["roles"] = {**(now.call_scores.roles if now.call_scores else {}), **given}
         rows = [Correction(call_id=call_id, utterance=i, field=field, reviewer=who.name, api_key_id=who.key_id,
                            created_at=utcnow(),
                            **seal_correction(s, call_id, original=json.dumps(current_value(original, i, field)),

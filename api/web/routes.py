@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote, urlsplit
 
-from fastapi import APIRouter, Body, Request, Response
+from fastapi import APIRouter, Body, Query, Request, Response
+from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
@@ -40,9 +41,13 @@ def _page(request: Request, svc: Services, template: str, **context) -> Response
         here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/signin?next={quote(here, safe='')}", status_code=303)
     who, csrf = found
+    agent_only = who.scopes == frozenset({"agent"})
+    if agent_only and template != "me.html":  # an agent's key sees its own evaluations, nothing else
+        return RedirectResponse("/me", status_code=303)
     bands = EscalationBands()
     return templates.TemplateResponse(request, template, {
         "who": who, "csrf": csrf, "scopes": ",".join(sorted(who.scopes)), "auth": svc.settings.auth,
+        "agent_only": agent_only, "can_review": who.allows("review"), "due": svc.settings.review_delays,
         "bands": f"{bands.green},{bands.yellow},{bands.orange}", **context})
 
 
@@ -52,8 +57,26 @@ def calls_page(request: Request, svc: Svc) -> Response:
 
 
 @router.get("/calls/{call_id}", response_class=HTMLResponse, include_in_schema=False)
-def review_page(request: Request, svc: Svc, call_id: CallId) -> Response:
-    return _page(request, svc, "review.html", page="review", call_id=call_id)
+def review_page(request: Request, svc: Svc, call_id: CallId,
+                calibration: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None) -> Response:
+    """The call's review page; ``?t=40`` opens it at 40 s, ``#u6`` at utterance 6, and
+    ``?calibration=N`` evaluates it for calibration session N (blind)."""
+    return _page(request, svc, "review.html", page="review", call_id=call_id, calibration_id=calibration)
+
+
+@router.get("/queue", response_class=HTMLResponse, include_in_schema=False)
+def queue_page(request: Request, svc: Svc) -> Response:
+    return _page(request, svc, "queue.html", page="queue")
+
+
+@router.get("/me", response_class=HTMLResponse, include_in_schema=False)
+def agent_page(request: Request, svc: Svc) -> Response:
+    return _page(request, svc, "me.html", page="me")
+
+
+@router.get("/calibrations/{calibration_id}", response_class=HTMLResponse, include_in_schema=False)
+def calibration_page(request: Request, svc: Svc, calibration_id: Annotated[int, PathParam(ge=1, le=2**31 - 1)]) -> Response:
+    return _page(request, svc, "calibration.html", page="calibration", calibration_id=calibration_id)
 
 
 @router.get("/dashboard", response_class=HTMLResponse, include_in_schema=False)

@@ -159,6 +159,11 @@ def check(c: _Call, cond: Condition) -> _Hit:
     if cond.any is not None:
         return next((p for p in (check(c, x) for x in cond.any) if p.ok), _NO)
     if cond.not_ is not None:
+        said = cond.not_.said
+        if said is not None and said.by != "any" and not any(r == said.by for r in c.roles.values()):
+            # "the agent never said …" cannot be claimed of a call in which nobody was taken for
+            # the agent (a one-speaker call left 'unknown'): not matched, until a reviewer says who is who
+            return _NO
         inner = check(c, cond.not_)
         return _NO if inner.ok else _Hit(True, [], [], [])
     kind = next(k for k in _LEAVES if getattr(cond, k) is not None)  # the model allows exactly one

@@ -2,7 +2,9 @@
 
 A condition is a mapping with exactly one key:
 
-- ``all: [conditions]``, ``any: [conditions]``, ``not: condition``;
+- ``all: [conditions]``, ``any: [conditions]``, ``not: condition`` (``not`` of a ``said`` by
+  ``agent`` or ``customer`` does not hold in a call where nobody was taken for that role: an
+  absence cannot be claimed of a speaker who is not known);
 - ``said``: phrases (whole words, any case) or regular expressions (RE2, :mod:`.patterns`) said by ``agent``,
   ``customer`` or ``any`` speaker, optionally ``within`` the first or last N seconds or share
   of the call;

@@ -67,6 +67,11 @@ function row(c) {
 async function load() {
   const { params, sort, cursor, back } = state();
   fillForm(params);
+  if (!can("read")) { // an upload-only key: the panel above is its page; the list is not its to read
+    summary.textContent = "This key uploads recordings; it cannot read calls or their results.";
+    document.body.dataset.ready = "1";
+    return;
+  }
   document.querySelectorAll("#calls th[data-sort]").forEach((th) => {
     const s = th.dataset.sort;
     th.setAttribute("aria-sort", sort === s ? "ascending" : sort === `-${s}` ? "descending" : "none");
@@ -154,6 +159,12 @@ function uploadOne(file, fields) {
     }
     const ref = body.calls[0];
     bar.value = 0;
+    if (!can("read")) { // an upload-only key: accepted is all it may know; the analysis is not its to read
+      bar.value = 1;
+      item.dataset.status = "accepted";
+      state.textContent = "accepted: queued for analysis (this key cannot read the results)";
+      return;
+    }
     follow(ref.id, item, bar, state);
   };
   xhr.send(data);

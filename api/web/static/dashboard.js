@@ -33,7 +33,8 @@ window.addEventListener("popstate", load);
 
 function renderLevels(r, groups) {
   const rows = Object.entries(groups).map(([name, g]) => {
-    const bar = el("div", { class: "bar", role: "img", "aria-label": LEVELS.map((l) => `${l} ${pct(g.escalation_share[l])}`).join(", ") });
+    // a group of links (one per level), named by the shares: no link inside an image role
+    const bar = el("div", { class: "bar", role: "group", "aria-label": `${name}: ${LEVELS.map((l) => `${l} ${pct(g.escalation_share[l])}`).join(", ")}` });
     for (const level of LEVELS) {
       const share = g.escalation_share[level];
       if (!share) continue;
@@ -54,7 +55,10 @@ function renderGroups(r, groups) {
     el("td", { class: `num ${g.trend > 0 ? "up" : g.trend < 0 ? "down" : ""}`, title: `previous period ${signed(g.previous_mean_customer_sentiment)}` },
       g.trend === null ? "— (no calls before)" : el("a", { href: listUrl(r, name) }, `${g.trend > 0 ? "▲" : g.trend < 0 ? "▼" : "="} ${signed(g.trend)}`)),
     el("td", { class: "num wide" }, pct(g.mean_agent_talk_share)),
-    el("td", { class: "num wide" }, pct(g.mean_silence_share))));
+    el("td", { class: "num wide" }, pct(g.mean_silence_share)),
+    el("td", { class: "num evaluation-score", title: Object.entries(g.evaluation_questions || {}).map(([q, v]) => `${q} ${pct(v)}`).join(", ") || "no evaluation" },
+      g.evaluation_score === null || g.evaluation_score === undefined ? "—" : g.evaluation_score.toFixed(0)),
+    el("td", { class: "num wide" }, String(g.evaluations || 0))));
   document.querySelector("#groups tbody").replaceChildren(...rows);
 }
 
@@ -91,7 +95,8 @@ async function load() {
   document.querySelectorAll(".group-name").forEach((n) => { n.textContent = r.group_by; });
   try {
     const q = (g) => api(`/v1/aggregates?${new URLSearchParams({ group_by: g, from: r.from, to: r.to })}`);
-    const [groups, days] = await Promise.all([q(r.group_by), q("day")]);
+    // grouped by day, the groups are the days: one request, not the same one twice
+    const [groups, days] = r.group_by === "day" ? await q("day").then((d) => [d, d]) : await Promise.all([q(r.group_by), q("day")]);
     renderLevels(r, groups.groups); renderGroups(r, groups.groups); renderTrend(days.groups);
     await renderWorst(r);
     document.body.dataset.ready = "1";

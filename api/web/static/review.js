@@ -3,16 +3,18 @@
 // reasons with their evidence, the categories matched (with evidence, and what changed from another
 // rule-set version), scores with confidence and version, and corrections in place.
 import { LEVELS, api, bands, can, chip, clock, el, pct, signed, toast } from "./common.js";
+import { mountEvaluation } from "./evaluation.js";
 
 const root = document.getElementById("call");
 const id = root.dataset.callId;
+const calibrationId = root.dataset.calibrationId || null;
 const audio = document.getElementById("audio");
 const lane = document.getElementById("lane");
 const list = document.getElementById("transcript");
 const ROLE_COLOUR = { agent: "#0072b2", customer: "#d55e00", unknown: "#6b6b6b" };
 const EMOTIONS = ["frustrated", "dissatisfied", "uncertain", "neutral", "satisfied", "enthusiastic", "empathetic"];
 const SILENCE_MIN_S = 2.0; // gaps this long with nobody speaking are marked
-let data = null; // {call, transcript, timeline, corrections}
+let data = null; // {call, transcript, timeline, corrections, rules, comments}
 let words = []; // [{start, end, node, utt}] in time order
 let uttNodes = [];
 let current = { word: -1, utt: -1 };
@@ -21,9 +23,9 @@ let charts = [];
 const path = (p) => `/v1/calls/${encodeURIComponent(id)}${p}`;
 
 async function loadAll() {
-  const [call, transcript, timeline, corrections, rules] = await Promise.all([
-    api(path("")), api(path("/transcript")), api(path("/timeline")), api(path("/corrections")), api("/v1/rules")]);
-  data = { call, transcript, timeline, corrections: corrections.corrections, rules };
+  const [call, transcript, timeline, corrections, rules, comments] = await Promise.all([
+    api(path("")), api(path("/transcript")), api(path("/timeline")), api(path("/corrections")), api("/v1/rules"), api(path("/comments"))]);
+  data = { call, transcript, timeline, corrections: corrections.corrections, rules, comments: comments.comments };
 }
 
 function roleOf(speaker) {
@@ -86,7 +88,12 @@ function renderTranscript() {
       words.push({ start: w.start, end: w.end, node: span, utt: i });
     });
     const unreliable = u.reliability && !u.reliability.reliable;
-    const li = el("li", { class: `utt ${role}${unreliable ? " unreliable" : ""}`, id: `u${i}`, dataset: { i, start: u.start } }, head, text);
+    const notes = (data.comments || []).filter((c) => c.utterance === i);
+    const li = el("li", { class: `utt ${role}${unreliable ? " unreliable" : ""}`, id: `u${i}`, dataset: { i, start: u.start } }, head, text,
+      notes.length ? el("ul", { class: "moment-comments" }, ...notes.map((c) => el("li", { dataset: { comment: c.id } }, `💬 ${c.author}: ${c.text}`))) : "");
+    head.append(el("button", { type: "button", class: "quiet edit copy-link", title: "copy a link to this moment", "aria-label": `copy a link to utterance ${i}`,
+      onclick: (e) => { e.stopPropagation(); copyLink(i); } }, "Link"));
+    if (can("review")) head.append(el("button", { type: "button", class: "quiet edit comment-button", onclick: (e) => { e.stopPropagation(); commentOn(li, i, u); } }, "Comment"));
     if (can("review") && u.sentiment) head.append(el("button", { type: "button", class: "quiet edit", onclick: (e) => { e.stopPropagation(); editUtterance(li, i, u); } }, "Correct"));
     li.addEventListener("click", (e) => {
       const w = e.target.closest(".w");
@@ -97,6 +104,31 @@ function renderTranscript() {
   });
   words.sort((a, b) => a.start - b.start);
   list.replaceChildren(...items);
+}
+
+/** The address of a moment: the page with #u<i>; copied, and shown in the address bar. */
+function copyLink(i) {
+  const url = `${location.origin}/calls/${encodeURIComponent(id)}#u${i}`;
+  history.replaceState(null, "", `#u${i}`);
+  const done = () => toast(`Link copied: ${url}`);
+  if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(url).then(done, () => toast(`Link: ${url}`));
+  else toast(`Link: ${url}`);
+}
+
+function commentOn(li, i, u) {
+  if (li.querySelector(".comment-form")) return;
+  const form = el("form", { class: "edit-form comment-form" },
+    el("input", { name: "text", required: true, maxlength: "2000", placeholder: `Comment at ${clock(u.start)}`, "aria-label": `comment on utterance ${i}` }),
+    el("button", { type: "submit" }, "Add comment"),
+    el("button", { type: "button", class: "quiet", onclick: () => form.remove() }, "Cancel"));
+  form.addEventListener("click", (e) => e.stopPropagation());
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    try { await api(path("/comments"), { method: "POST", json: { utterance: i, text: form.elements.text.value.trim() } }); toast("Comment added."); await refresh(); }
+    catch (err) { toast(`Not added: ${err.message}`); }
+  });
+  li.append(form);
+  form.elements.text.focus();
 }
 
 function editUtterance(li, i, u) {
@@ -162,6 +194,21 @@ function tick() {
 }
 
 function loop() { tick(); if (!audio.paused) requestAnimationFrame(loop); }
+
+// A recording that cannot be played: ask the server why (410: no longer stored) and say so
+audio.addEventListener("error", async () => {
+  const note = document.getElementById("audio-note");
+  let why = "The recording could not be played.";
+  try {
+    const r = await fetch(audio.currentSrc || audio.src, { headers: { Range: "bytes=0-0" }, credentials: "same-origin" });
+    if (r.status === 410) why = "The recording is no longer stored (deleted under the retention policy or erased); the transcript, scores and evaluations remain.";
+    else if (r.status === 409) why = "The recording is served once the analysis is done.";
+    else if (!r.ok) why = `The recording could not be loaded (HTTP ${r.status}).`;
+  } catch { /* the message above stands */ }
+  note.textContent = why;
+  note.hidden = false;
+  audio.hidden = true;
+});
 audio.addEventListener("play", () => requestAnimationFrame(loop));
 audio.addEventListener("seeked", tick);
 audio.addEventListener("timeupdate", tick);
@@ -201,6 +248,8 @@ function drawLane() {
   const cs = (data.call.scores && data.call.scores.call) || {};
   ctx.fillStyle = "#b00020";
   for (const it of cs.interruptions || []) { const px = x(it.at_s); ctx.beginPath(); ctx.moveTo(px, h - 14); ctx.lineTo(px - 5, h - 2); ctx.lineTo(px + 5, h - 2); ctx.fill(); }
+  ctx.fillStyle = "#0b5cad"; // comments on a moment: a marker at the top
+  for (const c of data.comments || []) { const px = x(c.at_s); ctx.beginPath(); ctx.moveTo(px - 5, 0); ctx.lineTo(px + 5, 0); ctx.lineTo(px, 8); ctx.fill(); }
   ctx.font = "11px system-ui"; ctx.fillStyle = "#1c2230";
   speakers.forEach((s, r) => {
     const label = `${s} ${roleOf(s)}`;
@@ -304,9 +353,11 @@ function renderScores() {
       `roles from ${cs.role_source || "—"} (confidence ${pct(cs.role_confidence)})` +
       (cs.sentiment_validation ? `, sentiment ${cs.sentiment_validation.validated ? `validated for ${cs.sentiment_validation.language} (${pct(cs.sentiment_validation.accuracy)})` : `not validated for ${cs.sentiment_validation.language}`}` : "")),
     el("p", { class: "muted" }, `Model ${data.transcript.model} · ${versions}`));
+  // the analysis writes {customer, agent}; read the plural too, in case a result ever carried it
   const policy = cs.emotion_policy || {};
+  const used = (role) => Boolean(policy[role] ?? policy[`${role}s`]);
   document.getElementById("policy").textContent =
-    `Acoustic emotion (from the voice): customers ${policy.customers ? "yes" : "no"}, agents ${policy.agents ? "yes (deployment opt-in)" : "no (EU AI Act Art. 5(1)(f))"}. Text sentiment for every speaker.`;
+    `Acoustic emotion (from the voice): customers ${used("customer") ? "yes" : "no"}, agents ${used("agent") ? "yes (deployment opt-in)" : "no (EU AI Act Art. 5(1)(f))"}. Text sentiment for every speaker.`;
 }
 
 // ---- timelines (uPlot) -------------------------------------------------------------------------
@@ -338,6 +389,9 @@ function marksPlugin() {
     const cs = (data.call.scores && data.call.scores.call) || {};
     ctx.strokeStyle = "#b00020"; ctx.setLineDash([4, 3]); ctx.lineWidth = 1.5;
     for (const it of cs.interruptions || []) { const x = u.valToPos(it.at_s, "x", true); ctx.beginPath(); ctx.moveTo(x, top); ctx.lineTo(x, top + height); ctx.stroke(); }
+    ctx.setLineDash([]);
+    ctx.strokeStyle = "#0b5cad"; ctx.setLineDash([1, 3]); // comments on a moment
+    for (const c of data.comments || []) { const x = u.valToPos(c.at_s, "x", true); ctx.beginPath(); ctx.moveTo(x, top); ctx.lineTo(x, top + height); ctx.stroke(); }
     ctx.setLineDash([]);
   }] } };
 }
@@ -381,7 +435,15 @@ function renderReview() {
       el("input", { name: "reason", required: true, minlength: "3", placeholder: "Reason (required)", "aria-label": "reason for swapping roles" }),
       el("button", { type: "submit" }, "Swap agent and customer"));
     swap.addEventListener("submit", (e) => { e.preventDefault(); save({ swap_roles: true, reason: swap.elements.reason.value.trim() }); });
-    box.replaceChildren(level, swap);
+    // who is who, outright: the only way to place the one speaker of a call left 'unknown'
+    const speakers = (data.transcript.speakers || []).map((x) => x.id);
+    const setRole = el("form", { class: "edit-form", id: "role-form" },
+      el("label", {}, "Speaker ", el("select", { name: "speaker" }, speakers.map((x) => el("option", { value: x }, `${x} (${roleOf(x)})`)))),
+      el("label", {}, " is ", el("select", { name: "role" }, ["agent", "customer", "unknown"].map((r) => el("option", { value: r }, r)))),
+      el("input", { name: "reason", required: true, minlength: "3", placeholder: "Reason (required)", "aria-label": "reason for the role" }),
+      el("button", { type: "submit" }, "Set role"));
+    setRole.addEventListener("submit", (e) => { e.preventDefault(); save({ roles: { [setRole.elements.speaker.value]: setRole.elements.role.value }, reason: setRole.elements.reason.value.trim() }); });
+    box.replaceChildren(level, swap, setRole);
   }
   const shown = (v) => (typeof v === "number" ? signed(v) : typeof v === "object" && v !== null ? Object.entries(v).map(([k, r]) => `${k} ${r}`).join(", ") : String(v));
   const audit = document.getElementById("audit");
@@ -394,15 +456,17 @@ function renderReview() {
 }
 
 // ---- keyboard ------------------------------------------------------------------------------------
+// The player's own controls keep the focus after a click on them; the shortcuts work there too (and
+// the player's own handling of the same key is prevented, so a key never acts twice).
 document.addEventListener("keydown", (e) => {
-  if (e.target.closest("input, select, textarea, button, audio") || e.altKey || e.ctrlKey || e.metaKey) return;
+  if (e.target.closest("input, select, textarea, button") || e.altKey || e.ctrlKey || e.metaKey) return;
   const us = data ? data.transcript.utterances : [];
   const t = audio.currentTime;
   if (e.key === " ") { e.preventDefault(); audio.paused ? audio.play().catch(() => null) : audio.pause(); }
   else if (e.key === "ArrowLeft") { e.preventDefault(); seek(t - 5); }
   else if (e.key === "ArrowRight") { e.preventDefault(); seek(t + 5); }
-  else if (e.key === "j" || e.key === "J") { const n = us.findIndex((u) => u.start > t + 0.05); if (n >= 0) jumpTo(n); }
-  else if (e.key === "k" || e.key === "K") { let p = -1; us.forEach((u, i) => { if (u.start < t - 0.3) p = i; }); if (p >= 0) jumpTo(p); }
+  else if (e.key === "j" || e.key === "J") { e.preventDefault(); const n = us.findIndex((u) => u.start > t + 0.05); if (n >= 0) jumpTo(n); }
+  else if (e.key === "k" || e.key === "K") { e.preventDefault(); let p = -1; us.forEach((u, i) => { if (u.start < t - 0.3) p = i; }); if (p >= 0) jumpTo(p); }
 });
 
 function renderAll() {
@@ -411,7 +475,23 @@ function renderAll() {
 
 async function refresh() { await loadAll(); renderAll(); }
 
-refresh().then(() => {
+/** ?t=40 opens the call at 40 s; #u6 at utterance 6 (marked and scrolled to). */
+function openAtMoment() {
+  const hash = /^#u(\d+)$/.exec(location.hash);
+  if (hash && uttNodes[Number(hash[1])]) { jumpTo(Number(hash[1])); return; }
+  const t = Number(new URLSearchParams(location.search).get("t"));
+  if (t > 0) {
+    seek(t);
+    const i = data.transcript.utterances.findIndex((u) => u.end >= t);
+    if (i >= 0) { uttNodes[i].classList.add("evidence-target"); uttNodes[i].scrollIntoView({ block: "center" }); }
+  }
+}
+window.addEventListener("hashchange", openAtMoment);
+
+refresh().then(async () => {
+  openAtMoment();
+  await mountEvaluation({ callId: id, calibrationId, jumpTo,
+    timeOf: (i) => clock(data.transcript.utterances[i] ? data.transcript.utterances[i].start : null) });
   document.body.dataset.ready = "1";
   performance.mark("callscope-ready");
 }).catch((e) => {
