@@ -144,7 +144,14 @@ def create_app(settings: ServiceSettings | None = None, worker_process: Callable
     app = FastAPIOffline(title="callscope", version="0.1.0", lifespan=lifespan,
                   description="Call analytics: upload recordings, read transcripts, emotion timelines and scores. "
                               "Send an API key as `Authorization: Bearer <key>` or `X-API-Key`; over a rate limit the answer is "
-                              "429 with `Retry-After`.")
+                              "429 with `Retry-After`. Scopes: `read`, `upload`, `review`, `lead`, `agent` (one agent's own "
+                              "evaluations only, `GET /v1/me/evaluations`), `admin`.",
+                  openapi_tags=[{"name": "qa workflow", "description":
+                                 "Evaluation forms (versioned YAML scorecards, automatic answers with evidence and "
+                                 "confidence), evaluations (states draft → submitted → acknowledged → disputed → "
+                                 "resolved, each with who and when), comments on a moment, the review queue (due "
+                                 "times, claims, round robin, the turnaround KPI), calibration sessions and the call "
+                                 "report. See docs/qa-workflow.md."}])
     app.state.services = Services(settings, sessions, store, metrics, deployment_secret(settings))
 
     # ---- errors -------------------------------------------------------------------------------

@@ -284,7 +284,7 @@ def auto_answer(question: Question, call, matches: dict[str, Match]) -> AutoAnsw
         assert auto.score is not None
         value, evidence, confidence, detail = _measure(call, auto.score.measure)
         if value is None:
-            return AutoAnswer(None, None, (), None, f"{detail}: for the reviewer")
+            return AutoAnswer(None, None, (), None, detail)
         answer = auto.when_true if auto.score.holds(value) else auto.otherwise
         return AutoAnswer(answer, answer, evidence, confidence, detail)
     if auto.kind == "category":
@@ -294,13 +294,13 @@ def auto_answer(question: Question, call, matches: dict[str, Match]) -> AutoAnsw
                               f"category {auto.category} matched: {match.detail}")
         if match is not None:  # matched on something other than words (an absence, a silence)
             return AutoAnswer(None, auto.when_true, (), None,
-                              f"category {auto.category} matched ({match.detail}) without utterances to show: for the reviewer")
-        return AutoAnswer(None, auto.otherwise, (), None, f"category {auto.category} did not match: for the reviewer")
+                              f"category {auto.category} matched ({match.detail}) without utterances to show")
+        return AutoAnswer(None, auto.otherwise, (), None, f"category {auto.category} did not match")
     assert auto.said is not None
     found, hits, details = find_said(call, auto.said)
     if found:
         return AutoAnswer(auto.when_true, auto.when_true, tuple(hits), _reliability(call, hits), "; ".join(details))
-    return AutoAnswer(None, auto.otherwise, (), None, "not found in the transcript: for the reviewer")
+    return AutoAnswer(None, auto.otherwise, (), None, "not found in the transcript")
 
 
 def prefill(form: Form, call, matches: dict[str, Match]) -> dict[str, dict]:

@@ -25,6 +25,7 @@ if not (CHROMIUM and CHROMEDRIVER):
                 allow_module_level=True)
 
 from selenium import webdriver  # noqa: E402 - after the skip: selenium is a dev dependency
+from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
 from selenium.webdriver.chrome.service import Service as ChromeService  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
@@ -71,7 +72,10 @@ class Browser:
         return self.driver.find_elements(By.CSS_SELECTOR, css)
 
     def wait(self, condition, timeout: float = 20, message: str = ""):
-        return WebDriverWait(self.driver, timeout, poll_frequency=0.2).until(lambda d: condition(), message)
+        # a page that re-renders (after a save) may replace an element between finding and reading
+        # it: that is "not yet", not a failure
+        return WebDriverWait(self.driver, timeout, poll_frequency=0.2,
+                             ignored_exceptions=(StaleElementReferenceException,)).until(lambda d: condition(), message)
 
     def sign_in(self, key: str) -> None:
         self.get("/signin")

@@ -10,7 +10,8 @@ const interval = (ci) => (ci ? ` [${fmt(ci[0])}, ${fmt(ci[1])}]` : "");
 
 function agreementText(a) {
   if (!a || !a.n) return "—";
-  return `kappa ${fmt(a.kappa)}${interval(a.kappa_ci)} · agree ${Math.round(a.accuracy * 100)} % · n ${a.n}`;
+  const kappa = a.kappa === null ? "kappa undefined (one answer only)" : `kappa ${fmt(a.kappa)}${interval(a.kappa_ci)}`;
+  return `${kappa} · agree ${Math.round(a.accuracy * 100)} % · n ${a.n}`;
 }
 
 async function load() {

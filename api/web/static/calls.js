@@ -100,6 +100,7 @@ async function load() {
       go(p);
     };
     document.body.dataset.ready = "1";
+    performance.mark("callscope-ready");
   } catch (e) {
     summary.textContent = `The list could not be loaded: ${e.message}`;
   }

@@ -114,6 +114,7 @@ export function mountEvaluation({ callId, calibrationId, jumpTo, timeOf }) {
     const head = el("div", { class: "eval-head" },
       el("span", { class: `state ${ev.state}`, id: "evaluation-state", dataset: { state: ev.state } }, STATE_WORDS[ev.state]),
       " · ", el("strong", { id: "evaluation-score" }, ev.score === null ? "no score yet" : `${ev.score.toFixed(0)} / 100`),
+      ev.state === "draft" ? el("span", { class: "muted" }, ` so far: ${ev.questions.filter((q) => q.answer !== null).length} of ${ev.questions.length} answered`) : "",
       ev.failed_critical ? el("span", { class: "error" }, " · a critical question failed") : "",
       el("div", { class: "version" }, `${ev.form} · reviewer ${ev.reviewer}${ev.disagreements ? ` · ${ev.disagreements} pre-filled answer(s) changed` : ""}`));
     const form = el("form", { id: "evaluation-form", class: "evaluation-form" },

@@ -91,9 +91,9 @@ function renderTranscript() {
     const notes = (data.comments || []).filter((c) => c.utterance === i);
     const li = el("li", { class: `utt ${role}${unreliable ? " unreliable" : ""}`, id: `u${i}`, dataset: { i, start: u.start } }, head, text,
       notes.length ? el("ul", { class: "moment-comments" }, ...notes.map((c) => el("li", { dataset: { comment: c.id } }, `💬 ${c.author}: ${c.text}`))) : "");
-    head.append(el("button", { type: "button", class: "quiet edit copy-link", title: "copy a link to this moment", "aria-label": `copy a link to utterance ${i}`,
+    head.append(el("button", { type: "button", class: "quiet moment copy-link", title: "copy a link to this moment", "aria-label": `copy a link to utterance ${i}`,
       onclick: (e) => { e.stopPropagation(); copyLink(i); } }, "Link"));
-    if (can("review")) head.append(el("button", { type: "button", class: "quiet edit comment-button", onclick: (e) => { e.stopPropagation(); commentOn(li, i, u); } }, "Comment"));
+    if (can("review")) head.append(el("button", { type: "button", class: "quiet moment comment-button", onclick: (e) => { e.stopPropagation(); commentOn(li, i, u); } }, "Comment"));
     if (can("review") && u.sentiment) head.append(el("button", { type: "button", class: "quiet edit", onclick: (e) => { e.stopPropagation(); editUtterance(li, i, u); } }, "Correct"));
     li.addEventListener("click", (e) => {
       const w = e.target.closest(".w");
