@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from callscope.analysis.schema import CallAnalysis
@@ -104,10 +105,17 @@ def deactivate_form(session: Session, form_id: int) -> FormRow:
 
 
 def ensure_starter_forms(session: Session) -> None:
-    """On a deployment with no form at all, the starter forms (English, Swedish) as version 1, active."""
-    if session.execute(select(FormRow.id).limit(1)).first() is None:
-        for text in starter_texts():
-            add_form(session, text, "callscope", activate=True)
+    """On a deployment with no form at all, the starter forms (English, Swedish) as version 1,
+    active. Two first requests at once: one installs them, the other finds them (the unique
+    name and version)."""
+    if session.execute(select(FormRow.id).limit(1)).first() is not None:
+        return
+    try:
+        with session.begin_nested():
+            for text in starter_texts():
+                add_form(session, text, "callscope", activate=True)
+    except IntegrityError:
+        pass  # installed meanwhile by another request
 
 
 def describe_form(row: FormRow, with_yaml: bool = False) -> dict:
