@@ -15,6 +15,7 @@ Screenshots at 1366×768 and 390×844 go to ``test-artifacts/screenshots``.
 from __future__ import annotations
 
 import io
+import time
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -77,11 +78,16 @@ def _accessible(b: Browser, page: str) -> None:
 
 
 def _shots(b: Browser, name: str, ready=True) -> None:
+    """Screenshots at both sizes; the page never scrolls sideways."""
     for size, (w, h) in SIZES.items():
         b.viewport(w, h)
         if ready:
             b.ready()
+        time.sleep(0.4)  # the layout and charts follow the new size on the next frames
         b.screenshot(f"workflow-{name}-{size}")
+        # wider than the screen, a phone lays the page out wider and zooms out: both are checked
+        wide = b.js("return Math.max(document.documentElement.scrollWidth, document.documentElement.clientWidth)")
+        assert wide <= w + 1, f"{name} at {size} is laid out {wide} px wide"
     b.viewport(*SIZES["desktop"])
 
 
