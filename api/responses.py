@@ -238,6 +238,17 @@ class CorrectionListOut(_Out):
 
 # --- calls: the list, one call, its transcript and timeline, a correction -------------------------
 
+class SearchMatchOut(_Out):
+    """Where a searched phrase was said: the utterance, its start, and the words around it."""
+
+    utterance: int
+    start: float = Field(description="seconds from the start of the call")
+    before: str = Field(description="up to 60 characters before the match")
+    words: str = Field(description="the words matched, as transcribed")
+    after: str = Field(description="up to 60 characters after the match")
+    link: str = Field(description="the review page at that moment")
+
+
 class CallRowOut(_Out):
     """A call as the list shows it (QA corrections applied to its level and sentiment)."""
 
@@ -263,6 +274,7 @@ class CallRowOut(_Out):
     corrections: int = Field(description="QA corrections of the call")
     categories: list[str] = Field(description="categories matched under the call's current rule-set version")
     url: str
+    match: SearchMatchOut | None = Field(None, description="with q: where the words were said (the first time)")
 
 
 class CallListOut(_Out):

@@ -7,7 +7,7 @@ sees the pre-filled answers, follows an evidence link that seeks the player, cha
 with a reason, comments on a moment, leaves coaching and submits; the agent's session sees the
 evaluation and coaching and nothing of another agent; a lead acknowledges; the agent disputes; the
 lead resolves; the dashboard shows the score; three reviewers calibrate; links open the call at a
-moment; the report prints and renders as PDF. The app defects of item 8 have their tests in
+moment and search results jump to the words they found; the report prints and renders as PDF. The app defects of item 8 have their tests in
 ``tests/test_qa_app_defects.py``. axe-core runs on every page: no critical or serious violation.
 Screenshots at 1366×768 and 390×844 go to ``test-artifacts/screenshots``.
 """
@@ -274,6 +274,23 @@ def test_links_open_the_call_at_a_moment(app, browser):
     b.find("#u3 .copy-link").click()
     b.wait(lambda: b.js("return location.hash") == "#u3")
     assert f"/calls/{_call01(app)}#u3" in b.find("#toast").text
+
+
+def test_search_results_show_the_words_in_context_and_jump_to_them(app, browser):
+    b = browser
+    b.get("/?q=notification%20emails")
+    b.ready()
+    hit = b.find(f'tr[data-call-id="{_call01(app)}"] .search-match a')
+    assert hit.find_element("css selector", "mark").text.lower() == "notification emails"
+    assert "…" in hit.text  # with the words around it
+    index = int(hit.get_attribute("href").rsplit("#u", 1)[1])
+    hit.click()
+    b.wait(lambda: urlparse(b.driver.current_url).path == f"/calls/{_call01(app)}")
+    b.ready()
+    assert "evidence-target" in b.find(f"#u{index}").get_attribute("class")
+    assert "notification emails" in b.find(f"#u{index} .utt-text").text.lower()
+    start = b.js(f"return Number(document.getElementById('u{index}').dataset.start)")
+    assert abs(b.js("return document.getElementById('audio').currentTime") - start) < 0.5
 
 
 def test_the_printable_report_and_its_pdf(app, browser, tmp_path):

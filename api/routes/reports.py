@@ -17,6 +17,7 @@ from callscope.api.call_list import SORT_PATTERN, cursor_after, order
 from callscope.api.deps import FIRST_DAY, Reader, Svc, check_days
 from callscope.api.responses import AggregatesOut, CallListOut
 from callscope.api.routes.calls import call_links
+from callscope.privacy import access_log
 from callscope.privacy.call_keys import open_unless_erased
 from callscope.qa import evaluations
 from callscope.qa.categories import categories_by_call
@@ -73,6 +74,25 @@ def _searched(session, filtered, search: str):
     return filtered.where(Call.id.in_(ids))
 
 
+CONTEXT_CHARS = 60
+
+
+def _match(session, c: Call, needle: str) -> dict | None:
+    """Where in the call ``needle`` was first said, with the words around it (the sealed result is
+    opened for the calls of the page only)."""
+    text = open_unless_erased(session, c.id, "result_json", c.result_json) if c.result_json else None
+    if not text:
+        return None
+    for i, u in enumerate(json.loads(text).get("utterances") or []):
+        said = " ".join(str(u.get("text") or "").split())
+        at = said.lower().find(needle)
+        if at >= 0:
+            end = at + len(needle)
+            return {"utterance": i, "start": u.get("start") or 0.0, "before": said[max(0, at - CONTEXT_CHARS):at],
+                    "words": said[at:end], "after": said[end:end + CONTEXT_CHARS], "link": f"/calls/{c.id}#u{i}"}
+    return None
+
+
 def _list_row(c: Call, filename: str, corrections: int, categories: list[str]) -> dict:
     return {"id": c.id, "filename": filename, "status": c.status, "stage": c.stage, "progress": c.progress,
             "external_id": c.external_id, "agent_id": c.agent_id, "team": c.team, "queue": c.queue,
@@ -87,7 +107,7 @@ def _list_row(c: Call, filename: str, corrections: int, categories: list[str]) -
 @router.get("/v1/calls", response_model=CallListOut, responses={200: {"description": "a page of calls", "links": call_links("$response.body#/calls/0/id")}})
 def list_calls(
     svc: Svc,
-    _who: Reader,
+    who: Reader,
     agent_id: MetaFilter = None, team: MetaFilter = None, queue: MetaFilter = None, product: MetaFilter = None,
     status: str | None = Query(None, pattern="^(queued|running|done|failed|unsupported_language)$"),
     escalation: str | None = Query(None, pattern="^(green|yellow|orange|red)$"),
@@ -108,7 +128,8 @@ def list_calls(
     """Calls, filtered and sorted (newest upload first by default); ``next_cursor`` fetches the
     next page of the same filters and sort, ``total`` counts every call that matches. Each row
     carries the customer's sentiment start and end, the agent's talk share and the number of QA
-    corrections."""
+    corrections; with ``q``, where the words were first said (``match``: the utterance, its start,
+    the words around them and a link to that moment), each such read going into the access log."""
     check_days(date_from, date_to)
     if date_from and date_to and date_to < date_from:
         raise HTTPException(400, "'to' is before 'from'")
@@ -126,8 +147,16 @@ def list_calls(
         page = rows[:limit]
         matched = categories_by_call(s, [c for c, _ in page])
         names = {c.id: open_unless_erased(s, c.id, "filename", c.filename) for c, _ in page}
+        needle = " ".join(q.split()).lower() if q and q.strip() else ""
+        found = {c.id: m for c, _ in page if needle and (m := _match(s, c, needle)) is not None}
+    for call_id in found:  # the words around a match are a read of the transcript
+        access_log.record(svc.sessions, who, call_id, "transcript")
+    rows_out = [_list_row(c, name, n, matched.get(c.id, [])) for c, n in page if (name := names[c.id]) is not None]
+    for r in rows_out:
+        if r["id"] in found:
+            r["match"] = found[r["id"]]
     return {  # a call erased since the page was read is left out
-        "calls": [_list_row(c, name, n, matched.get(c.id, [])) for c, n in page if (name := names[c.id]) is not None],
+        "calls": rows_out,
         "total": total,
         "next_cursor": cursor_after(page[-1][0], sort) if len(rows) > limit else None,
     }

@@ -54,7 +54,9 @@ function row(c) {
     ? "—" : `${signed(c.customer_sentiment_start)} → ${signed(c.customer_sentiment_end)}`;
   return el("tr", { dataset: { callId: c.id } },
     el("td", {}, chip(c.escalation)),
-    el("td", {}, link, sub, (c.categories || []).length ? el("div", { class: "status categories" }, c.categories.join(", ")) : "", narrow),
+    el("td", {}, link, sub, (c.categories || []).length ? el("div", { class: "status categories" }, c.categories.join(", ")) : "", narrow,
+      c.match ? el("div", { class: "search-match" }, el("a", { href: c.match.link, title: `said at ${clock(c.match.start)}: open the call there` },
+        `${clock(c.match.start)} `, c.match.before ? `…${c.match.before}` : "", el("mark", {}, c.match.words), c.match.after ? `${c.match.after}…` : "")) : ""),
     el("td", { class: "num wide" }, day(c.recorded_at || c.uploaded_at)),
     el("td", { class: "wide" }, c.agent_id || "—"),
     el("td", { class: "wide" }, [c.team, c.queue].filter(Boolean).join(" / ") || "—"),
