@@ -219,3 +219,10 @@ def find_said(call: "CallAnalysis", said: Said) -> tuple[bool, list[int], list[s
     utterance indices, up to three details such as ``"hello" at 3 s``)."""
     hit = _said(_Call(call, {}), said)
     return hit.ok, hit.evidence, hit.detail
+
+
+def condition_holds(call: "CallAnalysis", cond: Condition,
+                    metadata: Mapping[str, str | None] | None = None) -> tuple[bool, list[int], list[str]]:
+    """Whether ``cond`` holds in ``call``: (holds, evidence utterance indices, up to three details)."""
+    hit = check(_Call(call, metadata or {}), cond)
+    return hit.ok, hit.evidence, list(dict.fromkeys(hit.detail))[:3]

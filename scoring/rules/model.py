@@ -18,8 +18,11 @@ A condition is a mapping with exactly one key:
 - ``metadata``: a call field (``queue``, ``team``, ``product``, ``agent_id``, ``direction``,
   ``language``) equal to one of ``in``.
 
-Beside the categories a rule set may hold ``windows`` (alerts on aggregates, :class:`WindowAlert`)
-and ``bands`` (escalation bands for the deployment, per queue or per product, :class:`BandsConfig`).
+Beside the categories a rule set may hold ``windows`` (alerts on aggregates, :class:`WindowAlert`),
+``bands`` (escalation bands for the deployment, per queue or per product, :class:`BandsConfig`)
+and ``reasons``: the deployment's taxonomy of contact reasons (:class:`Reason`), each a name, a
+short description and a few example sentences in any supported language, optionally a condition
+that decides it when it holds (:mod:`callscope.scoring.insight.reasons`).
 
 A range is a mapping of ``lt``, ``lte``, ``gt``, ``gte`` (all given must hold).
 """
@@ -243,15 +246,50 @@ class BandsConfig(_Strict):
         return self.default
 
 
+class Reason(_Strict):
+    """A contact reason of the deployment's taxonomy: what a customer calls about.
+
+    ``examples`` are sentences a customer says when calling for this reason, in any supported
+    language (the encoder is multilingual: English examples find Swedish calls); the description
+    counts as one more. ``when`` (optional) is a condition like a category's (phrases, regexes,
+    metadata): when it holds, the reason is chosen over any reason found by similarity alone."""
+
+    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,62}$")]
+    description: str = Field("", max_length=500)
+    examples: list[Annotated[str, Field(min_length=1, max_length=300)]] = Field(default_factory=list, max_length=50)
+    when: Condition | None = None
+
+    @model_validator(mode="after")
+    def _described(self) -> "Reason":
+        if not self.description.strip() and not self.examples:
+            raise ValueError(f"reason {self.name!r} needs a description or examples")
+        if self.name == "other":
+            raise ValueError("'other' is what a call gets when no reason is close: it is not defined")
+        return self
+
+
 class RuleSet(_Strict):
-    """A named, versioned set of categories, the window alerts that watch them, and the
-    escalation bands."""
+    """A named, versioned set of categories, the window alerts that watch them, the escalation
+    bands and the contact reasons."""
 
     name: str = "rules"
     description: str = ""
     categories: list[Category] = Field(min_length=1)
     windows: list[WindowAlert] = Field(default_factory=list)
     bands: BandsConfig | None = None
+    reasons: list[Reason] = Field(default_factory=list, max_length=200)
+    reason_min_similarity: float | None = Field(
+        None, ge=0, le=1, description="a call whose problem statement is less similar than this (cosine, 0..1) to "
+        "every reason is 'other'; unset: the shipped default (callscope.scoring.insight.reasons)")
+
+    @field_validator("reasons")
+    @classmethod
+    def _unique_reasons(cls, v: list[Reason]) -> list[Reason]:
+        names = [r.name for r in v]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"reasons named twice: {twice}")
+        return v
 
     @field_validator("categories")
     @classmethod
