@@ -110,6 +110,7 @@ class CallCategoriesOut(_Out):
     current: bool | None = Field(None, description="whether it is the call's current version")
     categories: list[dict] = Field(description="each matched category with its evidence (utterance indices and "
                                                "times in seconds) and in words")
+    insight: "InsightOut | None" = Field(None, description="reason, outcome and summary under that version")
 
 
 class RescoreRunOut(_Out):
@@ -273,6 +274,8 @@ class CallRowOut(_Out):
     uploaded_at: str | None
     corrections: int = Field(description="QA corrections of the call")
     categories: list[str] = Field(description="categories matched under the call's current rule-set version")
+    reason: str | None = Field(None, description="contact reason under the call's current rule-set version")
+    outcome: str | None = Field(None, description="resolved | not_resolved | follow_up | transferred | unknown")
     url: str
     match: SearchMatchOut | None = Field(None, description="with q: where the words were said (the first time)")
 
@@ -317,6 +320,45 @@ class MatchedCategoryOut(_Out):
     unreliable_share: float | None = Field(None, description="share of the evidence in unreliable transcript")
 
 
+class ReasonOut(_Out):
+    reason: str = Field(description="a reason of the rule set's taxonomy, or 'other' when none is close")
+    confidence: float = Field(description="0..1: estimated probability that the decision is right")
+    similarity: float = Field(description="cosine similarity of the problem statement to the nearest example")
+    runner_up: str | None = Field(description="the next nearest reason")
+    decided_by: Literal["similarity", "condition", "threshold"] = Field(
+        description="similarity; the reason's own condition held; or nothing was close (other)")
+    evidence: list[int] = Field(description="the customer's problem statement: indices into the utterances")
+    times: list[list[float]] = Field(description="[start, end] of each evidence utterance, in seconds")
+    detail: str = Field(description="why, in words")
+
+
+class OutcomeOut(_Out):
+    outcome: Literal["resolved", "not_resolved", "follow_up", "transferred", "unknown"]
+    evidence: list[int] = Field(description="closing utterances it rests on (indices)")
+    times: list[list[float]]
+    detail: str
+    confidence: float = Field(description="0..1, not calibrated (no labelled outcomes to fit it)")
+
+
+class SummaryLineOut(_Out):
+    part: Literal["problem", "action", "outcome", "closing"]
+    utterance: int = Field(description="index into the utterances: link to the moment with #u<index>")
+    role: str
+    start: float = Field(description="seconds")
+    end: float = Field(description="seconds")
+    text: str
+
+
+class InsightOut(_Out):
+    """What the call is about, under one rule-set version (re-scored with it, never with ASR)."""
+
+    rules_version: int
+    version: str = Field(description="method, cues, sentence encoder and rule-set version")
+    reason: ReasonOut | None = Field(description="null when the rule set has no reasons")
+    outcome: OutcomeOut
+    summary: list[SummaryLineOut] = Field(description="3-5 of the call's own utterances, in its language")
+
+
 class CallOut(_Out):
     """A call: status, metadata and, once done, its scores and categories (QA corrections applied)."""
 
@@ -342,6 +384,7 @@ class CallOut(_Out):
     corrections: int | None = Field(None, description="QA corrections, once done")
     rules_version: str | None = Field(None, description="the rule-set version its categories are under")
     categories: list[MatchedCategoryOut] | None = None
+    insight: InsightOut | None = Field(None, description="contact reason, outcome and summary, once done")
 
 
 class CorrectedUtteranceOut(UtteranceOut):
@@ -397,7 +440,7 @@ class GroupOut(_Out):
 
 
 class AggregatesOut(_Out):
-    group_by: Literal["agent", "team", "queue", "day", "product"]
+    group_by: Literal["agent", "team", "queue", "day", "product", "reason", "outcome"]
     from_: str = Field(alias="from")
     to: str
     groups: dict[str, GroupOut]
@@ -436,3 +479,5 @@ class QualityOut(AgreementSummaryOut):
     to: str
     reviewed: int
     periods: list[QualityPeriodOut]
+
+CallCategoriesOut.model_rebuild()  # its insight is declared further down

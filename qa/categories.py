@@ -168,6 +168,10 @@ def categorise(session: Session, call: Call, result: CallAnalysis, under: Versio
             for m in matches])
     if current:
         session.execute(update(Call).where(Call.id == call.id).values(rules_version=under.number))
+    if runner is None:  # where the encoder may load: workers, re-scoring, the CLI (never the API)
+        from callscope.qa import insights
+
+        insights.refresh(session, call, result, under.rules, under.number, metadata_of(call), current)
     return matches
 
 

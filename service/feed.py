@@ -22,7 +22,7 @@ FEED_COLUMNS = (
     "agent_talk_share", "silence_share", "overlap_s", "interruptions", "qa_corrections",
     "role_confidence", "role_note", "direction", "language", "language_confidence",
     "customer_ref", "phone_ref", "categories", "rules_version", "transcript_reliability",
-    "evaluation_score", "evaluation_form", "evaluation_state",
+    "evaluation_score", "evaluation_form", "evaluation_state", "reason", "outcome",
 )
 #: then one column per question of the active evaluation forms: ``eval_<question id>``, its answer
 EVAL_PREFIX = "eval_"
@@ -57,7 +57,7 @@ def _row(c: Call, corrections: int, categories: list[str] | None = None, rules: 
         "language": c.language, "language_confidence": c.language_confidence,
         "customer_ref": c.customer_ref, "phone_ref": c.phone_ref,
         "categories": ";".join(categories or []), "rules_version": rules,
-        "transcript_reliability": c.transcript_reliability,
+        "transcript_reliability": c.transcript_reliability, "reason": c.reason, "outcome": c.outcome,
     }
 
 

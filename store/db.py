@@ -98,6 +98,8 @@ class Call(Base):
     customer_ref: Mapped[str | None] = mapped_column(String(64), index=True)  # HMAC of the customer id, never the id
     phone_ref: Mapped[str | None] = mapped_column(String(64), index=True)  # HMAC of the phone number, never the number
     rules_version: Mapped[int | None] = mapped_column(Integer)  # the rule set whose categories are the call's current ones
+    reason: Mapped[str | None] = mapped_column(String(63), index=True)  # contact reason under rules_version ("other")
+    outcome: Mapped[str | None] = mapped_column(String(20), index=True)  # resolved | not_resolved | follow_up | transferred | unknown
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
@@ -246,6 +248,24 @@ class CallCategory(Base):
     category: Mapped[str] = mapped_column(String(63), primary_key=True)
     evidence_json: Mapped[str] = mapped_column(Text)  # {"utterances": [...], "times": [[start, end], ...]}
     detail: Mapped[str] = mapped_column(Text)
+
+
+class CallInsight(Base):
+    """What a call is about under one rule-set version: contact reason, outcome, extractive
+    summary (:mod:`callscope.scoring.insight`). ``detail_json`` quotes the transcript: sealed."""
+
+    __tablename__ = "call_insights"
+    __table_args__ = (Index("ix_call_insights_version_reason", "rules_version", "reason"),)
+
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), primary_key=True)
+    rules_version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reason: Mapped[str | None] = mapped_column(String(63))  # None: the rule set has no reasons
+    reason_confidence: Mapped[float | None] = mapped_column(Float)  # 0..1
+    outcome: Mapped[str] = mapped_column(String(20))
+    outcome_confidence: Mapped[float] = mapped_column(Float)  # 0..1, uncalibrated
+    version: Mapped[str] = mapped_column(String(300))  # the method, cues and encoder (the rule set is rules_version)
+    basis: Mapped[str] = mapped_column(String(64), index=True)  # hash of what it was computed from
+    detail_json: Mapped[str] = mapped_column(Text)  # reason, outcome and summary with evidence; sealed
 
 
 class RescoreRun(Base):

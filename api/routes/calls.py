@@ -21,7 +21,7 @@ from callscope.api.upload_form import FILE_FIELD, FormLimits, ReceivedFile, rece
 from callscope.privacy import access_log
 from callscope.privacy.call_keys import open_value, readable, readable_correction, seal_correction
 from callscope.privacy.erasure import erase_call
-from callscope.qa import categories
+from callscope.qa import categories, insights
 from callscope.qa.corrections import (
     CorrectionIn,
     annotate,
@@ -214,6 +214,7 @@ def get_call(call_id: CallId, svc: Svc, _who: Reader) -> dict:
             version = categories.version(s, call.rules_version) if call.rules_version else None
             body["rules_version"] = version.label if version else None
             body["categories"] = categories.categories_of(s, call.id, version.number) if version else []
+            body["insight"] = insights.insight_of(s, call.id, version.number if version else None)
         body["links"]["categories"] = f"/v1/calls/{call.id}/categories"
     return body
 

@@ -32,9 +32,10 @@ MetaFilter = Annotated[str | None, Query(max_length=200)]
 
 
 def _list_filters(q, *, agent_id, team, queue, product, status, escalation, language, emotion, emotion_role,
-                  emotion_min_share, date_from, date_to, category=None):
+                  emotion_min_share, date_from, date_to, category=None, reason=None, outcome=None):
     for column, value in ((Call.agent_id, agent_id), (Call.team, team), (Call.queue, queue), (Call.product, product),
-                          (Call.status, status), (Call.escalation, escalation), (Call.language, language)):
+                          (Call.status, status), (Call.escalation, escalation), (Call.language, language),
+                          (Call.reason, reason), (Call.outcome, outcome)):
         if value is not None:
             q = q.where(column == value)
     if emotion is not None:
@@ -101,7 +102,8 @@ def _list_row(c: Call, filename: str, corrections: int, categories: list[str]) -
             "agent_talk_share": c.agent_talk_share, "duration_s": c.duration_s, "language": c.language,
             "recorded_at": c.recorded_at.isoformat() if c.recorded_at else None,
             "uploaded_at": c.created_at.isoformat() if c.created_at else None,
-            "corrections": corrections, "categories": categories, "url": f"/v1/calls/{c.id}"}
+            "corrections": corrections, "categories": categories, "reason": c.reason, "outcome": c.outcome,
+            "url": f"/v1/calls/{c.id}"}
 
 
 @router.get("/v1/calls", response_model=CallListOut, responses={200: {"description": "a page of calls", "links": call_links("$response.body#/calls/0/id")}})
@@ -120,6 +122,9 @@ def list_calls(
     q: Annotated[str | None, Query(max_length=200, description="words in the transcript (case-insensitive)")] = None,
     category: Annotated[str | None, Query(max_length=63, description="calls that matched this category (under their "
                                                                       "current rule-set version)")] = None,
+    reason: Annotated[str | None, Query(max_length=63, description="calls with this contact reason ('other': none "
+                                                                    "close)")] = None,
+    outcome: Annotated[str | None, Query(pattern="^(resolved|not_resolved|follow_up|transferred|unknown)$")] = None,
     sort: Annotated[str, Query(pattern=SORT_PATTERN, description="uploaded, recorded, duration, sentiment (the "
                                "customer's mean) or level; '-' in front for descending")] = "-uploaded",
     limit: int = Query(50, ge=1, le=500),
@@ -136,7 +141,7 @@ def list_calls(
     filtered = _list_filters(select(Call), agent_id=agent_id, team=team, queue=queue, product=product, status=status,
                              escalation=escalation, language=language, emotion=emotion, emotion_role=emotion_role,
                              emotion_min_share=emotion_min_share, date_from=date_from, date_to=date_to,
-                             category=category)
+                             category=category, reason=reason, outcome=outcome)
     n_corrections = select(func.count()).where(Correction.call_id == Call.id).correlate(Call).scalar_subquery()
     with svc.sessions() as s:
         if q and q.strip():
@@ -162,7 +167,8 @@ def list_calls(
     }
 
 
-GROUPS = {"agent": Call.agent_id, "team": Call.team, "queue": Call.queue, "product": Call.product}
+GROUPS = {"agent": Call.agent_id, "team": Call.team, "queue": Call.queue, "product": Call.product,
+          "reason": Call.reason, "outcome": Call.outcome}
 
 
 def _aggregate(sessions: sessionmaker, group_by: str, start: datetime, end: datetime) -> dict[str, dict]:
@@ -211,7 +217,7 @@ def _aggregate(sessions: sessionmaker, group_by: str, start: datetime, end: date
 def aggregates(
     svc: Svc,
     _who: Reader,
-    group_by: Annotated[str, Query(pattern="^(agent|team|queue|day|product)$")],
+    group_by: Annotated[str, Query(pattern="^(agent|team|queue|day|product|reason|outcome)$")],
     date_from: Annotated[date, Query(alias="from")],
     date_to: Annotated[date, Query(alias="to", description="inclusive")],
 ) -> dict:

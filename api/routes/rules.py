@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from callscope.api.deps import Admin, CallId, Reader, Svc, check_days
 from callscope.api.responses import CallCategoriesOut, RescoreRunOut, RuleSetListOut, RuleSetOut
-from callscope.qa import categories, rescoring
+from callscope.qa import categories, insights, rescoring
 from callscope.scoring.rules import RulesError
 from callscope.service.feed import day_bounds
 from callscope.store.db import Call, RescoreRun, RuleSetRow
@@ -84,8 +84,8 @@ def call_categories(call_id: CallId, svc: Svc, _who: Reader,
                     rules_version: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="default: the call's "
                                                                "current version")] = None) -> dict:
     """The categories a call matched under a rule-set version, each with its evidence
-    (utterance indices and times in seconds) and in words; every version it was scored under
-    stays readable."""
+    (utterance indices and times in seconds) and in words, and its contact reason, outcome and
+    summary under that version; every version it was scored under stays readable."""
     with svc.sessions() as s:
         call = s.get(Call, call_id)
         if call is None:
@@ -97,7 +97,8 @@ def call_categories(call_id: CallId, svc: Svc, _who: Reader,
         if v is None:
             raise HTTPException(404, f"no rule-set version {number}")
         return {"rules_version": v.label, "current": number == call.rules_version,
-                "categories": categories.categories_of(s, call_id, number)}
+                "categories": categories.categories_of(s, call_id, number),
+                "insight": insights.insight_of(s, call_id, number)}
 
 
 @router.post("/v1/admin/rescore", status_code=202, response_model=RescoreRunOut)

@@ -2,7 +2,7 @@
 // and the upload panel (drag and drop, per-file progress, the analysis stage live until done).
 import { api, can, chip, clock, day, el, pct, signed, toast } from "./common.js";
 
-const FILTERS = ["q", "agent_id", "team", "queue", "product", "category", "from", "to", "escalation", "emotion", "status"];
+const FILTERS = ["q", "agent_id", "team", "queue", "product", "category", "reason", "outcome", "from", "to", "escalation", "emotion", "status"];
 const form = document.getElementById("filters");
 const tbody = document.querySelector("#calls tbody");
 const summary = document.getElementById("summary");
@@ -54,7 +54,9 @@ function row(c) {
     ? "—" : `${signed(c.customer_sentiment_start)} → ${signed(c.customer_sentiment_end)}`;
   return el("tr", { dataset: { callId: c.id } },
     el("td", {}, chip(c.escalation)),
-    el("td", {}, link, sub, (c.categories || []).length ? el("div", { class: "status categories" }, c.categories.join(", ")) : "", narrow,
+    el("td", {}, link, sub, c.reason || c.outcome ? el("div", { class: "status about", dataset: { reason: c.reason || "", outcome: c.outcome || "" } },
+      [c.reason && c.reason.replaceAll("_", " "), c.outcome && c.outcome.replaceAll("_", " ")].filter(Boolean).join(" · ")) : "",
+      (c.categories || []).length ? el("div", { class: "status categories" }, c.categories.join(", ")) : "", narrow,
       c.match ? el("div", { class: "search-match" }, el("a", { href: c.match.link, title: `said at ${clock(c.match.start)}: open the call there` },
         `${clock(c.match.start)} `, c.match.before ? `…${c.match.before}` : "", el("mark", {}, c.match.words), c.match.after ? `${c.match.after}…` : "")) : ""),
     el("td", { class: "num wide" }, day(c.recorded_at || c.uploaded_at)),

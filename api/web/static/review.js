@@ -303,6 +303,25 @@ function renderLevel() {
     ...(cs.interruptions || []).map((it) => el("li", {}, `${it.by} cut in on ${it.of} at ${clock(it.at_s)} (${it.overlap_s.toFixed(1)} s overlap)`, ...evidenceLinks(it.evidence))));
 }
 
+// ---- what the call is about: reason, outcome, summary (each line links to its moment) -------
+const OUTCOME_WORDS = { resolved: "resolved", not_resolved: "not resolved", follow_up: "follow-up promised", transferred: "transferred", unknown: "outcome unknown" };
+function renderInsight() {
+  const box = document.getElementById("insight");
+  const ins = data.call.insight;
+  if (!ins) { box.replaceChildren(el("p", { class: "muted" }, "Not read yet (the call is re-scored under a rule set to get it).")); return; }
+  const r = ins.reason, o = ins.outcome;
+  const reasonLine = r
+    ? el("p", { id: "insight-reason", dataset: { reason: r.reason } }, el("strong", {}, r.reason.replaceAll("_", " ")),
+      el("span", { class: "muted" }, ` · confidence ${Math.round(r.confidence * 100)} % · ${r.detail}`), " ", ...evidenceLinks(r.evidence))
+    : el("p", { class: "muted" }, "The rule set names no contact reasons.");
+  const outcomeLine = el("p", { id: "insight-outcome", dataset: { outcome: o.outcome } }, el("strong", {}, OUTCOME_WORDS[o.outcome] || o.outcome),
+    el("span", { class: "muted" }, ` · ${o.detail}`), " ", ...evidenceLinks(o.evidence));
+  const summary = el("ol", { id: "insight-summary", class: "summary" }, ...ins.summary.map((line) => el("li", { dataset: { part: line.part } },
+    el("a", { href: `#u${line.utterance}`, class: "ev", title: "play from here", onclick: (e) => { e.preventDefault(); jumpTo(line.utterance); } }, clock(line.start)),
+    ` ${line.role}: ${line.text}`)));
+  box.replaceChildren(reasonLine, outcomeLine, summary, el("div", { class: "version" }, ins.version));
+}
+
 // ---- categories ------------------------------------------------------------------------------
 function renderCategories() {
   const cats = data.call.categories || [];
@@ -470,7 +489,7 @@ document.addEventListener("keydown", (e) => {
 });
 
 function renderAll() {
-  renderHead(); renderTranscript(); renderLevel(); renderCategories(); renderScores(); renderCharts(); renderReview(); drawLane(); current = { word: -1, utt: -1 }; tick();
+  renderHead(); renderTranscript(); renderLevel(); renderInsight(); renderCategories(); renderScores(); renderCharts(); renderReview(); drawLane(); current = { word: -1, utt: -1 }; tick();
 }
 
 async function refresh() { await loadAll(); renderAll(); }

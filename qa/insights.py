@@ -1,0 +1,103 @@
+"""Each call's contact reason, outcome and summary, in the database, per rule-set version.
+
+Computed where categories are (:func:`callscope.qa.categories.categorise`): when a worker
+finishes an analysis, and when calls are re-scored under a rule-set version (no ASR). Each row
+keeps a hash of what it was computed from (the analysis as corrected, the rule set's reasons and
+threshold, the call's metadata, the method's version): re-scoring under a version whose reasons
+did not change copies the row instead of running the sentence encoder again, so re-scoring for
+new categories or bands costs what it did. A QA correction made through the API keeps the stored
+insight until the next re-scoring (the API never loads the sentence encoder). The reason, outcome
+and summary quote the transcript: the row's detail is sealed under the call's key, and erasure
+deletes the rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict
+from functools import lru_cache
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from callscope.analysis.schema import CallAnalysis
+from callscope.privacy.call_keys import open_value, seal_value
+from callscope.scoring.insight.insight import CallInsight, InsightReader
+from callscope.scoring.rules.model import RuleSet
+from callscope.store.db import Call, RuleSetRow
+from callscope.store.db import CallInsight as CallInsightRow
+
+
+@lru_cache(maxsize=1)
+def reader() -> InsightReader:
+    """The process's reader (loads the sentence encoder on first use)."""
+    return InsightReader()
+
+
+def method_version() -> str:
+    """The method's version without the rule set (``insight/…+cues-…+<encoder>``)."""
+    from callscope.scoring.insight.cues import CUES_VERSION
+    from callscope.scoring.insight.reasons import METHOD
+    from callscope.scoring.text_encoder import ENCODER_NAME
+
+    return f"insight/{METHOD}+{CUES_VERSION}+{ENCODER_NAME}"
+
+
+def basis_of(result: CallAnalysis, rules: RuleSet, metadata: dict) -> str:
+    """A hash of what an insight is computed from (hex, 64 characters)."""
+    h = hashlib.sha256()
+    for part in (method_version(), json.dumps([r.model_dump(mode="json") for r in rules.reasons], sort_keys=True),
+                 str(rules.reason_min_similarity), json.dumps(metadata, sort_keys=True, default=str),
+                 result.model_dump_json()):
+        h.update(part.encode())
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def refresh(session: Session, call: Call, result: CallAnalysis, rules: RuleSet, number: int, metadata: dict,
+            current: bool) -> None:
+    """Store the call's insight under rule-set version ``number``: copied from a row of another
+    version computed from the same basis, else computed. A call that was not transcribed has
+    none. With ``current``, its reason and outcome become the call's. The caller commits."""
+    session.execute(delete(CallInsightRow).where(CallInsightRow.call_id == call.id,
+                                                 CallInsightRow.rules_version == number))
+    row: dict | None = None
+    if result.status == "analysed" and result.utterances:
+        basis = basis_of(result, rules, metadata)
+        same = session.execute(select(CallInsightRow).where(CallInsightRow.call_id == call.id,
+                                                            CallInsightRow.basis == basis).limit(1)).scalar_one_or_none()
+        if same is not None:
+            row = {c: getattr(same, c) for c in ("reason", "reason_confidence", "outcome", "outcome_confidence",
+                                                 "version", "detail_json")}
+        else:
+            row = _row(session, call.id, reader().read(result, rules, metadata))
+        row.update(call_id=call.id, rules_version=number, basis=basis)
+        session.execute(insert(CallInsightRow), [row])
+    if current:
+        session.execute(update(Call).where(Call.id == call.id).values(
+            reason=row["reason"] if row else None, outcome=row["outcome"] if row else None))
+
+
+def _row(session: Session, call_id: str, insight: CallInsight) -> dict:
+    detail = json.dumps({"reason": asdict(insight.reason) if insight.reason else None,
+                         "outcome": asdict(insight.outcome), "summary": [asdict(line) for line in insight.summary]},
+                        ensure_ascii=False)
+    return {"reason": insight.reason.reason if insight.reason else None,
+            "reason_confidence": insight.reason.confidence if insight.reason else None,
+            "outcome": insight.outcome.outcome, "outcome_confidence": insight.outcome.confidence,
+            "version": insight.version[:300], "detail_json": seal_value(session, call_id, "insight.detail", detail)}
+
+
+def insight_of(session: Session, call_id: str, number: int | None) -> dict | None:
+    """The stored insight of a call under version ``number``: reason, outcome and summary with
+    their evidence, and the version (method, cues, encoder, rule set); None when there is none."""
+    if number is None:
+        return None
+    row = session.get(CallInsightRow, (call_id, number))
+    if row is None:
+        return None
+    rules = session.get(RuleSetRow, number)
+    label = f"+rules/{number}+{rules.digest}" if rules is not None else ""
+    detail = json.loads(open_value(session, call_id, "insight.detail", row.detail_json) or "{}")
+    return {"rules_version": number, "version": row.version + label, **detail}
