@@ -7,6 +7,8 @@ is lost: :mod:`callscope.alerts.delivery` sends them.
 - **window**: a window alert of the active rule set (share of red calls in a queue over the last
   hour above a threshold, or above its own baseline); evaluated when a call in the group is
   done; once per window period and group.
+- **window**, too: a topic of a topic run that surges or whose customer sentiment drops
+  (:func:`on_topic_run`).
 - **digest**: yesterday's summary, once a day per subscription.
 
 Payloads carry ids, levels, category names, counts and metadata (queue, team, agent id): never
@@ -119,6 +121,24 @@ def _window(session: Session, call: Call, window: WindowAlert, rules_label: str)
             "alert": window.name, "group_by": window.group_by, "group": value, "share": round(share, 4),
             "calls": total, "matching": matching, "window_minutes": window.window_minutes, "rules_version": rules_label,
             "share_of": window.share_of.model_dump(exclude_none=True), **why, "at": now.isoformat()})
+    return n
+
+
+def on_topic_run(session: Session, run_id: int, flagged: list[dict]) -> int:
+    """A ``window`` alert for each topic of a topic run that surges or whose customers' sentiment
+    drops (:mod:`callscope.qa.topics`): the topic's key, counts, shares and links to the topic
+    and its calls; not its terms (they are customers' words). Once per run, topic and kind."""
+    n = 0
+    hooks = _subscribers(session, "window")
+    for t in flagged:
+        for kind in ("surge", "sentiment_drop"):
+            if not t.get(kind):
+                continue
+            for hook in hooks:
+                n += _enqueue(session, hook, "window", f"topic:{run_id}:{t['key']}:{kind}", {
+                    "alert": f"topic_{kind}", "topic_run": run_id, "topic": t["key"], kind: t[kind],
+                    "calls": t["calls"], "link": f"/topics?run={run_id}#topic-{t['key']}",
+                    "calls_link": f"/?topic={run_id}.{t['key']}", "at": utcnow().isoformat()})
     return n
 
 

@@ -480,4 +480,64 @@ class QualityOut(AgreementSummaryOut):
     reviewed: int
     periods: list[QualityPeriodOut]
 
+
+class TopicSurgeOut(_Out):
+    day: str
+    share: float = Field(description="the topic's share of that day's problem statements, 0..1")
+    baseline: float = Field(description="its mean share over the baseline days before, 0..1")
+    count: int
+
+
+class TopicSentimentDropOut(_Out):
+    window_mean: float = Field(description="mean customer sentiment of the topic's calls in the window, -1..+1")
+    baseline_mean: float
+    calls: int
+
+
+class TopicStatementOut(_Out):
+    call_id: str
+    utterance: int | None
+    text: str = Field(description="the customer's problem statement (redacted as stored)")
+    link: str = Field(description="the review page at that utterance")
+
+
+class TopicOut(_Out):
+    key: int = Field(description="stable from run to run while the topic lasts")
+    terms: list[str] = Field(description="top terms (c-TF-IDF)")
+    new: bool = Field(description="no topic of the previous run is near it")
+    calls: int = Field(description="calls of the window in the topic")
+    per_day: dict[str, int] = Field(description="statements per day, baseline days first (sampled above 3,000 a day)")
+    sentiment_per_day: dict[str, float] = Field(description="mean customer sentiment per day, -1..+1")
+    surge: TopicSurgeOut | None
+    sentiment_drop: TopicSentimentDropOut | None
+    representatives: list[TopicStatementOut]
+    calls_link: str = Field(description="the call list filtered to this topic")
+
+
+class TopicRunOut(_Out):
+    """Topics of the customers' problem statements over a window of days."""
+
+    id: int
+    from_: str = Field(alias="from", description="first day, YYYY-MM-DD (UTC)")
+    to: str
+    baseline_days: int
+    statements: int = Field(description="problem statements in the window (sampled days count their sample)")
+    clustered: int = Field(description="statements clustered; the rest were assigned to the nearest topic")
+    version: str
+    created_at: str
+    topics: list[TopicOut]
+
+
+class TopicRunSummaryOut(_Out):
+    id: int
+    from_: str = Field(alias="from")
+    to: str
+    statements: int
+    created_at: str
+
+
+class TopicRunListOut(_Out):
+    runs: list[TopicRunSummaryOut]
+
+
 CallCategoriesOut.model_rebuild()  # its insight is declared further down

@@ -524,7 +524,7 @@ def _add_admin_commands() -> None:
     from callscope.cli.backfill import backfill
     from callscope.cli.forms import forms_app
     from callscope.cli.models import models_app
-    from callscope.cli.rules import calibrate, rescore, rules_app
+    from callscope.cli.rules import calibrate, rescore, rules_app, topics
 
     app.add_typer(keys_app, name="keys")
     app.add_typer(models_app, name="models")
@@ -535,6 +535,7 @@ def _add_admin_commands() -> None:
     app.add_typer(forms_app, name="forms")
     app.command()(rescore)
     app.command()(calibrate)
+    app.command()(topics)
     app.command()(backfill)
 
 

@@ -210,3 +210,39 @@ def calibrate(
     Console().print(table)
     console.print(f"added rules/{number} (not active; in-sample agreement). To use it: "
                   f"callscope rules activate {number} && callscope rescore")
+
+
+def topics(
+    day_from: Annotated[str, typer.Option("--from", help="first day of the window, YYYY-MM-DD (UTC)")],
+    day_to: Annotated[str | None, typer.Option("--to", help="last day, inclusive (default: --from)")] = None,
+    baseline_days: Annotated[int, typer.Option(min=1, max=28, help="days before the window it is compared with")] = 7,
+) -> None:
+    """Find the topics of the customers' problem statements over a window of days, compare each
+    day with the days before it, store the run (the app's Topics page shows the newest) and raise
+    an alert for every topic that surges or whose customers' sentiment drops."""
+    from callscope.qa import topics as topic_runs
+
+    try:
+        first = date.fromisoformat(day_from)
+        last = date.fromisoformat(day_to) if day_to else first
+    except ValueError as exc:
+        console.print(f"[red]error:[/red] {exc}: days are YYYY-MM-DD")
+        raise typer.Exit(2) from exc
+    _, sessions = _sessions()
+    with sessions() as s:
+        with console.status("finding topics…"):
+            try:
+                made = topic_runs.run(s, first, last, "cli", baseline_days)
+            except topic_runs.TopicsError as exc:
+                console.print(f"[red]error:[/red] {exc}")
+                raise typer.Exit(1) from exc
+            s.commit()
+        body = topic_runs.describe(s, made)
+    table = Table("topic", "calls", "terms", "", title=f"topic run {body['id']}: {body['from']} – {body['to']}, "
+                  f"{body['statements']} problem statements")
+    for t in body["topics"][:20]:
+        flags = ", ".join(f for f, on in (("surging", t["surge"]), ("sentiment drops", t["sentiment_drop"]), ("new", t["new"])) if on)
+        table.add_row(str(t["key"]), str(t["calls"]), ", ".join(t["terms"]), flags)
+    Console().print(table)
+    if len(body["topics"]) > 20:
+        console.print(f"… and {len(body['topics']) - 20} more: see /topics in the app")

@@ -28,6 +28,7 @@ from callscope.store.db import (
     CallComment,
     CallEmotion,
     CallInsight,
+    CallTopic,
     Correction,
     Evaluation,
     EvaluationEvent,
@@ -52,7 +53,7 @@ def _erase(sessions: sessionmaker, store: AudioStore, call_id: str) -> dict | No
     with sessions() as s:
         # write first: on SQLite this takes the write lock before anything is read (a transaction
         # that reads, then writes, can fail under concurrent uploads); on PostgreSQL the row lock
-        for table in (Job, Correction, CallEmotion, CallCategory, CallInsight, AlertDelivery, SpotCheck, EvaluationEvent, Evaluation,
+        for table in (Job, Correction, CallEmotion, CallCategory, CallInsight, CallTopic, AlertDelivery, SpotCheck, EvaluationEvent, Evaluation,
                       ReviewItem, CallComment):  # explicit: SQLite enforces cascades only with the pragma
             s.execute(delete(table).where(table.call_id == call_id))
         _leave_calibrations(s, call_id)

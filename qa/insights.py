@@ -13,11 +13,13 @@ deletes the rows.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 from dataclasses import asdict
 from functools import lru_cache
 
+import numpy as np
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
@@ -69,7 +71,7 @@ def refresh(session: Session, call: Call, result: CallAnalysis, rules: RuleSet, 
                                                             CallInsightRow.basis == basis).limit(1)).scalar_one_or_none()
         if same is not None:
             row = {c: getattr(same, c) for c in ("reason", "reason_confidence", "outcome", "outcome_confidence",
-                                                 "version", "detail_json")}
+                                                 "version", "detail_json", "problem_vector")}
         else:
             row = _row(session, call.id, reader().read(result, rules, metadata))
         row.update(call_id=call.id, rules_version=number, basis=basis)
@@ -80,13 +82,26 @@ def refresh(session: Session, call: Call, result: CallAnalysis, rules: RuleSet, 
 
 
 def _row(session: Session, call_id: str, insight: CallInsight) -> dict:
-    detail = json.dumps({"reason": asdict(insight.reason) if insight.reason else None,
+    problem = insight.problem
+    vector = (base64.b64encode(insight.problem_vector.astype(np.float16).tobytes()).decode()
+              if insight.problem_vector is not None else None)
+    detail = json.dumps({"problem": {"utterances": list(problem.utterances), "text": problem.text} if problem else None,
+                         "reason": asdict(insight.reason) if insight.reason else None,
                          "outcome": asdict(insight.outcome), "summary": [asdict(line) for line in insight.summary]},
                         ensure_ascii=False)
     return {"reason": insight.reason.reason if insight.reason else None,
             "reason_confidence": insight.reason.confidence if insight.reason else None,
             "outcome": insight.outcome.outcome, "outcome_confidence": insight.outcome.confidence,
-            "version": insight.version[:300], "detail_json": seal_value(session, call_id, "insight.detail", detail)}
+            "version": insight.version[:300], "detail_json": seal_value(session, call_id, "insight.detail", detail),
+            "problem_vector": seal_value(session, call_id, "insight.vector", vector)}
+
+
+def vector_of(session: Session, call_id: str, stored: str | None) -> np.ndarray | None:
+    """A stored problem vector as float32 (None when there is none, or the call was erased)."""
+    from callscope.privacy.call_keys import open_unless_erased
+
+    plain = open_unless_erased(session, call_id, "insight.vector", stored) if stored else None
+    return np.frombuffer(base64.b64decode(plain), dtype=np.float16).astype(np.float32) if plain else None
 
 
 def insight_of(session: Session, call_id: str, number: int | None) -> dict | None:
@@ -100,4 +115,5 @@ def insight_of(session: Session, call_id: str, number: int | None) -> dict | Non
     rules = session.get(RuleSetRow, number)
     label = f"+rules/{number}+{rules.digest}" if rules is not None else ""
     detail = json.loads(open_value(session, call_id, "insight.detail", row.detail_json) or "{}")
+    detail.pop("problem", None)
     return {"rules_version": number, "version": row.version + label, **detail}

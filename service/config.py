@@ -153,6 +153,8 @@ class ServiceSettings(BaseSettings):
             5 s, doubling up to 15 min) and the attempts before a delivery is dead
             (``CALLSCOPE_ALERT_MAX_ATTEMPTS``, 20).
         digest_hour: the UTC hour from which yesterday's digest is sent (``CALLSCOPE_DIGEST_HOUR``, 6).
+        topics_daily: a worker makes yesterday's topic run once a day, when it has nothing else to
+            do, and raises its surge and sentiment-drop alerts (``CALLSCOPE_TOPICS_DAILY``, on).
         webhook_allow: networks webhooks may go to besides public addresses
             (``CALLSCOPE_WEBHOOK_ALLOW``, CIDR, comma separated, e.g. ``10.20.0.0/16``; default
             none): loopback, private, link-local and multicast targets are refused otherwise
@@ -227,6 +229,7 @@ class ServiceSettings(BaseSettings):
     alert_retry_s: Annotated[float, Field(gt=0, le=3600)] = 5.0
     alert_max_attempts: Annotated[int, Field(ge=1, le=100)] = 20
     digest_hour: Annotated[int, Field(ge=0, le=23)] = 6
+    topics_daily: bool = True
     webhook_allow: str = ""
     spot_check_share: Annotated[float, Field(ge=0.01, le=0.20)] = 0.05
     review_due_red_h: Annotated[float, Field(gt=0, le=24 * 30)] = 1.0

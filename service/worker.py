@@ -11,10 +11,12 @@ data dropped.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import socket
 import threading
+import time
 import uuid
 
 from sqlalchemy import update
@@ -28,7 +30,7 @@ from callscope.service.config import ServiceSettings
 from callscope.store import jobs
 from callscope.store.audio_refs import redact_audio
 from callscope.store.audio_store import AudioStore
-from callscope.store.db import Call, make_engine, session_factory
+from callscope.store.db import Call, make_engine, session_factory, utcnow
 
 log = logging.getLogger("callscope.worker")
 
@@ -46,6 +48,7 @@ class Worker:
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.analysis = AnalysisProcess(analysis or analysis_settings(settings), settings.worker_memory_mb)
         self.stop = threading.Event()
+        self._topics_next = 0.0  # time.monotonic() from which the daily topic run is looked for
 
     def load(self) -> None:
         """Check the keyring (:func:`~callscope.privacy.call_keys.check_keyring`: a wrong one is refused
@@ -66,7 +69,7 @@ class Worker:
         st = self.settings
         claim = jobs.claim(self.sessions, self.worker_id, st.lease_s, st.max_attempts)
         if claim is None:
-            return self._rescore()
+            return self._rescore() or self._topics()
         beating = threading.Event()
 
         def beat() -> None:
@@ -127,6 +130,30 @@ class Worker:
             log.warning("re-scoring run %d was cancelled", run_id)
         except Exception:  # noqa: BLE001 - recorded on the run by rescoring.run
             log.exception("re-scoring run %d failed", run_id)
+        return True
+
+    def _topics(self) -> bool:
+        """Yesterday's topic run, once a day, when nothing else waits (checked every ten
+        minutes); True if one was made. A day with too few statements is skipped quietly."""
+        if not self.settings.topics_daily or time.monotonic() < self._topics_next:
+            return False
+        self._topics_next = time.monotonic() + 600
+        from sqlalchemy.exc import IntegrityError
+
+        from callscope.qa import topics
+
+        with self.sessions() as s:
+            day = topics.due(s, utcnow().date())
+            if day is None:
+                return False
+            try:
+                made = topics.run(s, day, day, "worker", auto=True)
+                s.commit()
+                log.info("topic run %d of %s: %d topics", made.id, day, len(json.loads(made.topics_json)["topics"]))
+            except topics.TopicsError as exc:
+                log.info("no topic run of %s: %s", day, exc)
+            except IntegrityError:  # another worker made it
+                s.rollback()
         return True
 
     def run_forever(self, idle_s: float = 0.5) -> None:

@@ -265,7 +265,41 @@ class CallInsight(Base):
     outcome_confidence: Mapped[float] = mapped_column(Float)  # 0..1, uncalibrated
     version: Mapped[str] = mapped_column(String(300))  # the method, cues and encoder (the rule set is rules_version)
     basis: Mapped[str] = mapped_column(String(64), index=True)  # hash of what it was computed from
+    problem_vector: Mapped[str | None] = mapped_column(Text)  # the problem statement's vector (float16, base64); sealed
     detail_json: Mapped[str] = mapped_column(Text)  # reason, outcome and summary with evidence; sealed
+
+
+class TopicRun(Base):
+    """Topics of the customers' problem statements over a window of days, against the baseline
+    days before it (:mod:`callscope.qa.topics`). ``topics_json`` holds per topic its key (stable
+    from run to run), top terms, volume and mean customer sentiment per day, whether it is new,
+    surging or dropping in sentiment, and its representative statements as (call id, utterance)
+    references: no transcript text but the top terms."""
+
+    __tablename__ = "topic_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    day_from: Mapped[str] = mapped_column(String(10), index=True)  # YYYY-MM-DD, UTC
+    day_to: Mapped[str] = mapped_column(String(10), index=True)  # inclusive
+    baseline_days: Mapped[int] = mapped_column(Integer)
+    statements: Mapped[int] = mapped_column(Integer)  # problem statements in the window
+    clustered: Mapped[int] = mapped_column(Integer)  # of which clustered (the sample); the rest assigned
+    version: Mapped[str] = mapped_column(String(200))
+    topics_json: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    auto_day: Mapped[str | None] = mapped_column(String(10), unique=True)  # the day a worker's daily run covers
+
+
+class CallTopic(Base):
+    """The topic (key) of a call's problem statement in a topic run."""
+
+    __tablename__ = "call_topics"
+    __table_args__ = (Index("ix_call_topics_run_topic", "run_id", "topic"),)
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("topic_runs.id", ondelete="CASCADE"), primary_key=True)
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), primary_key=True, index=True)
+    topic: Mapped[int] = mapped_column(Integer)
 
 
 class RescoreRun(Base):

@@ -24,7 +24,7 @@ from callscope.qa.categories import categories_by_call
 from callscope.qa.corrections import Label
 from callscope.service.feed import MEDIA_TYPES as FEED_MEDIA_TYPES
 from callscope.service.feed import call_time, day_bounds, encode, feed_columns, feed_rows
-from callscope.store.db import Call, CallCategory, CallEmotion, Correction, Evaluation
+from callscope.store.db import Call, CallCategory, CallEmotion, CallTopic, Correction, Evaluation
 
 router = APIRouter()
 #: A filter on a metadata column: the longest value an upload may store (200 characters).
@@ -32,7 +32,7 @@ MetaFilter = Annotated[str | None, Query(max_length=200)]
 
 
 def _list_filters(q, *, agent_id, team, queue, product, status, escalation, language, emotion, emotion_role,
-                  emotion_min_share, date_from, date_to, category=None, reason=None, outcome=None):
+                  emotion_min_share, date_from, date_to, category=None, reason=None, outcome=None, topic=None):
     for column, value in ((Call.agent_id, agent_id), (Call.team, team), (Call.queue, queue), (Call.product, product),
                           (Call.status, status), (Call.escalation, escalation), (Call.language, language),
                           (Call.reason, reason), (Call.outcome, outcome)):
@@ -41,6 +41,9 @@ def _list_filters(q, *, agent_id, team, queue, product, status, escalation, lang
     if emotion is not None:
         q = q.where(exists().where(CallEmotion.call_id == Call.id, CallEmotion.role == emotion_role,
                                    CallEmotion.label == emotion, CallEmotion.share >= max(emotion_min_share, 1e-9)))
+    if topic is not None:  # "<run id>.<topic key>"
+        run_id, key = (int(p) for p in topic.split("."))
+        q = q.where(exists().where(CallTopic.call_id == Call.id, CallTopic.run_id == run_id, CallTopic.topic == key))
     if category is not None:  # under the call's current rule-set version
         q = q.where(exists().where(CallCategory.call_id == Call.id, CallCategory.rules_version == Call.rules_version,
                                    CallCategory.category == category))
@@ -125,6 +128,8 @@ def list_calls(
     reason: Annotated[str | None, Query(max_length=63, description="calls with this contact reason ('other': none "
                                                                     "close)")] = None,
     outcome: Annotated[str | None, Query(pattern="^(resolved|not_resolved|follow_up|transferred|unknown)$")] = None,
+    topic: Annotated[str | None, Query(pattern=r"^[0-9]{1,9}\.[0-9]{1,9}$", description="calls in a topic: "
+                                       "'<topic run id>.<topic key>' (the Topics page links them)")] = None,
     sort: Annotated[str, Query(pattern=SORT_PATTERN, description="uploaded, recorded, duration, sentiment (the "
                                "customer's mean) or level; '-' in front for descending")] = "-uploaded",
     limit: int = Query(50, ge=1, le=500),
@@ -141,7 +146,7 @@ def list_calls(
     filtered = _list_filters(select(Call), agent_id=agent_id, team=team, queue=queue, product=product, status=status,
                              escalation=escalation, language=language, emotion=emotion, emotion_role=emotion_role,
                              emotion_min_share=emotion_min_share, date_from=date_from, date_to=date_to,
-                             category=category, reason=reason, outcome=outcome)
+                             category=category, reason=reason, outcome=outcome, topic=topic)
     n_corrections = select(func.count()).where(Correction.call_id == Call.id).correlate(Call).scalar_subquery()
     with svc.sessions() as s:
         if q and q.strip():

@@ -64,6 +64,12 @@ def review_page(request: Request, svc: Svc, call_id: CallId,
     return _page(request, svc, "review.html", page="review", call_id=call_id, calibration_id=calibration)
 
 
+@router.get("/topics", response_class=HTMLResponse, include_in_schema=False)
+def topics_page(request: Request, svc: Svc) -> Response:
+    """What customers call about: the newest topic run (``?run=N``: another)."""
+    return _page(request, svc, "topics.html", page="topics")
+
+
 @router.get("/queue", response_class=HTMLResponse, include_in_schema=False)
 def queue_page(request: Request, svc: Svc) -> Response:
     return _page(request, svc, "queue.html", page="queue")

@@ -39,12 +39,16 @@ class ReasonFound:
 @dataclass(frozen=True)
 class CallInsight:
     """Reason (None when the rule set has no taxonomy or the customer states nothing), outcome,
-    extractive summary, and the version of the method (encoder, cues, rule set)."""
+    extractive summary, the version of the method (encoder, cues, rule set), and the customer's
+    problem statement with its vector (None when the customer states nothing)."""
 
     reason: ReasonFound | None
     outcome: Outcome
     summary: list[SummaryLine] = field(default_factory=list)
     version: str = ""
+    problem: ProblemStatement | None = None
+    #: the problem statement's unit vector (384 floats), what topics are clustered from
+    problem_vector: np.ndarray | None = None
 
 
 class InsightReader:
@@ -64,7 +68,11 @@ class InsightReader:
         outcome = find_outcome(call, vectors, self.prototypes)
         summary = extractive_summary(call, vectors, self.prototypes, problem, outcome)
         version = f"insight/{METHOD}+{CUES_VERSION}+{self.encoder.name}" + (f"+{rules_label}" if rules_label else "")
-        return CallInsight(reason, outcome, summary, version)
+        problem_vector = None
+        if problem is not None:
+            v = vectors[list(problem.utterances)].mean(axis=0)
+            problem_vector = (v / max(float(np.linalg.norm(v)), 1e-9)).astype(np.float32)
+        return CallInsight(reason, outcome, summary, version, problem, problem_vector)
 
     def _reason(self, call: "CallAnalysis", rules: "RuleSet", taxonomy: EmbeddedTaxonomy,
                 problem: ProblemStatement | None, vectors: np.ndarray,
