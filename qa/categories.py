@@ -144,7 +144,7 @@ def metadata_of(call: Call) -> dict[str, str | None]:
 
 
 def categorise(session: Session, call: Call, result: CallAnalysis, under: Version, current: bool = True,
-               runner=None) -> list[Match]:
+               runner=None, insights_ready: dict | None = None) -> list[Match]:
     """Evaluate ``under`` on ``result`` (corrections applied) and store the matches for that
     version, replacing any stored before for it; with ``current``, they become the call's
     categories (``calls.rules_version``). ``runner``: a :class:`~callscope.qa.rule_runner.RuleRunner`
@@ -171,7 +171,7 @@ def categorise(session: Session, call: Call, result: CallAnalysis, under: Versio
     if runner is None:  # where the encoder may load: workers, re-scoring, the CLI (never the API)
         from callscope.qa import insights
 
-        insights.refresh(session, call, result, under.rules, under.number, metadata_of(call), current)
+        insights.refresh(session, call, result, under.rules, under.number, metadata_of(call), current, insights_ready)
     return matches
 
 

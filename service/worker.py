@@ -93,7 +93,10 @@ class Worker:
             if result.redactions and st.redact_audio:  # what was redacted in the text is silenced in the stored audio
                 redact_audio(self.sessions, self.store, key, [(r.start, r.end, r.channel) for r in result.redactions],
                              st.max_duration_s, st.sealing_key)
-            if not jobs.complete(self.sessions, claim, self.worker_id, result, st.review_delays):
+            from callscope.qa import insights
+
+            ready = insights.precompute(self.sessions, claim.call_id, result)  # outside the write transaction
+            if not jobs.complete(self.sessions, claim, self.worker_id, result, st.review_delays, ready):
                 log.warning("job %s was taken over while running; result dropped", claim.job_id)
             else:
                 log.info("call %s analysed: %.1f s of audio, %d utterances, %d redactions", claim.call_id,

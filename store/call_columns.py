@@ -60,7 +60,8 @@ def emotion_rows(call_id: str, result: CallAnalysis) -> list[dict]:
     return [{"call_id": call_id, "role": r, "label": lab, "share": v} for (r, lab), v in rows.items()]
 
 
-def write_scores(session: Session, call_id: str, result: CallAnalysis, under=None, runner=None, **extra):
+def write_scores(session: Session, call_id: str, result: CallAnalysis, under=None, runner=None, insights_ready=None,
+                 **extra):
     """Set the call's score columns (and ``extra`` columns), its emotion rows and its categories
     under the rule-set version ``under`` (default: the active one, :mod:`callscope.qa.categories`)
     from ``result`` (evaluated in ``runner``, a :class:`~callscope.qa.rule_runner.RuleRunner`, when
@@ -82,4 +83,4 @@ def write_scores(session: Session, call_id: str, result: CallAnalysis, under=Non
     if call is None:
         return None, [], None
     version = under or categories.active(session)
-    return call, categories.categorise(session, call, result, version, runner=runner), version
+    return call, categories.categorise(session, call, result, version, runner=runner, insights_ready=insights_ready), version

@@ -95,7 +95,7 @@ def still_running(sessions: sessionmaker, claim_: Claim, worker_id: str) -> bool
 
 
 def complete(sessions: sessionmaker, claim_: Claim, worker_id: str, result: CallAnalysis,
-             delays: ReviewDelays | None = None) -> bool:
+             delays: ReviewDelays | None = None, insights_ready: dict | None = None) -> bool:
     """Store the result (and its score columns) and close the job, atomically, putting a red or
     orange call in the review queue (due after ``delays``); False if the lease was lost meanwhile."""
     with sessions() as s:
@@ -107,7 +107,8 @@ def complete(sessions: sessionmaker, claim_: Claim, worker_id: str, result: Call
         row = s.get(Call, claim_.call_id)
         active = categories.active(s)
         final = categories.scored(s, row, result, active) if row is not None else result
-        call, matches, version = write_scores(s, claim_.call_id, final, under=active, status=final_status(result), stage="done",
+        call, matches, version = write_scores(s, claim_.call_id, final, under=active, insights_ready=insights_ready,
+                                              status=final_status(result), stage="done",
                                               progress=1.0, error=None, result_json=result.model_dump_json())
         if call is not None:  # alerts go to the outbox with the result: both or neither
             alerts.on_call_done(s, call, call.escalation, matches, version.rules, version.label)
