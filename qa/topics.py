@@ -170,7 +170,7 @@ def run(session: Session, day_from: date, day_to: date, created_by: str, baselin
     previous = json.loads(previous_run.topics_json)["topics"] if previous_run else []
     next_key = json.loads(previous_run.topics_json).get("next_key", 1) if previous_run else 1
     keys, new, next_key = _follow(found.centres, previous, next_key)
-    # counts and sentiment per day: the window's calls all, the baseline's samples
+    # counts and sentiment per day, from each day's sample (at most PER_DAY statements)
     counts = np.zeros((len(days), len(found.centres)))
     totals = np.zeros(len(days))
     sentiment = defaultdict(list)
