@@ -46,6 +46,7 @@ from callscope.api.routes import evaluations as routes_evaluations
 from callscope.api.routes import quality as routes_quality
 from callscope.api.routes import reports as routes_reports
 from callscope.api.routes import rules as routes_rules
+from callscope.api.routes import search as routes_search
 from callscope.api.routes import topics as routes_topics
 from callscope.api.web import report as web_report
 from callscope.api.web import routes as web_routes
@@ -228,7 +229,7 @@ def create_app(settings: ServiceSettings | None = None, worker_process: Callable
         return Response(metrics.render(), media_type=METRICS_CONTENT_TYPE)
 
     for module in (routes_calls, routes_reports, routes_admin, routes_rules, routes_alerts, routes_quality,
-                   routes_evaluations, routes_topics, web_report, web_routes):
+                   routes_evaluations, routes_topics, routes_search, web_report, web_routes):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=web_routes.STATIC_DIR), name="static")
     app.add_middleware(CompressText)  # JSON, pages and scripts; never audio (byte ranges) or feeds (streamed)

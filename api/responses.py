@@ -541,3 +541,37 @@ class TopicRunListOut(_Out):
 
 
 CallCategoriesOut.model_rebuild()  # its insight is declared further down
+
+
+# --- search by meaning --------------------------------------------------------------------------
+
+class MeaningHitOut(_Out):
+    """The utterance of a call nearest in meaning to the query."""
+
+    call_id: str
+    filename: str
+    utterance: int = Field(description="index into the call's utterances")
+    start: float = Field(description="seconds from the start of the call")
+    end: float = Field(description="seconds")
+    role: str | None = Field(description="agent | customer | unknown")
+    text: str = Field(description="the utterance as stored (redacted where the deployment redacts)")
+    reliable: bool = Field(description="false where the decoder was unsure of the utterance: check the audio")
+    similarity: float = Field(description="cosine similarity to the query, -1..1 (related utterances are "
+                                          "usually above 0.85 with this encoder)")
+    link: str = Field(description="the review page at that moment")
+    language: str | None
+    escalation: str | None
+    reason: str | None
+    outcome: str | None
+    recorded_at: str | None
+    uploaded_at: str | None
+
+
+class MeaningSearchOut(_Out):
+    query: str
+    results: list[MeaningHitOut] = Field(description="best first, at most one per call")
+    utterances_ranked: int = Field(description="utterances of the calls the filters allow")
+    calls_opened: int = Field(description="calls whose vectors were compared exactly")
+    searchable_calls: int = Field(description="calls with stored search vectors (analysed since search by "
+                                              "meaning exists, or re-scored)")
+    method: str = Field(description="encoder and code version")

@@ -6,7 +6,9 @@ keeps a hash of what it was computed from (the analysis as corrected, the rule s
 threshold, the call's metadata, the method's version): re-scoring under a version whose reasons
 did not change copies the row instead of running the sentence encoder again, so re-scoring for
 new categories or bands costs what it did. A QA correction made through the API keeps the stored
-insight until the next re-scoring (the API never loads the sentence encoder). The reason, outcome
+insight until the next re-scoring (the API loads the sentence encoder only to embed a search
+by meaning). Each computation also stores the utterances' vectors for search by meaning
+(:mod:`callscope.qa.meaning_search`). The reason, outcome
 and summary quote the transcript: the row's detail is sealed under the call's key, and erasure
 deletes the rows.
 """
@@ -93,7 +95,13 @@ def refresh(session: Session, call: Call, result: CallAnalysis, rules: RuleSet, 
                                                  "version", "detail_json", "problem_vector")}
         else:
             known = (ready or {}).get(basis)
-            row = _row(session, call.id, known if known is not None else reader().read(result, rules, metadata))
+            insight = known if known is not None else reader().read(result, rules, metadata)
+            row = _row(session, call.id, insight)
+            if current and insight.utterance_vectors is not None:
+                from callscope.qa import meaning_search
+
+                meaning_search.store(session, call.id, insight.utterance_vectors, [u.text for u in result.utterances],
+                                     method_version())
         row.update(call_id=call.id, rules_version=number, basis=basis)
         session.execute(insert(CallInsightRow), [row])
     if current:

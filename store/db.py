@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -267,6 +268,31 @@ class CallInsight(Base):
     basis: Mapped[str] = mapped_column(String(64), index=True)  # hash of what it was computed from
     problem_vector: Mapped[str | None] = mapped_column(Text)  # the problem statement's vector (float16, base64); sealed
     detail_json: Mapped[str] = mapped_column(Text)  # reason, outcome and summary with evidence; sealed
+
+
+class SearchVectors(Base):
+    """A call's utterance vectors for search by meaning (:mod:`callscope.qa.meaning_search`):
+    int8-quantised, sealed under the call's key. One row per call, replaced when it is analysed
+    or re-scored with a new transcript."""
+
+    __tablename__ = "search_vectors"
+
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), primary_key=True)
+    version: Mapped[str] = mapped_column(String(200))  # encoder and code version
+    utterances: Mapped[int] = mapped_column(Integer)
+    vectors: Mapped[str] = mapped_column(Text)  # sealed
+
+
+class SearchCode(Base):
+    """One utterance's 256-bit sign code (:mod:`callscope.scoring.insight.search_codes`), in the
+    clear: what the in-process index scans. Deleted with the call."""
+
+    __tablename__ = "search_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    utterance: Mapped[int] = mapped_column(Integer)
+    code: Mapped[bytes] = mapped_column(LargeBinary(32))
 
 
 class TopicRun(Base):
@@ -577,7 +603,7 @@ def scrub_after_erasure(engine: Engine) -> None:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     elif engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            for table in ("calls", "corrections", "call_emotions", "jobs"):
+            for table in ("calls", "corrections", "call_emotions", "jobs", "search_codes"):
                 conn.exec_driver_sql(f"VACUUM {table}")
 
 

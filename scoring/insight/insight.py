@@ -49,6 +49,8 @@ class CallInsight:
     problem: ProblemStatement | None = None
     #: the problem statement's unit vector (384 floats), what topics are clustered from
     problem_vector: np.ndarray | None = None
+    #: every utterance's unit vector (utterances, 384), what search by meaning is built from
+    utterance_vectors: np.ndarray | None = field(default=None, compare=False)
 
 
 class InsightReader:
@@ -72,7 +74,7 @@ class InsightReader:
         if problem is not None:
             v = vectors[list(problem.utterances)].mean(axis=0)
             problem_vector = (v / max(float(np.linalg.norm(v)), 1e-9)).astype(np.float32)
-        return CallInsight(reason, outcome, summary, version, problem, problem_vector)
+        return CallInsight(reason, outcome, summary, version, problem, problem_vector, vectors)
 
     def _reason(self, call: "CallAnalysis", rules: "RuleSet", taxonomy: EmbeddedTaxonomy,
                 problem: ProblemStatement | None, vectors: np.ndarray,
