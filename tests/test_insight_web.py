@@ -74,3 +74,33 @@ def test_the_review_page_says_what_the_call_is_about_and_a_summary_line_seeks_th
     b.js("document.getElementById('insight-card').scrollIntoView()")
     b.screenshot("insight-review-desktop")
     assert violations(b.driver) == []
+
+
+def test_a_search_by_meaning_lists_the_moment_and_seeks_the_player_there(app, browser):
+    """Words not said in the call ("e-mails arrive late"; the customer said "trouble receiving
+    notification emails ... a long delay") find the customer's utterance; its link opens the
+    review page at that moment."""
+    b = browser
+    b.get("/")
+    b.ready()
+    box = b.find("input[name=meaning]")
+    box.send_keys("my e-mails arrive late")
+    box.submit()
+    b.wait(lambda: b.finds("#meaning-results li.meaning-hit"), message="no result of the search by meaning")
+    hits = b.finds("#meaning-results li.meaning-hit")
+    assert [h.get_attribute("data-call-id") for h in hits] == [app.call_id]
+    assert "meaning=" in b.driver.current_url and not b.find("#calls").is_displayed()
+    assert "notification" in hits[0].find_element("css selector", "q").text.lower()
+    utterance = int(hits[0].get_attribute("data-utterance"))
+    with app.client(app.key) as admin:
+        start = admin.get(f"/v1/calls/{app.call_id}/transcript").json()["utterances"][utterance]["start"]
+    b.screenshot("meaning-search-desktop")
+    assert violations(b.driver) == []
+    b.viewport(390, 844)
+    b.screenshot("meaning-search-phone")
+    assert b.js("return document.documentElement.scrollWidth <= window.innerWidth + 1")
+    b.viewport(1366, 768)
+    hits[0].find_element("css selector", ".search-match a").click()
+    b.ready()
+    b.wait(lambda: abs(b.js("return document.getElementById('audio').currentTime") - start) < 0.3,
+           message="the result did not seek the player to its utterance")

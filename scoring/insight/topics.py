@@ -100,13 +100,25 @@ def top_terms(texts: list[str], labels: np.ndarray, n_terms: int = 5) -> dict[in
     return {t: vocab[np.argsort(-weights[k])[:n_terms]].tolist() for k, t in enumerate(topics)}
 
 
+#: Two problem statements at least this similar (cosine) count as the same for representatives.
+SAME_STATEMENT = 0.98
+
+
 def representatives(vectors: np.ndarray, labels: np.ndarray, centres: np.ndarray, k: int = 3) -> dict[int, list[int]]:
-    """Each topic's ``k`` rows nearest its centre (indices into ``vectors``)."""
+    """Each topic's ``k`` rows nearest its centre (indices into ``vectors``), no two saying the
+    same thing (cosine similarity above :data:`SAME_STATEMENT`: customers often use the very same
+    words, and three copies of one sentence show less than three sentences)."""
     out = {}
     for t in range(len(centres)):
         rows = np.flatnonzero(labels == t)
-        if len(rows):
-            out[t] = rows[np.argsort(-(vectors[rows] @ centres[t]))[:k]].tolist()
+        chosen: list[int] = []
+        for i in rows[np.argsort(-(vectors[rows] @ centres[t]))]:
+            if all(float(vectors[i] @ vectors[j]) < SAME_STATEMENT for j in chosen):
+                chosen.append(int(i))
+                if len(chosen) == k:
+                    break
+        if chosen:
+            out[t] = chosen
     return out
 
 

@@ -2,11 +2,12 @@
 // and the upload panel (drag and drop, per-file progress, the analysis stage live until done).
 import { api, can, chip, clock, day, el, pct, signed, toast } from "./common.js";
 
-const FILTERS = ["q", "agent_id", "team", "queue", "product", "category", "reason", "outcome", "from", "to", "escalation", "emotion", "status"];
+const FILTERS = ["q", "meaning", "agent_id", "team", "queue", "product", "category", "reason", "outcome", "from", "to", "escalation", "emotion", "status", "topic"];
 const form = document.getElementById("filters");
 const tbody = document.querySelector("#calls tbody");
 const summary = document.getElementById("summary");
 const prev = document.getElementById("prev"), next = document.getElementById("next");
+const meaningList = document.getElementById("meaning-results"), table = document.querySelector("#calls").closest(".table-wrap"), pager = document.querySelector("nav.pager");
 const PAGE = 25;
 
 function state() {
@@ -68,6 +69,39 @@ function row(c) {
     el("td", { class: "num wide" }, String(c.corrections ?? 0)));
 }
 
+// A search by meaning: the utterances nearest to the words typed, one per call, best first; each
+// links to its moment in the call. The list's other filters narrow the calls searched.
+function meaningRow(r) {
+  const about = [r.reason && r.reason.replaceAll("_", " "), r.outcome && r.outcome.replaceAll("_", " ")].filter(Boolean).join(" · ");
+  return el("li", { class: "meaning-hit", dataset: { callId: r.call_id, utterance: String(r.utterance) } },
+    chip(r.escalation), " ",
+    el("a", { href: `/calls/${encodeURIComponent(r.call_id)}`, class: "filename" }, r.filename),
+    el("span", { class: "status" }, [day(r.recorded_at || r.uploaded_at), r.language, about].filter(Boolean).join(" · ")),
+    el("div", { class: "search-match" },
+      el("a", { href: r.link, title: `said at ${clock(r.start)}: open the call there` },
+        `${clock(r.start)} ${r.role || "speaker"}: `, el("q", {}, r.text)),
+      ` similarity ${r.similarity.toFixed(2)}`,
+      r.reliable ? "" : el("span", { class: "tag unreliable-tag", title: "the decoder was unsure of this passage: listen before you rely on it" }, "unreliable transcript")));
+}
+
+async function loadMeaning(params) {
+  const q = new URLSearchParams();
+  for (const name of FILTERS) if (name !== "meaning" && name !== "q" && name !== "status" && params.get(name)) q.set(name, params.get(name));
+  q.set("q", params.get("meaning")); q.set("limit", "20");
+  table.hidden = true; pager.hidden = true; meaningList.hidden = false;
+  summary.textContent = "Searching by meaning…";
+  try {
+    const data = await api(`/v1/search?${q}`);
+    meaningList.replaceChildren(...data.results.map(meaningRow));
+    summary.textContent = data.results.length
+      ? `${data.results.length === 1 ? "The utterance" : `The ${data.results.length} utterances`} nearest in meaning to “${data.query}”, one per call, best first (${data.searchable_calls} searchable call${data.searchable_calls === 1 ? "" : "s"})`
+      : "No searchable call matches these filters.";
+  } catch (e) {
+    summary.textContent = `The search could not be made: ${e.message}`;
+  }
+  document.body.dataset.ready = "1";
+}
+
 async function load() {
   const { params, sort, cursor, back } = state();
   fillForm(params);
@@ -76,19 +110,22 @@ async function load() {
     document.body.dataset.ready = "1";
     return;
   }
+  if (params.get("meaning")) { await loadMeaning(params); return; }
+  table.hidden = false; pager.hidden = false; meaningList.hidden = true;
   document.querySelectorAll("#calls th[data-sort]").forEach((th) => {
     const s = th.dataset.sort;
     th.setAttribute("aria-sort", sort === s ? "ascending" : sort === `-${s}` ? "descending" : "none");
   });
   const q = new URLSearchParams();
-  for (const name of FILTERS) if (params.get(name)) q.set(name, params.get(name));
+  for (const name of FILTERS) if (name !== "meaning" && params.get(name)) q.set(name, params.get(name));
   q.set("sort", sort); q.set("limit", String(PAGE));
   if (cursor) q.set("cursor", cursor);
   try {
     const data = await api(`/v1/calls?${q}`);
     tbody.replaceChildren(...data.calls.map(row));
     const first = back.length * PAGE + 1;
-    summary.textContent = data.total ? `Calls ${first}–${first + data.calls.length - 1} of ${data.total}` : "No calls match these filters.";
+    const topic = params.get("topic") ? `Topic ${params.get("topic")} (from the Topics page): ` : "";
+    summary.textContent = topic + (data.total ? `Calls ${first}–${first + data.calls.length - 1} of ${data.total}` : "No calls match these filters.");
     prev.disabled = !cursor;
     next.disabled = !data.next_cursor;
     next.onclick = () => {
