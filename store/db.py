@@ -283,6 +283,20 @@ class SearchVectors(Base):
     vectors: Mapped[str] = mapped_column(Text)  # sealed
 
 
+class GeneratedSummaryRow(Base):
+    """A call's summary written by a local model (:mod:`callscope.qa.generated_summaries`), or
+    why there is none; the text is sealed under the call's key."""
+
+    __tablename__ = "generated_summaries"
+
+    call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), primary_key=True)
+    model: Mapped[str] = mapped_column(String(300))  # file, digest, library and prompt version
+    seconds: Mapped[float] = mapped_column(Float)
+    text: Mapped[str | None] = mapped_column(Text)  # sealed; None when none was made
+    fallback: Mapped[str | None] = mapped_column(String(300))  # why there is none
+    made_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class SearchCode(Base):
     """One utterance's 256-bit sign code (:mod:`callscope.scoring.insight.search_codes`), in the
     clear: what the in-process index scans. Deleted with the call."""

@@ -319,7 +319,14 @@ function renderInsight() {
   const summary = el("ol", { id: "insight-summary", class: "summary" }, ...ins.summary.map((line) => el("li", { dataset: { part: line.part } },
     el("a", { href: `#u${line.utterance}`, class: "ev", title: "play from here", onclick: (e) => { e.preventDefault(); jumpTo(line.utterance); } }, clock(line.start)),
     ` ${line.role}: ${line.text}`)));
-  box.replaceChildren(reasonLine, outcomeLine, summary, el("div", { class: "version" }, ins.version));
+  const g = ins.generated_summary;
+  const generated = !g ? "" : g.text
+    ? el("div", { id: "generated-summary", class: "generated" },
+      el("p", {}, el("strong", {}, "Written by a local model"), el("span", { class: "muted" }, " · may be wrong: the lines above are the call's own words")),
+      el("p", { lang: data.call.language || "" }, g.text),
+      el("div", { class: "version" }, `${g.model} · ${g.seconds.toFixed(1)} s`))
+    : el("p", { id: "generated-summary", class: "muted" }, `No generated summary: ${g.fallback}.`);
+  box.replaceChildren(reasonLine, outcomeLine, summary, generated, el("div", { class: "version" }, ins.version));
 }
 
 // ---- categories ------------------------------------------------------------------------------
