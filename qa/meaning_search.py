@@ -22,6 +22,7 @@ logs that read).
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,13 +34,16 @@ from callscope.scoring.insight import search_codes as C
 from callscope.store.db import Call, SearchCode, SearchVectors
 
 #: Utterances ranked by code whose calls are opened and ranked exactly.
-CANDIDATES = 2000
-#: At most this many calls are opened per query (those holding the best candidates).
-MAX_CALLS_OPENED = 400
+CANDIDATES = 5000
+#: At most this many calls are opened per query (those holding the best candidates; about
+#: 0.1 ms each).
+MAX_CALLS_OPENED = 1000
 #: Rows read from ``search_codes`` per batch when the index loads.
 LOAD_BATCH = 100_000
 #: Deleted rows (erased or re-analysed calls) the index tolerates before it reloads, as a share.
 STALE_SHARE = 0.1
+#: Seconds between counts of the stored codes (to notice deletions; new rows are read every query).
+COUNT_EVERY_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -98,16 +102,19 @@ class CodeIndex:
 
     def _reset(self) -> None:
         self._last_id = 0
+        self._counted_at = time.monotonic()
         self._snap = _Snapshot(np.zeros((0, C.CODE_BYTES // 8), np.uint64), np.zeros(0, np.int32),
                                np.zeros(0, np.int32), [], {})
 
     def refresh(self, session: Session) -> _Snapshot:
         """Load the rows added since the last call (all of them when too many were deleted)."""
         with self._lock:
-            in_db = session.execute(select(func.count()).select_from(SearchCode)).scalar_one()
             held = len(self._snap.row_call)
-            if held - in_db > max(1000, STALE_SHARE * held) or (in_db == 0 and held):
-                self._reset()  # reload: erased and re-analysed calls' rows leave memory
+            if held and time.monotonic() - self._counted_at > COUNT_EVERY_S:
+                in_db = session.execute(select(func.count()).select_from(SearchCode)).scalar_one()
+                self._counted_at = time.monotonic()
+                if held - in_db > max(1000, STALE_SHARE * held) or in_db == 0:
+                    self._reset()  # reload: erased and re-analysed calls' rows leave memory
             snap = self._snap
             call_ids, call_pos = list(snap.call_ids), dict(snap.call_pos)
             words, row_call, row_utt = [snap.words], [snap.row_call], [snap.row_utterance]
@@ -151,20 +158,26 @@ def index_for(session: Session) -> CodeIndex:
 
 def search(session: Session, query_vector: np.ndarray, allowed, limit: int = 20) -> Found:
     """The utterances nearest in meaning to ``query_vector`` (unit, 384), at most one per call,
-    among the calls that ``allowed`` (a select of ``Call`` rows: the list's filters) returns."""
+    among the calls that ``allowed`` (a select of ``Call`` rows: the list's filters) returns, or
+    among all searchable calls when ``allowed`` is None."""
     snap = index_for(session).refresh(session)
     if len(snap.row_call) == 0:
         return Found([], 0, 0)
-    allowed_calls = np.zeros(len(snap.call_ids), bool)
-    for call_id in session.execute(allowed.with_only_columns(Call.id)).scalars():
-        pos = snap.call_pos.get(call_id)
-        if pos is not None:
-            allowed_calls[pos] = True
-    rows = np.flatnonzero(allowed_calls[snap.row_call])
+    if allowed is None:  # every indexed call; an erased one has no vectors left to open below
+        rows = np.arange(len(snap.row_call))
+        words = snap.words
+    else:
+        allowed_calls = np.zeros(len(snap.call_ids), bool)
+        for call_id in session.execute(allowed.with_only_columns(Call.id)).scalars():
+            pos = snap.call_pos.get(call_id)
+            if pos is not None:
+                allowed_calls[pos] = True
+        rows = np.flatnonzero(allowed_calls[snap.row_call])
+        words = snap.words[rows]
     if len(rows) == 0:
         return Found([], 0, 0)
     qcode = C.as_words(C.codes(query_vector[None, :]))[0]
-    distance = C.hamming(qcode, snap.words[rows])
+    distance = C.hamming(qcode, words)
     if len(rows) > CANDIDATES:
         best = np.argpartition(distance, CANDIDATES - 1)[:CANDIDATES]
     else:

@@ -50,10 +50,12 @@ def search_by_meaning(
     check_days(date_from, date_to)
     if date_from and date_to and date_to < date_from:
         raise HTTPException(400, "'to' is before 'from'")
-    allowed = _list_filters(select(Call).where(Call.status == "done"), agent_id=agent_id, team=team, queue=queue,
-                            product=product, status=None, escalation=escalation, language=language, emotion=emotion,
-                            emotion_role=emotion_role, emotion_min_share=emotion_min_share, date_from=date_from,
-                            date_to=date_to, category=category, reason=reason, outcome=outcome, topic=topic)
+    filters = dict(agent_id=agent_id, team=team, queue=queue, product=product, escalation=escalation, language=language,
+                   emotion=emotion, date_from=date_from, date_to=date_to, category=category, reason=reason,
+                   outcome=outcome, topic=topic)
+    allowed = None if all(v is None for v in filters.values()) else _list_filters(
+        select(Call).where(Call.status == "done"), status=None, emotion_role=emotion_role,
+        emotion_min_share=emotion_min_share, **filters)
     vector = meaning_search.query_vector(q)
     results = []
     with svc.sessions() as s:
