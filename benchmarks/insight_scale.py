@@ -29,7 +29,6 @@ import json
 import os
 import random
 import re
-import resource
 import statistics
 import subprocess
 import sys
@@ -202,7 +201,6 @@ def recall_at_10(answers: dict[str, list[str]], queries: list[str], qv: np.ndarr
 def topic_runs(svc: Service, last_day: date) -> dict:
     out = {}
     for name, first in (("1 day", last_day), ("7 days", last_day - timedelta(days=6))):
-        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         t0 = time.perf_counter()
         done = subprocess.run([sys.executable, "-c", "import resource, runpy, sys; sys.argv=['callscope', 'topics', "
                                f"'--from', '{first.isoformat()}', '--to', '{last_day.isoformat()}']\n"
@@ -214,7 +212,6 @@ def topic_runs(svc: Service, last_day: date) -> dict:
         rss_kb = int(re.findall(r"MAXRSS (\d+)", done.stdout)[-1])
         summary = next((line for line in done.stdout.splitlines() if "problem statements" in line), "")
         out[name] = {"wall_s": round(wall, 1), "peak_rss_mb": round(rss_kb / 1024), "cli": summary.strip()}
-        del before
     return out
 
 

@@ -120,6 +120,7 @@ class LocalModel:
         """(the answer, None), or (None, why not): the budget ran out, nothing came, or a copy."""
         started = time.monotonic()
         pieces: list[str] = []
+        transcript = transcript_lines(call)
         with self._lock:
             stream: Any
             if self.chat:
@@ -136,7 +137,7 @@ class LocalModel:
         answer = " ".join("".join(pieces).split())
         if not answer:
             return None, "the model wrote nothing"
-        if copied(answer, transcript_lines(call)):
+        if copied(answer, transcript):
             return None, "the model repeated the transcript instead of summarising it"
         return answer, None
 
