@@ -106,7 +106,7 @@ def create_app(settings: ServiceSettings | None = None, worker_process: Callable
         while not stop.is_set():
             try:
                 if settings.retention_days is not None:
-                    purged = purge_older_than(sessions, store, settings.retention_days)
+                    purged = purge_older_than(sessions, store, settings.retention_days, rules=settings.journey_rules)
                     if purged:
                         log.warning("retention: purged %d calls older than %g days", len(purged), settings.retention_days)
                 access_log.purge(sessions, settings.access_log_days)

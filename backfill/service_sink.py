@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from callscope.alerts import outbox as alerts
 from callscope.analysis.schema import CallAnalysis
-from callscope.qa import categories
+from callscope.qa import categories, journeys
 from callscope.service.config import ServiceSettings
 from callscope.service.intake import UploadMeta, call_values, insert_call
 from callscope.store.audio_refs import hold, write_redacted
@@ -40,6 +40,7 @@ class ServiceSink:
 
         migrate(settings.database_url)
         self.settings = settings
+        self.journey_rules = settings.journey_rules
         self.engine = make_engine(settings.database_url)
         self.sessions = session_factory(self.engine, keyring_file=settings.keyring_file)
         self.store = AudioStore(settings.audio_dir)
@@ -105,6 +106,7 @@ class ServiceSink:
                 call, matches, version = write_scores(s, call_id, final, under=active, status=final_status(result), stage="done",
                                                       progress=1.0, error=None, result_json=result.model_dump_json())
                 alerts.on_call_done(s, call, call.escalation, matches, version.rules, version.label)
+                journeys.refresh(s, [call.customer_key], self.journey_rules)
                 s.commit()
                 return call_id
         finally:

@@ -98,7 +98,7 @@ def purge(
     if days is None:
         console.print("[red]no retention set: pass --older-than-days or set CALLSCOPE_RETENTION_DAYS[/red]")
         raise typer.Exit(2)
-    purged = purge_older_than(sessions, AudioStore(settings.audio_dir), days)
+    purged = purge_older_than(sessions, AudioStore(settings.audio_dir), days, rules=settings.journey_rules)
     console.print(f"purged {len(purged)} calls older than {days:g} days")
 
 
@@ -121,7 +121,7 @@ def erase_subject(
         refs = subject_refs(deployment_secret(settings), identifier, kind)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="IDENTIFIER") from exc
-    report = erase(sessions, AudioStore(settings.audio_dir), refs)
+    report = erase(sessions, AudioStore(settings.audio_dir), refs, settings.journey_rules)
     print(json.dumps(report, indent=2))
     if not report["calls_erased"]:
         console.print("[yellow]no call of this customer is stored[/yellow]")

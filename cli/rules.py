@@ -133,7 +133,7 @@ def rescore(
     try:
         with Progress(*columns, console=console) as bar:
             task = bar.add_task("rescore", total=None)
-            done = rescoring.run(sessions, rec.id, sentiment=model,
+            done = rescoring.run(sessions, rec.id, sentiment=model, journey_rules=settings.journey_rules,
                                  on_progress=lambda n, total: bar.update(task, completed=n, total=total))
     except (KeyboardInterrupt, rescoring.Cancelled) as exc:
         stopped = rescoring.cancel(sessions, rec.id)

@@ -17,6 +17,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import sessionmaker
 
 from callscope.privacy.call_keys import destroy
+from callscope.qa import journeys
+from callscope.qa.journeys import JourneyRules
 from callscope.service.feed import call_time
 from callscope.store.audio_refs import release
 from callscope.store.audio_store import AudioStore
@@ -52,7 +54,7 @@ def _leave_calibrations(s, call_id: str) -> None:
         row.call_ids = json.dumps([c for c in json.loads(row.call_ids) if c != call_id])
 
 
-def _erase(sessions: sessionmaker, store: AudioStore, call_id: str) -> dict | None:
+def _erase(sessions: sessionmaker, store: AudioStore, call_id: str, rules: JourneyRules | None) -> dict | None:
     with sessions() as s:
         # write first: on SQLite this takes the write lock before anything is read (a transaction
         # that reads, then writes, can fail under concurrent uploads); on PostgreSQL the row lock
@@ -61,10 +63,12 @@ def _erase(sessions: sessionmaker, store: AudioStore, call_id: str) -> dict | No
                       GeneratedSummaryRow):  # explicit: SQLite enforces cascades only with the pragma
             s.execute(delete(table).where(table.call_id == call_id))
         _leave_calibrations(s, call_id)
-        key = s.execute(delete(Call).where(Call.id == call_id).returning(Call.audio_key)).scalar_one_or_none()
-        if key is None:
+        gone = s.execute(delete(Call).where(Call.id == call_id).returning(Call.audio_key, Call.customer_key)).one_or_none()
+        if gone is None:
             s.rollback()
             return None
+        key, customer = gone
+        journeys.refresh(s, [customer], rules or JourneyRules())  # the customer's journey without it (or none)
         audio_deleted = release(s, store, key)
         destroy(s, call_id)  # crypto-shredding: whatever copy of its sealed text survives cannot be opened
         s.commit()
@@ -72,25 +76,26 @@ def _erase(sessions: sessionmaker, store: AudioStore, call_id: str) -> dict | No
             "corrections_deleted": True}
 
 
-def erase_call(sessions: sessionmaker, store: AudioStore, call_id: str) -> dict | None:
+def erase_call(sessions: sessionmaker, store: AudioStore, call_id: str, rules: JourneyRules | None = None) -> dict | None:
     """Delete one call and everything derived from it, then scrub the database files; None if
-    there is no such call."""
-    gone = _erase(sessions, store, call_id)
+    there is no such call. The customer's journey is recomputed under ``rules``."""
+    gone = _erase(sessions, store, call_id, rules)
     if gone is not None:
         scrub_after_erasure(sessions.kw["bind"])
     return gone
 
 
-def erase_subject(sessions: sessionmaker, store: AudioStore, refs: Mapping[Any, str]) -> dict:
+def erase_subject(sessions: sessionmaker, store: AudioStore, refs: Mapping[Any, str],
+                  rules: JourneyRules | None = None) -> dict:
     """Erase every call of one customer: those whose ``customer_ref`` or ``phone_ref`` is one of
     ``refs`` (kind -> pseudonym, see :func:`callscope.privacy.pseudonyms.candidates`), then scrub the
-    database. A report: the pseudonyms matched, the calls erased, how many audio files went."""
+    database; the journey goes with the customer's last call. A report: the pseudonyms matched, the calls erased, how many audio files went."""
     values = list(refs.values())
     with sessions() as s:
         rows = s.execute(select(Call.id, Call.customer_ref, Call.phone_ref)
                          .where(Call.customer_ref.in_(values) | Call.phone_ref.in_(values)).order_by(Call.id)).all()
     matched = sorted({kind for kind, ref in refs.items() for _, c_ref, p_ref in rows if ref in (c_ref, p_ref)})
-    erased = [g for g in (_erase(sessions, store, cid) for cid, _, _ in rows) if g is not None]
+    erased = [g for g in (_erase(sessions, store, cid, rules) for cid, _, _ in rows) if g is not None]
     if erased:
         scrub_after_erasure(sessions.kw["bind"])
     return {"matched_as": matched, "pseudonyms": {k: refs[k] for k in matched}, "calls_erased": len(erased),
@@ -99,7 +104,8 @@ def erase_subject(sessions: sessionmaker, store: AudioStore, refs: Mapping[Any, 
                                "they hold no personal data"}
 
 
-def purge_older_than(sessions: sessionmaker, store: AudioStore, days: float, now: datetime | None = None) -> list[str]:
+def purge_older_than(sessions: sessionmaker, store: AudioStore, days: float, now: datetime | None = None,
+                     rules: JourneyRules | None = None) -> list[str]:
     """Erase every analysed (or failed) call whose call time (``recorded_at``, else upload time)
     is more than ``days`` days ago; calls still queued or running are kept until their analysis
     ends. Returns the erased ids."""
@@ -108,7 +114,7 @@ def purge_older_than(sessions: sessionmaker, store: AudioStore, days: float, now
     cutoff = (now or utcnow()) - timedelta(days=days)
     with sessions() as s:
         ids = list(s.execute(select(Call.id).where(call_time() < cutoff, Call.status.in_(PURGEABLE))).scalars())
-    erased = [cid for cid in ids if _erase(sessions, store, cid) is not None]
+    erased = [cid for cid in ids if _erase(sessions, store, cid, rules) is not None]
     if erased:
         scrub_after_erasure(sessions.kw["bind"])
     return erased

@@ -20,7 +20,7 @@ from sqlalchemy.orm import sessionmaker
 
 from callscope.analysis.schema import CallAnalysis
 from callscope.privacy.call_keys import CallErased, open_value, seal_value
-from callscope.qa import categories
+from callscope.qa import categories, journeys
 from callscope.scoring.resentiment import resentiment
 from callscope.service.feed import call_time
 from callscope.store.call_columns import write_scores
@@ -95,12 +95,14 @@ def cancel(sessions: sessionmaker, run_id: int) -> RescoreRun | None:
 
 
 def run(sessions: sessionmaker, run_id: int, on_progress: Callable[[int, int], None] | None = None,
-        worker_id: str | None = None, lease_s: float = 60.0, sentiment=None) -> RescoreRun:
+        worker_id: str | None = None, lease_s: float = 60.0, sentiment=None,
+        journey_rules: journeys.JourneyRules | None = None) -> RescoreRun:
     """Do the run ``run_id`` (see :func:`start`): batch by batch, progress written after each (and,
     for a worker, its lease renewed; TakenOver if it was lost). With ``sentiment`` (a
     :class:`~callscope.scoring.sentiment.SentimentModel`), a call whose stored analysis was scored
     by another sentiment model is scored again from its transcript
-    (:func:`callscope.scoring.resentiment.resentiment`) and its stored analysis replaced."""
+    (:func:`callscope.scoring.resentiment.resentiment`) and its stored analysis replaced. Under the
+    active version, the journeys of the batch's customers are recomputed with ``journey_rules``."""
     with sessions() as s:
         rec = s.get(RescoreRun, run_id)
         number, since = rec.rules_version, rec.since
@@ -149,6 +151,8 @@ def run(sessions: sessionmaker, run_id: int, on_progress: Callable[[int, int], N
                     else:
                         categories.categorise(s, call, categories.scored(s, call, result, version), version, current=False)
                     done += 1
+                if is_active:  # levels, reasons and outcomes may have changed: so may the journeys
+                    journeys.refresh(s, [c.customer_key for c in calls], journey_rules or journeys.JourneyRules())
                 mine = update(RescoreRun).where(RescoreRun.id == run_id, RescoreRun.status == "running")
                 if worker_id is not None:
                     mine = mine.where(RescoreRun.worker_id == worker_id)

@@ -173,6 +173,11 @@ class ServiceSettings(BaseSettings):
             ``CALLSCOPE_REVIEW_DUE_ORANGE_H``, 4).
         review_due_sample_days: how soon the spot-check sample is due, working days (Monday to
             Friday) after it is drawn (``CALLSCOPE_REVIEW_DUE_SAMPLE_DAYS``, 2).
+        repeat_days, repeat_same_reason, churn_days: the customer journeys
+            (:mod:`callscope.qa.journeys`): another contact from the same customer within
+            ``CALLSCOPE_REPEAT_DAYS`` (7; 1 to 90) is a repeat contact, about the same contact
+            reason only with ``CALLSCOPE_REPEAT_SAME_REASON`` (off); churn-risk signals are read
+            from the last ``CALLSCOPE_CHURN_DAYS`` (90; 7 to 730) of a customer's contacts.
         keep_original: keep the unredacted upload of a call whose recording was redacted, sealed
             at rest with AES-256-GCM (``CALLSCOPE_KEEP_ORIGINAL``, default off: not kept). Only
             admin keys read it back (``GET /v1/calls/{id}/audio/original``), each read logged.
@@ -241,6 +246,9 @@ class ServiceSettings(BaseSettings):
     review_due_red_h: Annotated[float, Field(gt=0, le=24 * 30)] = 1.0
     review_due_orange_h: Annotated[float, Field(gt=0, le=24 * 30)] = 4.0
     review_due_sample_days: Annotated[int, Field(ge=1, le=60)] = 2
+    repeat_days: Annotated[float, Field(ge=1, le=90)] = 7.0
+    repeat_same_reason: bool = False
+    churn_days: Annotated[float, Field(ge=7, le=730)] = 90.0
     sentiment_head: Path | None = None
     original_key: SecretStr | None = None
 
@@ -263,6 +271,13 @@ class ServiceSettings(BaseSettings):
         from callscope.qa.review_queue import ReviewDelays
 
         return ReviewDelays(self.review_due_red_h, self.review_due_orange_h, self.review_due_sample_days)
+
+    @property
+    def journey_rules(self):
+        """Repeat window and churn window (:class:`~callscope.qa.journeys.JourneyRules`)."""
+        from callscope.qa.journeys import JourneyRules
+
+        return JourneyRules(self.repeat_days, self.repeat_same_reason, self.churn_days)
 
     @property
     def redaction(self) -> RedactionPolicy:

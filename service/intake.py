@@ -119,6 +119,7 @@ def call_values(meta: UploadMeta, *, sha256: str, key: str, filename: str, size_
                   customer_ref=pseudonym(secret, "customer_id", meta.customer_id) if meta.customer_id else None,
                   phone_ref=pseudonym(secret, "phone", meta.customer_phone) if meta.customer_phone else None,
                   created_at=now, updated_at=now)
+    values["customer_key"] = values["customer_ref"] or values["phone_ref"]  # the journey's key (qa/journeys.py)
     values.update(columns)
     return values
 

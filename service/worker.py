@@ -96,7 +96,7 @@ class Worker:
             from callscope.qa import insights
 
             ready = insights.precompute(self.sessions, claim.call_id, result)  # outside the write transaction
-            if not jobs.complete(self.sessions, claim, self.worker_id, result, st.review_delays, ready):
+            if not jobs.complete(self.sessions, claim, self.worker_id, result, st.review_delays, ready, st.journey_rules):
                 log.warning("job %s was taken over while running; result dropped", claim.job_id)
             else:
                 log.info("call %s analysed: %.1f s of audio, %d utterances, %d redactions", claim.call_id,
@@ -142,7 +142,8 @@ class Worker:
         if run_id is None:
             return False
         try:
-            rescoring.run(self.sessions, run_id, worker_id=self.worker_id, lease_s=self.settings.lease_s)
+            rescoring.run(self.sessions, run_id, worker_id=self.worker_id, lease_s=self.settings.lease_s,
+                          journey_rules=self.settings.journey_rules)
         except rescoring.TakenOver:
             log.warning("re-scoring run %d was taken over by another worker", run_id)
         except rescoring.Cancelled:

@@ -101,6 +101,12 @@ class Call(Base):
     rules_version: Mapped[int | None] = mapped_column(Integer)  # the rule set whose categories are the call's current ones
     reason: Mapped[str | None] = mapped_column(String(63), index=True)  # contact reason under rules_version ("other")
     outcome: Mapped[str | None] = mapped_column(String(20), index=True)  # resolved | not_resolved | follow_up | transferred | unknown
+    # the customer across contacts (qa/journeys.py): customer_ref, else phone_ref; never from the voice
+    customer_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    repeat_of: Mapped[str | None] = mapped_column(String(36))  # the same customer's previous contact, within the repeat window
+    days_since_previous: Mapped[float | None] = mapped_column(Float)  # days since the customer's previous contact
+    fcr: Mapped[bool | None] = mapped_column(Boolean)  # resolved at first contact; None: not yet known
+    recovery_of: Mapped[str | None] = mapped_column(String(36))  # the orange/red contact this green one wins back
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
@@ -268,6 +274,25 @@ class CallInsight(Base):
     basis: Mapped[str] = mapped_column(String(64), index=True)  # hash of what it was computed from
     problem_vector: Mapped[str | None] = mapped_column(Text)  # the problem statement's vector (float16, base64); sealed
     detail_json: Mapped[str] = mapped_column(Text)  # reason, outcome and summary with evidence; sealed
+
+
+class Customer(Base):
+    """One customer pseudonym's journey (:mod:`callscope.qa.journeys`): counts, and the churn risk
+    with its evidence (signals and call ids, never words). Recomputed from the calls; erased with
+    the customer's last call."""
+
+    __tablename__ = "customers"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)  # the pseudonym (customer_key)
+    contacts: Mapped[int] = mapped_column(Integer)
+    first_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    repeat_contacts: Mapped[int] = mapped_column(Integer)
+    recoveries: Mapped[int] = mapped_column(Integer)
+    churn_risk: Mapped[float] = mapped_column(Float, index=True)  # 0..1, the sum of the signals' points
+    churn_level: Mapped[str] = mapped_column(String(10))  # low | medium | high
+    churn_evidence: Mapped[str] = mapped_column(Text)  # JSON list of signals with their call ids
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
 class SearchVectors(Base):

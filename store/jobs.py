@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from callscope.alerts import outbox as alerts
 from callscope.analysis.schema import CallAnalysis
-from callscope.qa import categories, review_queue
+from callscope.qa import categories, journeys, review_queue
 from callscope.qa.review_queue import ReviewDelays
 from callscope.store.call_columns import final_status, write_scores
 from callscope.store.db import Call, Job, utcnow
@@ -95,7 +95,7 @@ def still_running(sessions: sessionmaker, claim_: Claim, worker_id: str) -> bool
 
 
 def complete(sessions: sessionmaker, claim_: Claim, worker_id: str, result: CallAnalysis,
-             delays: ReviewDelays | None = None, insights_ready: dict | None = None) -> bool:
+             delays: ReviewDelays | None = None, insights_ready: dict | None = None, journey_rules=None) -> bool:
     """Store the result (and its score columns) and close the job, atomically, putting a red or
     orange call in the review queue (due after ``delays``); False if the lease was lost meanwhile."""
     with sessions() as s:
@@ -113,6 +113,7 @@ def complete(sessions: sessionmaker, claim_: Claim, worker_id: str, result: Call
         if call is not None:  # alerts go to the outbox with the result: both or neither
             alerts.on_call_done(s, call, call.escalation, matches, version.rules, version.label)
             review_queue.on_call_done(s, call, delays or ReviewDelays())
+            journeys.refresh(s, [call.customer_key], journey_rules or journeys.JourneyRules())
         s.commit()
         return True
 

@@ -36,7 +36,7 @@ def purge(svc: Svc, _who: Admin, older_than_days: Annotated[float | None, Query(
     days = older_than_days if older_than_days is not None else svc.settings.retention_days
     if days is None:
         raise HTTPException(400, "no retention set: pass older_than_days or set CALLSCOPE_RETENTION_DAYS")
-    purged = purge_older_than(svc.sessions, svc.store, days)
+    purged = purge_older_than(svc.sessions, svc.store, days, rules=svc.settings.journey_rules)
     return {"older_than_days": days, "purged": len(purged), "call_ids": purged}
 
 
@@ -55,7 +55,7 @@ def erase_by_subject(
         refs = subject_refs(svc.secret, identifier, kind)
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
-    report = erase_subject(svc.sessions, svc.store, refs)
+    report = erase_subject(svc.sessions, svc.store, refs, svc.settings.journey_rules)
     if not report["calls_erased"]:
         raise HTTPException(404, "no call of this customer is stored")
     return report

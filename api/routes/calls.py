@@ -21,7 +21,7 @@ from callscope.api.upload_form import FILE_FIELD, FormLimits, ReceivedFile, rece
 from callscope.privacy import access_log
 from callscope.privacy.call_keys import open_value, readable, readable_correction, seal_correction
 from callscope.privacy.erasure import erase_call
-from callscope.qa import categories, insights
+from callscope.qa import categories, insights, journeys
 from callscope.qa.corrections import (
     CorrectionIn,
     annotate,
@@ -344,6 +344,7 @@ def correct(call_id: CallId, svc: Svc, who: Reviewer, correction: Annotated[Corr
         corrected = categories.scored(s, call, original)
         try:  # the rule set's patterns run in the API's rule process, never in this thread
             write_scores(s, call_id, corrected, runner=svc.rules)
+            journeys.refresh(s, [call.customer_key], svc.settings.journey_rules)  # a corrected level moves recovery
         except RulesTimedOut as exc:
             s.rollback()
             raise HTTPException(503, f"{exc}; the correction was not stored: simplify the rule set's patterns "
@@ -370,7 +371,7 @@ def list_corrections(call_id: CallId, svc: Svc, _who: Reader) -> dict:
 def delete_call(call_id: CallId, svc: Svc, _who: Admin) -> dict:
     """Erase a call (GDPR): its audio (unless another call holds the same bytes), transcript,
     scores, corrections and jobs."""
-    gone = erase_call(svc.sessions, svc.store, call_id)
+    gone = erase_call(svc.sessions, svc.store, call_id, svc.settings.journey_rules)
     if gone is None:
         raise HTTPException(404, f"no call {call_id}")
     return gone
