@@ -2,7 +2,9 @@
 service and CLI: the server starts while an unfinished run is queued; a queued run is cancelled
 over the API or with ``callscope rescore --cancel``; a run in progress in ``callscope rescore``
 stops after the batch at hand when cancelled over the API, keeping what it did. The calls are
-the real Call01, analysed once, and 2,000 copies of its stored row (so a run takes seconds)."""
+the real Call01, analysed once, and 1,000 copies of its stored rows (call and insight, each sealed
+under a key of its own), re-scored under the starter rule set plus one category: the contact
+reasons are the same, so each copy's insight is copied, not computed again (a run takes seconds)."""
 
 from __future__ import annotations
 
@@ -15,31 +17,40 @@ import uuid
 from sqlalchemy import insert, select, text
 
 from benchmarks.reference import AUDIO
+from callscope.scoring.rules import starter_text
 from tests.support.server import running_service, wait_done
 
 pytestmark = pytest.mark.slow  # a real server, browser, worker or full analysis: not in make test-fast
 
-COPIES = 2000
+COPIES = 1000
 CLI = [sys.executable, "-m", "callscope.cli"]
-RULES = "name: other\ncategories:\n  - name: said_hello\n    when: {said: {by: any, regex: ['^(hello|hi)\\b']}}\n"
+RULES = starter_text().replace("name: starter", "name: other", 1).replace("categories:\n", (
+    "categories:\n  - name: said_hello\n    when: {said: {by: any, regex: ['^(hello|hi)\\b']}}\n"), 1)
 
 
 def _copy_call(url: str, data_dir, call_id: str, n: int) -> None:
-    """``n`` copies of the call's row, each with its text sealed under a key of its own (as the
-    service stores a call: a sealed value opens only under its own call's id)."""
+    """``n`` copies of the call's row and of its insight row, each with its text sealed under a key
+    of its own (as the service stores a call: a sealed value opens only under its own call's id)."""
     from callscope.privacy.call_keys import CALL_FIELDS, open_value, seal_value
-    from callscope.store.db import Call, make_engine, session_factory
+    from callscope.store.db import Call, CallInsight, make_engine, session_factory
 
     engine = make_engine(url)
-    table = Call.__table__
+    table, insight = Call.__table__, CallInsight.__table__
+    sealed_insight = {"detail_json": "insight.detail", "problem_vector": "insight.vector"}
     with session_factory(engine, data_dir)() as s:
         row = dict(s.execute(select(table).where(table.c.id == call_id)).mappings().one())
         plain = {f: open_value(s, call_id, f, row[f]) for f in CALL_FIELDS}
-        copies = []
+        about = [dict(r) for r in s.execute(select(insight).where(insight.c.call_id == call_id)).mappings()]
+        about_plain = [{c: open_value(s, call_id, name, r[c]) for c, name in sealed_insight.items()} for r in about]
+        copies, insights = [], []
         for _ in range(n):
             cid = str(uuid.uuid4())
             copies.append({**row, "id": cid, "external_id": None, **{f: seal_value(s, cid, f, v) for f, v in plain.items()}})
+            insights += [{**r, "call_id": cid, **{c: seal_value(s, cid, sealed_insight[c], v) for c, v in p.items()}}
+                         for r, p in zip(about, about_plain)]
         s.execute(insert(table), copies)
+        if insights:
+            s.execute(insert(insight), insights)
         s.commit()
     engine.dispose()
 
