@@ -65,6 +65,7 @@ def on_call_done(session: Session, call: Call, level: str | None, matches: list[
             "call_id": call.id, "url": f"/v1/calls/{call.id}", "level": level, "rules_version": rules_label,
             "categories": [{"name": m.category, "detail": m.detail, "times": [list(t) for t in m.times]} for m in hits],
             "queue": call.queue, "team": call.team, "product": call.product, "agent_id": call.agent_id,
+            "channel": call.channel,
             "analysed_at": utcnow().isoformat()}, call_id=call.id)
     for window in rules.windows:
         n += _window(session, call, window, rules_label)

@@ -10,6 +10,7 @@ worker's other calls) down with it. A killed child is started again for the next
 
 from __future__ import annotations
 
+import json
 import multiprocessing as mp
 import os
 import time
@@ -73,10 +74,13 @@ def _child(conn, settings) -> None:  # runs in the child process
             return
         if msg is None:
             return
-        path, call_json = msg
+        path, call_json, *text = msg
         call = CallSettings.model_validate_json(call_json) if call_json else None
         try:
-            result = analyzer.analyze(path, on_stage=lambda stage: conn.send(("stage", stage)), call=call)
+            if text:  # a text interaction: (channel, messages as JSON, its name)
+                result = _analyze_text(analyzer, call, *text)
+            else:
+                result = analyzer.analyze(path, on_stage=lambda stage: conn.send(("stage", stage)), call=call)
         except AudioInputError as exc:
             conn.send(("input_error", (exc.path, exc.reason)))
         except MemoryError:
@@ -85,6 +89,15 @@ def _child(conn, settings) -> None:  # runs in the child process
             conn.send(("error", f"{type(exc).__name__}: {exc}"))
         else:
             conn.send(("done", result.model_dump_json()))
+
+
+def _analyze_text(analyzer, call: CallSettings | None, channel: str, messages_json: str, name: str) -> CallAnalysis:
+    from datetime import datetime
+
+    from callscope.analysis.text_pipeline import TextMessage
+
+    messages = [TextMessage(m["role"], datetime.fromisoformat(m["at"]), m["text"]) for m in json.loads(messages_json)]
+    return analyzer.analyze_text(messages, channel, name, call)
 
 
 class AnalysisProcess:
@@ -161,9 +174,16 @@ class AnalysisProcess:
         except (psutil.Error, AttributeError):
             return 0.0
 
+    def analyze_text(self, channel: str, messages_json: str, name: str, call: CallSettings | None = None,
+                     cancelled: Callable[[], bool] | None = None) -> CallAnalysis:
+        """Score a text interaction (its messages as JSON: role, at, text) in the child; raises as
+        :meth:`analyze` does."""
+        return self.analyze("", call, cancelled=cancelled, _text=(channel, messages_json, name))
+
     def analyze(self, path: str | os.PathLike[str], call: CallSettings | None = None,
                 on_stage: Callable[[str], None] | None = None,
-                cancelled: Callable[[], bool] | None = None, check_every_s: float = 1.0) -> CallAnalysis:
+                cancelled: Callable[[], bool] | None = None, check_every_s: float = 1.0,
+                _text: tuple[str, str, str] | None = None) -> CallAnalysis:
         """Analyse ``path`` in the child.
 
         Raises:
@@ -173,7 +193,7 @@ class AnalysisProcess:
             RuntimeError: any other failure inside the analysis.
         """
         self.start()
-        self._conn.send((str(Path(path)), call.model_dump_json() if call is not None else None))
+        self._conn.send((str(Path(path)), call.model_dump_json() if call is not None else None, *(_text or ())))
         self.peak_rss_mb = 0.0
         next_check = time.monotonic() + check_every_s
         while True:

@@ -338,6 +338,13 @@ class Analyzer:
             timings_s=Timings(**{k: round(v, 3) for k, v in timings.model_dump().items()}),
         )
 
+    def analyze_text(self, messages, channel: str, name: str, call: CallSettings | None = None) -> CallAnalysis:
+        """Score a text interaction (:mod:`callscope.analysis.text_pipeline`) with this analyser's
+        scorer and settings, ``call``'s own on top."""
+        from callscope.analysis.text_pipeline import analyze_thread
+
+        return analyze_thread(self.scorer, self.settings.for_call(call), messages, channel, name)
+
     def _unsupported(self, path, audio, layout: ChannelLayout, choices: list[LanguageChoice],
                      regions: list[list[SpeechRegion]], dual: bool, notes: list[str], timings: Timings,
                      t_total: float) -> CallAnalysis:

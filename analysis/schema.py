@@ -50,6 +50,8 @@ class UtteranceOut(BaseModel):
     emotion: EmotionOut | None = None
     features: UtteranceFeatures | None = None
     reliability: ReliabilityOut | None = Field(None, description="null in results written before transcript reliability")
+    sent_at: str | None = Field(None, description="text interactions: when the message was sent (ISO 8601); start "
+                                                  "and end are then on the analysis clock (0.4 s a word, end to end)")
 
 
 class SpeakerOut(BaseModel):
@@ -132,7 +134,8 @@ class CallAnalysis(BaseModel):
     duration_s: float
     sample_rate: int = Field(description="the recording's own sample rate (Hz); analysis runs at 16 kHz")
     channels: int
-    channel_layout: str = Field(description="mono | dual_mono | dual_channel | mixed_stereo")
+    channel_layout: str = Field(description="mono | dual_mono | dual_channel | mixed_stereo; chat | email | ticket for a "
+                                "text interaction")
     engine: str
     model: str
     language: str | None = Field(None, description="language of the call (of the channel with most speech)")

@@ -42,7 +42,9 @@ from callscope.api.responses import StatusOut
 from callscope.api.routes import admin as routes_admin
 from callscope.api.routes import alerts as routes_alerts
 from callscope.api.routes import calls as routes_calls
+from callscope.api.routes import customers as routes_customers
 from callscope.api.routes import evaluations as routes_evaluations
+from callscope.api.routes import interactions as routes_interactions
 from callscope.api.routes import quality as routes_quality
 from callscope.api.routes import reports as routes_reports
 from callscope.api.routes import rules as routes_rules
@@ -153,7 +155,11 @@ def create_app(settings: ServiceSettings | None = None, worker_process: Callable
                                  "confidence), evaluations (states draft → submitted → acknowledged → disputed → "
                                  "resolved, each with who and when), comments on a moment, the review queue (due "
                                  "times, claims, round robin, the turnaround KPI), calibration sessions and the call "
-                                 "report. See docs/qa-workflow.md."}])
+                                 "report. See docs/qa-workflow.md."},
+                                {"name": "customers", "description":
+                                 "The customer across contacts, by pseudonym only: journeys, repeat contacts, "
+                                 "first-contact resolution, recovery and a transparent churn risk with its "
+                                 "evidence. See docs/journeys.md."}])
     app.state.services = Services(settings, sessions, store, metrics, deployment_secret(settings))
 
     # ---- errors -------------------------------------------------------------------------------
@@ -229,7 +235,8 @@ def create_app(settings: ServiceSettings | None = None, worker_process: Callable
         return Response(metrics.render(), media_type=METRICS_CONTENT_TYPE)
 
     for module in (routes_calls, routes_reports, routes_admin, routes_rules, routes_alerts, routes_quality,
-                   routes_evaluations, routes_topics, routes_search, web_report, web_routes):
+                   routes_evaluations, routes_topics, routes_search, routes_customers, routes_interactions, web_report,
+                   web_routes):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=web_routes.STATIC_DIR), name="static")
     app.add_middleware(CompressText)  # JSON, pages and scripts; never audio (byte ranges) or feeds (streamed)

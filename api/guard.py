@@ -8,7 +8,8 @@
    rate limit (``CALLSCOPE_RATE_LIMIT_PER_KEY``) → 429; the caller is kept in
    ``request.state.principal`` for the scope checks;
 3. the body size: a ``Content-Length`` over the route's limit → 413 at once (uploads:
-   ``CALLSCOPE_MAX_REQUEST_MB``; every other body: ``JSON_BODY_LIMIT``); a body without a length
+   ``CALLSCOPE_MAX_REQUEST_MB``, also for the NDJSON of text interactions; every other body:
+   ``JSON_BODY_LIMIT``); a body without a length
    is counted as it streams and cut off at the same limit;
 4. on every response ``X-Content-Type-Options: nosniff``, and ``Cache-Control: no-store`` on
    ``/v1`` (transcripts, audio, feeds: nothing is kept by caches or browsers); everywhere but
@@ -43,6 +44,7 @@ MAX_REQUEST_HEAD_BYTES = 1024 * 1024
 #: Largest body of any route but the upload (JSON corrections and keys), bytes.
 JSON_BODY_LIMIT = 1024 * 1024
 UPLOAD_PATH = "/v1/calls"
+BULK_PATH = "/v1/interactions/bulk"  # NDJSON of text interactions: the upload limit too
 #: The app's pages, scripts and API answers: only what the app itself serves.
 CONTENT_SECURITY_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
                            "media-src 'self'; connect-src 'self'; font-src 'self'; base-uri 'none'; "
@@ -171,7 +173,7 @@ class RequestGuard:
             else:
                 who = ANONYMOUS_ADMIN
             scope.setdefault("state", {})["principal"] = who
-        limit = self.services.settings.max_request_bytes if path == UPLOAD_PATH else JSON_BODY_LIMIT
+        limit = self.services.settings.max_request_bytes if path in (UPLOAD_PATH, BULK_PATH) else JSON_BODY_LIMIT
         length = headers.get(b"content-length")
         if length is not None:
             try:

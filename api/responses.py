@@ -372,6 +372,17 @@ class InsightOut(_Out):
                           "no model is configured")
 
 
+class CallJourneyOut(_Out):
+    customer: str = Field(description="the customer's pseudonym (GET /v1/customers/{customer})")
+    pseudonym: str = Field(description="its short form")
+    link: str = Field(description="the customer page")
+    repeat_of: str | None
+    days_since_previous: float | None
+    fcr: bool | None
+    recovered: bool | None
+    recovery_of: str | None
+
+
 class CallOut(_Out):
     """A call: status, metadata and, once done, its scores and categories (QA corrections applied)."""
 
@@ -398,6 +409,8 @@ class CallOut(_Out):
     rules_version: str | None = Field(None, description="the rule-set version its categories are under")
     categories: list[MatchedCategoryOut] | None = None
     insight: InsightOut | None = Field(None, description="contact reason, outcome and summary, once done")
+    journey: CallJourneyOut | None = Field(None, description="the call's place in its customer's journey "
+                                                            "(calls with a customer id or phone number)")
 
 
 class CorrectedUtteranceOut(UtteranceOut):
@@ -450,10 +463,19 @@ class GroupOut(_Out):
     evaluations: int = Field(0, description="evaluated calls (submitted and on, calibration left out)")
     evaluation_score: float | None = Field(None, description="their mean form score, 0..100")
     evaluation_questions: dict[str, float] = Field(default_factory=dict, description="per form question, mean points 0..1")
+    with_customer: int = Field(description="contacts with a customer pseudonym (the journeys' contacts)")
+    repeat_rate: float | None = Field(description="share of those that repeat an earlier contact within the repeat window")
+    fcr_known: int = Field(description="first contacts whose first-contact resolution is known")
+    fcr_rate: float | None = Field(description="share of those resolved at first contact")
+    recovery_known: int = Field(description="orange/red contacts followed by another contact of the customer")
+    recovery_rate: float | None = Field(description="share of those won back (a later contact is green)")
+    fcr_rate_trend: float | None = Field(None, description="FCR rate now minus in the previous period")
+    repeat_rate_trend: float | None = Field(None, description="repeat rate now minus in the previous period")
+    recovery_rate_trend: float | None = Field(None, description="recovery rate now minus in the previous period")
 
 
 class AggregatesOut(_Out):
-    group_by: Literal["agent", "team", "queue", "day", "product", "reason", "outcome"]
+    group_by: Literal["agent", "team", "queue", "day", "product", "reason", "outcome", "channel"]
     from_: str = Field(alias="from")
     to: str
     groups: dict[str, GroupOut]
@@ -588,3 +610,60 @@ class MeaningSearchOut(_Out):
     searchable_calls: int = Field(description="calls with stored search vectors (analysed since search by "
                                               "meaning exists, or re-scored)")
     method: str = Field(description="encoder and code version")
+
+
+# --- customers across contacts (issue 28) ---------------------------------------------------------
+
+class CustomerRowOut(_Out):
+    key: str = Field(description="the customer's pseudonym: a keyed hash of the customer id (else the phone number), "
+                                 "never the identifier")
+    pseudonym: str = Field(description="its short form, as the app shows it")
+    contacts: int
+    first_contact_at: str | None
+    last_contact_at: str | None
+    repeat_contacts: int
+    recoveries: int = Field(description="green contacts that won back an orange/red one")
+    churn_risk: float = Field(description="0..1, the sum of the signals' points (see signals)")
+    churn_level: Literal["low", "medium", "high"]
+    link: str = Field(description="the customer page")
+
+
+class CustomerListOut(_Out):
+    customers: list[CustomerRowOut]
+
+
+class ContactOut(_Out):
+    call_id: str
+    at: str | None = Field(description="the contact's time (recorded_at, else upload time), UTC")
+    channel: str | None
+    agent_id: str | None
+    queue: str | None
+    level: str | None
+    customer_sentiment: float | None
+    customer_sentiment_end: float | None
+    reason: str | None
+    outcome: str | None
+    repeat_of: str | None = Field(description="the customer's earlier contact this one repeats (within the repeat window)")
+    days_since_previous: float | None
+    fcr: bool | None = Field(description="resolved at first contact; null: a repeat itself, or not yet known")
+    recovery_of: str | None = Field(description="the orange/red contact this green one won back")
+    link: str
+
+
+class ChurnEvidenceOut(_Out):
+    signal: str
+    points: float
+    means: str
+    calls: list[str] = Field(description="the contacts that show it")
+
+
+class SignalOut(_Out):
+    signal: str
+    points: float
+    means: str
+
+
+class CustomerOut(CustomerRowOut):
+    churn_evidence: list[ChurnEvidenceOut] = Field(description="the signals seen, each with its calls")
+    contact_list: list[ContactOut] = Field(description="the customer's analysed contacts, oldest first")
+    signals: list[SignalOut] = Field(description="every signal the churn risk adds up, with its points")

@@ -103,8 +103,8 @@ def purge(
 
 
 def erase_subject(
-    identifier: Annotated[str, typer.Argument(help="The customer's phone number or customer id, as given at upload.")],
-    kind: Annotated[str, typer.Option(help="any (try both), phone or customer_id.")] = "any",
+    identifier: Annotated[str, typer.Argument(help="The customer's phone number, customer id or e-mail address, as given at upload.")],
+    kind: Annotated[str, typer.Option(help="any (every kind it can be), phone, customer_id or email.")] = "any",
 ) -> None:
     """Erase every call of one customer (GDPR Art. 17), found through the pseudonyms of the phone
     number or customer id given at upload; prints what was erased (JSON). Exit 1 if no call matches."""
@@ -114,8 +114,8 @@ def erase_subject(
     from callscope.privacy.pseudonyms import deployment_secret, subject_refs
     from callscope.store.audio_store import AudioStore
 
-    if kind not in ("any", "phone", "customer_id"):
-        raise typer.BadParameter("choose any, phone or customer_id", param_hint="--kind")
+    if kind not in ("any", "phone", "customer_id", "email"):
+        raise typer.BadParameter("choose any, phone, customer_id or email", param_hint="--kind")
     settings, sessions = _sessions()
     try:
         refs = subject_refs(deployment_secret(settings), identifier, kind)

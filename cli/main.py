@@ -523,6 +523,8 @@ def _add_admin_commands() -> None:
     from callscope.cli.admin import erase_subject, keys_app, purge, rotate_keyring
     from callscope.cli.backfill import backfill
     from callscope.cli.forms import forms_app
+    from callscope.cli.interactions import import_interactions
+    from callscope.cli.journeys import journeys
     from callscope.cli.models import models_app
     from callscope.cli.rules import calibrate, rescore, rules_app, topics
 
@@ -536,6 +538,8 @@ def _add_admin_commands() -> None:
     app.command()(rescore)
     app.command()(calibrate)
     app.command()(topics)
+    app.command()(journeys)
+    app.command("import")(import_interactions)
     app.command()(backfill)
 
 

@@ -430,7 +430,7 @@ def open_unless_erased(session: Session, call_id: str, field: str, stored: str |
         return None
 
 
-CALL_FIELDS = ("filename", "result_json", "transcript_text")
+CALL_FIELDS = ("filename", "result_json", "transcript_text", "source_json")
 
 
 def readable(session: Session, call):

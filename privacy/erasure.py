@@ -69,7 +69,7 @@ def _erase(sessions: sessionmaker, store: AudioStore, call_id: str, rules: Journ
             return None
         key, customer = gone
         journeys.refresh(s, [customer], rules or JourneyRules())  # the customer's journey without it (or none)
-        audio_deleted = release(s, store, key)
+        audio_deleted = release(s, store, key) if key else False  # a text interaction has no audio
         destroy(s, call_id)  # crypto-shredding: whatever copy of its sealed text survives cannot be opened
         s.commit()
     return {"deleted": call_id, "audio_deleted": audio_deleted, "transcript_deleted": True, "scores_deleted": True,
@@ -87,15 +87,16 @@ def erase_call(sessions: sessionmaker, store: AudioStore, call_id: str, rules: J
 
 def erase_subject(sessions: sessionmaker, store: AudioStore, refs: Mapping[Any, str],
                   rules: JourneyRules | None = None) -> dict:
-    """Erase every call of one customer: those whose ``customer_ref`` or ``phone_ref`` is one of
+    """Erase every call of one customer: those whose ``customer_ref``, ``phone_ref`` or ``email_ref`` is one of
     ``refs`` (kind -> pseudonym, see :func:`callscope.privacy.pseudonyms.candidates`), then scrub the
     database; the journey goes with the customer's last call. A report: the pseudonyms matched, the calls erased, how many audio files went."""
     values = list(refs.values())
     with sessions() as s:
-        rows = s.execute(select(Call.id, Call.customer_ref, Call.phone_ref)
-                         .where(Call.customer_ref.in_(values) | Call.phone_ref.in_(values)).order_by(Call.id)).all()
-    matched = sorted({kind for kind, ref in refs.items() for _, c_ref, p_ref in rows if ref in (c_ref, p_ref)})
-    erased = [g for g in (_erase(sessions, store, cid, rules) for cid, _, _ in rows) if g is not None]
+        rows = s.execute(select(Call.id, Call.customer_ref, Call.phone_ref, Call.email_ref)
+                         .where(Call.customer_ref.in_(values) | Call.phone_ref.in_(values) | Call.email_ref.in_(values))
+                         .order_by(Call.id)).all()
+    matched = sorted({kind for kind, ref in refs.items() for _, *held in rows if ref in held})
+    erased = [g for g in (_erase(sessions, store, row[0], rules) for row in rows) if g is not None]
     if erased:
         scrub_after_erasure(sessions.kw["bind"])
     return {"matched_as": matched, "pseudonyms": {k: refs[k] for k in matched}, "calls_erased": len(erased),

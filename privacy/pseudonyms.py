@@ -1,5 +1,5 @@
-"""Customer identifiers as pseudonyms. A call's customer phone number and customer id (upload
-metadata) are never stored: each is normalised and replaced by an HMAC-SHA256 under the
+"""Customer identifiers as pseudonyms. A call's customer phone number and customer id, and a
+text interaction's sender address (upload metadata) are never stored: each is normalised and replaced by an HMAC-SHA256 under the
 deployment's secret, so the feed, aggregates and joins across calls work without personal data,
 and one customer's calls can be found (and erased) by presenting the identifier again.
 
@@ -19,7 +19,7 @@ import secrets
 from pathlib import Path
 from typing import Literal
 
-Kind = Literal["phone", "customer_id"]
+Kind = Literal["phone", "customer_id", "email"]
 MIN_PHONE_DIGITS = 5
 
 
@@ -37,6 +37,17 @@ def normalise_phone(raw: str) -> str:
     return ("+" if international else "") + digits
 
 
+def normalise_email(raw: str) -> str:
+    """An e-mail address trimmed and case-folded, ``Name <a@b>`` taken as ``a@b``. ValueError if it
+    is not one."""
+    text = raw.strip()
+    found = re.fullmatch(r"[^<>]*<\s*([^<>\s]+)\s*>\s*", text)
+    address = (found.group(1) if found else text).casefold()
+    if re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", address) is None:
+        raise ValueError("not an e-mail address")
+    return address
+
+
 def normalise_customer_id(raw: str) -> str:
     """A customer id trimmed and case-folded (``AB-12`` and ``ab-12 `` are one customer)."""
     text = raw.strip().casefold()
@@ -47,15 +58,16 @@ def normalise_customer_id(raw: str) -> str:
 
 def pseudonym(secret: bytes, kind: Kind, raw: str) -> str:
     """The keyed hash (64 hex characters) of an identifier after normalisation."""
-    value = normalise_phone(raw) if kind == "phone" else normalise_customer_id(raw)
+    value = (normalise_phone(raw) if kind == "phone" else normalise_email(raw) if kind == "email"
+             else normalise_customer_id(raw))
     return hmac.new(secret, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
 
 
 def candidates(secret: bytes, raw: str) -> dict[Kind, str]:
-    """Every pseudonym ``raw`` can stand for: as a customer id, and as a phone number if it is one
-    (empty for a blank identifier)."""
+    """Every pseudonym ``raw`` can stand for: as a customer id, and as a phone number or an e-mail
+    address if it is one (empty for a blank identifier)."""
     out: dict[Kind, str] = {}
-    for kind in ("customer_id", "phone"):
+    for kind in ("customer_id", "phone", "email"):
         try:
             out[kind] = pseudonym(secret, kind, raw)
         except ValueError:

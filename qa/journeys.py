@@ -14,8 +14,10 @@ Definitions (``rules``, :class:`JourneyRules`; a contact's time is ``recorded_at
 * **first-contact resolution** (``fcr``), for a contact that is not itself a repeat: False when a
   repeat follows it or its outcome is ``not_resolved``; True once ``repeat_days`` have passed
   without one; None (not yet known) before that, and for repeat contacts.
-* **recovery**: the first green contact after an orange or red one; ``recovery_of`` names the
-  latest orange/red contact before it.
+* **recovery**: an orange or red contact followed by a later green one. ``recovered`` on the
+  orange/red contact: True when a later contact is green, False when later contacts are all
+  worse, None with no later contact yet; ``recovery_of`` on the first green contact after it
+  names the latest orange/red contact before it.
 * **churn risk** 0..1: the sum of the points of the signals below seen in the customer's contacts
   of the last ``churn_days`` (before the customer's last contact), capped at 1; each signal names
   its calls. Level: high at 0.6 and above, medium at 0.3 and above, else low.
@@ -37,6 +39,8 @@ BAD_LEVELS = ("orange", "red")
 #: a customer end sentiment at or below this counts as a negative contact (−1..+1)
 NEGATIVE_END = -0.3
 HIGH, MEDIUM = 0.6, 0.3
+#: the lowest churn risk of each level
+FLOORS = {"low": 0.0, "medium": MEDIUM, "high": HIGH}
 
 
 @dataclass(frozen=True)
@@ -90,10 +94,11 @@ class Link:
     days_since_previous: float | None = None
     fcr: bool | None = None
     recovery_of: str | None = None
+    recovered: bool | None = None
 
     def columns(self) -> dict:
         return {"repeat_of": self.repeat_of, "days_since_previous": self.days_since_previous, "fcr": self.fcr,
-                "recovery_of": self.recovery_of}
+                "recovery_of": self.recovery_of, "recovered": self.recovered}
 
 
 @dataclass
@@ -133,25 +138,44 @@ def link(contacts: Sequence[Contact], rules: JourneyRules, now: datetime) -> Jou
     window = timedelta(days=rules.repeat_days)
     links = {c.id: Link() for c in ordered}
 
-    def related(earlier: Contact, later: Contact) -> bool:
-        return (later.at - earlier.at <= window
-                and (not rules.same_reason or (earlier.reason is not None and earlier.reason == later.reason)))
+    def same_matter(earlier: Contact, later: Contact) -> bool:
+        return not rules.same_reason or (earlier.reason is not None and earlier.reason == later.reason)
 
+    # contacts are in time order: each scan stops at the window's edge (a customer with thousands
+    # of contacts, such as a switchboard's number, costs contacts × contacts-per-window)
     unrecovered: Contact | None = None
     for i, c in enumerate(ordered):
         mine = links[c.id]
         if i:
             mine.days_since_previous = round((c.at - ordered[i - 1].at).total_seconds() / 86400, 4)
-            mine.repeat_of = next((p.id for p in reversed(ordered[:i]) if related(p, c)), None)
+        for j in range(i - 1, -1, -1):
+            p = ordered[j]
+            if c.at - p.at > window:
+                break
+            if same_matter(p, c):
+                mine.repeat_of = p.id
+                break
         if c.level == "green" and unrecovered is not None:
             mine.recovery_of, unrecovered = unrecovered.id, None
         elif c.level in BAD_LEVELS:
             unrecovered = c
-    for i, c in enumerate(ordered):
+    green_later = False
+    for i in range(len(ordered) - 1, -1, -1):
+        c = ordered[i]
         mine = links[c.id]
+        if c.level in BAD_LEVELS and i + 1 < len(ordered):
+            mine.recovered = green_later
+        green_later = green_later or c.level == "green"
         if mine.repeat_of is not None:
             continue  # only first contacts are resolved, or not, at first contact
-        repeated = any(related(c, n) for n in ordered[i + 1:])
+        repeated = False
+        for j in range(i + 1, len(ordered)):
+            n = ordered[j]
+            if n.at - c.at > window:
+                break
+            if links[n.id].repeat_of is not None and same_matter(c, n):
+                repeated = True
+                break
         if repeated or c.outcome == "not_resolved":
             mine.fcr = False
         elif now - c.at >= window:
@@ -175,9 +199,9 @@ def churn(ordered: Sequence[Contact], links: dict[str, Link], rules: JourneyRule
         "recovered": [ordered[-1].id] if links[ordered[-1].id].recovery_of else [],
     }
     need = {"cancellation": 1, "repeated_negative": 2, "unresolved_twice": 2, "repeat_contacts": 2, "recovered": 1}
-    evidence = [{"signal": s.name, "points": s.points, "means": s.means, "calls": seen[s.name]}
-                for s in SIGNALS if len(seen[s.name]) >= need[s.name]]
-    risk = min(1.0, max(0.0, sum(e["points"] for e in evidence)))
+    shown = [s for s in SIGNALS if len(seen[s.name]) >= need[s.name]]
+    evidence = [{"signal": s.name, "points": s.points, "means": s.means, "calls": seen[s.name]} for s in shown]
+    risk = min(1.0, max(0.0, sum(s.points for s in shown)))
     return round(risk, 4), evidence
 
 
@@ -187,52 +211,67 @@ def _call_time():
     return func.coalesce(Call.recorded_at, Call.created_at)
 
 
-def _contacts_of(s: Session, keys: Sequence[str]) -> dict[str, list[tuple[Contact, Call]]]:
-    """The analysed contacts of ``keys``, with their current categories."""
-    rows = s.execute(select(Call).where(Call.customer_key.in_(keys), Call.status == "done")).scalars().all()
+#: the call columns a journey reads (never the sealed text) and the ones it writes
+_READ = (Call.id, Call.customer_key, Call.recorded_at, Call.created_at, Call.escalation, Call.customer_sentiment_end,
+         Call.reason, Call.outcome)
+_WRITTEN = ("repeat_of", "days_since_previous", "fcr", "recovery_of", "recovered")
+
+
+def _contacts_of(s: Session, keys: Sequence[str]) -> dict[str, list[tuple[Contact, dict]]]:
+    """The analysed contacts of ``keys`` with their journey columns as stored, and the categories
+    about cancelling they matched under their current rule-set version."""
+    rows = s.execute(select(*_READ, *(getattr(Call, c) for c in _WRITTEN))
+                     .where(Call.customer_key.in_(keys), Call.status == "done")).all()
     cats: dict[str, list[str]] = {}
     if rows:
         q = (select(CallCategory.call_id, CallCategory.category)
              .join(Call, (Call.id == CallCategory.call_id) & (Call.rules_version == CallCategory.rules_version))
-             .where(Call.customer_key.in_(keys), Call.status == "done"))
+             .where(Call.customer_key.in_(keys), Call.status == "done", func.lower(CallCategory.category).like("cancel%")))
         for call_id, name in s.execute(q):
             cats.setdefault(call_id, []).append(name)
-    out: dict[str, list[tuple[Contact, Call]]] = {}
-    for c in rows:
-        at = c.recorded_at or c.created_at
+    out: dict[str, list[tuple[Contact, dict]]] = {}
+    for r in rows:
+        at = r.recorded_at or r.created_at
         at = at.replace(tzinfo=UTC) if at.tzinfo is None else at
-        contact = Contact(c.id, at, c.escalation, c.customer_sentiment_end, c.reason, c.outcome, tuple(cats.get(c.id, ())))
-        out.setdefault(c.customer_key, []).append((contact, c))
+        contact = Contact(r.id, at, r.escalation, r.customer_sentiment_end, r.reason, r.outcome, tuple(cats.get(r.id, ())))
+        out.setdefault(r.customer_key, []).append((contact, {c: getattr(r, c) for c in _WRITTEN}))
     return out
-
-
-def _write(s: Session, key: str, pairs: list[tuple[Contact, Call]], rules: JourneyRules, now: datetime) -> None:
-    if not pairs:
-        s.execute(delete(Customer).where(Customer.key == key))
-        return
-    journey = link([c for c, _ in pairs], rules, now)
-    for contact, row in pairs:
-        cols = journey.links[contact.id].columns()
-        if any(getattr(row, k) != v for k, v in cols.items()):
-            s.execute(update(Call).where(Call.id == contact.id).values(**cols))
-    times = sorted(c.at for c, _ in pairs)
-    values = dict(contacts=len(pairs), first_contact_at=times[0], last_contact_at=times[-1],
-                  repeat_contacts=journey.repeats, recoveries=journey.recoveries, churn_risk=journey.churn_risk,
-                  churn_level=journey.churn_level, churn_evidence=json.dumps(journey.evidence), updated_at=now)
-    stmt = insert_for(s, Customer).values(key=key, **values)
-    s.execute(stmt.on_conflict_do_update(index_elements=[Customer.key], set_=values))
 
 
 def refresh(s: Session, keys: Iterable[str | None], rules: JourneyRules, now: datetime | None = None) -> None:
     """Recompute the journeys of ``keys`` (None entries skipped) in the caller's transaction: after
-    a contact is analysed, corrected, re-scored or erased."""
+    a contact is analysed, corrected, re-scored or erased. Only the calls whose journey columns
+    change are written (in one statement); a customer left with no contact is dropped."""
     wanted = sorted({k for k in keys if k})
     if not wanted:
         return
     now = now or utcnow()
     contacts = _contacts_of(s, wanted)
+    changed: list[dict] = []
+    customers: list[dict] = []
     for key in wanted:
-        _write(s, key, contacts.get(key, []), rules, now)
+        pairs = contacts.get(key, [])
+        if not pairs:
+            continue
+        journey = link([c for c, _ in pairs], rules, now)
+        for contact, stored in pairs:
+            cols = journey.links[contact.id].columns()
+            if any(stored[k] != v for k, v in cols.items()):
+                changed.append({"id": contact.id, **cols})
+        times = sorted(c.at for c, _ in pairs)
+        customers.append(dict(key=key, contacts=len(pairs), first_contact_at=times[0], last_contact_at=times[-1],
+                              repeat_contacts=journey.repeats, recoveries=journey.recoveries,
+                              churn_risk=journey.churn_risk, churn_level=journey.churn_level,
+                              churn_evidence=json.dumps(journey.evidence), updated_at=now))
+    gone = [k for k in wanted if k not in contacts]
+    if gone:
+        s.execute(delete(Customer).where(Customer.key.in_(gone)))
+    if changed:
+        s.execute(update(Call), changed)  # a bulk UPDATE by primary key
+    if customers:
+        stmt = insert_for(s, Customer)
+        s.execute(stmt.on_conflict_do_update(index_elements=[Customer.key],
+                                             set_={c: stmt.excluded[c] for c in customers[0] if c != "key"}), customers)
 
 
 def customer_keys(sessions: sessionmaker, batch: int) -> Iterator[list[str]]:
@@ -271,3 +310,49 @@ def recompute_all(sessions: sessionmaker, rules: JourneyRules, batch: int = 2000
 def display_name(key: str) -> str:
     """The short pseudonym shown in the app: ``C-`` and the key's first 10 hex digits."""
     return f"C-{key[:10]}"
+
+
+# --- what the API and the app show ------------------------------------------------------------------
+
+def _iso(at: datetime | None) -> str | None:
+    if at is None:
+        return None
+    return (at.replace(tzinfo=UTC) if at.tzinfo is None else at).isoformat()
+
+
+def customer_row(c: Customer) -> dict:
+    """A customer's summary: pseudonym, counts, churn risk and level (no evidence)."""
+    return {"key": c.key, "pseudonym": display_name(c.key), "contacts": c.contacts,
+            "first_contact_at": _iso(c.first_contact_at), "last_contact_at": _iso(c.last_contact_at),
+            "repeat_contacts": c.repeat_contacts, "recoveries": c.recoveries, "churn_risk": c.churn_risk,
+            "churn_level": c.churn_level, "link": f"/customers/{c.key}"}
+
+
+def describe(s: Session, key: str) -> dict | None:
+    """A customer's journey: the summary, every contact in time order with its place in the
+    journey, and the churn risk's evidence; None for an unknown pseudonym."""
+    row = s.get(Customer, key)
+    if row is None:
+        return None
+    calls = s.execute(select(Call).where(Call.customer_key == key, Call.status == "done")
+                      .order_by(_call_time(), Call.id)).scalars().all()
+    contacts = [{"call_id": c.id, "at": _iso(c.recorded_at or c.created_at), "channel": c.channel,
+                 "agent_id": c.agent_id, "queue": c.queue, "level": c.escalation,
+                 "customer_sentiment": c.customer_sentiment, "customer_sentiment_end": c.customer_sentiment_end,
+                 "reason": c.reason, "outcome": c.outcome, "repeat_of": c.repeat_of,
+                 "days_since_previous": c.days_since_previous, "fcr": c.fcr, "recovery_of": c.recovery_of,
+                 "link": f"/calls/{c.id}"} for c in calls]
+    return {**customer_row(row), "churn_evidence": json.loads(row.churn_evidence), "contact_list": contacts,
+            "signals": [{"signal": sig.name, "points": sig.points, "means": sig.means} for sig in SIGNALS]}
+
+
+def at_risk(s: Session, min_level: str = "medium", limit: int = 50) -> list[dict]:
+    """Customers at ``min_level`` churn risk or above, the riskiest first (then the latest contact)."""
+    q = select(Customer).where(Customer.churn_risk >= FLOORS[min_level])
+    rows = s.execute(q.order_by(Customer.churn_risk.desc(), Customer.last_contact_at.desc(), Customer.key)
+                     .limit(limit)).scalars().all()
+    return [customer_row(r) for r in rows]
+
+
+def key_of_call(s: Session, call_id: str) -> str | None:
+    return s.execute(select(Call.customer_key).where(Call.id == call_id)).scalar_one_or_none()

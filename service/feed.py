@@ -13,7 +13,7 @@ from sqlalchemy.orm import sessionmaker
 
 from callscope.qa import evaluations
 from callscope.qa.categories import categories_by_call
-from callscope.store.db import Call, Correction, RuleSetRow
+from callscope.store.db import Call, Correction, Customer, RuleSetRow
 
 #: Feed columns, in order. New columns are only ever appended.
 FEED_COLUMNS = (
@@ -23,6 +23,7 @@ FEED_COLUMNS = (
     "role_confidence", "role_note", "direction", "language", "language_confidence",
     "customer_ref", "phone_ref", "categories", "rules_version", "transcript_reliability",
     "evaluation_score", "evaluation_form", "evaluation_state", "reason", "outcome",
+    "customer_pseudonym", "repeat_of", "days_since_previous_contact", "fcr", "recovered", "churn_risk",
 )
 #: then one column per question of the active evaluation forms: ``eval_<question id>``, its answer
 EVAL_PREFIX = "eval_"
@@ -58,6 +59,8 @@ def _row(c: Call, corrections: int, categories: list[str] | None = None, rules: 
         "customer_ref": c.customer_ref, "phone_ref": c.phone_ref,
         "categories": ";".join(categories or []), "rules_version": rules,
         "transcript_reliability": c.transcript_reliability, "reason": c.reason, "outcome": c.outcome,
+        "customer_pseudonym": c.customer_key, "repeat_of": c.repeat_of, "days_since_previous_contact": c.days_since_previous,
+        "fcr": c.fcr, "recovered": c.recovered,
     }
 
 
@@ -80,8 +83,11 @@ def feed_rows(sessions: sessionmaker, day: date, batch: int = 500) -> Iterator[d
             matched = categories_by_call(s, [c for c, _ in rows])
             labels = {v: f"rules/{v}+{d}" for v, d in s.execute(select(RuleSetRow.version, RuleSetRow.digest))}
             evaluated = evaluations.latest_submitted(s, [c.id for c, _ in rows])
+            keys = {c.customer_key for c, _ in rows if c.customer_key}
+            risk = {k: v for k, v in s.execute(select(Customer.key, Customer.churn_risk).where(Customer.key.in_(keys)))}
         for c, n in rows:
             row = _row(c, n, matched.get(c.id, []), labels.get(c.rules_version))
+            row["churn_risk"] = risk.get(c.customer_key)
             ev = evaluated.get(c.id)
             row.update(evaluation_score=ev.score if ev else None, evaluation_form=ev.form if ev else None,
                        evaluation_state=ev.state if ev else None)
@@ -90,6 +96,38 @@ def feed_rows(sessions: sessionmaker, day: date, batch: int = 500) -> Iterator[d
             yield row
         c = rows[-1][0]
         last = (c.recorded_at or c.created_at, c.id)
+
+
+#: The daily customer-level feed's columns (one row per customer with a contact that day).
+CUSTOMER_FEED_COLUMNS = (
+    "day", "customer_pseudonym", "contacts_that_day", "contacts", "first_contact_at", "last_contact_at",
+    "repeat_contacts", "recoveries", "churn_risk", "churn_level", "churn_signals",
+)
+
+
+def customer_feed_rows(sessions: sessionmaker, day: date, batch: int = 1000) -> Iterator[dict]:
+    """One row per customer pseudonym with an analysed contact on ``day`` (UTC): that day's
+    contacts, the journey's counts, churn risk, level and the signals seen; in pseudonym order,
+    read in batches."""
+    start, end = day_bounds(day)
+    last = ""
+    while True:
+        with sessions() as s:
+            q = (select(Call.customer_key, func.count(), Customer)
+                 .join(Customer, Customer.key == Call.customer_key)
+                 .where(Call.status == "done", call_time() >= start, call_time() < end, Call.customer_key > last)
+                 .group_by(Call.customer_key, Customer.key).order_by(Call.customer_key).limit(batch))
+            rows = s.execute(q).all()
+        if not rows:
+            return
+        for key, n, c in rows:
+            yield {"day": day.isoformat(), "customer_pseudonym": key, "contacts_that_day": int(n), "contacts": c.contacts,
+                   "first_contact_at": c.first_contact_at.isoformat() if c.first_contact_at else None,
+                   "last_contact_at": c.last_contact_at.isoformat() if c.last_contact_at else None,
+                   "repeat_contacts": c.repeat_contacts, "recoveries": c.recoveries, "churn_risk": c.churn_risk,
+                   "churn_level": c.churn_level,
+                   "churn_signals": ";".join(e["signal"] for e in json.loads(c.churn_evidence))}
+        last = rows[-1][0]
 
 
 def feed_columns(sessions: sessionmaker) -> list[str]:
@@ -103,11 +141,15 @@ def _parquet_schema(columns: Sequence[str] = FEED_COLUMNS):
     import pyarrow as pa
 
     text, number = pa.string(), pa.float64()
-    types = {"call_time": pa.timestamp("us", tz="UTC"), "interruptions": pa.int32(), "qa_corrections": pa.int32()}
+    types = {"call_time": pa.timestamp("us", tz="UTC"), "interruptions": pa.int32(), "qa_corrections": pa.int32(),
+             "contacts_that_day": pa.int32(), "contacts": pa.int32(), "repeat_contacts": pa.int32(),
+             "recoveries": pa.int32()}
     for name in ("duration_s", "customer_sentiment", "customer_sentiment_start", "customer_sentiment_end",
                  "agent_sentiment", "agent_talk_share", "silence_share", "overlap_s", "role_confidence",
-                 "language_confidence", "transcript_reliability", "evaluation_score"):
+                 "language_confidence", "transcript_reliability", "evaluation_score", "days_since_previous_contact",
+                 "churn_risk"):
         types[name] = number
+    types.update(fcr=pa.bool_(), recovered=pa.bool_())
     return pa.schema([(c, types.get(c, text)) for c in columns])
 
 
@@ -145,7 +187,8 @@ def _parquet(rows: Iterator[dict], batch: int, columns: Sequence[str] = FEED_COL
 
     def flush() -> bytes:
         for r in chunk:
-            r["call_time"] = datetime.fromisoformat(r["call_time"]) if r["call_time"] else None
+            if "call_time" in r:
+                r["call_time"] = datetime.fromisoformat(r["call_time"]) if r["call_time"] else None
         writer.write_table(pa.Table.from_pylist(chunk, schema=schema))
         chunk.clear()
         return sink.take()

@@ -84,13 +84,19 @@ class Worker:
                 if call is None:  # erased between the claim and now
                     return True
                 key, name, settings_json = call.audio_key, open_value(s, call.id, "filename", call.filename), call.settings_json
+                source = open_value(s, call.id, "source_json", call.source_json) if call.source_json else None
             call_settings = CallSettings.model_validate_json(settings_json) if settings_json else None
-            # the stored file has no name of the user's: the decoder probes its content
-            result = self.analysis.analyze(self.store.path(key), call_settings,
-                                           on_stage=lambda stage: self._progress(claim.call_id, stage),
-                                           cancelled=lambda: not jobs.still_running(self.sessions, claim, self.worker_id))
+            still_mine = lambda: not jobs.still_running(self.sessions, claim, self.worker_id)  # noqa: E731
+            if source is not None:  # a text interaction (service/interactions.py)
+                thread = json.loads(source)
+                result = self.analysis.analyze_text(thread["channel"], json.dumps(thread["messages"]), name or "",
+                                                    call_settings, cancelled=still_mine)
+            else:  # the stored file has no name of the user's: the decoder probes its content
+                result = self.analysis.analyze(self.store.path(key), call_settings,
+                                               on_stage=lambda stage: self._progress(claim.call_id, stage),
+                                               cancelled=still_mine)
             result.file = name if name is not None else result.file
-            if result.redactions and st.redact_audio:  # what was redacted in the text is silenced in the stored audio
+            if result.redactions and st.redact_audio and source is None:  # what was redacted in the text is silenced in the stored audio
                 redact_audio(self.sessions, self.store, key, [(r.start, r.end, r.channel) for r in result.redactions],
                              st.max_duration_s, st.sealing_key)
             from callscope.qa import insights

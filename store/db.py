@@ -98,6 +98,8 @@ class Call(Base):
     transcript_text: Mapped[str | None] = mapped_column(Text)  # the words in lower case, for the list's search; sealed
     customer_ref: Mapped[str | None] = mapped_column(String(64), index=True)  # HMAC of the customer id, never the id
     phone_ref: Mapped[str | None] = mapped_column(String(64), index=True)  # HMAC of the phone number, never the number
+    email_ref: Mapped[str | None] = mapped_column(String(64), index=True)  # HMAC of a text interaction's sender address
+    source_json: Mapped[str | None] = mapped_column(Text)  # a text interaction's messages until analysed; sealed
     rules_version: Mapped[int | None] = mapped_column(Integer)  # the rule set whose categories are the call's current ones
     reason: Mapped[str | None] = mapped_column(String(63), index=True)  # contact reason under rules_version ("other")
     outcome: Mapped[str | None] = mapped_column(String(20), index=True)  # resolved | not_resolved | follow_up | transferred | unknown
@@ -107,6 +109,7 @@ class Call(Base):
     days_since_previous: Mapped[float | None] = mapped_column(Float)  # days since the customer's previous contact
     fcr: Mapped[bool | None] = mapped_column(Boolean)  # resolved at first contact; None: not yet known
     recovery_of: Mapped[str | None] = mapped_column(String(36))  # the orange/red contact this green one wins back
+    recovered: Mapped[bool | None] = mapped_column(Boolean)  # orange/red, and a later contact is green; None: no later contact
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

@@ -109,7 +109,8 @@ def complete(sessions: sessionmaker, claim_: Claim, worker_id: str, result: Call
         final = categories.scored(s, row, result, active) if row is not None else result
         call, matches, version = write_scores(s, claim_.call_id, final, under=active, insights_ready=insights_ready,
                                               status=final_status(result), stage="done",
-                                              progress=1.0, error=None, result_json=result.model_dump_json())
+                                              progress=1.0, error=None, result_json=result.model_dump_json(),
+                                              source_json=None)  # a text interaction's unredacted messages go
         if call is not None:  # alerts go to the outbox with the result: both or neither
             alerts.on_call_done(s, call, call.escalation, matches, version.rules, version.label)
             review_queue.on_call_done(s, call, delays or ReviewDelays())

@@ -43,12 +43,13 @@ def purge(svc: Svc, _who: Admin, older_than_days: Annotated[float | None, Query(
 @router.delete("/v1/subjects/{identifier}", response_model=SubjectErasureOut,
                 responses={404: {"description": "no call of this customer"}})
 def erase_by_subject(
-    identifier: Annotated[str, Path(min_length=1, max_length=200, description="the customer's phone number or customer id")],
+    identifier: Annotated[str, Path(min_length=1, max_length=200, description="the customer's phone number, customer id or e-mail address")],
     svc: Svc, _who: Admin,
-    kind: Annotated[Literal["any", "phone", "customer_id"], Query(description="what the identifier is; any: try both")] = "any",
+    kind: Annotated[Literal["any", "phone", "customer_id", "email"],
+                    Query(description="what the identifier is; any: every kind it can be")] = "any",
 ) -> dict:
-    """Erase every call of one customer (GDPR Art. 17), found by the phone number or customer id
-    given at upload (matched through their pseudonyms: ``+46 70-123 45 67`` and ``0046701234567``
+    """Erase every call and text interaction of one customer (GDPR Art. 17), found by the phone
+    number, customer id or e-mail address given at upload (matched through their pseudonyms: ``+46 70-123 45 67`` and ``0046701234567``
     are the same number). Each call goes as ``DELETE /v1/calls/{id}`` does. Returns what was
     erased; 404 if no call matches."""
     try:

@@ -202,6 +202,11 @@ def get_call(call_id: CallId, svc: Svc, _who: Reader) -> dict:
         "links": {"transcript": f"/v1/calls/{call.id}/transcript", "timeline": f"/v1/calls/{call.id}/timeline",
                   "audio": f"/v1/calls/{call.id}/audio", "corrections": f"/v1/calls/{call.id}/corrections"},
     }
+    if call.customer_key:
+        body["journey"] = {"customer": call.customer_key, "pseudonym": journeys.display_name(call.customer_key),
+                           "link": f"/customers/{call.customer_key}", "repeat_of": call.repeat_of,
+                           "days_since_previous": call.days_since_previous, "fcr": call.fcr,
+                           "recovered": call.recovered, "recovery_of": call.recovery_of}
     if call.status == "unsupported_language" and call.result_json:
         raw = json.loads(call.result_json)
         body.update({k: raw.get(k) for k in ("language_supported", "languages", "language_note")})
@@ -249,6 +254,8 @@ def get_audio(call_id: CallId, svc: Svc, who: Reader) -> FileResponse:
     data was redacted from its transcript, as lossless FLAC with those stretches silenced on
     the speaker's channel (the unredacted upload is not kept). The read goes into the access log."""
     call = _get(svc, call_id)
+    if not call.audio_key:
+        raise HTTPException(404, f"{call_id} is a text interaction ({call.channel}): it has no audio")
     if call.status not in FINISHED:
         raise HTTPException(409, f"call {call_id} is {call.status}: its audio is served once the analysis is done")
     path = svc.store.path(call.audio_key)
@@ -273,6 +280,8 @@ def get_original_audio(call_id: CallId, svc: Svc, who: Admin) -> StreamingRespon
     from callscope.privacy.sealed import SealError, unseal
 
     call = _get(svc, call_id)
+    if not call.audio_key:
+        raise HTTPException(404, f"{call_id} is a text interaction ({call.channel}): it has no audio")
     path = svc.store.original_path(call.audio_key)
     if not path.is_file():
         raise HTTPException(404, f"no unredacted original of call {call_id} is kept")

@@ -19,12 +19,20 @@ from callscope.api.responses import AggregatesOut, CallListOut
 from callscope.api.routes.calls import call_links
 from callscope.privacy import access_log
 from callscope.privacy.call_keys import open_unless_erased
-from callscope.qa import evaluations
+from callscope.qa import evaluations, journeys
 from callscope.qa.categories import categories_by_call
 from callscope.qa.corrections import Label
+from callscope.service.feed import (
+    CUSTOMER_FEED_COLUMNS,
+    call_time,
+    customer_feed_rows,
+    day_bounds,
+    encode,
+    feed_columns,
+    feed_rows,
+)
 from callscope.service.feed import MEDIA_TYPES as FEED_MEDIA_TYPES
-from callscope.service.feed import call_time, day_bounds, encode, feed_columns, feed_rows
-from callscope.store.db import Call, CallCategory, CallEmotion, CallTopic, Correction, Evaluation
+from callscope.store.db import Call, CallCategory, CallEmotion, CallTopic, Correction, Customer, Evaluation
 
 router = APIRouter()
 #: A filter on a metadata column: the longest value an upload may store (200 characters).
@@ -32,12 +40,16 @@ MetaFilter = Annotated[str | None, Query(max_length=200)]
 
 
 def _list_filters(q, *, agent_id, team, queue, product, status, escalation, language, emotion, emotion_role,
-                  emotion_min_share, date_from, date_to, category=None, reason=None, outcome=None, topic=None):
+                  emotion_min_share, date_from, date_to, category=None, reason=None, outcome=None, topic=None,
+                  channel=None, customer=None, at_risk=None):
     for column, value in ((Call.agent_id, agent_id), (Call.team, team), (Call.queue, queue), (Call.product, product),
                           (Call.status, status), (Call.escalation, escalation), (Call.language, language),
-                          (Call.reason, reason), (Call.outcome, outcome)):
+                          (Call.reason, reason), (Call.outcome, outcome), (Call.channel, channel),
+                          (Call.customer_key, customer)):
         if value is not None:
             q = q.where(column == value)
+    if at_risk is not None:  # calls of customers at that churn-risk level or above
+        q = q.where(exists().where(Customer.key == Call.customer_key, Customer.churn_risk >= journeys.FLOORS[at_risk]))
     if emotion is not None:
         q = q.where(exists().where(CallEmotion.call_id == Call.id, CallEmotion.role == emotion_role,
                                    CallEmotion.label == emotion, CallEmotion.share >= max(emotion_min_share, 1e-9)))
@@ -130,6 +142,10 @@ def list_calls(
     outcome: Annotated[str | None, Query(pattern="^(resolved|not_resolved|follow_up|transferred|unknown)$")] = None,
     topic: Annotated[str | None, Query(pattern=r"^[0-9]{1,9}\.[0-9]{1,9}$", description="calls in a topic: "
                                        "'<topic run id>.<topic key>' (the Topics page links them)")] = None,
+    channel: MetaFilter = None,
+    customer: Annotated[str | None, Query(pattern="^[0-9a-f]{64}$", description="one customer's calls (its pseudonym)")] = None,
+    at_risk: Annotated[str | None, Query(pattern="^(low|medium|high)$", description="calls of customers at this churn-risk "
+                                         "level or above (docs/journeys.md)")] = None,
     sort: Annotated[str, Query(pattern=SORT_PATTERN, description="uploaded, recorded, duration, sentiment (the "
                                "customer's mean) or level; '-' in front for descending")] = "-uploaded",
     limit: int = Query(50, ge=1, le=500),
@@ -146,7 +162,8 @@ def list_calls(
     filtered = _list_filters(select(Call), agent_id=agent_id, team=team, queue=queue, product=product, status=status,
                              escalation=escalation, language=language, emotion=emotion, emotion_role=emotion_role,
                              emotion_min_share=emotion_min_share, date_from=date_from, date_to=date_to,
-                             category=category, reason=reason, outcome=outcome, topic=topic)
+                             category=category, reason=reason, outcome=outcome, topic=topic, channel=channel,
+                             customer=customer, at_risk=at_risk)
     n_corrections = select(func.count()).where(Correction.call_id == Call.id).correlate(Call).scalar_subquery()
     with svc.sessions() as s:
         if q and q.strip():
@@ -173,15 +190,22 @@ def list_calls(
 
 
 GROUPS = {"agent": Call.agent_id, "team": Call.team, "queue": Call.queue, "product": Call.product,
-          "reason": Call.reason, "outcome": Call.outcome}
+          "reason": Call.reason, "outcome": Call.outcome, "channel": Call.channel}
+
+
+def _share(part, whole) -> float | None:
+    return None if not whole else round(int(part or 0) / int(whole), 4)
 
 
 def _aggregate(sessions: sessionmaker, group_by: str, start: datetime, end: datetime) -> dict[str, dict]:
     # the session's zone is UTC on PostgreSQL and times are stored in UTC on SQLite
     key = func.substr(func.cast(call_time(), String), 1, 10) if group_by == "day" else GROUPS[group_by]
     levels = {lvl: func.sum(case((Call.escalation == lvl, 1), else_=0)) for lvl in ("green", "yellow", "orange", "red")}
+    journey = (func.count(Call.customer_key), func.sum(case((Call.repeat_of.is_not(None), 1), else_=0)),
+               func.count(Call.fcr), func.sum(case((Call.fcr.is_(True), 1), else_=0)),
+               func.count(Call.recovered), func.sum(case((Call.recovered.is_(True), 1), else_=0)))
     q = (select(key, func.count(), func.avg(Call.customer_sentiment), func.avg(Call.agent_talk_share),
-                func.avg(Call.silence_share), *levels.values())
+                func.avg(Call.silence_share), *journey, *levels.values())
          .where(Call.status == "done", call_time() >= start, call_time() < end).group_by(key))
     out = {}
     with sessions() as s:
@@ -192,8 +216,11 @@ def _aggregate(sessions: sessionmaker, group_by: str, start: datetime, end: date
                 "mean_customer_sentiment": None if row[2] is None else round(float(row[2]), 4),
                 "mean_agent_talk_share": None if row[3] is None else round(float(row[3]), 4),
                 "mean_silence_share": None if row[4] is None else round(float(row[4]), 4),
-                "escalation_share": {lvl: round(int(v or 0) / n, 4) for lvl, v in zip(levels, row[5:])},
+                "escalation_share": {lvl: round(int(v or 0) / n, 4) for lvl, v in zip(levels, row[11:])},
                 "categories": {},
+                "with_customer": int(row[5]), "repeat_rate": _share(row[6], row[5]),
+                "fcr_known": int(row[7]), "fcr_rate": _share(row[8], row[7]),
+                "recovery_known": int(row[9]), "recovery_rate": _share(row[10], row[9]),
             }
         per_category = (select(key, CallCategory.category, func.count())
                         .join(CallCategory, (CallCategory.call_id == Call.id)
@@ -222,15 +249,17 @@ def _aggregate(sessions: sessionmaker, group_by: str, start: datetime, end: date
 def aggregates(
     svc: Svc,
     _who: Reader,
-    group_by: Annotated[str, Query(pattern="^(agent|team|queue|day|product|reason|outcome)$")],
+    group_by: Annotated[str, Query(pattern="^(agent|team|queue|day|product|reason|outcome|channel)$")],
     date_from: Annotated[date, Query(alias="from")],
     date_to: Annotated[date, Query(alias="to", description="inclusive")],
 ) -> dict:
     """Per group: call count, mean customer sentiment, agent talk share, silence share, share per
     escalation level (QA corrections applied), calls per category (under each call's current
     rule-set version), evaluations (submitted and on: their count, mean score 0..100 and mean points
-    per form question 0..1), and the change in mean customer sentiment against the previous period of
-    the same length."""
+    per form question 0..1), the journeys (contacts with a customer pseudonym, repeat-contact rate,
+    first-contact resolution rate over the first contacts whose FCR is known, recovery rate over the
+    orange/red contacts followed by another; docs/journeys.md), and the change in mean customer
+    sentiment, FCR and repeat rate against the previous period of the same length."""
     check_days(date_from, date_to)
     if date_to < date_from:
         raise HTTPException(400, "'to' is before 'from'")
@@ -245,6 +274,9 @@ def aggregates(
         now = g["mean_customer_sentiment"]
         g["previous_mean_customer_sentiment"] = before
         g["trend"] = None if before is None or now is None else round(now - before, 4)
+        for rate in ("fcr_rate", "repeat_rate", "recovery_rate"):
+            then, current_rate = previous.get(name, {}).get(rate), g[rate]
+            g[f"{rate}_trend"] = None if then is None or current_rate is None else round(current_rate - then, 4)
     return {"group_by": group_by, "from": date_from.isoformat(), "to": date_to.isoformat(), "groups": current}
 
 
@@ -269,3 +301,25 @@ def daily_feed(
                              headers={"Content-Disposition": f'attachment; filename="callscope-{day.isoformat()}.{format}"',
                                       "X-Feed-Columns": ",".join(columns)})
 
+
+
+@router.get("/v1/feeds/customers", response_class=StreamingResponse,
+            responses={200: {"description": "one row per customer with a contact that day; columns in X-Feed-Columns",
+                             "content": {t: {"schema": {"type": "string", "format": "binary"}}
+                                         for t in FEED_MEDIA_TYPES.values()}}})
+def customer_feed(
+    svc: Svc,
+    _who: Reader,
+    day: Annotated[date, Query(alias="date")],
+    format: str = Query("ndjson", pattern="^(ndjson|csv|parquet)$"),
+    bom: Annotated[bool, Query(description="CSV only: start with a UTF-8 byte-order mark (for Excel)")] = False,
+) -> StreamingResponse:
+    """The day's customer-level feed: one row per customer pseudonym with an analysed contact on
+    that UTC day: that day's contacts, all contacts, first and last contact, repeat contacts,
+    recoveries, churn risk 0..1, its level and the signals seen (docs/journeys.md). Pseudonyms
+    only: no identifier is stored."""
+    check_days(day)
+    return StreamingResponse(encode(customer_feed_rows(svc.sessions, day), format, bom=bom, columns=CUSTOMER_FEED_COLUMNS),
+                             media_type=FEED_MEDIA_TYPES[format],
+                             headers={"Content-Disposition": f'attachment; filename="callscope-customers-{day.isoformat()}.{format}"',
+                                      "X-Feed-Columns": ",".join(CUSTOMER_FEED_COLUMNS)})

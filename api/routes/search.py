@@ -40,6 +40,9 @@ def search_by_meaning(
     reason: Annotated[str | None, Query(max_length=63)] = None,
     outcome: Annotated[str | None, Query(pattern="^(resolved|not_resolved|follow_up|transferred|unknown)$")] = None,
     topic: Annotated[str | None, Query(pattern=r"^[0-9]{1,9}\.[0-9]{1,9}$")] = None,
+    channel: Annotated[str | None, Query(max_length=200)] = None,
+    customer: Annotated[str | None, Query(pattern="^[0-9a-f]{64}$")] = None,
+    at_risk: Annotated[str | None, Query(pattern="^(low|medium|high)$")] = None,
     limit: int = Query(20, ge=1, le=100),
 ) -> dict:
     """The utterances nearest in meaning to ``q`` over the analysed calls the filters allow (the
@@ -52,7 +55,7 @@ def search_by_meaning(
         raise HTTPException(400, "'to' is before 'from'")
     filters = dict(agent_id=agent_id, team=team, queue=queue, product=product, escalation=escalation, language=language,
                    emotion=emotion, date_from=date_from, date_to=date_to, category=category, reason=reason,
-                   outcome=outcome, topic=topic)
+                   outcome=outcome, topic=topic, channel=channel, customer=customer, at_risk=at_risk)
     allowed = None if all(v is None for v in filters.values()) else _list_filters(
         select(Call).where(Call.status == "done"), status=None, emotion_role=emotion_role,
         emotion_min_share=emotion_min_share, **filters)

@@ -61,13 +61,33 @@ def review_page(request: Request, svc: Svc, call_id: CallId,
                 calibration: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None) -> Response:
     """The call's review page; ``?t=40`` opens it at 40 s, ``#u6`` at utterance 6, and
     ``?calibration=N`` evaluates it for calibration session N (blind)."""
-    return _page(request, svc, "review.html", page="review", call_id=call_id, calibration_id=calibration)
+    from sqlalchemy import select
+
+    from callscope.store.db import Call
+
+    with svc.sessions() as s:  # a text interaction has no recording: its page shows the thread
+        found = s.execute(select(Call.channel, Call.audio_key).where(Call.id == call_id)).one_or_none()
+    thread = found.channel if found is not None and not found.audio_key else None
+    return _page(request, svc, "review.html", page="review", call_id=call_id, calibration_id=calibration, thread=thread)
 
 
 @router.get("/topics", response_class=HTMLResponse, include_in_schema=False)
 def topics_page(request: Request, svc: Svc) -> Response:
     """What customers call about: the newest topic run (``?run=N``: another)."""
     return _page(request, svc, "topics.html", page="topics")
+
+
+@router.get("/customers", response_class=HTMLResponse, include_in_schema=False)
+def customers_page(request: Request, svc: Svc) -> Response:
+    """Customers at risk of leaving, by pseudonym (``?at_risk=high``: only the high ones)."""
+    return _page(request, svc, "customers.html", page="customers")
+
+
+@router.get("/customers/{key}", response_class=HTMLResponse, include_in_schema=False)
+def customer_page(request: Request, svc: Svc,
+                  key: Annotated[str, PathParam(pattern="^[0-9a-f]{64}$")]) -> Response:
+    """One customer's journey: contacts on one timeline, repeats marked, churn-risk evidence."""
+    return _page(request, svc, "customer.html", page="customer", customer_key=key)
 
 
 @router.get("/queue", response_class=HTMLResponse, include_in_schema=False)

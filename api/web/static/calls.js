@@ -2,7 +2,7 @@
 // and the upload panel (drag and drop, per-file progress, the analysis stage live until done).
 import { api, can, chip, clock, day, el, pct, signed, toast } from "./common.js";
 
-const FILTERS = ["q", "meaning", "agent_id", "team", "queue", "product", "category", "reason", "outcome", "from", "to", "escalation", "emotion", "status", "topic"];
+const FILTERS = ["q", "meaning", "agent_id", "team", "queue", "product", "category", "reason", "outcome", "from", "to", "escalation", "emotion", "status", "topic", "at_risk", "customer"];
 const form = document.getElementById("filters");
 const tbody = document.querySelector("#calls tbody");
 const summary = document.getElementById("summary");

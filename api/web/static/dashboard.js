@@ -4,7 +4,7 @@
 import { LEVELS, api, chip, clock, el, isoDay, pct, signed } from "./common.js";
 
 const form = document.getElementById("range");
-const GROUP_PARAM = { agent: "agent_id", team: "team", queue: "queue", product: "product" };
+const GROUP_PARAM = { agent: "agent_id", team: "team", queue: "queue", product: "product", reason: "reason", outcome: "outcome", channel: "channel" };
 let chart = null;
 
 function params() {
@@ -47,6 +47,14 @@ function renderLevels(r, groups) {
   document.getElementById("levels").replaceChildren(...(rows.length ? rows : [el("p", { class: "muted" }, "No analysed calls in this range.")]));
 }
 
+/** A rate with its change against the previous period; ``higherIsBetter`` picks the arrow's sense. */
+function rateCell(kind, rate, trend, n, of, higherIsBetter) {
+  if (rate === null || rate === undefined) return el("td", { class: `num ${kind}-rate`, title: `no ${of}` }, "—");
+  const better = trend === null || trend === undefined || trend === 0 ? "" : (trend > 0) === higherIsBetter ? "up" : "down";
+  const arrow = trend === null || trend === undefined ? "" : ` ${trend > 0 ? "▲" : trend < 0 ? "▼" : "="} ${signed(trend * 100, 0)} pt`;
+  return el("td", { class: `num ${kind}-rate ${better}`, title: `${n} ${of}` }, `${pct(rate)}${arrow}`);
+}
+
 function renderGroups(r, groups) {
   const rows = Object.entries(groups).map(([name, g]) => el("tr", { dataset: { group: name } },
     el("td", {}, el("a", { href: listUrl(r, name) }, name)),
@@ -58,7 +66,10 @@ function renderGroups(r, groups) {
     el("td", { class: "num wide" }, pct(g.mean_silence_share)),
     el("td", { class: "num evaluation-score", title: Object.entries(g.evaluation_questions || {}).map(([q, v]) => `${q} ${pct(v)}`).join(", ") || "no evaluation" },
       g.evaluation_score === null || g.evaluation_score === undefined ? "—" : g.evaluation_score.toFixed(0)),
-    el("td", { class: "num wide" }, String(g.evaluations || 0))));
+    el("td", { class: "num wide" }, String(g.evaluations || 0)),
+    rateCell("fcr", g.fcr_rate, g.fcr_rate_trend, g.fcr_known, "first contacts with a known FCR", true),
+    rateCell("repeat", g.repeat_rate, g.repeat_rate_trend, g.with_customer, "contacts with a customer", false),
+    rateCell("recovery", g.recovery_rate, g.recovery_rate_trend, g.recovery_known, "orange/red contacts followed by another", true)));
   document.querySelector("#groups tbody").replaceChildren(...rows);
 }
 

@@ -70,7 +70,7 @@ function renderTranscript() {
     const sent = u.sentiment ? u.sentiment.score : null;
     const head = el("div", { class: "utt-head" },
       el("span", { class: "spk" }, `${u.speaker} · ${role}`),
-      el("span", {}, clock(u.start)),
+      el("span", { class: u.sent_at ? "sent-at" : "" }, u.sent_at ? `${u.sent_at.slice(0, 10)} ${u.sent_at.slice(11, 16)}` : clock(u.start)),
       u.sentiment ? el("span", { class: `tag${corr.sentiment ? " corrected" : ""}`, title: `sentiment ${signed(sent)}, confidence ${pct(u.sentiment.confidence)}` },
         corr.sentiment ? el("span", { class: "orig" }, signed(corr.sentiment.original)) : "", corr.sentiment ? " " : "", `sentiment ${signed(sent)}`) : "",
       u.emotion ? el("span", { class: `tag${corr.emotion ? " corrected" : ""}`, title: u.emotion.acoustic ? "text and voice" : "text only" },
@@ -81,7 +81,7 @@ function renderTranscript() {
     const text = el("div", { class: "utt-text" });
     (u.words.length ? u.words : [{ word: u.text, start: u.start, end: u.end }]).forEach((w, k) => {
       const word = w.word.trim();
-      const redacted = /^\[[A-Z_]+\]$/.test(word);
+      const redacted = /^\[[A-Z_]+\][.!?…]?$/.test(word);
       const span = el("span", { class: redacted ? "w pii" : "w", dataset: { t: w.start }, title: redacted ? "personal data, redacted" : null }, word);
       if (k) text.append(" ");
       text.append(span);
@@ -326,7 +326,19 @@ function renderInsight() {
       el("p", { lang: data.call.language || "" }, g.text),
       el("div", { class: "version" }, `${g.model} · ${g.seconds.toFixed(1)} s`))
     : el("p", { id: "generated-summary", class: "muted" }, `No generated summary: ${g.fallback}.`);
-  box.replaceChildren(reasonLine, outcomeLine, summary, generated, el("div", { class: "version" }, ins.version));
+  box.replaceChildren(reasonLine, outcomeLine, summary, generated, el("div", { class: "version" }, ins.version), customerLine());
+}
+
+// the call's customer (a pseudonym) and its place in the journey, linked to the customer page
+function customerLine() {
+  const j = data.call.journey;
+  if (!j) return el("p", { id: "call-customer", class: "muted" }, "No customer id or phone number came with this call: it has no journey.");
+  const notes = [];
+  if (j.repeat_of) notes.push(`a repeat contact (${j.days_since_previous.toFixed(1)} days after the previous)`);
+  if (j.fcr === true) notes.push("resolved at first contact");
+  if (j.fcr === false) notes.push("not resolved at first contact");
+  if (j.recovery_of) notes.push("wins back an orange/red contact");
+  return el("p", { id: "call-customer" }, "Customer ", el("a", { href: j.link }, j.pseudonym), notes.length ? ` · ${notes.join(" · ")}` : "");
 }
 
 // ---- categories ------------------------------------------------------------------------------
