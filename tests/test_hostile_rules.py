@@ -15,6 +15,14 @@ from callscope.scoring.rules import RulesError, load_rules
 
 pytestmark = pytest.mark.slow  # a real server, browser, worker or full analysis: not in make test-fast
 
+@pytest.fixture(scope="module")
+def database():
+    """SQLite only: this module's checks do not depend on the database, and CI has 90 minutes for
+    the whole suite; the PostgreSQL paths they pass through are run by test_service.py,
+    test_crypto_shredding.py, test_rules_service.py and the other modules on both databases."""
+    return lambda data_dir: f"sqlite:///{data_dir / 'callscope.db'}"
+
+
 #: Backtracks exponentially in Python's ``re`` on any sentence that ends in punctuation.
 EVIL = r"^(\w+\s?)*$"
 EVIL_RULES = ("name: evil\ncategories:\n  - name: catastrophic\n    when: {said: {by: any, regex: ['" + EVIL + "']}}\n"

@@ -19,6 +19,14 @@ from tests.support.server import running_service, wait_done
 
 pytestmark = pytest.mark.slow
 
+@pytest.fixture(scope="module")
+def database():
+    """SQLite only: this module's checks do not depend on the database, and CI has 90 minutes for
+    the whole suite; the PostgreSQL paths they pass through are run by test_service.py,
+    test_crypto_shredding.py, test_rules_service.py and the other modules on both databases."""
+    return lambda data_dir: f"sqlite:///{data_dir / 'callscope.db'}"
+
+
 #: the starter set plus a reason that the call's queue decides
 BY_QUEUE = starter_text().replace("name: starter", "name: starter-by-queue", 1) + """
   - name: email_delivery

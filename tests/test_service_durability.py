@@ -1,4 +1,4 @@
-"""Nothing lost, nothing doubled: 24 real recordings in one upload, then the API server (with its
+"""Nothing lost, nothing doubled: 10 real recordings in one upload, then the API server (with its
 in-process worker) is killed and restarted mid-queue and the worker of a separate pool is killed
 with kill -9 mid-job (the pool replaces it). Runs against SQLite and PostgreSQL."""
 
@@ -17,7 +17,16 @@ from tests.support.workers import pool_workers
 
 pytestmark = pytest.mark.slow  # a real server, browser, worker or full analysis: not in make test-fast
 
-N_CALLS = 24  # enough for both kills to land mid-queue; each call costs CI time on two databases
+@pytest.fixture(scope="module")
+def database(postgres_admin_url):
+    """PostgreSQL only (the database of a deployment with several API and worker processes): CI
+    has 90 minutes for the whole suite, and this is the slowest module to run twice."""
+    from tests.support.postgres import new_postgres_database
+
+    return lambda _data_dir: new_postgres_database(postgres_admin_url)
+
+
+N_CALLS = 10  # enough for both kills to land mid-queue; each call costs CI time on two databases
 
 
 def _recordings() -> list[tuple[str, bytes]]:

@@ -31,6 +31,14 @@ from tests.support.server import Service, admin_key, new_key, running_service
 
 pytestmark = pytest.mark.slow  # a real server, browser, worker or full analysis: not in make test-fast
 
+@pytest.fixture(scope="module")
+def database():
+    """SQLite only: this module's checks do not depend on the database, and CI has 90 minutes for
+    the whole suite; the PostgreSQL paths they pass through are run by test_service.py,
+    test_crypto_shredding.py, test_rules_service.py and the other modules on both databases."""
+    return lambda data_dir: f"sqlite:///{data_dir / 'callscope.db'}"
+
+
 ROOT = Path(__file__).resolve().parents[1]
 STEREO = (ROOT / "samples" / "stereo_diarization.wav").read_bytes()  # real, dual-channel, 5 s
 METRICS_TOKEN = "scrape-me-please"

@@ -19,6 +19,14 @@ from callscope.service.intake import UploadMeta, checked
 
 pytestmark = pytest.mark.slow  # a real server, browser, worker or full analysis: not in make test-fast
 
+@pytest.fixture(scope="module")
+def database():
+    """SQLite only: this module's checks do not depend on the database, and CI has 90 minutes for
+    the whole suite; the PostgreSQL paths they pass through are run by test_service.py,
+    test_crypto_shredding.py, test_rules_service.py and the other modules on both databases."""
+    return lambda data_dir: f"sqlite:///{data_dir / 'callscope.db'}"
+
+
 GERMAN = DATA / "multilingual" / "audio" / "fleurs_de-001.ogg"
 CALL01 = AUDIO / "callytics" / "Call01.wav"
 

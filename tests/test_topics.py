@@ -24,6 +24,14 @@ from tests.support.server import running_service, wait_done
 from tests.support.webhooks import SECRET, Receiver
 
 pytestmark = pytest.mark.slow
+
+@pytest.fixture(scope="module")
+def database():
+    """SQLite only: topic runs read and write through the same SQLAlchemy statements on both
+    databases (qa/topics.py has nothing dialect-specific), and CI has 90 minutes for the whole
+    suite; benchmarks/insight_scale.py runs topics at 100,000 calls on PostgreSQL."""
+    return lambda data_dir: f"sqlite:///{data_dir / 'callscope.db'}"
+
 CLI = [sys.executable, "-m", "callscope.cli"]
 SURGING = "lost_or_stolen_card"
 

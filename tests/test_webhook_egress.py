@@ -19,6 +19,14 @@ from tests.support.webhooks import SECRET, Receiver
 
 pytestmark = pytest.mark.slow  # a real server, browser, worker or full analysis: not in make test-fast
 
+@pytest.fixture(scope="module")
+def database():
+    """SQLite only: this module's checks do not depend on the database, and CI has 90 minutes for
+    the whole suite; the PostgreSQL paths they pass through are run by test_service.py,
+    test_crypto_shredding.py, test_rules_service.py and the other modules on both databases."""
+    return lambda data_dir: f"sqlite:///{data_dir / 'callscope.db'}"
+
+
 FAST = {"CALLSCOPE_ALERT_POLL_S": "0.2", "CALLSCOPE_ALERT_RETRY_S": "0.3", "CALLSCOPE_DIGEST_HOUR": "0"}
 LOOPBACK_ALLOWED = {**FAST, "CALLSCOPE_WEBHOOK_ALLOW": "127.0.0.1/32"}
 

@@ -56,8 +56,9 @@ def post_interaction(item: InteractionIn, svc: Svc, _who: Uploader) -> dict:
 
 
 @router.post(BULK_PATH, status_code=202, response_model=InteractionsAccepted,
-             openapi_extra={"requestBody": {"required": True, "content": {"application/x-ndjson": {
-                 "schema": {"type": "string", "description": "one interaction (as POST /v1/interactions takes it) per line"}}}}},
+             openapi_extra={"requestBody": {"required": True, "content": {"text/plain": {
+                 "schema": {"type": "string", "description": "NDJSON: one interaction (as POST /v1/interactions takes it) "
+                                                            "per line; sent as application/x-ndjson or text/plain"}}}}},
              responses={413: {"description": "over CALLSCOPE_MAX_REQUEST_MB"},
                         422: {"description": "a line is refused: nothing is stored; the error names the line"}})
 async def post_interactions_bulk(request: Request, svc: Svc, _who: Uploader) -> dict:
