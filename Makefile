@@ -79,6 +79,8 @@ bench: $(STAMP) $(SUMMARIES)
 	$(PY) benchmarks/insight.py --fit --calls
 	$(PY) benchmarks/insight_scale.py
 	$(PY) benchmarks/generated_summary.py
+	$(PY) benchmarks/journeys.py
+	$(PY) benchmarks/text_interactions.py
 
 clean:
 	rm -rf $(VENV) demo-results .pytest_cache
