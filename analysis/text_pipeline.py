@@ -39,7 +39,6 @@ from callscope.transcription.types import Reliability, SpeakerTurn, Utterance, W
 WORD_S = 0.4
 #: the longest message text scored, characters (the rest is cut, and said so in the note)
 MAX_MESSAGE_CHARS = 20_000
-TEXT_CHANNELS = ("chat", "email", "ticket")
 #: py3langid's codes that are one of ours under another name
 _SAME_LANGUAGE = {"nb": "no", "nn": "no"}
 #: mail-parser-reply's languages (reply headers it knows)
@@ -134,12 +133,6 @@ def given_roles(utterances: Sequence[Utterance], direction: str | None) -> RoleA
 
 def turns_of(utterances: Sequence[Utterance]) -> list[SpeakerTurn]:
     return [SpeakerTurn(u.speaker, u.start, u.end) for u in utterances]
-
-
-def timed(fn):
-    """``(result, seconds)`` of ``fn()``."""
-    t0 = time.perf_counter()
-    return fn(), time.perf_counter() - t0
 
 
 def analyze_thread(scorer, settings, messages: Sequence[TextMessage], channel: str, name: str):

@@ -18,13 +18,13 @@ import argparse
 import csv
 import json
 import os
-import re
 import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.insight_scale import _everyday  # noqa: E402
 from benchmarks.reference import DATA  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -33,19 +33,6 @@ RESULTS = Path(__file__).resolve().parent / "results"
 def _queries() -> list[str]:
     with open(DATA / "text" / "banking77" / "test.csv", newline="", encoding="utf-8") as f:
         return [r["text"] for r in csv.DictReader(f)]
-
-
-def _everyday(n: int) -> list[str]:
-    lines = []
-    with open(DATA / "text" / "dailydialog" / "dialogues_text_En.txt", encoding="utf-8") as f:
-        for dialogue in f:
-            for u in dialogue.split("__eou__"):
-                u = re.sub(r"\s+([?.!,’'])", r"\1", " ".join(u.split())).replace("’ ", "’")
-                if len(u.split()) >= 3:
-                    lines.append(u)
-            if len(lines) >= n:
-                break
-    return lines[:n]
 
 
 def main() -> None:

@@ -352,7 +352,3 @@ def at_risk(s: Session, min_level: str = "medium", limit: int = 50) -> list[dict
     rows = s.execute(q.order_by(Customer.churn_risk.desc(), Customer.last_contact_at.desc(), Customer.key)
                      .limit(limit)).scalars().all()
     return [customer_row(r) for r in rows]
-
-
-def key_of_call(s: Session, call_id: str) -> str | None:
-    return s.execute(select(Call.customer_key).where(Call.id == call_id)).scalar_one_or_none()

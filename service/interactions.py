@@ -14,13 +14,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from callscope.analysis.text_pipeline import MAX_MESSAGE_CHARS  # the longest message scored, characters
 from callscope.privacy.call_keys import seal_value
 from callscope.privacy.pseudonyms import normalise_email, pseudonym
 from callscope.service.intake import MetaError, UploadMeta, call_values, checked, insert_call
 from callscope.store import jobs
 
-#: the longest message an interaction may carry, characters
-MAX_MESSAGE_CHARS = 20_000
 MAX_MESSAGES = 500
 
 

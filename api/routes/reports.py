@@ -296,11 +296,14 @@ def daily_feed(
     0..100, its form and state, and ``eval_<question>`` answers for the active forms' questions). Text is UTF-8; numbers use a decimal point."""
     check_days(day)
     columns = feed_columns(svc.sessions)
-    return StreamingResponse(encode(feed_rows(svc.sessions, day), format, bom=bom, columns=columns),
-                             media_type=FEED_MEDIA_TYPES[format],
-                             headers={"Content-Disposition": f'attachment; filename="callscope-{day.isoformat()}.{format}"',
-                                      "X-Feed-Columns": ",".join(columns)})
+    return _feed_response(feed_rows(svc.sessions, day), columns, format, bom, f"callscope-{day.isoformat()}")
 
+
+def _feed_response(rows, columns, format: str, bom: bool, name: str) -> StreamingResponse:
+    """A feed streamed in ``format``, its columns in ``X-Feed-Columns``, saved as ``name.<format>``."""
+    return StreamingResponse(encode(rows, format, bom=bom, columns=columns), media_type=FEED_MEDIA_TYPES[format],
+                             headers={"Content-Disposition": f'attachment; filename="{name}.{format}"',
+                                      "X-Feed-Columns": ",".join(columns)})
 
 
 @router.get("/v1/feeds/customers", response_class=StreamingResponse,
@@ -319,7 +322,5 @@ def customer_feed(
     recoveries, churn risk 0..1, its level and the signals seen (docs/journeys.md). Pseudonyms
     only: no identifier is stored."""
     check_days(day)
-    return StreamingResponse(encode(customer_feed_rows(svc.sessions, day), format, bom=bom, columns=CUSTOMER_FEED_COLUMNS),
-                             media_type=FEED_MEDIA_TYPES[format],
-                             headers={"Content-Disposition": f'attachment; filename="callscope-customers-{day.isoformat()}.{format}"',
-                                      "X-Feed-Columns": ",".join(CUSTOMER_FEED_COLUMNS)})
+    return _feed_response(customer_feed_rows(svc.sessions, day), CUSTOMER_FEED_COLUMNS, format, bom,
+                          f"callscope-customers-{day.isoformat()}")
