@@ -10,8 +10,10 @@ import json
 import subprocess
 import sys
 import time
+from datetime import timedelta
 
 import pytest
+from sqlalchemy import update
 
 from benchmarks.reference import AUDIO
 from tests.support.server import new_key, running_service, wait_done
@@ -103,12 +105,17 @@ def test_a_new_version_and_a_rescore_change_the_categories_without_asr(service):
 def test_a_run_whose_worker_died_is_resumed_by_another(service):
     svc, admin, call_id = service
     from callscope.qa import rescoring
-    from callscope.store.db import make_engine, session_factory
+    from callscope.store.db import RescoreRun, make_engine, session_factory, utcnow
 
     sessions = session_factory(make_engine(svc.database_url), svc.data_dir)
-    rec = rescoring.start(sessions, 1, None, "test", queued=True)  # under version 1, not the active one
-    # a worker takes it and dies at once: its lease runs out after 0.3 s
-    assert rescoring.claim(sessions, "dead-worker", lease_s=0.3) == rec.id
+    # under version 1, not the active one; recorded as already held by a worker that dies at once (its
+    # lease runs out after 0.3 s). Not queued first: the service's own worker could take a queued run
+    # before this test's dead worker did (that race failed CI once).
+    rec = rescoring.start(sessions, 1, None, "test", queued=False)
+    with sessions() as s:
+        s.execute(update(RescoreRun).where(RescoreRun.id == rec.id).values(
+            worker_id="dead-worker", lease_until=utcnow() + timedelta(seconds=0.3)))
+        s.commit()
     time.sleep(0.5)
     for _ in range(200):
         body = admin.get(f"/v1/admin/rescore/{rec.id}").json()
