@@ -81,6 +81,7 @@ bench: $(STAMP) $(SUMMARIES)
 	$(PY) benchmarks/generated_summary.py
 	$(PY) benchmarks/journeys.py
 	$(PY) benchmarks/text_interactions.py
+	$(PY) benchmarks/text_encoder_engines.py
 
 clean:
 	rm -rf $(VENV) demo-results .pytest_cache

