@@ -15,8 +15,11 @@ import multiprocessing as mp
 import os
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from pydantic import TypeAdapter
 
 from callscope.analysis.call_settings import CallSettings
 from callscope.analysis.schema import CallAnalysis
@@ -24,6 +27,7 @@ from callscope.errors import AudioInputError, CallscopeError
 
 #: Seconds between two looks at the child (memory, messages, cancellation).
 POLL_S = 0.1
+_RESULTS = TypeAdapter(list[CallAnalysis])
 
 
 class AnalysisStopped(CallscopeError):
@@ -74,13 +78,13 @@ def _child(conn, settings) -> None:  # runs in the child process
             return
         if msg is None:
             return
-        path, call_json, *text = msg
+        path, call_json, *texts = msg
         call = CallSettings.model_validate_json(call_json) if call_json else None
         try:
-            if text:  # a text interaction: (channel, messages as JSON, its name)
-                result = _analyze_text(analyzer, call, *text)
+            if texts:  # text interactions: one JSON list of TextItem
+                body = "[" + ",".join(r.model_dump_json() for r in _analyze_texts(analyzer, texts[0])) + "]"
             else:
-                result = analyzer.analyze(path, on_stage=lambda stage: conn.send(("stage", stage)), call=call)
+                body = analyzer.analyze(path, on_stage=lambda stage: conn.send(("stage", stage)), call=call).model_dump_json()
         except AudioInputError as exc:
             conn.send(("input_error", (exc.path, exc.reason)))
         except MemoryError:
@@ -88,16 +92,31 @@ def _child(conn, settings) -> None:  # runs in the child process
         except Exception as exc:  # noqa: BLE001 - any other failure goes to the parent
             conn.send(("error", f"{type(exc).__name__}: {exc}"))
         else:
-            conn.send(("done", result.model_dump_json()))
+            conn.send(("done", body))
 
 
-def _analyze_text(analyzer, call: CallSettings | None, channel: str, messages_json: str, name: str) -> CallAnalysis:
+@dataclass(frozen=True)
+class TextItem:
+    """One text interaction for the child: its channel, messages as JSON (role, at, text), name
+    and per-call settings."""
+
+    channel: str
+    messages_json: str
+    name: str
+    call: CallSettings | None = None
+
+
+def _analyze_texts(analyzer, items_json: str) -> list[CallAnalysis]:
     from datetime import datetime
 
     from callscope.analysis.text_pipeline import TextMessage
 
-    messages = [TextMessage(m["role"], datetime.fromisoformat(m["at"]), m["text"]) for m in json.loads(messages_json)]
-    return analyzer.analyze_text(messages, channel, name, call)
+    items = []
+    for item in json.loads(items_json):
+        messages = [TextMessage(m["role"], datetime.fromisoformat(m["at"]), m["text"]) for m in json.loads(item["messages"])]
+        call = CallSettings.model_validate_json(item["call"]) if item["call"] else None
+        items.append((messages, item["channel"], item["name"], call))
+    return analyzer.analyze_texts(items)
 
 
 class AnalysisProcess:
@@ -178,12 +197,18 @@ class AnalysisProcess:
                      cancelled: Callable[[], bool] | None = None) -> CallAnalysis:
         """Score a text interaction (its messages as JSON: role, at, text) in the child; raises as
         :meth:`analyze` does."""
-        return self.analyze("", call, cancelled=cancelled, _text=(channel, messages_json, name))
+        return self.analyze_texts([TextItem(channel, messages_json, name, call)], cancelled)[0]
+
+    def analyze_texts(self, items: list[TextItem], cancelled: Callable[[], bool] | None = None) -> list[CallAnalysis]:
+        """Score text interactions in the child, their sentences embedded in one batch; one result
+        per item, in order. Raises as :meth:`analyze` does (for the batch as a whole)."""
+        batch = json.dumps([{"channel": i.channel, "messages": i.messages_json, "name": i.name,
+                             "call": i.call.model_dump_json() if i.call is not None else None} for i in items])
+        return _RESULTS.validate_json(self._run(("", None, batch), None, cancelled, 1.0))
 
     def analyze(self, path: str | os.PathLike[str], call: CallSettings | None = None,
                 on_stage: Callable[[str], None] | None = None,
-                cancelled: Callable[[], bool] | None = None, check_every_s: float = 1.0,
-                _text: tuple[str, str, str] | None = None) -> CallAnalysis:
+                cancelled: Callable[[], bool] | None = None, check_every_s: float = 1.0) -> CallAnalysis:
         """Analyse ``path`` in the child.
 
         Raises:
@@ -192,8 +217,14 @@ class AnalysisProcess:
             AnalysisCancelled: ``cancelled()`` (asked every ``check_every_s`` s) became true.
             RuntimeError: any other failure inside the analysis.
         """
+        message = (str(Path(path)), call.model_dump_json() if call is not None else None)
+        return CallAnalysis.model_validate_json(self._run(message, on_stage, cancelled, check_every_s))
+
+    def _run(self, message: tuple, on_stage: Callable[[str], None] | None, cancelled: Callable[[], bool] | None,
+             check_every_s: float) -> str:
+        """Send ``message`` to the child and watch it until it answers; the answer's JSON."""
         self.start()
-        self._conn.send((str(Path(path)), call.model_dump_json() if call is not None else None, *(_text or ())))
+        self._conn.send(message)
         self.peak_rss_mb = 0.0
         next_check = time.monotonic() + check_every_s
         while True:
@@ -207,7 +238,7 @@ class AnalysisProcess:
                         on_stage(body)
                     continue
                 if kind == "done":
-                    return CallAnalysis.model_validate_json(body)
+                    return body
                 if kind == "input_error":
                     raise AudioInputError(*body)
                 if kind == "memory_error":

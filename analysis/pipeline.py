@@ -345,6 +345,14 @@ class Analyzer:
 
         return analyze_thread(self.scorer, self.settings.for_call(call), messages, channel, name)
 
+    def analyze_texts(self, items) -> list[CallAnalysis]:
+        """:meth:`analyze_text` of each ``(messages, channel, name, call)``, their sentences embedded
+        in one batch (:func:`~callscope.analysis.text_pipeline.analyze_threads`)."""
+        from callscope.analysis.text_pipeline import analyze_threads
+
+        return analyze_threads(self.scorer, [(self.settings.for_call(call), messages, channel, name)
+                                             for messages, channel, name, call in items])
+
     def _unsupported(self, path, audio, layout: ChannelLayout, choices: list[LanguageChoice],
                      regions: list[list[SpeechRegion]], dual: bool, notes: list[str], timings: Timings,
                      t_total: float) -> CallAnalysis:

@@ -10,8 +10,9 @@ personal data, the deployment's rule sets afterwards. What differs from a call, 
   deployment's is stopped as a call's is;
 * **e-mail**: only each message's own reply is scored: quoted earlier messages, reply headers
   ("On … wrote:", "Den … skrev:"), signatures and disclaimers are cut with mail-parser-reply
-  (MIT; English, Swedish, Danish, German, French, Spanish, Dutch, Polish, … headers: Norwegian
-  and Finnish mail clients' headers are not in its list, and their quotes stay);
+  (MIT; English, Swedish, Danish, German, French, Spanish, Dutch, Polish, … headers; Norwegian
+  clients' read as Danish); Finnish headers and closings, which it does not know, by
+  :func:`_finnish_cut`;
 * **time**: messages are laid end to end on the analysis' clock (a message of n words lasts
   0.4·n s), so talk shares are shares of words and nothing reads as silence or as talking over
   each other; each utterance keeps the message's own time in ``sent_at``;
@@ -28,6 +29,9 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
+
+import re2
 
 from callscope.scoring.roles import RoleAssignment
 from callscope.scoring.sentences import SENTENCE_END
@@ -44,7 +48,11 @@ _SAME_LANGUAGE = {"nb": "no", "nn": "no"}
 #: mail-parser-reply's languages (reply headers it knows)
 _MAIL_LANGUAGES = ("en", "sv", "da", "de", "fr", "es", "nl", "pl", "it", "cs")
 SPEAKER_OF = {"customer": "C", "agent": "A"}
-TEXT_VERSION = "text/1(py3langid 0.4,mail-parser-reply 1.36)"
+TEXT_VERSION = "text/2(py3langid 0.4,mail-parser-reply 1.36+fi)"
+#: where a Finnish reply header or closing line starts (multi-line, RE2)
+_FINNISH_CUT = re2.compile(
+    r"(?m)^[> ]*(?:[^\n]{0,200}\skirjoitti:[ \t]*$|Lähettäjä:[^\n]*\n[> ]*(?:Lähetetty|Päivämäärä|Vastaanottaja|Aihe):"
+    r"|(?:Ystävällisin|Parhain|Lämpimin|Hyvää päivänjatkoa|Kiittäen)[^\n]{0,40}$|Terveisin[ \t,]*$)")
 
 
 @dataclass(frozen=True)
@@ -72,11 +80,21 @@ def detect_language(text: str, allowed: Sequence[str]) -> LanguageChoice:
                           heard=tuple((code, round(min(1.0, p), 4)) for code, p in best[:3]))
 
 
+def _finnish_cut(text: str) -> str:
+    """``text`` up to a Finnish mail client's reply header ("… kirjoitti:", or Outlook's
+    "Lähettäjä:" with "Lähetetty:"/"Aihe:" after it) or a Finnish closing line ("Ystävällisin
+    terveisin", …): mail-parser-reply knows no Finnish. RE2: linear time on any body."""
+    match = _FINNISH_CUT.search(text)
+    return text[:match.start()] if match and text[:match.start()].strip() else text
+
+
 def own_reply(text: str, languages: Sequence[str] = _MAIL_LANGUAGES) -> str:
     """An e-mail body without its quoted earlier messages, reply headers, signature and disclaimer
-    (mail-parser-reply); the body itself when nothing of the kind is found."""
+    (mail-parser-reply, which also reads Norwegian clients' headers as Danish ones; Finnish ones
+    by :func:`_finnish_cut`); the body itself when nothing of the kind is found."""
     from mailparser_reply import EmailReplyParser
 
+    text = _finnish_cut(text)
     parser = EmailReplyParser(languages=[lang for lang in languages if lang in _MAIL_LANGUAGES])
     reply = parser.read(text)
     body = reply.replies[0].body if reply.replies else text
@@ -135,13 +153,52 @@ def turns_of(utterances: Sequence[Utterance]) -> list[SpeakerTurn]:
     return [SpeakerTurn(u.speaker, u.start, u.end) for u in utterances]
 
 
+@dataclass
+class _Prepared:
+    """A thread up to its scoring: what :func:`_scored` needs, and the result when it stops early."""
+
+    name: str
+    channel: str
+    t_start: float
+    timings: Any
+    base: dict
+    choice: LanguageChoice
+    kept: list[Utterance]
+    redactions: list
+    sent_of: dict
+    done: Any = None
+
+
 def analyze_thread(scorer, settings, messages: Sequence[TextMessage], channel: str, name: str):
     """The :class:`~callscope.analysis.schema.CallAnalysis` of one text interaction, scored by
     ``scorer`` (a :class:`~callscope.scoring.scorer.CallScorer`) under ``settings`` (the call's
     :class:`~callscope.analysis.pipeline.AnalysisSettings`)."""
-    from callscope.analysis.pipeline import _language_fields, _transcript_out, _utterance_out
-    from callscope.analysis.schema import CallAnalysis, RedactionOut, SpeakerOut, Timings, TurnOut
-    from callscope.transcription.redaction.apply import REDACT_VERSION, redact
+    return analyze_threads(scorer, [(settings, messages, channel, name)])[0]
+
+
+def analyze_threads(scorer, threads: Sequence[tuple[Any, Sequence[TextMessage], str, str]]) -> list:
+    """:func:`analyze_thread` of each ``(settings, messages, channel, name)``, their sentences
+    embedded in one batch (the same embeddings, faster per message than thread by thread:
+    ``benchmarks/text_interactions.py``). Each result's ``timings_s.sentiment`` holds its share of
+    the batch by sentence count."""
+    prepared = [(settings, _prepare(settings, messages, channel, name)) for settings, messages, channel, name in threads]
+    if scorer is None:
+        return [p.done or _scored(None, settings, p, 0.0) for settings, p in prepared]
+    from callscope.scoring.sentiment import sentiment_texts
+
+    texts = [sentiment_texts(p.kept) if p.done is None else [] for _, p in prepared]
+    t0 = time.perf_counter()
+    with scorer.sentiment.encoder.prefetched(t for group in texts for t in group):
+        per_text = (time.perf_counter() - t0) / max(1, sum(map(len, texts)))
+        return [p.done or _scored(scorer, settings, p, per_text * len(group))
+                for (settings, p), group in zip(prepared, texts)]
+
+
+def _prepare(settings, messages: Sequence[TextMessage], channel: str, name: str) -> _Prepared:
+    """Language, redaction and the early stop for an unsupported language."""
+    from callscope.analysis.pipeline import _language_fields
+    from callscope.analysis.schema import CallAnalysis, Timings
+    from callscope.transcription.redaction.apply import redact
 
     t_total = time.perf_counter()
     timings = Timings()
@@ -162,14 +219,25 @@ def analyze_thread(scorer, settings, messages: Sequence[TextMessage], channel: s
                 **_language_fields([choice], choice, False, notes))
     if not choice.supported and settings.unsupported_language != "transcribe":
         timings.total = time.perf_counter() - t_total
-        return CallAnalysis(status="unsupported_language", duration_s=0.0, speakers=[], utterances=[],
+        done = CallAnalysis(status="unsupported_language", duration_s=0.0, speakers=[], utterances=[],
                             timings_s=timings, **base)
+        return _Prepared(name, channel, t_total, timings, base, choice, [], [], {}, done)
     t0 = time.perf_counter()
     kept, redactions = redact(utterances, choice.language, settings.redaction)
     kept = [_whole(u) for u in kept]  # a placeholder may have taken the full stop with it
     timings.redaction = time.perf_counter() - t0
     # redaction drops an utterance left without words: keep each message's time with its own
     sent_of = {(u.speaker, u.start): at for u, at in zip(utterances, sent)}
+    return _Prepared(name, channel, t_total, timings, base, choice, kept, redactions, sent_of)
+
+
+def _scored(scorer, settings, p: _Prepared, batch_share_s: float):
+    """The analysis of a prepared thread; ``batch_share_s`` its share of the batch's embedding."""
+    from callscope.analysis.pipeline import _transcript_out, _utterance_out
+    from callscope.analysis.schema import CallAnalysis, RedactionOut, SpeakerOut, Timings, TurnOut
+    from callscope.transcription.redaction.apply import REDACT_VERSION
+
+    kept, timings, choice = p.kept, p.timings, p.choice
     duration = max((u.end for u in kept), default=0.0)
     turns = turns_of(kept)
     speakers = [SpeakerOut(id=sp, talk_time_s=round(sum(u.end - u.start for u in kept if u.speaker == sp), 3))
@@ -180,13 +248,14 @@ def analyze_thread(scorer, settings, messages: Sequence[TextMessage], channel: s
         scoring = scorer.score(kept, turns, [sp.id for sp in speakers], {sp.id: sp.talk_time_s for sp in speakers},
                                duration, {}, roles, settings.scoring, False, choice.language, choice,
                                written_reliability())
-        timings.sentiment, timings.fusion = scoring.timings_s["sentiment"], scoring.timings_s["fusion"]
+        timings.sentiment = scoring.timings_s["sentiment"] + batch_share_s
+        timings.fusion = scoring.timings_s["fusion"]
         for sp in speakers:
             sp.role = scoring.call.roles.get(sp.id)
-    timings.total = time.perf_counter() - t_total
+    timings.total = time.perf_counter() - p.t_start + batch_share_s
     out = [_utterance_out(u, scoring.utterances[i] if scoring else None) for i, u in enumerate(kept)]
     for u_out, u in zip(out, kept):
-        at = sent_of.get((u.speaker, u.start))
+        at = p.sent_of.get((u.speaker, u.start))
         u_out.sent_at = at.isoformat() if at else None
     return CallAnalysis(
         duration_s=round(duration, 3), transcript_reliability=_transcript_out(written_reliability()),
@@ -194,6 +263,6 @@ def analyze_thread(scorer, settings, messages: Sequence[TextMessage], channel: s
         speaker_scores=scoring.speakers if scoring else [], call_scores=scoring.call if scoring else None,
         timeline=scoring.timelines if scoring else [],
         redactions=[RedactionOut(kind=r.kind, subtype=r.subtype, start=r.start, end=r.end, speaker=r.speaker,
-                                 channel=r.channel, utterance=r.utterance, pseudonym=r.pseudonym) for r in redactions],
+                                 channel=r.channel, utterance=r.utterance, pseudonym=r.pseudonym) for r in p.redactions],
         redaction=REDACT_VERSION if settings.redaction.enabled else None,
-        timings_s=Timings(**{k: round(v, 3) for k, v in timings.model_dump().items()}), **base)
+        timings_s=Timings(**{k: round(v, 3) for k, v in timings.model_dump().items()}), **p.base)

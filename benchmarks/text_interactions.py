@@ -40,9 +40,10 @@ def main() -> None:
     ap.add_argument("--chats", type=int, default=300)
     ap.add_argument("--emails", type=int, default=100)
     ap.add_argument("--per-chat", type=int, default=6)
+    ap.add_argument("--batch", type=int, default=100, help="interactions scored together in the batched runs")
     args = ap.parse_args()
     from callscope.analysis.pipeline import build_analysis_settings
-    from callscope.analysis.text_pipeline import TextMessage, analyze_thread
+    from callscope.analysis.text_pipeline import TextMessage, analyze_thread, analyze_threads
     from callscope.scoring.scorer import CallScorer
 
     queries, everyday = _queries(), _everyday(5000)
@@ -60,22 +61,28 @@ def main() -> None:
                                               f"> {everyday[i % len(everyday)]}\n")] for i in range(args.emails)]
     report: dict = {"machine": f"{os.cpu_count()} CPUs", "load_and_warm_up_s": round(load_s, 2), "runs": {}}
     for name, threads, channel in (("chats", chats, "chat"), ("e-mails", emails, "email")):
-        t0 = time.perf_counter()
-        scored = 0
-        for k, messages in enumerate(threads):
-            result = analyze_thread(scorer, settings, messages, channel, f"{channel}-{k}")
-            scored += len(result.utterances)
-        seconds = time.perf_counter() - t0
-        n = sum(len(m) for m in threads)
-        report["runs"][name] = {"interactions": len(threads), "messages": n, "seconds": round(seconds, 2),
-                                "messages_per_s": round(n / seconds, 1), "interactions_per_s": round(len(threads) / seconds, 1),
-                                "utterances_scored": scored}
+        for mode in ("one at a time", f"batches of {args.batch}"):
+            t0 = time.perf_counter()
+            scored = 0
+            if mode == "one at a time":
+                for k, messages in enumerate(threads):
+                    scored += len(analyze_thread(scorer, settings, messages, channel, f"{channel}-{k}").utterances)
+            else:
+                for a in range(0, len(threads), args.batch):
+                    batch = [(settings, m, channel, f"{channel}-{a + k}") for k, m in enumerate(threads[a:a + args.batch])]
+                    scored += sum(len(r.utterances) for r in analyze_threads(scorer, settings, batch))
+            seconds = time.perf_counter() - t0
+            n = sum(len(m) for m in threads)
+            report["runs"][f"{name}, {mode}"] = {
+                "interactions": len(threads), "messages": n, "seconds": round(seconds, 2),
+                "messages_per_s": round(n / seconds, 1), "interactions_per_s": round(len(threads) / seconds, 1),
+                "utterances_scored": scored}
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "text_interactions.json").write_text(json.dumps(report, indent=2) + "\n")
     print(f"models loaded and warmed up in {report['load_and_warm_up_s']} s ({report['machine']})")
-    print(f"{'kind':<9} {'interactions':>12} {'messages':>9} {'seconds':>8} {'messages/s':>11}")
+    print(f"{'kind':<30} {'interactions':>12} {'messages':>9} {'seconds':>8} {'messages/s':>11}")
     for name, r in report["runs"].items():
-        print(f"{name:<9} {r['interactions']:>12} {r['messages']:>9} {r['seconds']:>8} {r['messages_per_s']:>11}")
+        print(f"{name:<30} {r['interactions']:>12} {r['messages']:>9} {r['seconds']:>8} {r['messages_per_s']:>11}")
     print(f"wrote {RESULTS / 'text_interactions.json'}")
 
 

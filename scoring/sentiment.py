@@ -105,12 +105,22 @@ class SentimentModel:
         return out
 
 
+def _splits(utterances, units: list[list[int]]) -> list:
+    return [split_courtesy(text) for text in unit_texts(utterances, units)]
+
+
+def sentiment_texts(utterances) -> list[str]:
+    """The texts :func:`unit_sentiments` gives the encoder for ``utterances`` (its sentences,
+    without their courtesy formulas): what a batch embeds ahead (TextEncoder.prefetched)."""
+    return [x.remainder for x in _splits(utterances, sentence_units(utterances))]
+
+
 def unit_sentiments(model: SentimentModel, utterances) -> tuple[list[Sentiment], list[bool]]:
     """Each utterance's text sentiment and whether its sentence held an apology or empathy
     formula. Whole sentences only (sentences.py): an utterance gets its sentence's sentiment;
     the formulas are politeness, not sentiment, and are scored without (courtesy.py)."""
     units = sentence_units(utterances)
-    splits = [split_courtesy(text) for text in unit_texts(utterances, units)]
+    splits = _splits(utterances, units)
     sentiments: list[Sentiment] = [Sentiment(0.0, 0.5)] * len(utterances)
     formula = [False] * len(utterances)
     for unit, split, sentiment in zip(units, splits, model.score([x.remainder for x in splits])):

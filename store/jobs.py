@@ -43,15 +43,19 @@ def _claimable(now):
     )
 
 
-def claim(sessions: sessionmaker, worker_id: str, lease_s: float, max_attempts: int) -> Claim | None:
-    """Take the oldest claimable job, or None. A job whose lease ran out after its last allowed
-    attempt is marked failed instead of being run again."""
+def claim(sessions: sessionmaker, worker_id: str, lease_s: float, max_attempts: int,
+          text_only: bool = False) -> Claim | None:
+    """Take the oldest claimable job (``text_only``: of a text interaction still waiting for its
+    scoring), or None. A job whose lease ran out after its last allowed attempt is marked failed
+    instead of being run again."""
     with sessions() as s:
         for _ in range(5):  # another worker may win the race for a row: try the next one
             now = utcnow()
             # columns, not an ORM object: the UPDATEs below then have no session state to sync
-            job = s.execute(select(Job.id, Job.call_id, Job.attempts, Job.last_error)
-                            .where(_claimable(now)).order_by(Job.id).limit(1)).one_or_none()
+            query = select(Job.id, Job.call_id, Job.attempts, Job.last_error).where(_claimable(now))
+            if text_only:
+                query = query.where(Job.call_id.in_(select(Call.id).where(Call.source_json.is_not(None))))
+            job = s.execute(query.order_by(Job.id).limit(1)).one_or_none()
             if job is None:
                 return None
             if job.attempts >= max_attempts:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -83,6 +84,36 @@ def test_churn_signals_need_their_counts_and_a_recovery_lowers_the_risk():
 
 # --- in the service ---------------------------------------------------------------------------------
 
+def _sentence(name: str, k: int) -> str:
+    """Line ``k`` of a shared labelled sentiment set (see the data README for source and licence)."""
+    return (DATA / "multilingual" / "text" / f"{name}.tsv").read_text(encoding="utf-8").splitlines()[k].split("\t", 1)[1]
+
+
+def test_reply_headers_and_closings_of_nordic_mail_clients_are_cut():
+    """Only the sender's own words are scored: Gmail's and Outlook's reply headers in Norwegian
+    (read as Danish ones by mail-parser-reply), Swedish and Finnish (our own cut: the library knows
+    no Finnish), and a Finnish closing with the name under it."""
+    from callscope.analysis.text_pipeline import own_reply
+
+    no, fi = _sentence("no_norec", 3), _sentence("fi_xed", 5)
+    quoted = "Takk for henvendelsen, vi ser på saken."
+    cases = [
+        (no, f"{no}\n\nman. 2. nov. 2026 kl. 10:00 skrev Kundeservice <kundeservice@example.no>:\n> {quoted}\n"),
+        (no, f"{no}\n\nFra: Kundeservice <kundeservice@example.no>\nSendt: mandag 2. november 2026 10:00\n"
+             f"Til: Ola Nordmann\nEmne: Kort\n\n{quoted}\n"),
+        (fi, f"{fi}\n\nma 2.11.2026 klo 10.00 Asiakaspalvelu <asiakaspalvelu@example.fi> kirjoitti:\n> {quoted}\n"),
+        (fi, f"{fi}\n\nLähettäjä: Asiakaspalvelu <asiakaspalvelu@example.fi>\nLähetetty: maanantai 2. marraskuuta 2026"
+             f" 10.00\nVastaanottaja: Matti\nAihe: Kortti\n\n{quoted}\n"),
+        (fi, f"{fi}\n\nYstävällisin terveisin\nMatti Meikäläinen\n"),
+        (fi, f"{fi}\n\nDen 2 nov. 2026 kl. 10:00 skrev Kundtjänst <kundtjanst@example.se>:\n> {quoted}\n"),
+    ]
+    for own, body in cases:
+        assert own_reply(body) == own.strip(), body
+    # "kirjoitti:" inside a sentence is the customer's own words, not a header
+    inline = f"{fi} Matti kirjoitti: kortti ei toimi."
+    assert own_reply(inline) == inline
+
+
 CUSTOMER_ID, PHONE, EMAIL = "KUND-77", "+46 70 123 45 67", "maja.lindqvist@example.com"
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 SECRETS = ("kund-77", "KUND-77", "701234567", "70 123 45 67", "lindqvist@example", "Lindqvist@example")
@@ -135,7 +166,8 @@ def journey(tmp_path_factory, database):
     (customer id and phone number) and the 8 kHz µ-law sample (the same customer id, written
     differently)."""
     data = tmp_path_factory.mktemp("journeys")
-    with running_service(data, database(data)) as svc, svc.client(svc.key) as admin:
+    # info: the worker says when it scores text interactions together (the bulk test reads it)
+    with running_service(data, database(data), CALLSCOPE_LOG_LEVEL="info") as svc, svc.client(svc.key) as admin:
         svc.first_at, svc.second_at = datetime.now(UTC) - timedelta(days=10), datetime.now(UTC) - timedelta(days=8)
         svc.a = _upload(admin, AUDIO / "callytics" / "Call01.wav", customer_id=CUSTOMER_ID, customer_phone=PHONE,
                         channel="voice", agent_id="a-17", recorded_at=svc.first_at.isoformat())
@@ -351,3 +383,38 @@ def test_erasure_of_the_subject_takes_the_journey_and_the_text_interactions(jour
         assert by_mail["calls_erased"] == 1 and by_mail["matched_as"] == ["email"]
     assert journey.sql("SELECT count(*) FROM customers") == [(0,)]
     assert journey.sql("SELECT count(*) FROM calls") == [(0,)]
+
+
+@pytest.mark.slow
+def test_a_bulk_body_is_checked_whole_and_its_chats_are_scored_together(journey):
+    """Forty chats of real customer queries (banking77 "card_arrival") in one NDJSON body: one bad
+    line refuses them all; sent right, all are stored and the worker scores them in batches (their
+    sentences in one encoder pass), each as it scores a chat alone."""
+    from callscope.api.routes.interactions import MAX_LINE_BYTES
+
+    at = datetime.now(UTC) - timedelta(hours=2)
+    lines = [json.dumps({"channel": "chat", "customer_id": f"bulk-{k}", "external_id": f"bulk-{k}",
+                         "messages": [{"role": "customer", "at": at.isoformat(), "text": query},
+                                      {"role": "agent", "at": (at + timedelta(minutes=1)).isoformat(),
+                                       "text": "Let me check where your card is."}]})
+             for k, query in enumerate(_banking("card_arrival", 40))]
+    ndjson = {"content-type": "application/x-ndjson"}
+    with journey.client(journey.key) as admin:
+        bad = admin.post("/v1/interactions/bulk", content="\n".join([*lines[:5], '{"channel": "fax"}', *lines[5:]]),
+                         headers=ndjson)
+        assert bad.status_code == 422 and "line 6" in bad.text, bad.text
+        assert journey.sql("SELECT count(*) FROM calls WHERE external_id LIKE 'bulk-%'") == [(0,)]
+        # a line without an end is refused once it passes the line limit (it is not held whole)
+        endless = admin.post("/v1/interactions/bulk", content=b"x" * (MAX_LINE_BYTES + 2**20), headers=ndjson)
+        assert endless.status_code == 413 and "line 1 is longer than" in endless.text, endless.text[:300]
+        r = admin.post("/v1/interactions/bulk", content="\n".join(lines) + "\n", headers=ndjson)
+        assert r.status_code == 202, r.text
+        ids = [item["id"] for item in r.json()["interactions"]]
+        assert len(ids) == 40
+        for call_id in ids:
+            assert wait_done(admin, call_id)["status"] == "done", call_id
+        for call_id in ids[:3]:
+            lines_out = admin.get(f"/v1/calls/{call_id}/transcript").json()["utterances"]
+            assert len(lines_out) == 2 and all(u["sentiment"] is not None for u in lines_out)
+    batches = [int(n) for n in re.findall(r"(\d+) text interactions scored together", journey.log_text())]
+    assert batches and max(batches) >= 2 and sum(batches) >= 20, batches
