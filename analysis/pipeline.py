@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -36,7 +36,7 @@ from callscope.audio.channels import ChannelLayout, classify_channels
 from callscope.audio.decode import DEFAULT_MAX_DURATION_S, decode_file
 from callscope.audio.features import FrameFeatures, frame_features
 from callscope.audio.vad import NARROWBAND_MAX_SOURCE_HZ, SileroVad, SpeechRegion, add_regions
-from callscope.errors import CallscopeError, MissingWeightsError
+from callscope.errors import AudioInputError, CallscopeError, MissingWeightsError
 from callscope.scoring.results import UtteranceScores
 from callscope.scoring.scorer import CallScorer, CallScoring, ScoringSettings
 from callscope.transcription.alignment import DEFAULT_MAX_PAUSE_S, build_utterances
@@ -58,6 +58,11 @@ from callscope.transcription.redaction.apply import REDACT_VERSION, RedactionPol
 from callscope.transcription.reliability import TranscriptReliability, load_model, mark_transcript
 from callscope.transcription.speech_gate import transcribe_speech
 from callscope.transcription.types import SpeakerTurn, Utterance, Word
+
+_T = TypeVar("_T")
+#: what each model is, as a progress line names it
+LOAD_NAMES = {"vad": "voice activity", "asr": "speech recognition (Whisper)", "reliability": "transcript reliability",
+              "scoring": "sentiment and emotion", "speakers": "speaker"}
 
 #: Stages reported to the progress callback, in order.
 STAGES = ("decode", "vad", "asr", "diarise", "features", "scoring")
@@ -148,30 +153,88 @@ def _talk_time(intervals: list[tuple[float, float]]) -> float:
 
 
 class Analyzer:
-    """Loads the models once and analyses recordings one after another."""
+    """Holds the models and analyses recordings one after another. ``lazy``: each model is loaded
+    when a recording first needs it, in the order the stages need them (a missing file, or a
+    silent one, never waits for Whisper); otherwise all load here (a service worker's child
+    process, ready before its first call). Either way each loads once; ``load_s`` holds how long
+    each took, kept out of the stage timings."""
 
-    def __init__(self, settings: AnalysisSettings | None = None) -> None:
+    def __init__(self, settings: AnalysisSettings | None = None, lazy: bool = False) -> None:
         self.settings = settings or build_analysis_settings()
-        self.vad = SileroVad()
-        self.engine: Engine = create_engine(self.settings.asr)
-        self._multilingual: Engine | None = self.engine if self.engine.multilingual else None
+        self._vad: SileroVad | None = None
+        self._engine: Engine | None = None
+        self._multilingual: Engine | None = None
         self._by_language: dict[str, Engine] = {}
         self._encoder: SpeakerEncoder | None = None
-        self.reliability = load_model(self.settings.reliability_model)
-        self.scorer = CallScorer(self.settings.scoring) if self.settings.score else None
-        if self.scorer is not None:  # librosa compiles its kernels on first use: do it at load time
-            frame_features(np.zeros(16_000, dtype=np.float32) + 1e-3, 16_000)
+        self._reliability = None
+        self._scorer: CallScorer | None = None
+        self.load_s: dict[str, float] = {}
+        #: told the name of each model as it starts loading (a CLI's progress line)
+        self.on_load: Callable[[str], None] | None = None
+        if not lazy:
+            _ = self.vad, self.engine, self.reliability, self.scorer
+
+    def _timed_load(self, name: str, load: Callable[[], _T]) -> _T:
+        if self.on_load is not None:
+            self.on_load(LOAD_NAMES.get(name, name))
+        t0 = time.perf_counter()
+        try:
+            model = load()
+        except (FileNotFoundError, RuntimeError) as exc:  # a model directory or file that does not load
+            raise MissingWeightsError(f"the {LOAD_NAMES.get(name, name)} model could not be loaded: {exc}") from exc
+        self.load_s[name] = round(time.perf_counter() - t0, 3)
+        return model
+
+    @property
+    def vad(self) -> SileroVad:
+        if self._vad is None:
+            self._vad = self._timed_load("vad", SileroVad)
+        return self._vad
+
+    @property
+    def engine(self) -> Engine:
+        """The ASR engine of the settings' model."""
+        if self._engine is None:
+            self._engine = self._timed_load("asr", lambda: create_engine(self.settings.asr))
+            if self._multilingual is None and self._engine.multilingual:
+                self._multilingual = self._engine
+        return self._engine
+
+    @property
+    def reliability(self):
+        """The transcript reliability model (transcription/reliability.py)."""
+        if self._reliability is None:
+            self._reliability = self._timed_load("reliability", lambda: load_model(self.settings.reliability_model))
+        return self._reliability
+
+    @property
+    def scorer(self) -> CallScorer | None:
+        """The scorer (sentiment, emotion, call scores); None when the settings do not score."""
+        if self._scorer is None and self.settings.score:
+            def load() -> CallScorer:
+                scorer = CallScorer(self.settings.scoring)
+                frame_features(np.zeros(16_000, dtype=np.float32) + 1e-3, 16_000)  # librosa compiles its kernels once
+                return scorer
+
+            self._scorer = self._timed_load("scoring", load)
+        return self._scorer
 
     @property
     def encoder(self) -> SpeakerEncoder:
         if self._encoder is None:
-            self._encoder = SpeakerEncoder(threads=self.settings.asr.cpu_threads())
+            self._encoder = self._timed_load("speakers", lambda: SpeakerEncoder(threads=self.settings.asr.cpu_threads()))
         return self._encoder
+
+    def _engine_name(self) -> str:
+        """The ASR engine's name, without loading it for a call that had nothing to transcribe."""
+        return self._engine.name if self._engine is not None else self.settings.asr.engine
 
     def multilingual_engine(self) -> Engine:
         """The engine for language detection and non-English speech: this analyser's own when it
         is multilingual, else Whisper base, loaded on first need (an English-only model is never
         given a non-English call)."""
+        if self._multilingual is None and self.engine.multilingual:
+            return self.engine
         if self._multilingual is None:
             try:
                 self._multilingual = create_engine(replace(self.settings.asr, model="base", model_dir=None))
@@ -205,17 +268,21 @@ class Analyzer:
         return detect_speech_language(self.multilingual_engine(), signal, regions, sample_rate, settings.languages)
 
     def analyze(self, path: str | os.PathLike[str], on_stage: StageCallback | None = None,
-                call: CallSettings | None = None) -> CallAnalysis:
+                call: CallSettings | None = None, strict: bool = False) -> CallAnalysis:
         """Analyse one recording with this analyser's settings and ``call``'s own on top.
-        Raises :class:`~callscope.errors.AudioInputError` for bad input."""
+        Raises :class:`~callscope.errors.AudioInputError` for bad input, and (``strict``) for a
+        recording that decoded only in part (``decode_warnings`` otherwise)."""
         notify = on_stage or (lambda _stage: None)
         settings = self.settings.for_call(call)
         timings = Timings()
         t_total = time.perf_counter()
+        loaded_before = sum(self.load_s.values())  # models loaded during this call are not its time
 
         notify("decode")
         t0 = time.perf_counter()
         audio = decode_file(path, max_duration_s=settings.max_duration_s)
+        if strict and audio.warnings:
+            raise AudioInputError(str(path), "; ".join(audio.warnings) + " (refused: --strict)")
         layout = classify_channels(audio.samples, audio.sample_rate).layout
         timings.decode = time.perf_counter() - t0
 
@@ -223,6 +290,7 @@ class Analyzer:
         signals = list(audio.samples[:2]) if dual else [audio.mono()]
 
         notify("vad")
+        vad = self.vad  # loaded on first need, outside the stage timing
         t0 = time.perf_counter()
         # telephone audio is scored in silero's 8 kHz mode (see audio/vad.py). Mono diarisation
         # gets the 16 kHz mode's regions plus what only the 8 kHz mode heard, as regions of their
@@ -230,13 +298,17 @@ class Analyzer:
         # came out as 4 speakers, DER 1.2 -> 18.8 %), the 16 kHz ones alone leave words of the
         # 8 kHz-only speech to the wrong speaker (Call01: DER 15.5 % -> 11.9 % with both)
         narrowband = audio.source_sample_rate <= NARROWBAND_MAX_SOURCE_HZ
-        regions: list[list[SpeechRegion]] = self.vad.regions_batch(signals, narrowband)
+        regions: list[list[SpeechRegion]] = vad.regions_batch(signals, narrowband)
         diarise_regions = regions
         if narrowband and not dual:
-            diarise_regions = [add_regions(self.vad.regions(signals[0]), regions[0])]
+            diarise_regions = [add_regions(vad.regions(signals[0]), regions[0])]
         timings.vad = time.perf_counter() - t0
 
         notify("asr")
+        if any(regions):  # Whisper is loaded for speech only, outside the stage timing
+            _ = self.engine
+            if not settings.asr.language:
+                self.multilingual_engine()
         t0 = time.perf_counter()
         words: list[Word] = []
         notes: list[str] = []
@@ -249,9 +321,10 @@ class Analyzer:
                 notes.append(note if not dual else f"channel {ch}: {note}")
         if not any(heard):  # outside the deployment's languages, and it stops after language ID
             timings.asr = time.perf_counter() - t0
-            return self._unsupported(path, audio, layout, choices, regions, dual, notes, timings, t_total)
+            return self._unsupported(path, audio, layout, choices, regions, dual, notes, timings,
+                                     t_total + sum(self.load_s.values()) - loaded_before)
         for ch, (sig, regs) in enumerate(zip(signals, regions)):
-            if not heard[ch]:
+            if not heard[ch] or not regs:  # nothing heard: no words, and no model loaded for none
                 continue
             choice = choices[ch]
             engine, other_model = self.engine_for(choice.language)
@@ -313,7 +386,7 @@ class Analyzer:
             timings.fusion = scoring.timings_s["fusion"]
             for sp in speakers:
                 sp.role = scoring.call.roles.get(sp.id)
-        timings.total = time.perf_counter() - t_total
+        timings.total = time.perf_counter() - t_total - (sum(self.load_s.values()) - loaded_before)
 
         return CallAnalysis(
             file=Path(path).name,
@@ -321,10 +394,11 @@ class Analyzer:
             sample_rate=audio.source_sample_rate,
             channels=audio.channels,
             channel_layout=layout.value,
-            engine=self.engine.name,
+            engine=self._engine_name(),
             model=model_used,
             **_language_fields(choices, main, dual, notes),
             transcript_reliability=_transcript_out(transcript),
+            decode_warnings=list(audio.warnings),
             speakers=speakers,
             turns=[TurnOut(speaker=t.speaker, start=t.start, end=t.end) for t in turns],
             utterances=[_utterance_out(u, scoring.utterances[i] if scoring else None) for i, u in enumerate(utterances)],
@@ -362,7 +436,7 @@ class Analyzer:
         return CallAnalysis(
             status="unsupported_language", file=Path(path).name, duration_s=round(audio.duration_s, 3),
             sample_rate=audio.source_sample_rate, channels=audio.channels, channel_layout=layout.value,
-            engine=self.engine.name, model=self.settings.asr.model,
+            engine=self._engine_name(), model=self.settings.asr.model, decode_warnings=list(audio.warnings),
             **_language_fields(choices, _main_choice(choices, regions), dual, notes),
             speakers=[], utterances=[],
             timings_s=Timings(**{k: round(v, 3) for k, v in timings.model_dump().items()}),

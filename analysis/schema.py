@@ -149,6 +149,9 @@ class CallAnalysis(BaseModel):
                                       "hand a call to the multilingual one")
     transcript_reliability: TranscriptReliabilityOut | None = Field(None, description="the transcript as evidence; "
                                                                     "null when not transcribed")
+    decode_warnings: list[str] = Field(default_factory=list, description="what went wrong decoding the recording "
+                                       "without stopping it (data corrupt after some point, fewer seconds decoded "
+                                       "than its header declares): the call was analysed as far as it decoded")
     speakers: list[SpeakerOut]
     turns: list[TurnOut] = Field(default_factory=list, description="diarisation speaker turns")
     utterances: list[UtteranceOut]

@@ -404,6 +404,9 @@ class CallOut(_Out):
     languages: list[LanguageOut] | None = None
     language_note: str | None = None
     transcript_reliability: TranscriptReliabilityOut | None = None
+    decode_warnings: list[str] | None = Field(None, description="once analysed: what went wrong decoding the "
+                                              "recording without stopping it (e.g. truncated: analysed as far as "
+                                              "it decoded); empty when nothing did")
     scores: CallScoresOut | None = Field(None, description="once done")
     corrections: int | None = Field(None, description="QA corrections, once done")
     rules_version: str | None = Field(None, description="the rule-set version its categories are under")

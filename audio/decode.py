@@ -21,6 +21,10 @@ from callscope.errors import AudioInputError, AudioTooLongError
 ANALYSIS_SAMPLE_RATE = 16_000
 #: Default limit on a recording's length (seconds): 4 hours.
 DEFAULT_MAX_DURATION_S = 4 * 3600.0
+#: A decode this much shorter than the header's duration is reported as truncated: more than
+#: 0.5 s and more than 2 % of the declared length (encoders' padding and rounding stay below).
+TRUNCATED_MIN_S = 0.5
+TRUNCATED_SHARE = 0.02
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,9 @@ class DecodedAudio:
         sample_rate: rate of ``samples`` in Hz (16 000 after :func:`decode_file`).
         source_sample_rate: the file's own rate in Hz (8 000 for telephone audio).
         codec: the codec FFmpeg named (e.g. ``pcm_mulaw``, ``opus``).
+        warnings: what went wrong while decoding that did not stop it (the data corrupt after
+            some point, fewer seconds decoded than the header declares): the file is analysed
+            as far as it decoded, and says so.
     """
 
     path: str
@@ -41,6 +48,7 @@ class DecodedAudio:
     sample_rate: int
     source_sample_rate: int
     codec: str
+    warnings: tuple[str, ...] = ()
 
     @property
     def channels(self) -> int:
@@ -129,27 +137,9 @@ def decode_file(
             header before decoding, and on the decoded sample count while decoding).
     """
     p = Path(path)
-    _check_file(p)
-    try:
-        container = av.open(str(p), mode="r")
-    except (av.error.InvalidDataError, av.error.FFmpegError, UnicodeDecodeError) as exc:
-        raise AudioInputError(str(p), f"not a readable audio file ({_short(exc)})") from exc
+    container = _open(p)
     with container:
-        if not container.streams.audio:
-            raise AudioInputError(str(p), "contains no audio stream")
-        stream = container.streams.audio[0]
-        rate = int(stream.codec_context.sample_rate or stream.rate or 0)
-        if rate <= 0:
-            raise AudioInputError(str(p), "audio stream has no sample rate")
-        declared_channels = int(getattr(stream.codec_context, "channels", 0) or len(stream.codec_context.layout.channels) or 0)
-        if declared_channels > max_channels:
-            raise AudioInputError(str(p), f"has {declared_channels} channels; a call recording has 1 or 2 "
-                                          f"(at most {max_channels} are accepted and mixed down)")
-        declared = _declared_duration_s(container, stream)
-        if declared is not None and declared > max_duration_s:
-            raise AudioTooLongError(
-                str(p), f"recording is {_human_duration(declared)} long, over the limit of {_human_duration(max_duration_s)}"
-            )
+        stream, rate, declared = _checked_stream(container, p, max_duration_s, max_channels)
         codec = stream.codec_context.name
         max_out = int(max_duration_s * target_sample_rate) + target_sample_rate
         guess_s = declared if declared is not None else 60.0
@@ -160,6 +150,8 @@ def decode_file(
         pending: list[np.ndarray] = []
         pending_n = 0
         decoded_any = False
+        source_frames = 0  # frames decoded at the file's own rate
+        warnings: list[str] = []
 
         def flush(last: bool) -> None:
             nonlocal pending, pending_n, out
@@ -197,6 +189,7 @@ def decode_file(
                     planar = np.repeat(planar[:1], out_channels, axis=0) if planar.shape[0] < out_channels else planar[:out_channels]
                 pending.append(planar)
                 pending_n += planar.shape[1]
+                source_frames += planar.shape[1]
                 if pending_n >= block_frames:
                     flush(last=False)
         except (AudioTooLongError, AudioInputError):
@@ -204,7 +197,13 @@ def decode_file(
         except (av.error.FFmpegError, ValueError) as exc:
             if not decoded_any:
                 raise AudioInputError(str(p), f"audio data is corrupt ({_short(exc)})") from exc
-            # A truncated tail: keep what decoded cleanly (common for uploads cut short).
+            # A truncated tail: keep what decoded cleanly (common for uploads cut short), and say so.
+            warnings.append(f"the audio data is corrupt after {source_frames / rate:.1f} s ({_short(exc)}); "
+                            "what follows was not decoded")
+    decoded_s = source_frames / rate
+    if declared is not None and declared - decoded_s > max(TRUNCATED_MIN_S, TRUNCATED_SHARE * declared):
+        warnings.append(f"decoded {decoded_s:.1f} s of the {declared:.1f} s the file's header declares: "
+                        "the file looks truncated")
     if not decoded_any:
         raise AudioInputError(str(p), "no audio could be decoded (file truncated or corrupt)")
     flush(last=True)
@@ -216,7 +215,68 @@ def decode_file(
         sample_rate=target_sample_rate,
         source_sample_rate=rate,
         codec=codec,
+        warnings=tuple(warnings),
     )
+
+
+def _open(p: Path) -> av.container.InputContainer:
+    _check_file(p)
+    try:
+        return av.open(str(p), mode="r")
+    except (av.error.InvalidDataError, av.error.FFmpegError, UnicodeDecodeError) as exc:
+        raise AudioInputError(str(p), f"not a readable audio file ({_short(exc)})") from exc
+
+
+def _checked_stream(container: av.container.InputContainer, p: Path, max_duration_s: float,
+                    max_channels: int) -> tuple[av.AudioStream, int, float | None]:
+    """The first audio stream, its sample rate (Hz) and declared duration (s, None if unknown),
+    after the checks that need no decoding."""
+    if not container.streams.audio:
+        raise AudioInputError(str(p), "contains no audio stream")
+    stream = container.streams.audio[0]
+    rate = int(stream.codec_context.sample_rate or stream.rate or 0)
+    if rate <= 0:
+        raise AudioInputError(str(p), "audio stream has no sample rate")
+    declared_channels = int(getattr(stream.codec_context, "channels", 0) or len(stream.codec_context.layout.channels) or 0)
+    if declared_channels > max_channels:
+        raise AudioInputError(str(p), f"has {declared_channels} channels; a call recording has 1 or 2 "
+                                      f"(at most {max_channels} are accepted and mixed down)")
+    declared = _declared_duration_s(container, stream)
+    if declared is not None and declared > max_duration_s:
+        raise AudioTooLongError(
+            str(p), f"recording is {_human_duration(declared)} long, over the limit of {_human_duration(max_duration_s)}"
+        )
+    return stream, rate, declared
+
+
+def probe_file(path: str | os.PathLike[str], max_duration_s: float = DEFAULT_MAX_DURATION_S,
+               max_channels: int = DEFAULT_MAX_CHANNELS, probe_s: float = 1.0) -> None:
+    """Raise what :func:`decode_file` would raise about ``path`` before its first sample (missing,
+    empty, a directory, not audio, no audio stream, too many channels, declared too long, corrupt
+    from the start), decoding at most ``probe_s`` seconds: milliseconds, with no model loaded,
+    so a run can refuse a bad file before it loads anything. A file that passes may still fail
+    later in its full decode."""
+    p = Path(path)
+    container = _open(p)
+    with container:
+        stream, rate, _ = _checked_stream(container, p, max_duration_s, max_channels)
+        frames = 0
+        try:
+            for frame in container.decode(stream):
+                planar = _frame_to_planar(frame)
+                if planar.shape[0] > max_channels:
+                    raise AudioInputError(str(p), f"has {planar.shape[0]} channels; at most {max_channels} are accepted")
+                frames += planar.shape[1]
+                if frames >= probe_s * rate:
+                    return
+        except AudioInputError:
+            raise
+        except (av.error.FFmpegError, ValueError) as exc:
+            if frames == 0:
+                raise AudioInputError(str(p), f"audio data is corrupt ({_short(exc)})") from exc
+            return
+    if frames == 0:
+        raise AudioInputError(str(p), "no audio could be decoded (file truncated or corrupt)")
 
 
 def _declared_duration_s(container: av.container.InputContainer, stream: av.AudioStream) -> float | None:

@@ -7,12 +7,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from callscope.cli.common import _configure_logging, _quiet_libraries, _service_settings, console
-from callscope.errors import CallscopeError
+from callscope.errors import CallscopeError, MissingWeightsError
 from callscope.transcription.redaction import KINDS as PII_KINDS
 
 app = typer.Typer(
@@ -20,6 +21,30 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+
+
+def package_version() -> str:
+    """The installed callscope's version (its package metadata), "unknown" when not installed."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("callscope")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"callscope {package_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_show_version, is_eager=True,
+                                          help="Print callscope's version and exit.")] = False,
+) -> None:
+    """Speech and voice call analytics for contact centres, offline: transcripts, speakers, scores."""
 
 
 class OutputFormat(str, Enum):
@@ -107,27 +132,47 @@ def _summary(result) -> Panel:
                           f"mean {fmt(sp.sentiment_mean.value)}; {sp.words_per_minute or 0:.0f} wpm; acoustic emotion {'on' if sp.acoustic_emotion else 'off'}")
         table.add_row("silence", f"{c.silence_s:.1f} s (longest {c.longest_silence_s:.1f} s); overlap {c.overlap_s:.1f} s; "
                       f"interruptions {sum(c.interruptions_by.values())}")
+    for warning in result.decode_warnings:
+        table.add_row("decode", f"[yellow]warning[/yellow]: {escape(warning)} (analysed as far as it decoded; "
+                                "--strict refuses such a file)")
     table.add_row("utterances", str(len(result.utterances)))
     t = result.timings_s
     rtf = t.total / result.duration_s if result.duration_s else 0.0
     table.add_row("time", f"{t.total:.1f} s (RTF {rtf:.3f}): decode {t.decode:.1f}, vad {t.vad:.1f}, asr {t.asr:.1f}, "
                   f"diarise {t.diarise:.1f}, features {t.features:.1f}, sentiment {t.sentiment:.1f}, fusion {t.fusion:.1f}")
-    lines = [
-        f"[dim]{u.start:6.1f}s[/dim] [bold]{u.speaker}[/bold]"
-        + (f" [dim]({u.emotion.label} {u.sentiment.score:+.2f})[/dim]" if u.emotion and u.sentiment else "")
-        + (f" [red]unreliable ({u.reliability.score:.2f}: {'; '.join(u.reliability.marks)})[/red]"
-           if u.reliability and not u.reliability.reliable else "")
-        + f" {u.text[:90]}"
-        for u in result.utterances[:6]
-    ]
+    # each utterance in a row of its own: time and speaker in their columns, the words (cut at a
+    # word, with an ellipsis) wrapped under themselves, never back to the panel's edge
+    said = Table.grid(padding=(0, 1))
+    said.add_column(justify="right", style="dim", no_wrap=True)
+    said.add_column(style="bold", no_wrap=True)
+    said.add_column(overflow="fold")
+    for u in result.utterances[:6]:
+        marks = ((f"[dim]({u.emotion.label} {u.sentiment.score:+.2f})[/dim] " if u.emotion and u.sentiment else "")
+                 + (f"[red]unreliable ({u.reliability.score:.2f}: {'; '.join(u.reliability.marks)})[/red] "
+                    if u.reliability and not u.reliability.reliable else ""))
+        said.add_row(f"{u.start:.1f}s", u.speaker, marks + escape(_cut_at_word(u.text, SUMMARY_CHARS)))
     if len(result.utterances) > 6:
-        lines.append(f"[dim]… {len(result.utterances) - 6} more[/dim]")
+        said.add_row("", "", f"[dim]… {len(result.utterances) - 6} more[/dim]")
     body = Table.grid()
     body.add_row(table)
-    if lines:
+    if result.utterances:
         body.add_row("")
-        body.add_row("\n".join(lines))
+        body.add_row(said)
     return Panel(body, title=result.file, subtitle=f"{result.engine} {result.model}", expand=False)
+
+
+#: characters of an utterance the summary shows
+SUMMARY_CHARS = 90
+
+
+def _cut_at_word(text: str, limit: int) -> str:
+    """``text`` if it has at most ``limit`` characters, else cut at the last space before the
+    limit (a single over-long word at the limit) with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    head = text[:limit]
+    cut = head.rsplit(" ", 1)[0] if " " in head else head
+    return cut.rstrip(" ,;:") + "…"
 
 
 @app.command()
@@ -201,11 +246,17 @@ def analyze(
         help="A sentiment head file to score with instead of the shipped one (e.g. from `callscope calibrate "
              "--sentiment`). Default: CALLSCOPE_SENTIMENT_HEAD, as the service reads it.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No per-call summary.")] = False,
+    strict: Annotated[bool, typer.Option(
+        "--strict", help="Refuse a recording that decodes only in part (truncated, or corrupt after some point) "
+                         "instead of analysing what decoded with a warning (decode_warnings).")] = False,
 ) -> None:
     """Transcribe, diarise and score call recordings; write one result per file to --out.
 
-    Each file is analysed on its own: a file that fails is reported (one line, with the reason)
-    and the others are still processed. Exit code 1 if any file failed, 2 if nothing could start.
+    Every file is checked first (it exists, is audio, is not too long, decodes at its start):
+    the bad ones are reported at once, before any model loads. Each file is then analysed on its
+    own, the models loaded as the first file needs them: a file that fails is reported (one line,
+    with the reason) and the others are still processed. Exit code 1 if any file failed, 2 if
+    nothing could start.
     """
     _quiet_libraries()
     if min_speakers > max_speakers:
@@ -280,7 +331,7 @@ def analyze(
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--keep-pii/--pseudonymise-pii") from exc
     from callscope.analysis.formats import write_outputs
-    from callscope.analysis.pipeline import STAGES, Analyzer, build_analysis_settings
+    from callscope.analysis.pipeline import LOAD_NAMES, STAGES, Analyzer, build_analysis_settings
 
     settings = build_analysis_settings(
         model=model, model_dir=str(model_dir) if model_dir else None, model_dirs=model_dirs, language=forced,
@@ -291,15 +342,24 @@ def analyze(
         engine=engine.value, device=device.value, beam_size=beam_size, threads=threads, batch_size=batch_size,
         min_speakers=min_speakers, max_speakers=max_speakers,
     )
-    try:
-        with console.status(f"loading {engine.value} {model}…"):
-            analyzer = Analyzer(settings)
-    except (CallscopeError, RuntimeError, FileNotFoundError) as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from exc
+    from callscope.audio.decode import probe_file
+
+    failures: list[str] = []
+    ready: list[Path] = []
+    for path in files:  # before any model loads: a mistyped path is answered at once
+        try:
+            probe_file(path, max_duration_s=settings.max_duration_s)
+        except CallscopeError as exc:
+            failures.append(str(exc))
+            console.print(f"[red]failed:[/red] {exc}")
+        else:
+            ready.append(path)
+    if not ready:
+        console.print(f"0 of {len(files)} call(s) analysed, {len(failures)} failed; no model was loaded")
+        raise typer.Exit(1)
+    analyzer = Analyzer(settings, lazy=True)  # each model loads when the first call needs it
 
     formats = [f.value for f in dict.fromkeys(fmt)]
-    failures: list[str] = []
     outside: list[str] = []
     used: set[str] = set()
     progress = Progress(
@@ -307,17 +367,24 @@ def analyze(
         console=console, transient=True, disable=not console.is_terminal,
     )
     with progress:
-        overall = progress.add_task("calls", total=len(files))
+        overall = progress.add_task("calls", total=len(ready))
         stage_task = progress.add_task("", total=len(STAGES))
-        for path in files:
+        for path in ready:
             progress.reset(stage_task, total=len(STAGES), description=f"{path.name}: starting")
 
             def on_stage(stage: str, _p=path) -> None:
                 progress.update(stage_task, completed=STAGES.index(stage), description=f"{_p.name}: {stage}")
 
+            def on_load(model: str, _p=path) -> None:
+                progress.update(stage_task, description=f"{_p.name}: loading the {model} model (once)")
+
+            analyzer.on_load = on_load
             try:
-                result = analyzer.analyze(path, on_stage=on_stage, call=call_settings)
+                result = analyzer.analyze(path, on_stage=on_stage, call=call_settings, strict=strict)
                 written = write_outputs(result, out, _unique_stem(path, used), formats)
+            except MissingWeightsError as exc:  # nothing after it can run either
+                console.print(f"[red]error:[/red] {exc}")
+                raise typer.Exit(2) from exc
             except CallscopeError as exc:
                 failures.append(str(exc))
                 console.print(f"[red]failed:[/red] {exc}")
@@ -332,8 +399,11 @@ def analyze(
                 console.print(f"[green]wrote[/green] {', '.join(str(p) for p in written)}")
             progress.advance(overall)
     done = len(files) - len(failures)
+    loads = analyzer.load_s
     console.print(f"{done} of {len(files)} call(s) analysed" + (f", {len(failures)} failed" if failures else "")
-                  + (f"; {len(outside)} not transcribed (language outside --languages)" if outside else ""))
+                  + (f"; {len(outside)} not transcribed (language outside --languages)" if outside else "")
+                  + (f"; models loaded once in {sum(loads.values()):.1f} s (not in the calls' times: "
+                     + ", ".join(f"{LOAD_NAMES.get(k, k)} {v:.1f}" for k, v in loads.items()) + ")" if loads else ""))
     if failures:
         raise typer.Exit(1)
 
@@ -405,9 +475,27 @@ def serve(
     # benchmarks/hostile_rules.py). Objects made later are collected as before.
     gc.collect()
     gc.freeze()
+    _say_where(settings, host, port, worker)
     uvicorn.run(service, host=host, port=port,
                 log_level=settings.log_level,
                 h11_max_incomplete_event_size=MAX_REQUEST_HEAD_BYTES)
+
+
+def _say_where(settings, host: str, port: int, worker: bool) -> None:
+    """What a person starting the server needs: where to open the app and the API docs, where the
+    data lives (the database URL without its password), and how to stop it."""
+    from sqlalchemy.engine import make_url
+
+    shown = "localhost" if host in ("127.0.0.1", "::1") else ("<this machine's address>" if host in ("0.0.0.0", "::") else host)
+    base = f"http://{shown}:{port}"
+    database = make_url(settings.database_url).render_as_string(hide_password=True)
+    console.print(f"callscope {package_version()} serving\n"
+                  f"  app        {base}/  (sign in with an API key: callscope keys create --name NAME --scope admin)\n"
+                  f"  API docs   {base}/docs\n"
+                  f"  database   {database}\n"
+                  f"  audio      {settings.audio_dir}\n"
+                  f"  worker     {'one, in this server' if worker else 'none here: run `callscope worker`'}\n"
+                  "Stop with Ctrl+C.", highlight=False, soft_wrap=True)
 
 
 def _worker_process(index: int) -> None:

@@ -44,7 +44,7 @@ def test_schemathesis_finds_no_server_errors(tmp_path, database):
             [str(st), "run", f"{svc.base}/openapi.json", "-H", f"Authorization: Bearer {key}",
              "--checks", "not_a_server_error", "--max-examples", "10", "--seed", "20261123",
              "--generation-database", "none", "--exclude-path-regex", "^/v1/keys/", "--no-color"],
-            capture_output=True, text=True, timeout=600)
+            capture_output=True, text=True, timeout=600, cwd=tmp_path)  # its .schemathesis/ cache: not in the tree
     finally:
         svc.close()
     summary = run.stdout[-3000:]

@@ -209,10 +209,11 @@ def get_call(call_id: CallId, svc: Svc, _who: Reader) -> dict:
                            "recovered": call.recovered, "recovery_of": call.recovery_of}
     if call.status == "unsupported_language" and call.result_json:
         raw = json.loads(call.result_json)
-        body.update({k: raw.get(k) for k in ("language_supported", "languages", "language_note")})
+        body.update({k: raw.get(k) for k in ("language_supported", "languages", "language_note", "decode_warnings")})
     if call.status == "done" and call.result_json:
         result, corrections = _analysis(svc, call)
-        body.update({k: result.get(k) for k in ("language_supported", "language_note", "transcript_reliability")})
+        body.update({k: result.get(k) for k in ("language_supported", "language_note", "transcript_reliability",
+                                                 "decode_warnings")})
         body["scores"] = {"call": result.get("call_scores"), "speakers": result.get("speaker_scores")}
         body["corrections"] = len(corrections)
         with svc.sessions() as s:
