@@ -14,8 +14,9 @@ and at 0.88 in the 8 kHz mode; benchmarks/asr_phone.py shows what it does to WER
 
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import dataclass
-from importlib import resources
+from pathlib import Path
 
 import numpy as np
 
@@ -76,12 +77,17 @@ class VadSettings:
 
 
 def _model_path() -> str:
+    """The ONNX file inside the silero-vad wheel, found without importing the package (its
+    ``__init__`` imports torch: 1.5 s of a CLI's start for a file read by onnxruntime)."""
     try:
-        path = resources.files("silero_vad") / "data" / "silero_vad.onnx"
-    except ModuleNotFoundError as exc:
+        spec = importlib.util.find_spec("silero_vad")
+    except (ModuleNotFoundError, ValueError):
+        spec = None
+    if spec is None or not spec.submodule_search_locations:
         raise MissingWeightsError(
             "The voice activity model is missing: install the PyPI package 'silero-vad' (pip install silero-vad==6.2.3)."
-        ) from exc
+        )
+    path = Path(list(spec.submodule_search_locations)[0]) / "data" / "silero_vad.onnx"
     if not path.is_file():
         raise MissingWeightsError(f"silero-vad is installed but {path} is missing: reinstall 'silero-vad'.")
     return str(path)

@@ -72,8 +72,8 @@ class PackedModel:
         off += 4 * n_pieces
         blob = bytes(buf[off:off + blob_len])
         off += blob_len
-        self.pieces = {blob[offs[i]:offs[i + 1]].decode("utf-8"): i for i in range(n_pieces)
-                       if offs[i + 1] > offs[i] and i != self.unk}
+        o = offs.tolist()  # Python ints: numpy scalars would make this loop of 250,000 five times slower
+        self.pieces = {blob[o[i]:o[i + 1]].decode("utf-8"): i for i in range(n_pieces) if o[i + 1] > o[i] and i != self.unk}
         self.scores = scores
         self.unk_score = float(scores.min()) - 10.0
         self.max_piece_chars = max(len(p) for p in self.pieces)

@@ -26,7 +26,7 @@ import pytest
 
 from benchmarks.hostile_decode import flac_of_silence
 from benchmarks.long_calls import build
-from benchmarks.reference import AUDIO
+from benchmarks.reference import AUDIO, DATA
 from tests.support.server import Service, admin_key, new_key, running_service
 
 pytestmark = pytest.mark.slow  # a real server, browser, worker or full analysis: not in make test-fast
@@ -303,6 +303,17 @@ def test_channel_map_from_the_upload_decides_the_roles(service, admin, warm):
     acoustic_b = {s["speaker"]: s["acoustic_emotion"] for s in rb["scores"]["speakers"]}
     assert acoustic_a == {"S0": False, "S1": True} and acoustic_b == {"S0": True, "S1": False}
     assert rb["metadata"]["channel_map"] == "customer,agent"
+
+
+def test_a_truncated_upload_is_analysed_with_its_decode_warning_on_the_call(service, admin, warm):
+    """The first third of a real Norwegian MP3 (NPSC, see the data README): analysed as far as
+    it decodes, and the call record says it was cut short (issue 29)."""
+    whole = (DATA / "multilingual" / "audio" / "no_npsc_norwegian-medium-8s.mp3").read_bytes()
+    ref = upload(admin, whole[: len(whole) // 3], "cut-short.mp3", external_id="cut-short").json()["calls"][0]
+    call = wait_status(admin, ref["id"])
+    assert call["status"] == "done" and abs(call["duration_s"] - 2.6) < 0.1
+    assert call["decode_warnings"] == ["decoded 2.6 s of the 8.0 s the file's header declares: the file looks truncated"]
+    assert wait_status(admin, warm)["decode_warnings"] == []  # a whole file: none
 
 
 def test_direction_lone_speaker_role_and_language_from_the_upload_reach_the_analysis(service, admin, warm, audio_dir):
