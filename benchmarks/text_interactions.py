@@ -70,7 +70,7 @@ def main() -> None:
             else:
                 for a in range(0, len(threads), args.batch):
                     batch = [(settings, m, channel, f"{channel}-{a + k}") for k, m in enumerate(threads[a:a + args.batch])]
-                    scored += sum(len(r.utterances) for r in analyze_threads(scorer, settings, batch))
+                    scored += sum(len(r.utterances) for r in analyze_threads(scorer, batch))
             seconds = time.perf_counter() - t0
             n = sum(len(m) for m in threads)
             report["runs"][f"{name}, {mode}"] = {

@@ -330,6 +330,21 @@ def analyze(
                                             secret=secret)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--keep-pii/--pseudonymise-pii") from exc
+    from callscope.audio.decode import probe_file
+
+    failures: list[str] = []
+    ready: list[Path] = []
+    for path in files:  # before the analysis is imported or a model loads: a mistyped path is answered at once
+        try:
+            probe_file(path, max_duration_s=max_duration_h * 3600.0)
+        except CallscopeError as exc:
+            failures.append(str(exc))
+            console.print(f"[red]failed:[/red] {exc}")
+        else:
+            ready.append(path)
+    if not ready:
+        console.print(f"0 of {len(files)} call(s) analysed, {len(failures)} failed; no model was loaded")
+        raise typer.Exit(1)
     from callscope.analysis.formats import write_outputs
     from callscope.analysis.pipeline import LOAD_NAMES, STAGES, Analyzer, build_analysis_settings
 
@@ -342,21 +357,6 @@ def analyze(
         engine=engine.value, device=device.value, beam_size=beam_size, threads=threads, batch_size=batch_size,
         min_speakers=min_speakers, max_speakers=max_speakers,
     )
-    from callscope.audio.decode import probe_file
-
-    failures: list[str] = []
-    ready: list[Path] = []
-    for path in files:  # before any model loads: a mistyped path is answered at once
-        try:
-            probe_file(path, max_duration_s=settings.max_duration_s)
-        except CallscopeError as exc:
-            failures.append(str(exc))
-            console.print(f"[red]failed:[/red] {exc}")
-        else:
-            ready.append(path)
-    if not ready:
-        console.print(f"0 of {len(files)} call(s) analysed, {len(failures)} failed; no model was loaded")
-        raise typer.Exit(1)
     analyzer = Analyzer(settings, lazy=True)  # each model loads when the first call needs it
 
     formats = [f.value for f in dict.fromkeys(fmt)]

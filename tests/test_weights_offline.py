@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 HIDE = "import sys; sys.modules[{mod!r}] = None\n"
 
 
-def _run(code: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+def _run(code: str, cache: Path | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, **({"CALLSCOPE_CACHE_DIR": str(cache)} if cache else {})}
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
 
 
 @pytest.mark.parametrize(
@@ -23,9 +26,9 @@ def _run(code: str) -> subprocess.CompletedProcess:
         ("onnx", "from callscope.scoring.text_encoder import TextEncoder as f; f()", "'onnx'"),
     ],
 )
-def test_missing_weights_package_is_named(hidden_module, load, package):
+def test_missing_weights_package_is_named(hidden_module, load, package, tmp_path):
     code = HIDE.format(mod=hidden_module) + f"try:\n    {load}\nexcept Exception as e:\n    print(type(e).__name__, e)\n"
-    out = _run(code).stdout
+    out = _run(code, cache=tmp_path).stdout  # an empty cache: no graph built before (onnx builds it)
     assert "MissingWeightsError" in out and package in out
 
 
