@@ -35,11 +35,11 @@ demo: $(STAMP)
 	$(VENV)/bin/callscope analyze samples/*.wav samples/*.flac $(SHARED_CALL) --out demo-results --format json --format txt
 	@echo ""
 	@echo "Results are in demo-results/ (JSON and text). Next:"
-	@echo "  $(VENV)/bin/callscope analyze your-call.wav        # one of your own recordings"
-	@echo "  $(VENV)/bin/callscope plot demo-results/jfk.json -o jfk.png   # a call's timeline as a picture"
-	@echo "  $(VENV)/bin/callscope keys create --name me --scope admin && $(VENV)/bin/callscope serve"
-	@echo "                                                    # the API and the review app at http://localhost:8000/"
-	@echo "  (or 'source $(VENV)/bin/activate' once, then just 'callscope ...')"
+	@echo "  $(VENV)/bin/callscope analyze your-call.wav      # a recording of yours"
+	@echo "  $(VENV)/bin/callscope plot demo-results/jfk.json -o jfk.png"
+	@echo "  $(VENV)/bin/callscope keys create --name me --scope admin"
+	@echo "  $(VENV)/bin/callscope serve      # then open http://localhost:8000/"
+	@echo "Or 'source $(VENV)/bin/activate' once, then just 'callscope ...'."
 
 test: $(STAMP)
 	$(PY) -m pytest --durations=25
