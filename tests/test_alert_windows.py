@@ -38,10 +38,10 @@ def sessions(tmp_path, database):
     return session_factory(make_engine(url), tmp_path)
 
 
-def _calls(at, n: int, red_share: float, rng: random.Random, queue: str = "billing") -> list[dict]:
+def _calls(at, n: int, red_share: float, rng: random.Random, queue: str = "billing", channel: str = "voice") -> list[dict]:
     reds = round(n * red_share)
     return [{"id": str(uuid.uuid4()), "sha256": uuid.uuid4().hex * 2, "filename": "c.wav", "audio_key": "k",
-             "size_bytes": 1, "status": "done", "progress": 1.0, "queue": queue,
+             "size_bytes": 1, "status": "done", "progress": 1.0, "queue": queue, "channel": channel,
              "escalation": "red" if k < reds else rng.choice(["green", "yellow"]),
              "recorded_at": at - timedelta(minutes=rng.randrange(1, 55)), "created_at": at, "updated_at": at}
             for k in range(n)]
@@ -76,3 +76,40 @@ def test_a_surge_above_the_same_hour_of_past_weeks_fires_once_and_a_usual_hour_d
     assert p["alert"] == "red_surge" and p["group"] == "billing" and p["calls"] == 40
     assert p["share"] == pytest.approx(0.45) and p["baseline_weeks"] == 4
     assert p["baseline_mean"] == pytest.approx(0.1) and p["share"] > p["baseline_mean"] + 3 * p["baseline_sd"]
+
+
+def test_a_window_by_channel_fires_for_the_chats_alone(sessions):
+    """Issue 28: window alerts have a channel dimension. Red chats surge in a queue whose calls are
+    as usual: grouped by channel, the chats' window fires and the voice calls' does not."""
+    from callscope.alerts import outbox as alerts
+    from callscope.store.db import AlertDelivery, Call, Webhook, utcnow
+
+    rules = load_rules("""
+categories:
+  - name: any_call
+    when: {duration_s: {gt: 0}}
+windows:
+  - name: red_chats
+    group_by: channel
+    share_of: {level: red}
+    window_minutes: 60
+    min_calls: 10
+    above: 0.3
+""")
+    rng, now = random.Random(28), utcnow()
+    voice, chats = _calls(now, 20, 0.1, rng, channel="voice"), _calls(now, 20, 0.6, rng, channel="chat")
+    with sessions() as s:
+        s.execute(insert(Call), voice + chats)
+        s.add(Webhook(url="http://127.0.0.1:9/", secret="s" * 20, events="window", min_level="red", active=True,
+                      created_by="test", created_at=now))
+        s.commit()
+        window = rules.windows[0]
+        assert alerts._window(s, s.get(Call, voice[0]["id"]), window, "rules/1+test") == 0  # 10 % of voice calls
+        assert alerts._window(s, s.get(Call, chats[0]["id"]), window, "rules/1+test") == 1  # 60 % of chats
+        s.commit()
+        payload = s.execute(select(AlertDelivery.payload_json)).scalar_one()
+    import json
+
+    p = json.loads(payload)
+    assert (p["alert"], p["group_by"], p["group"], p["calls"]) == ("red_chats", "channel", "chat", 20)
+    assert p["share"] == pytest.approx(0.6)

@@ -200,7 +200,7 @@ class WindowAlert(_Strict):
     per window period and group, not on every call."""
 
     name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,62}$")]
-    group_by: Literal["queue", "team", "product", "agent_id"] = "queue"
+    group_by: Literal["queue", "team", "product", "agent_id", "channel"] = "queue"
     share_of: ShareOf
     window_minutes: int = Field(60, ge=5, le=1440)
     min_calls: int = Field(5, ge=1, le=100_000)
