@@ -233,8 +233,8 @@ class Analyzer:
         """The engine for language detection and non-English speech: this analyser's own when it
         is multilingual, else Whisper base, loaded on first need (an English-only model is never
         given a non-English call)."""
-        if self._multilingual is None and self.engine.multilingual:
-            return self.engine
+        if self._multilingual is None:
+            _ = self.engine  # loading it makes it the multilingual one when it is
         if self._multilingual is None:
             try:
                 self._multilingual = create_engine(replace(self.settings.asr, model="base", model_dir=None))
@@ -412,16 +412,10 @@ class Analyzer:
             timings_s=Timings(**{k: round(v, 3) for k, v in timings.model_dump().items()}),
         )
 
-    def analyze_text(self, messages, channel: str, name: str, call: CallSettings | None = None) -> CallAnalysis:
-        """Score a text interaction (:mod:`callscope.analysis.text_pipeline`) with this analyser's
-        scorer and settings, ``call``'s own on top."""
-        from callscope.analysis.text_pipeline import analyze_thread
-
-        return analyze_thread(self.scorer, self.settings.for_call(call), messages, channel, name)
-
     def analyze_texts(self, items) -> list[CallAnalysis]:
-        """:meth:`analyze_text` of each ``(messages, channel, name, call)``, their sentences embedded
-        in one batch (:func:`~callscope.analysis.text_pipeline.analyze_threads`)."""
+        """Text interactions (:mod:`callscope.analysis.text_pipeline`), each ``(messages, channel,
+        name, call)``, scored with this analyser's scorer and settings, ``call``'s own on top; their
+        sentences embedded in one batch (:func:`~callscope.analysis.text_pipeline.analyze_threads`)."""
         from callscope.analysis.text_pipeline import analyze_threads
 
         return analyze_threads(self.scorer, [(self.settings.for_call(call), messages, channel, name)

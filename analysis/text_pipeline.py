@@ -157,8 +157,6 @@ def turns_of(utterances: Sequence[Utterance]) -> list[SpeakerTurn]:
 class _Prepared:
     """A thread up to its scoring: what :func:`_scored` needs, and the result when it stops early."""
 
-    name: str
-    channel: str
     t_start: float
     timings: Any
     base: dict
@@ -221,14 +219,14 @@ def _prepare(settings, messages: Sequence[TextMessage], channel: str, name: str)
         timings.total = time.perf_counter() - t_total
         done = CallAnalysis(status="unsupported_language", duration_s=0.0, speakers=[], utterances=[],
                             timings_s=timings, **base)
-        return _Prepared(name, channel, t_total, timings, base, choice, [], [], {}, done)
+        return _Prepared(t_total, timings, base, choice, [], [], {}, done)
     t0 = time.perf_counter()
     kept, redactions = redact(utterances, choice.language, settings.redaction)
     kept = [_whole(u) for u in kept]  # a placeholder may have taken the full stop with it
     timings.redaction = time.perf_counter() - t0
     # redaction drops an utterance left without words: keep each message's time with its own
     sent_of = {(u.speaker, u.start): at for u, at in zip(utterances, sent)}
-    return _Prepared(name, channel, t_total, timings, base, choice, kept, redactions, sent_of)
+    return _Prepared(t_total, timings, base, choice, kept, redactions, sent_of)
 
 
 def _scored(scorer, settings, p: _Prepared, batch_share_s: float):
