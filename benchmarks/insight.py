@@ -11,6 +11,14 @@ Every label and where it comes from:
   must come out as ``other``; the threshold and the confidence's logistic coefficients are fitted
   on twenty further training queries per intent (``--fit`` prints them; the shipped constants in
   ``scoring/insight/reasons.py`` come from it), never on the test split.
+* MultiDoGo (``benchmarks/data/multidogo``; awslabs/multi-domain-goal-oriented-dialogues-dataset @
+  baa30639, CDLA-Permissive-1.0, Peskov et al. 2019): real human-to-human customer-service chats
+  (crowd workers as customer and agent) in six domains; every customer turn labelled with its intent
+  by the corpus's annotators. A conversation's reason is its first intent that is about something
+  (greetings, confirmations, thanks, "content only" and "out of domain" are not); a taxonomy per
+  domain written from the intent names with five train-split examples each (seed 27); each test
+  conversation's customer turns scored as a chat interaction the service's way. The split has only
+  the customer's turns, so outcomes cannot be scored on it; English only.
 * Topics: HDBSCAN clusters of the test queries against their intents (adjusted Rand index,
   normalised mutual information). Surge: fourteen simulated days of 1,000 (and of 3,000) real
   queries each (train and test pooled, seeds 27-29), the mix of intents drawn as in the corpus;
@@ -36,6 +44,7 @@ import json
 import sys
 import time
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -227,6 +236,120 @@ def surge_on_banking77(encoder, days: int = 14, surge_day: int = 10) -> dict:
             "false_surges": {str(n): sum(len(r["false_surges"]) for r in runs if r["per_day"] == n) for n in (1000, 3000)}}
 
 
+#: MultiDoGo's intent names written out as a deployment would describe its reasons (from the
+#: names only; the examples come from the train split: benchmarks/multidogo_prepare.py).
+MULTIDOGO_REASONS = {
+    "airline": {"bookflight": "book a flight", "changeseatassignment": "change my seat assignment",
+                "getboardingpass": "get my boarding pass", "getseatinfo": "information about my seat"},
+    "fastfood": {"orderbreakfastintent": "order breakfast", "orderburgerintent": "order a burger", "orderdessertintent": "order a dessert",
+                 "orderdrinkintent": "order a drink", "orderpizzaintent": "order a pizza",
+                 "ordersaladintent": "order a salad", "ordersideintent": "order a side dish"},
+    "finance": {"checkbalance": "check my account balance", "checkoffereligibility": "check if I am eligible for an offer",
+                "closeaccount": "close my account", "getroutingnumber": "get my routing number", "orderchecks": "order checks",
+                "disputecharge": "dispute a charge", "reportlostcard": "report a lost card",
+                "replacecard": "replace my card", "transfermoney": "transfer money", "updateaddress": "update my address"},
+    "insurance": {"checkclaimstatus": "check the status of my claim", "getproofofinsurance": "get proof of insurance",
+                  "reportbrokenphone": "report a broken phone"},
+    "media": {"cancelserviceintent": "cancel my service", "getchannelpackageintent": "get a channel package",
+              "getinformationintent": "get information about a service", "startserviceintent": "start a service",
+              "updateaccountinfo": "update my account information", "viewdatausageintent": "view my data usage",
+              "transferserviceintent": "transfer my service", "upgradeserviceintent": "upgrade my service",
+              "viewbillsintent": "view my bills"},
+    "software": {"changeorder": "change an order", "checkserverstatus": "check the server status",
+                 "expensereport": "file an expense report", "getpromotions": "get promotions", "providereceipt": "provide a receipt",
+                 "reportbrokensoftware": "report broken software",
+                 "softwareupdate": "update software", "startorder": "start an order", "stoporder": "stop an order"},
+}
+MULTIDOGO = Path(__file__).resolve().parent / "data" / "multidogo"
+
+
+class _CachedEncoder:
+    """The shared encoder with the benchmark's embedding cache in front (same vectors)."""
+
+    def __init__(self, encoder) -> None:
+        self.encoder, self.name = encoder, encoder.name
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        return _embed(self.encoder, list(texts))
+
+
+def reasons_on_multidogo(encoder, domains: tuple[str, ...] = tuple(MULTIDOGO_REASONS)) -> dict:
+    """Contact reasons of real customer-service chats (MultiDoGo test split), found the product's
+    way: each conversation's customer turns become a chat interaction (redaction and language
+    detection as in the service), the problem statement is found among them and matched to the
+    domain's taxonomy (:data:`MULTIDOGO_REASONS` + five train examples each). The label is the
+    first intent of the conversation that is about something (greetings, confirmations, "content
+    only" and "out of domain" turns say nothing of the reason); a conversation whose customer
+    turns carry no such intent has no label and is counted apart."""
+    import gzip
+
+    from callscope.analysis.pipeline import build_analysis_settings
+    from callscope.analysis.text_pipeline import TextMessage, analyze_threads
+    from callscope.benchmarks.multidogo_prepare import GENERIC
+    from callscope.scoring.insight.insight import InsightReader
+    from callscope.scoring.rules import load_rules, starter_text
+    from callscope.scoring.rules.model import Reason
+
+    examples = json.loads((MULTIDOGO / "examples.json").read_text())
+    with gzip.open(MULTIDOGO / "test.jsonl.gz", "rt", encoding="utf-8") as f:
+        convs = [json.loads(line) for line in f if line.strip()]
+    reader = InsightReader(_CachedEncoder(encoder))
+    starter = load_rules(starter_text())
+    settings = build_analysis_settings(score=False)  # language detected per chat, as the service does
+    t0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+    missing = {d: sorted(set(examples[d]) - set(MULTIDOGO_REASONS[d])) for d in domains}
+    assert not any(missing.values()), f"intents without a description: {missing}"
+    out: dict = {"conversations": len(convs), "domains": {}}
+    all_right, all_any, all_conf, all_first = [], [], [], []
+    for domain in domains:
+        described = MULTIDOGO_REASONS[domain]
+        rules = starter.model_copy(update={"reasons": [
+            Reason(name=i, description=d, examples=examples[domain].get(i, [])) for i, d in described.items()]})
+        mine = [c for c in convs if c["domain"] == domain]
+        labelled = [c for c in mine if any(i not in GENERIC for _, ii in c["turns"] for i in ii)]
+        threads = [(settings, [TextMessage("customer", t0 + timedelta(seconds=30 * k), text)
+                               for k, (text, _) in enumerate(c["turns"])], "chat", c["id"]) for c in labelled]
+        right, any_right, conf, others, statement_hit, first_hit, mapped = [], [], [], 0, 0, 0, 0
+        for c, call in zip(labelled, analyze_threads(None, threads)):
+            intents = [i for _, ii in c["turns"] for i in ii if i not in GENERIC]
+            ins = reader.read(call, rules)
+            got = ins.reason.reason if ins.reason else R.OTHER
+            others += got == R.OTHER
+            right.append(got == intents[0])
+            any_right.append(got in intents)
+            conf.append(ins.reason.confidence if ins.reason else 0.0)
+            if len(call.utterances) == len(c["turns"]) and ins.problem is not None:  # turns map one to one
+                mapped += 1
+                about = [any(i not in GENERIC for i in ii) for _, ii in c["turns"]]
+                statement_hit += any(about[u] for u in ins.problem.utterances)
+                first = next((k for k, (text, _) in enumerate(c["turns"]) if len(text.split()) >= 4), 0)
+                first_hit += about[first]
+        r, a = np.array(right), np.array(any_right)
+        out["domains"][domain] = {
+            "reasons": len(described), "conversations": len(mine), "labelled": len(labelled),
+            "accuracy_first_intent": round(float(r.mean()), 4), "accuracy_any_intent": round(float(a.mean()), 4),
+            "other_share": round(others / len(labelled), 4),
+            "problem_statement_on_a_reason_turn": round(statement_hit / max(mapped, 1), 4),
+            "first_customer_line_on_a_reason_turn": round(first_hit / max(mapped, 1), 4),
+            "mapped_turns": mapped, "confidence_ece": _ece(np.array(conf), r)}
+        all_right += right
+        all_any += any_right
+        all_conf += conf
+        all_first.append((statement_hit, first_hit, mapped))
+        d = out["domains"][domain]
+        print(f"multidogo {domain}: {d['labelled']} chats, {d['reasons']} reasons: first intent {d['accuracy_first_intent']:.1%}, "
+              f"any intent {d['accuracy_any_intent']:.1%}, other {d['other_share']:.1%}; statement on a reason turn "
+              f"{d['problem_statement_on_a_reason_turn']:.1%} (first line {d['first_customer_line_on_a_reason_turn']:.1%})",
+              flush=True)
+    hits, firsts, mapped = (sum(x[k] for x in all_first) for k in range(3))
+    out["all"] = {"labelled": len(all_right), "accuracy_first_intent": round(float(np.mean(all_right)), 4),
+                  "accuracy_any_intent": round(float(np.mean(all_any)), 4),
+                  "problem_statement_on_a_reason_turn": round(hits / max(mapped, 1), 4),
+                  "first_customer_line_on_a_reason_turn": round(firsts / max(mapped, 1), 4),
+                  "confidence_ece": _ece(np.array(all_conf), np.array(all_right))}
+    return out
+
+
 def calls(encoder) -> dict:
     from callscope.analysis.pipeline import AnalysisSettings, Analyzer
     from callscope.scoring.insight.insight import InsightReader
@@ -272,6 +395,9 @@ def main() -> None:
     out["topics_banking77"] = t = topics_on_banking77(encoder)
     print(f"banking77 topics: {t['topics']} topics, noise {t['noise_share']:.0%}, ARI {t['ari_all']} NMI {t['nmi_all']} "
           f"(clustered only: {t['ari_clustered']} / {t['nmi_clustered']}), {t['seconds']} s", flush=True)
+    out["reasons_multidogo"] = m = reasons_on_multidogo(encoder)
+    print(f"multidogo, all domains: {m['all']['labelled']} chats, first intent {m['all']['accuracy_first_intent']:.1%}, "
+          f"any intent {m['all']['accuracy_any_intent']:.1%}, ECE {m['all']['confidence_ece']}", flush=True)
     out["surge_banking77"] = s = surge_on_banking77(encoder)
     print(f"surge on day {s['surge_day']}: detected in {s['detected']} of 3 runs per daily volume, "
           f"false surges {s['false_surges']}", flush=True)
