@@ -76,6 +76,7 @@ bench: $(STAMP) $(SUMMARIES)
 	$(PY) benchmarks/web.py
 	$(PY) benchmarks/pii_unlabelled.py
 	$(PY) benchmarks/calls.py
+	$(PY) benchmarks/call_levels.py --before ca217d3
 	$(PY) benchmarks/roles.py
 	$(PY) benchmarks/arousal.py
 	$(PY) benchmarks/languages.py
@@ -98,7 +99,7 @@ bench: $(STAMP) $(SUMMARIES)
 	$(PY) benchmarks/pii_eval.py
 	$(PY) benchmarks/evaluations.py --postgresql
 	$(PY) benchmarks/startup.py
-	@echo "make bench ran every benchmark script; not scripts of their own: benchmarks/reference.py, dialogue_audio.py and pii_generate.py (data for the others)"
+	@echo "make bench ran every benchmark script; not scripts of their own: benchmarks/reference.py, dialogue_audio.py, pii_generate.py and multidogo_prepare.py (data for the others)"
 
 clean:
 	rm -rf $(VENV) demo-results .pytest_cache

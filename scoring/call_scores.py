@@ -3,20 +3,29 @@ interruptions (the level: :mod:`callscope.scoring.escalation`)."""
 
 from __future__ import annotations
 
+import re
+from collections import Counter
+
 import numpy as np
 
 from callscope.scoring.emotion import LABELS
 from callscope.scoring.results import Interruption, Score, SpeakerScores, UtteranceScores
-from callscope.scoring.sentences import SENTENCE_END
+from callscope.scoring.sentences import SENTENCE_END, sentence_units
 from callscope.transcription.reliability import is_unreliable, reliability_weight
 from callscope.transcription.types import SpeakerTurn, Utterance
 
-CALL_RULES_VERSION = "call-scores/3"
+CALL_RULES_VERSION = "call-scores/4"
 #: Weight of an utterance with no opinion (sign confidence 0.5: "my username is user101") relative
 #: to a clear one (confidence 1.0) in speaker means: business talk must not dilute what was felt.
 NEUTRAL_WEIGHT = 0.1
 #: The least weight an unreliable utterance keeps (its reliability score is the factor otherwise).
 MIN_RELIABILITY_WEIGHT = 0.05
+#: A passage (one scored sentence unit: :func:`~callscope.scoring.sentences.sentence_units`) weighs
+#: its sentences, each one opinion however many words it has, and at most this many: a long
+#: passage counts like a few sentences, not like its words ("there's no taxes to pay, ..." over
+#: 86 words no longer outweighs "Good. Thanks so much."). The same passage said again by the same
+#: speaker (a looping transcript, a repeated line) shares one weight among its copies.
+MAX_SENTENCES_PER_PASSAGE = 3
 #: Start and end sentiment: the speaker's first (last) utterances up to this many words …
 WINDOW_WORDS = 25
 #: … or this many seconds of their speech, whichever comes first, and never more than half of the
@@ -54,18 +63,48 @@ def covered(intervals: list[tuple[float, float]]) -> float:
     return sum(e - s for s, e in union(intervals))
 
 
-def utterance_weight(words: int, confidence: float, reliability: float = 1.0) -> float:
-    """An utterance's weight in a speaker's sentiment means: its words times how clearly it is
-    positive or negative, ``max(2 * confidence - 1, NEUTRAL_WEIGHT)`` (sign confidence 0.5..1),
-    times how reliable its transcript is (0..1, at least :data:`MIN_RELIABILITY_WEIGHT`)."""
-    return max(words, 1) * max(2.0 * confidence - 1.0, NEUTRAL_WEIGHT) * max(reliability, MIN_RELIABILITY_WEIGHT)
+def sentence_count(text: str) -> int:
+    """Sentences in ``text``: its sentence ends (. ? ! …), and one more for an unfinished tail (≥ 1)."""
+    tokens = text.split()
+    ends = sum(t.endswith(SENTENCE_END) for t in tokens)
+    return max(1, ends + (0 if tokens and tokens[-1].endswith(SENTENCE_END) else 1))
 
 
-def _weighted_mean(idx: list[int], utterances: list[Utterance], scores: list[UtteranceScores]) -> float | None:
+def _normalised(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.lower()))
+
+
+def passage_weights(utterances: list[Utterance]) -> list[float]:
+    """Each utterance's share of its passage's weight, before clarity and reliability: the
+    passage's sentences (at most :data:`MAX_SENTENCES_PER_PASSAGE`), divided among the
+    passage's utterances by their words and among the speaker's copies of the same passage."""
+    units = sentence_units(utterances)
+    texts = [_normalised(" ".join(utterances[i].text for i in unit)) for unit in units]
+    copies = Counter((utterances[unit[0]].speaker, text) for unit, text in zip(units, texts))
+    weights = [0.0] * len(utterances)
+    for unit, text in zip(units, texts):
+        sentences = sentence_count(" ".join(utterances[i].text for i in unit))
+        passage = min(sentences, MAX_SENTENCES_PER_PASSAGE) / copies[(utterances[unit[0]].speaker, text)]
+        words = sum(max(len(utterances[i].words), 1) for i in unit)
+        for i in unit:
+            weights[i] = passage * max(len(utterances[i].words), 1) / words
+    return weights
+
+
+def utterance_weight(passage: float, confidence: float, reliability: float = 1.0) -> float:
+    """An utterance's weight in a speaker's sentiment means: its share of its passage's weight
+    (:func:`passage_weights`) times how clearly it is positive or negative,
+    ``max(2 * confidence - 1, NEUTRAL_WEIGHT)`` (sign confidence 0.5..1), times how reliable its
+    transcript is (0..1, at least :data:`MIN_RELIABILITY_WEIGHT`)."""
+    return passage * max(2.0 * confidence - 1.0, NEUTRAL_WEIGHT) * max(reliability, MIN_RELIABILITY_WEIGHT)
+
+
+def _weighted_mean(idx: list[int], utterances: list[Utterance], scores: list[UtteranceScores],
+                   passages: list[float]) -> float | None:
     if not idx:
         return None
-    w = np.array([utterance_weight(len(utterances[i].words), scores[i].sentiment.confidence,
-                                   reliability_weight(utterances[i])) for i in idx], dtype=float)
+    w = np.array([utterance_weight(passages[i], scores[i].sentiment.confidence, reliability_weight(utterances[i]))
+                  for i in idx], dtype=float)
     v = np.array([scores[i].sentiment.score for i in idx])
     return float(np.sum(w * v) / np.sum(w))
 
@@ -128,8 +167,10 @@ def speaker_scores(
     arousal_baseline: str | None = None,
 ) -> SpeakerScores:
     idx = [i for i, u in enumerate(utterances) if u.speaker == speaker]
+    passages = passage_weights(utterances)
     quarters = [[i for i in idx if _quarter(utterances[i], duration) == q] for q in range(4)]
-    by_quarter = [None if (m := _weighted_mean(q, utterances, scores)) is None else round(m, 4) for q in quarters]
+    by_quarter = [None if (m := _weighted_mean(q, utterances, scores, passages)) is None else round(m, 4)
+                  for q in quarters]
 
     def score(value, evidence, detail=None):
         n = _words(evidence, utterances)
@@ -147,7 +188,7 @@ def speaker_scores(
     lo = min(idx, key=lambda i: sentiments[i]) if idx else None
     hi = max(idx, key=lambda i: sentiments[i]) if idx else None
     first, last = edge_window(idx, utterances, False), edge_window(idx, utterances, True)
-    start, end = _weighted_mean(first, utterances, scores), _weighted_mean(last, utterances, scores)
+    start, end = _weighted_mean(first, utterances, scores, passages), _weighted_mean(last, utterances, scores, passages)
     trend = None if start is None or end is None or first == last else end - start
     label_time = {label: 0.0 for label in LABELS}
     for i in idx:
@@ -161,7 +202,7 @@ def speaker_scores(
         talk_time_s=round(talk_time, 3), talk_share=round(talk_time / total_talk, 4) if total_talk else 0.0,
         words_per_minute=round(60 * words / utt_time, 1) if utt_time > 0 else None,
         loudness_dbfs=round(float(np.median(levels)), 1) if levels else None,
-        sentiment_mean=score(_weighted_mean(idx, utterances, scores), idx),
+        sentiment_mean=score(_weighted_mean(idx, utterances, scores, passages), idx),
         sentiment_min=score(sentiments[lo] if lo is not None else None, [lo] if lo is not None else []),
         sentiment_max=score(sentiments[hi] if hi is not None else None, [hi] if hi is not None else []),
         sentiment_start=score(start, first, window_detail(first, "first")),

@@ -6,19 +6,18 @@ Callytics Call01, and human-rated sentences the model never trained on.
 
 from __future__ import annotations
 
-import csv
 
 import numpy as np
 import pytest
 
-from benchmarks.reference import AUDIO, DATA, tsv_turns
+from benchmarks.reference import DATA, tsv_turns
 from callscope.scoring.escalation import EscalationBands
 from callscope.scoring.courtesy import split_courtesy
-from callscope.scoring.roles import RoleAssignment
 from callscope.scoring.scorer import CallScorer
 from callscope.scoring.sentiment import SentimentModel
 from callscope.scoring.train_sentiment import fit_calibrated, load_domains
-from callscope.transcription.types import SpeakerTurn, Utterance, Word
+from callscope.transcription.types import Utterance, Word
+from tests.support.reference_scoring import reference_call, score_reference
 
 
 @pytest.fixture(scope="module")
@@ -29,27 +28,6 @@ def model() -> SentimentModel:
 @pytest.fixture(scope="module")
 def scorer(model) -> CallScorer:
     return CallScorer(sentiment=model)
-
-
-def reference_call(path=AUDIO / "callytics" / "Call01.turns.tsv") -> tuple[list[Utterance], dict[str, str]]:
-    """Call01's hand-timed reference turns as utterances (words spread evenly over each turn)."""
-    with open(path, newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f, delimiter="\t"))
-    utterances = []
-    for r in rows:
-        start, end, tokens = float(r["start_s"]), float(r["end_s"]), r["text"].split()
-        step = (end - start) / len(tokens)
-        words = [Word(t, start + k * step, start + (k + 1) * step, 1.0) for k, t in enumerate(tokens)]
-        utterances.append(Utterance(r["speaker"], start, end, words))
-    return utterances, {"CSR": "agent", "Customer": "customer"}
-
-
-def score_reference(scorer: CallScorer, utterances: list[Utterance], roles: dict[str, str], duration: float):
-    speakers = sorted(roles)
-    turns = [SpeakerTurn(u.speaker, u.start, u.end) for u in utterances]
-    talk = {sp: sum(u.end - u.start for u in utterances if u.speaker == sp) for sp in speakers}
-    return scorer.score(utterances, turns, speakers, talk, duration, {sp: None for sp in speakers},
-                        RoleAssignment(roles=roles, source="channel_map", confidence=1.0))
 
 
 def test_scores_spread_like_human_ratings_on_held_out_sentences(model):
