@@ -110,7 +110,7 @@ def build_analysis_settings(
     reasons_language: str = "en", sentiment_head: str | None = None, score: bool = True,
     engine: str | None = None, device: str | None = None, beam_size: int | None = None, threads: int | None = None,
     batch_size: int | None = None, min_speakers: int | None = None, max_speakers: int | None = None,
-    reliability_model: str | None = None,
+    reliability_model: str | None = None, arousal_population: bool = True, arousal_population_path: str | None = None,
 ) -> AnalysisSettings:
     """A deployment's (or a CLI run's) :class:`AnalysisSettings`: the one builder ``callscope analyze``
     and the service's workers both use, so both set the same fields the same way. Each argument is
@@ -121,7 +121,10 @@ def build_analysis_settings(
     ``model_dir``: a CTranslate2 Whisper directory for every language without one of its own in
     ``model_dirs`` (language, directory); ``max_duration_s``: longest recording analysed (s);
     ``sentiment_head``: a head file (``.npz``) instead of the shipped one; ``reliability_model``: a
-    transcript-reliability model (JSON) instead of the shipped one (its fitting script's own).
+    transcript-reliability model (JSON) instead of the shipped one (its fitting script's own);
+    ``arousal_population``: learn the deployment's own population of voices for short speakers
+    (kept in ``arousal_population_path`` when given; see
+    :mod:`callscope.scoring.population_baseline`).
     """
     asr: dict[str, Any] = {k: v for k, v in (("engine", engine), ("device", device), ("beam_size", beam_size),
                                              ("threads", threads), ("batch_size", batch_size)) if v is not None}
@@ -137,7 +140,8 @@ def build_analysis_settings(
         reliability_model=reliability_model,
         scoring=ScoringSettings(agent_acoustic_emotion=agent_acoustic_emotion, correct_channel_map=correct_channel_map,
                                 lone_speaker_role=lone_speaker_role, reasons_language=reasons_language,
-                                sentiment_head=sentiment_head),
+                                sentiment_head=sentiment_head, arousal_population=arousal_population,
+                                arousal_population_path=arousal_population_path),
     )
 
 

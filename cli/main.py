@@ -245,6 +245,11 @@ def analyze(
         "--sentiment-head", exists=True, dir_okay=False,
         help="A sentiment head file to score with instead of the shipped one (e.g. from `callscope calibrate "
              "--sentiment`). Default: CALLSCOPE_SENTIMENT_HEAD, as the service reads it.")] = None,
+    arousal_population: Annotated[Path | None, typer.Option(
+        "--arousal-population", dir_okay=False,
+        help="A file that keeps this deployment's population of callers' voices across runs (short speakers' "
+             "arousal is measured against it once 20 were heard). Default: learnt within this run only; "
+             "CALLSCOPE_AROUSAL_POPULATION=0 turns it off (the shipped prior).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No per-call summary.")] = False,
     strict: Annotated[bool, typer.Option(
         "--strict", help="Refuse a recording that decodes only in part (truncated, or corrupt after some point) "
@@ -355,7 +360,8 @@ def analyze(
         correct_channel_map=correct_channel_map, reasons_language=reasons,
         sentiment_head=str(sentiment_head) if sentiment_head else None, score=scores,
         engine=engine.value, device=device.value, beam_size=beam_size, threads=threads, batch_size=batch_size,
-        min_speakers=min_speakers, max_speakers=max_speakers,
+        min_speakers=min_speakers, max_speakers=max_speakers, arousal_population=deployment.arousal_population,
+        arousal_population_path=str(arousal_population) if arousal_population else None,
     )
     analyzer = Analyzer(settings, lazy=True)  # each model loads when the first call needs it
 

@@ -23,12 +23,16 @@ FEATURES = ("loudness_dbfs", "f0_median_st", "centroid_hz", "flux", "words_per_m
 
 @dataclass(frozen=True)
 class Prior:
-    """Per feature (median, spread) for one audio band; ``version`` names data and fit."""
+    """Per feature (median, spread) for one audio band; ``version`` names data and fit;
+    ``source``: what a speaker measured against it is told (``arousal_baseline``): ``population``
+    for the shipped prior, ``deployment`` for the deployment's own
+    (:mod:`callscope.scoring.population_baseline`)."""
 
     version: str
     band: str
     median: dict[str, float]
     spread: dict[str, float]
+    source: str = "population"
 
 
 @lru_cache(maxsize=2)

@@ -78,8 +78,9 @@ class SpeakerScores(BaseModel):
     sentiment_by_quarter: list[float | None]
     emotion_shares: dict[str, float] = Field(description="share of this speaker's utterance time per label")
     arousal_baseline: str | None = Field(None, description="what arousal is measured against: speaker (their own "
-                                         "utterances in this call), population (the prior, for speakers with fewer than "
-                                         "3 utterances) or null (no acoustic emotion for this speaker)")
+                                         "utterances in this call), deployment (the speaker medians of this deployment's "
+                                         "callers, once 20 were heard) or population (the shipped prior) for speakers with "
+                                         "fewer than 3 utterances, or null (no acoustic emotion for this speaker)")
     empathy_statements: int = Field(0, ge=0, description="utterances labelled empathetic: the agent's apologies and "
                                                          "acknowledgements of the customer's problem")
 

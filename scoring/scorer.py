@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from callscope.audio.features import FrameFeatures
-from callscope.scoring.arousal_prior import load_prior
+from callscope.scoring.arousal_prior import Prior, load_prior
 from callscope.scoring.call_scores import (
     CALL_RULES_VERSION,
     INTERRUPTION_RULES_VERSION,
@@ -26,6 +26,7 @@ from callscope.scoring.call_scores import (
 from callscope.scoring.courtesy import COURTESY_VERSION
 from callscope.scoring.emotion import EMOTION_RULES_VERSION, EmotionThresholds
 from callscope.scoring.escalation import EscalationBands, decide_level, reason
+from callscope.scoring.population_baseline import PopulationBaseline
 from callscope.scoring.results import CallScores, SpeakerScores, SpeakerTimeline, UtteranceScores
 from callscope.scoring.roles import (
     DEFAULT_CHANNEL_MAP,
@@ -38,7 +39,7 @@ from callscope.scoring.sentences import SENTENCE_RULES_VERSION
 from callscope.scoring.sentiment import SentimentModel, unit_sentiments
 from callscope.scoring.sentiment_validation import sentiment_validation
 from callscope.scoring.timeline import build_timeline
-from callscope.scoring.utterance_scores import score_utterances
+from callscope.scoring.utterance_scores import arousal_inputs, score_utterances
 from callscope.transcription.language import LANGUAGE_RULES_VERSION, LanguageChoice, language_name
 from callscope.transcription.reliability import TranscriptReliability
 from callscope.transcription.types import SpeakerTurn, Utterance
@@ -63,6 +64,11 @@ class ScoringSettings:
         bands: escalation bands on customer sentiment.
         sentiment_head: a sentiment head file (``.npz``) to use instead of the shipped one, e.g.
             one recalibrated on QA corrections (``callscope calibrate --sentiment``).
+        arousal_population: learn this deployment's own population of callers' voices and measure
+            short speakers against it once 20 were heard
+            (:mod:`callscope.scoring.population_baseline`); off: always the shipped prior.
+        arousal_population_path: a JSON file that keeps that population across processes (the
+            service: ``data_dir/arousal-population.json``); None: this process only.
     """
 
     agent_acoustic_emotion: bool = False
@@ -74,6 +80,8 @@ class ScoringSettings:
     thresholds: EmotionThresholds = field(default_factory=EmotionThresholds)
     bands: EscalationBands = field(default_factory=EscalationBands)
     sentiment_head: str | None = None
+    arousal_population: bool = True
+    arousal_population_path: str | None = None
 
 
 @dataclass
@@ -93,11 +101,19 @@ def sentiment_model(head: str | None = None) -> SentimentModel:
 
 
 class CallScorer:
-    """Holds the sentiment model; scores calls one after another."""
+    """Holds the sentiment model and the deployment's population of voices; scores calls one after another."""
 
     def __init__(self, settings: ScoringSettings | None = None, sentiment: SentimentModel | None = None) -> None:
         self.settings = settings or ScoringSettings()
         self.sentiment = sentiment or sentiment_model(self.settings.sentiment_head)
+        path = self.settings.arousal_population_path
+        self.population = PopulationBaseline(Path(path) if path else None)
+
+    def population_prior(self, narrowband: bool, settings: ScoringSettings | None = None) -> Prior:
+        """What a short speaker's arousal is measured against: the deployment's own population
+        once it has heard enough speakers (and ``arousal_population`` is on), else the shipped prior."""
+        shipped = load_prior(narrowband)
+        return self.population.prior(narrowband, shipped) if (settings or self.settings).arousal_population else shipped
 
     @property
     def versions(self) -> dict[str, str]:
@@ -159,8 +175,11 @@ class CallScorer:
         t0 = time.perf_counter()
         empathy = [f and role_of.get(u.speaker) != "customer" for f, u in zip(formula, utterances)]
         baselines: dict[str, str] = {}
+        prior = self.population_prior(narrowband, s)
         utt_scores = score_utterances(utterances, sentiments, frames_of, acoustic, s.thresholds, empathy,
-                                      load_prior(narrowband), baselines)
+                                      prior, baselines)
+        if s.arousal_population:
+            self._learn_population(utterances, utt_scores, acoustic, narrowband)
 
         total_talk = sum(talk_time.values())
         sentiment_version = self.sentiment.version
@@ -208,12 +227,25 @@ class CallScorer:
             overlap_s=round(overlap_time(turns), 3), interruptions=cuts, interruptions_by=by,
             escalation=level, bands=s.bands.out(), reasons=[r.message for r in reasons], reason_details=reasons,
             reasons_language=lang, sentiment_validation=validation,
-            versions={**self.versions, **({"reliability": transcript.version} if transcript else {})},
+            versions={**self.versions, "arousal_prior": prior.version,
+                      **({"reliability": transcript.version} if transcript else {})},
         )
         timelines = [
             build_timeline(sp, role_of[sp], utterances, utt_scores, duration, frames_of.get(sp) if acoustic[sp] else None,
-                           load_prior(narrowband))
+                           prior)
             for sp in speakers
         ]
         return CallScoring(utt_scores, spk_scores, call, timelines,
                            {"sentiment": t_sentiment, "fusion": time.perf_counter() - t0})
+
+    def _learn_population(self, utterances: list[Utterance], scores: list[UtteranceScores],
+                          acoustic: dict[str, bool], narrowband: bool) -> None:
+        """Add each speaker whose voice may be used to the deployment's population (their
+        feature medians only; see :mod:`callscope.scoring.population_baseline`), then save it."""
+        added = False
+        for sp in sorted({u.speaker for u in utterances}):
+            if acoustic.get(sp):
+                rows = [arousal_inputs(sc.features) for u, sc in zip(utterances, scores) if u.speaker == sp]
+                added = self.population.add_speaker(narrowband, rows) or added
+        if added:
+            self.population.save()

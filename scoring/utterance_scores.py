@@ -62,13 +62,14 @@ def speaker_z_scores(features: list[UtteranceFeatures], prior: Prior | None = No
     """Robust z-scores (median, 1.4826·MAD) of the arousal features, and the baseline used.
 
     Against this speaker's own utterances when they have at least :data:`MIN_BASELINE_UTTERANCES`
-    with acoustics (baseline ``"speaker"``); otherwise against the population ``prior``
-    (``"population"``), or not at all without one (``"none"``: every z-score None).
+    with acoustics (baseline ``"speaker"``); otherwise against the population ``prior`` (its
+    ``source``: ``"population"`` for the shipped prior, ``"deployment"`` for the deployment's own),
+    or not at all without one (``"none"``: every z-score None).
     """
     table = [arousal_inputs(f) for f in features]
     out: list[list[float | None]] = [[] for _ in features]
     own = sum(f.loudness_dbfs is not None for f in features) >= MIN_BASELINE_UTTERANCES
-    baseline = "speaker" if own else ("population" if prior is not None else "none")
+    baseline = "speaker" if own else (prior.source if prior is not None else "none")
     for key in AROUSAL_FEATURES:
         values = np.array([row[key] if row[key] is not None else np.nan for row in table], dtype=float)
         finite = values[np.isfinite(values)]

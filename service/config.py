@@ -102,6 +102,10 @@ class ServiceSettings(BaseSettings):
             (``CALLSCOPE_METRICS_TOKEN``).
         agent_acoustic_emotion: opt this deployment in to emotion from agents' voices
             (``CALLSCOPE_AGENT_ACOUSTIC_EMOTION``; off by default, banned in EU workplaces).
+        arousal_population: learn this deployment's own population of callers' voices, kept as
+            counts in ``data_dir/arousal-population.json``, and measure the arousal of speakers too
+            short for a baseline of their own against it once 20 were heard
+            (``CALLSCOPE_AROUSAL_POPULATION``; on by default; off: the shipped prior).
         correct_channel_map: let the words overrule a call's channel map when they contradict it
             with confidence ≥ 0.95 (``CALLSCOPE_CORRECT_CHANNEL_MAP``; off: the map is kept and
             the call's ``role_note`` flags it).
@@ -214,6 +218,7 @@ class ServiceSettings(BaseSettings):
     session_hours: Annotated[float, Field(gt=0, le=24 * 30)] = 12.0
     metrics_token: str | None = None
     agent_acoustic_emotion: bool = False
+    arousal_population: bool = True
     correct_channel_map: bool = False
     lone_speaker_role: Literal["agent", "customer", "unknown"] = "unknown"
     language: Language | None = None

@@ -318,4 +318,6 @@ def analysis_settings(settings: ServiceSettings):
         max_duration_s=settings.max_duration_s, agent_acoustic_emotion=settings.agent_acoustic_emotion,
         correct_channel_map=settings.correct_channel_map, lone_speaker_role=settings.lone_speaker_role,
         reasons_language=settings.reasons_language,
-        sentiment_head=str(settings.sentiment_head) if settings.sentiment_head else None)
+        sentiment_head=str(settings.sentiment_head) if settings.sentiment_head else None,
+        arousal_population=settings.arousal_population,
+        arousal_population_path=str(settings.data_dir / "arousal-population.json"))

@@ -77,7 +77,8 @@ def test_the_cli_and_the_service_build_analysis_settings_with_one_builder(tmp_pa
     assert built == build_analysis_settings(
         model=svc.whisper_model, language="sv", languages=("sv", "fi"), unsupported_language="transcribe",
         redaction=svc.redaction, max_duration_s=3600.0, agent_acoustic_emotion=True, lone_speaker_role="customer",
-        reasons_language="sv", sentiment_head=str(head))
+        reasons_language="sv", sentiment_head=str(head),
+        arousal_population_path=str(tmp_path.resolve() / "arousal-population.json"))
     assert built.scoring.lone_speaker_role == "customer" and built.scoring.reasons_language == "sv"
     assert built.asr.language == "sv" and built.languages == ("sv", "fi") and built.max_duration_s == 3600.0
 
