@@ -70,6 +70,7 @@ bench: $(STAMP) $(SUMMARIES)
 	$(PY) benchmarks/diarisation.py
 	$(PY) benchmarks/finetune_minilm.py
 	$(PY) benchmarks/sentiment.py
+	$(PY) benchmarks/neutral.py
 	$(PY) benchmarks/features.py
 	$(PY) benchmarks/pipeline.py
 	$(PY) benchmarks/service.py
@@ -99,7 +100,7 @@ bench: $(STAMP) $(SUMMARIES)
 	$(PY) benchmarks/pii_eval.py
 	$(PY) benchmarks/evaluations.py --postgresql
 	$(PY) benchmarks/startup.py
-	@echo "make bench ran every benchmark script; not scripts of their own: benchmarks/reference.py, dialogue_audio.py, pii_generate.py and multidogo_prepare.py (data for the others)"
+	@echo "make bench ran every benchmark script; not scripts of their own: benchmarks/reference.py, dialogue_audio.py, pii_generate.py, multidogo_prepare.py, goemotions_prepare.py and xed_prepare.py (data for the others)"
 
 clean:
 	rm -rf $(VENV) demo-results .pytest_cache

@@ -25,7 +25,7 @@ def resentiment(result, model: SentimentModel, thresholds: EmotionThresholds | N
     out = result.model_copy(deep=True)
     us = out.utterances
     role_of = out.call_scores.roles
-    sentiments, formula = unit_sentiments(model, us)
+    sentiments, formula = unit_sentiments(model, us, result.language)
     scores: list[UtteranceScores | None] = []
     for u, s, f in zip(us, sentiments, formula):
         if u.sentiment is None or u.emotion is None:  # an utterance the analysis did not score stays so

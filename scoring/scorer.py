@@ -170,7 +170,7 @@ class CallScorer:
         role_of = {sp: roles.roles.get(sp, "unknown") for sp in speakers}
         acoustic = self.acoustic_allowed(roles, speakers, s)
         t0 = time.perf_counter()
-        sentiments, formula = unit_sentiments(self.sentiment, utterances)
+        sentiments, formula = unit_sentiments(self.sentiment, utterances, language)
         t_sentiment = time.perf_counter() - t0
         t0 = time.perf_counter()
         empathy = [f and role_of.get(u.speaker) != "customer" for f, u in zip(formula, utterances)]

@@ -43,6 +43,18 @@ from callscope.environment import shared_data
 from callscope.scoring.sentiment import HEAD_PATH, Heads
 
 DEFAULT_DATA = shared_data(Path(__file__).resolve().parents[2] / "shared" / "data") / "text"
+#: GoEmotions with its sentiment groups (benchmarks/goemotions_prepare.py; Apache-2.0).
+GOEMOTIONS = Path(__file__).resolve().parents[1] / "benchmarks" / "data" / "goemotions"
+#: English↔language subtitle pairs (benchmarks/xed_prepare.py; XED, CC BY 4.0) for the gate's language centring.
+XED = Path(__file__).resolve().parents[1] / "benchmarks" / "data" / "xed"
+#: Comments per class (neutral, polar) drawn from GoEmotions' train split for the neutral gate.
+GATE_PER_CLASS = 12_000
+GATE_CS = (0.03, 0.1, 0.3, 1.0, 3.0)
+#: Candidate gate points (P(polar) below which a score is shrunk; 0 = no gate).
+GATE_POINTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+#: The smallest point whose dev F1 is within this of the best is taken: shrink no more than the
+#: development data can tell apart (half a point of macro-F1).
+GATE_POINT_TOLERANCE = 0.005
 VADER_DOMAINS = {"movie": "movieReviewSnippets", "tweets": "tweets", "amazon": "amazonReviewSnippets"}
 POLAR = 0.5  # |mean rating| from which a sentence counts as positive or negative
 SEED = 0
@@ -172,12 +184,125 @@ def save_heads(heads: Heads, out: Path, version: str, report: dict | None = None
     import json
 
     out.parent.mkdir(parents=True, exist_ok=True)
+    gate: dict[str, np.ndarray] = {} if heads.gate_coef is None else {
+        "gate_coef": heads.gate_coef, "gate_intercept": np.array(heads.gate_intercept, dtype=np.float32),
+        "gate_languages": np.array(sorted(heads.gate_offsets)), "gate_point": np.array(heads.gate_point, dtype=np.float32),
+        "gate_scale": np.array(heads.gate_scale, dtype=np.float32),
+        "gate_offsets": np.array([heads.gate_offsets[k] for k in sorted(heads.gate_offsets)], dtype=np.float32).reshape(
+            len(heads.gate_offsets), -1)}
     np.savez_compressed(
         out, ridge_coef=heads.ridge_coef, ridge_intercept=np.float32(heads.ridge_intercept),
         logit_coef=heads.logit_coef, logit_intercept=np.float32(heads.logit_intercept),
         cal_offset=np.float32(heads.cal_offset), cal_slope=np.float32(heads.cal_slope), version=np.array(version),
-        report=np.array(json.dumps(report or {})),
+        report=np.array(json.dumps(report or {})), **gate,  # type: ignore[arg-type]  # numpy's stub types **kwds as its allow_pickle
     )
+
+
+def read_goemotions(path: Path, three_classes: bool = False) -> list[tuple[str, str]]:
+    """(text, class) of one GoEmotions split: ``neutral`` (raters chose Neutral and nothing else)
+    or ``polar`` (only positive and/or negative emotions); comments with an ambiguous emotion
+    (surprise, curiosity, confusion, realization) or Neutral beside an emotion are left out.
+    ``three_classes``: ``neutral``, ``positive`` or ``negative`` instead, mixed ones left out."""
+    import gzip
+
+    out = []
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        for line in f:
+            text, _emotions, groups = line.rstrip("\n").split("\t")
+            kinds = set(groups.split(","))
+            if three_classes:
+                if len(kinds) == 1 and kinds <= {"neutral", "positive", "negative"}:
+                    out.append((text, groups))
+                continue
+            if kinds == {"neutral"}:
+                out.append((text, "neutral"))
+            elif kinds and kinds <= {"positive", "negative"}:
+                out.append((text, "polar"))
+    return out
+
+
+def gate_data(folder: Path = GOEMOTIONS, seed: int = SEED) -> tuple[list[str], np.ndarray, list[str], np.ndarray]:
+    """Train texts and labels (1 = polar), balanced: :data:`GATE_PER_CLASS` of each class drawn
+    with ``seed``; and the whole dev split (for choosing C)."""
+    rng = np.random.default_rng(seed)
+    train = read_goemotions(folder / "train.tsv.gz")
+    picked: list[tuple[str, str]] = []
+    for kind in ("neutral", "polar"):
+        rows = [r for r in train if r[1] == kind]
+        picked += [rows[i] for i in sorted(rng.choice(len(rows), size=min(GATE_PER_CLASS, len(rows)), replace=False))]
+    dev = read_goemotions(folder / "dev.tsv.gz")
+    return ([t for t, _ in picked], np.array([k == "polar" for _, k in picked]),
+            [t for t, _ in dev], np.array([k == "polar" for _, k in dev]))
+
+
+def choose_gate_point(heads: Heads, x_dev: np.ndarray, groups_dev: list[str], x_cal: np.ndarray,
+                      ratings_cal: np.ndarray) -> tuple[float, dict]:
+    """The gate point by mean 3-class macro-F1 (neutral band ±0.125) over two development sets:
+    GoEmotions' dev split (conversation: neutral-only, positive-only and negative-only comments)
+    and the vader calibration fold (written reviews and tweets: neutral when |rating| < 0.5).
+    Neither is a test set. The smallest point within :data:`GATE_POINT_TOLERANCE` of the best
+    is taken (the curve is flat near its top: shrink no more than the data can tell apart)."""
+    from sklearn.metrics import f1_score
+
+    def band(s: np.ndarray) -> np.ndarray:
+        return np.where(s >= 0.125, "positive", np.where(s <= -0.125, "negative", "neutral"))
+
+    gold_cal = np.where(ratings_cal >= 0.5, "positive", np.where(ratings_cal <= -0.5, "negative", "neutral"))
+    def set_point(point: float) -> None:
+        """The gate point, and the scale that gives the gated scores a slope of 1 on rating / 4
+        over the calibration sentences (as the calibration did before the gate)."""
+        heads.gate_point, heads.gate_scale = (point if point > 0 else 1e-9), 1.0
+        heads.gate_scale = 1.0 / float(np.polyfit(ratings_cal / 4.0, heads.score(x_cal), 1)[0])
+
+    f1 = {}
+    for point in GATE_POINTS:
+        set_point(point)
+        f1[point] = (f1_score(groups_dev, band(heads.score(x_dev)), average="macro")
+                     + f1_score(gold_cal, band(heads.score(x_cal)), average="macro")) / 2
+    top = max(f1.values())
+    best = min(p for p in GATE_POINTS if f1[p] >= top - GATE_POINT_TOLERANCE)
+    set_point(best)
+    return best, {str(k): round(float(v), 4) for k, v in f1.items()}
+
+
+def language_offsets(encoder, cache_dir: Path | None, folder: Path = XED) -> dict[str, np.ndarray]:
+    """Per language, where its sentences sit in the encoder's space relative to the same
+    sentences in English: mean embedding of the language's lines minus that of their English
+    originals (aligned subtitle pairs, no labels). The gate is trained on English; subtracting a
+    language's offset before the gate keeps "this is Danish" from reading as "this is neutral"
+    (language-mean centring, Libovický et al. 2020, "On the language neutrality of pre-trained
+    multilingual representations")."""
+    import gzip
+
+    by_lang: dict[str, list[tuple[str, str]]] = {}
+    with gzip.open(folder / "pairs.tsv.gz", "rt", encoding="utf-8") as f:
+        for line in f:
+            lang, en, other = line.rstrip("\n").split("\t")
+            by_lang.setdefault(lang, []).append((en, other))
+    return {lang: (cached_embeddings(encoder, [o for _, o in pairs], cache_dir).mean(axis=0)
+                   - cached_embeddings(encoder, [e for e, _ in pairs], cache_dir).mean(axis=0)).astype(np.float32)
+            for lang, pairs in sorted(by_lang.items())}
+
+
+def fit_gate(x: np.ndarray, polar: np.ndarray, x_dev: np.ndarray, polar_dev: np.ndarray) -> tuple[np.ndarray, float, float, dict]:
+    """The neutral gate, P(the text carries sentiment), a logistic head with classes weighed
+    equally; C chosen by log-loss on GoEmotions' dev split. Returns coef, intercept, C and the
+    dev report (log-loss, accuracy, neutral recall at the 0.5 point)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import log_loss
+
+    def fitted(c: float):
+        return LogisticRegression(C=c, max_iter=3000, class_weight="balanced").fit(x, polar)
+
+    losses = {c: float(log_loss(polar_dev, fitted(c).predict_proba(x_dev)[:, 1])) for c in GATE_CS}
+    c_best = min(GATE_CS, key=lambda c: losses[c])
+    model = fitted(c_best)
+    p = model.predict_proba(x_dev)[:, 1]
+    report = {"dev_comments": int(len(polar_dev)), "dev_log_loss": {str(c): round(v, 4) for c, v in losses.items()},
+              "dev_accuracy": round(float(np.mean((p >= 0.5) == polar_dev)), 4),
+              "dev_neutral_recall": round(float(np.mean(p[~polar_dev] < 0.5)), 4),
+              "dev_polar_recall": round(float(np.mean(p[polar_dev] >= 0.5)), 4)}
+    return model.coef_[0].astype(np.float32), float(model.intercept_[0]), c_best, report
 
 
 def train(data: Path, out: Path, cache_dir: Path | None = None) -> dict:
@@ -191,12 +316,28 @@ def train(data: Path, out: Path, cache_dir: Path | None = None) -> dict:
     ratings = np.concatenate([r for _, r in domains.values()])
     domain = np.concatenate([[name] * len(r) for name, (_, r) in domains.items()])
     heads, test = fit_calibrated(x, ratings, domain)
+    t0 = time.perf_counter()
+    gate_texts, gate_polar, dev_texts, dev_polar = gate_data()
+    x_gate, x_dev = cached_embeddings(encoder, gate_texts, cache_dir), cached_embeddings(encoder, dev_texts, cache_dir)
+    embed_s += time.perf_counter() - t0
+    heads.gate_coef, heads.gate_intercept, gate_c, gate_report = fit_gate(x_gate, gate_polar, x_dev, dev_polar)
+    heads.gate_offsets = language_offsets(encoder, cache_dir)
+    dev3 = [(t, g) for t, g in read_goemotions(GOEMOTIONS / "dev.tsv.gz", three_classes=True)]
+    order = np.random.default_rng(SEED).permutation(len(ratings))
+    cal = order[int(FOLDS[0] * len(order)):int(FOLDS[0] * len(order)) + int(FOLDS[1] * len(order))]  # as fit_calibrated
+    gate_point, gate_f1 = choose_gate_point(heads, cached_embeddings(encoder, [t for t, _ in dev3], cache_dir),
+                                            [g for _, g in dev3], x[cal], ratings[cal])
+    gate_report["gate_point_mean_macro_f1"] = gate_f1
     report = calibration_report(heads.score(x[test]), ratings[test])
+    report["gate"] = gate_report
     version = (f"{encoder.version}+vader3(MIT,balanced)-ridge(a={heads.ridge_alpha:g})-logit(C={heads.logit_c:g})"
-               f"-cal(({heads.cal_offset:+.3f},x{heads.cal_slope:.3f}))-split80/10/10-seed{SEED}/{time.strftime('%Y%m%d')}")
+               f"-cal(({heads.cal_offset:+.3f},x{heads.cal_slope:.3f}))-split80/10/10-seed{SEED}"
+               f"+gate(GoEmotions Apache-2.0,neutral-vs-polar,{len(gate_texts)}balanced,seed{SEED},C={gate_c:g},"
+               f"shrink<{gate_point:g}(dev F1,tol {GATE_POINT_TOLERANCE:g})x{heads.gate_scale:.3f},centred({'/'.join(heads.gate_offsets)};XED CC BY 4.0,800 pairs each))"
+               f"/{time.strftime('%Y%m%d')}")
     save_heads(heads, out, version, report)
     return {"version": version, "sentences": len(ratings), "test_sentences": len(test), "embed_s": round(embed_s, 1),
-            "test_slope": report["slope"], "test_pearson_r": report["pearson_r"],
+            "gate": gate_report, "test_slope": report["slope"], "test_pearson_r": report["pearson_r"],
             "test_bins": "; ".join(f"{b['mean_rating_over_4']:+.2f}→{b['mean_score']:+.2f} (n={b['n']})" for b in report["bins"])}
 
 

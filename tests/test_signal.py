@@ -33,7 +33,10 @@ def scorer(model) -> CallScorer:
 def test_scores_spread_like_human_ratings_on_held_out_sentences(model):
     """On the test fold the training script held out, clearly positive sentences (mean human
     rating ≥ +2 of 4) land in the green band and clearly negative ones (≤ -2) below yellow: the
-    old ridge head shrank them towards 0, so neither band was reachable."""
+    old ridge head shrank them towards 0, so neither band was reachable. Since the neutral gate
+    (issue 30) indirect criticism without a feeling word ("buyer beware.", "each of the 4 lasted
+    less than six months.") is shrunk too: 82 % and 85 % before the gate, 79 % and 75 % with it
+    (benchmarks/neutral.py weighs that against everyday talk called neutral twice as often)."""
     domains = load_domains(DATA / "text")
     texts = [t for d in domains.values() for t in d[0]]
     ratings = np.concatenate([d[1] for d in domains.values()])
@@ -44,8 +47,8 @@ def test_scores_spread_like_human_ratings_on_held_out_sentences(model):
     neg = [i for i in test if ratings[i] <= -2.0][:150]
     pos_scores = np.array([s.score for s in model.score([texts[i] for i in pos])])
     neg_scores = np.array([s.score for s in model.score([texts[i] for i in neg])])
-    assert np.mean(pos_scores > bands.green) >= 0.75
-    assert np.mean(neg_scores < bands.yellow) >= 0.75
+    assert np.mean(pos_scores > bands.green) >= 0.72
+    assert np.mean(neg_scores < bands.yellow) >= 0.70
     # the spread matches the ratings: slope of score on rating/4 near 1 (the issue asks 0.85..1.15)
     sample = test[:600]
     scores = np.array([s.score for s in model.score([texts[i] for i in sample])])

