@@ -71,6 +71,7 @@ bench: $(STAMP) $(SUMMARIES)
 	$(PY) benchmarks/finetune_minilm.py
 	$(PY) benchmarks/sentiment.py
 	$(PY) benchmarks/neutral.py
+	$(PY) benchmarks/confidence.py
 	$(PY) benchmarks/features.py
 	$(PY) benchmarks/pipeline.py
 	$(PY) benchmarks/service.py
