@@ -16,8 +16,9 @@ Reference: EmoDB's ``arousal_class`` convention (anger/fear/happiness high, sadn
 neutral and disgust left out of the AUC, still analysed as any call would be). Measures: ROC AUC
 of arousal, high vs low, over all shared clips (speakers 03 and 08) and per speaker; the share
 of clips at or above the high-arousal threshold (0.35) per emotion; the emotion label shares.
-The shared calls' label shares come from the analyses ``benchmarks/call_levels.py`` caches: their
-customers have baselines of their own (unchanged) and nine calls never reach a population of 20.
+The shared calls' label shares come from the analyses ``benchmarks/call_levels.py`` caches, before
+as cached and after re-scored by this checkout's sentiment head: their customers have baselines of
+their own (arousal unchanged) and nine calls never reach a population of 20.
 The other protocol, "speaker-normalised": features of whole clips z-scored against the same
 speaker's other clips, is ``benchmarks/features.py``.
 
@@ -67,20 +68,35 @@ def before_scores(r, narrowband: bool) -> tuple[list[float | None], list[str | N
 
 
 def call_shares() -> dict:
-    """Customer label shares and the share at high arousal on the shared calls (cached analyses)."""
-    labels, high, n_arousal = [], 0, 0
-    calls = sorted(CALL_CACHE.glob("*.json"))
-    for f in calls:
-        d = json.loads(f.read_text())
-        customers = {s["speaker"] for s in d["speaker_scores"] if s["role"] == "customer"}
-        for u in d["utterances"]:
-            if u["speaker"] in customers and u.get("emotion"):
-                labels.append(u["emotion"]["label"])
-                if u["emotion"].get("arousal") is not None:
-                    n_arousal += 1
-                    high += u["emotion"]["arousal"] >= 0.35
-    return {"calls": len(calls), "customer_utterances": len(labels), "with_arousal": n_arousal,
-            "high_share": round(high / n_arousal, 3) if n_arousal else None, "label_shares": _shares(labels)}
+    """Customer label shares and the share at high arousal on the shared calls: "before" as the
+    cached analyses hold them (made by ``benchmarks/call_levels.py`` with the code of their day),
+    "after" re-scored by this checkout's sentiment head (arousal kept: their customers have
+    baselines of their own, and nine calls never reach a population of 20)."""
+    from callscope.analysis.schema import CallAnalysis
+    from callscope.scoring.resentiment import resentiment
+    from callscope.scoring.sentiment import SentimentModel
+
+    model = SentimentModel()
+    out: dict = {"calls": 0}
+    for name in ("before", "after"):
+        labels, high, n_arousal = [], 0, 0
+        for f in sorted(CALL_CACHE.glob("*.json")):
+            r = CallAnalysis.model_validate_json(f.read_text())
+            if name == "after":
+                r = resentiment(r, model)
+            if r.call_scores is None:
+                continue
+            customers = {s.speaker for s in r.speaker_scores if s.role == "customer"}
+            for u in r.utterances:
+                if u.speaker in customers and u.emotion:
+                    labels.append(u.emotion.label)
+                    if u.emotion.arousal is not None:
+                        n_arousal += 1
+                        high += u.emotion.arousal >= 0.35
+        out["calls"] = len(list(CALL_CACHE.glob("*.json")))
+        out[name] = {"customer_utterances": len(labels), "with_arousal": n_arousal,
+                     "high_share": round(high / n_arousal, 3) if n_arousal else None, "label_shares": _shares(labels)}
+    return out
 
 
 def main() -> None:
@@ -155,9 +171,10 @@ def main() -> None:
     print("label shares (all utterances):")
     for lab in sorted(set(b["label_shares"]) | set(a["label_shares"])):
         print(f"{'  ' + lab:34}{b['label_shares'].get(lab, 0.0):>24}{a['label_shares'].get(lab, 0.0):>22}")
-    print(f"shared calls ({calls['calls']} cached analyses, {calls['customer_utterances']} customer utterances, "
-          f"{calls['with_arousal']} with arousal): high share {calls['high_share']}, labels {calls['label_shares']} "
-          "(the same before and after: customers with baselines of their own, fewer than 20 speakers)")
+    for name in ("before", "after"):
+        c = calls[name]
+        print(f"shared calls, {name} ({calls['calls']} cached analyses, {c['customer_utterances']} customer utterances, "
+              f"{c['with_arousal']} with arousal): high share {c['high_share']}, labels {c['label_shares']}")
     print(f"without the setting (role unknown, no acoustics): arousal given for {len(no_setting_arousal)} utterances")
     print(f"{elapsed / len(rows):.2f} s per analysis")
     args.out.parent.mkdir(parents=True, exist_ok=True)
