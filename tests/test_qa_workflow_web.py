@@ -94,7 +94,11 @@ def _shots(b: Browser, name: str, ready=True) -> None:
         b.screenshot(f"workflow-{name}-{size}")
         # wider than the screen, a phone lays the page out wider and zooms out: both are checked
         wide = b.js("return Math.max(document.documentElement.scrollWidth, document.documentElement.clientWidth)")
-        assert wide <= w + 1, f"{name} at {size} is laid out {wide} px wide"
+        if wide > w + 1:  # name what sticks out (an element, or text wider than its box), so the failure says where to look
+            out = b.js("return [...document.querySelectorAll('body *')].filter(e => !e.closest('.table-wrap') && "
+                       "e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX === 'visible').slice(-3)"
+                       ".map(e => e.tagName + '.' + e.className + ': ' + (e.textContent || '').slice(0, 80))")
+            raise AssertionError(f"{name} at {size} is laid out {wide} px wide: {out}")
     b.viewport(*SIZES["desktop"])
 
 

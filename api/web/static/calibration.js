@@ -30,7 +30,7 @@ async function load() {
     el("h3", {}, q.text),
     el("p", { class: "agreement" }, el("strong", {}, "Reviewers: "), agreementText(q.reviewers_agreement), " · ",
       el("strong", {}, "Automatic vs consensus: "), agreementText(q.auto_vs_consensus)),
-    el("div", { class: "table-wrap" }, el("table", { class: "scores-table" },
+    el("div", { class: "table-wrap", tabindex: "0", role: "region", "aria-label": `Answers to: ${q.text}` }, el("table", { class: "scores-table" },
       el("thead", {}, el("tr", {}, el("th", {}, "Call"), ...s.reviewers.map((r) => el("th", {}, r)), el("th", {}, "Consensus"), el("th", {}, "Automatic"))),
       el("tbody", {}, ...q.calls.map((row) => el("tr", {}, el("td", {}, `Call ${s.calls.indexOf(row.call_id) + 1}`),
         ...s.reviewers.map((r) => el("td", { class: row.answers[r] !== row.consensus ? "differs" : "" }, row.answers[r] || "—")),

@@ -384,13 +384,13 @@ function renderScores() {
   });
   const versions = Object.entries(cs.versions || {}).map(([k, v]) => `${k} ${v}`).join(" · ");
   document.getElementById("scores").replaceChildren(
-    el("div", { class: "table-wrap" }, el("table", { class: "scores-table" },
+    el("div", { class: "table-wrap", tabindex: "0", role: "region", "aria-label": "Scores per speaker" }, el("table", { class: "scores-table" },
       el("thead", {}, el("tr", {}, ...["Speaker", "Mean", "Start", "End", "Talk", "Emotions", "Emotion from"].map((h) => el("th", {}, h)))),
       el("tbody", {}, rows))),
     el("p", { class: "muted" }, `Silence ${pct(cs.silence_share)} (longest ${cs.longest_silence_s != null ? cs.longest_silence_s.toFixed(1) : "—"} s), overlap ${cs.overlap_s != null ? cs.overlap_s.toFixed(1) : "—"} s, ` +
       `roles from ${cs.role_source || "—"} (confidence ${pct(cs.role_confidence)})` +
       (cs.sentiment_validation ? `, sentiment ${cs.sentiment_validation.validated ? `validated for ${cs.sentiment_validation.language} (${pct(cs.sentiment_validation.accuracy)})` : `not validated for ${cs.sentiment_validation.language}`}` : "")),
-    el("p", { class: "muted" }, `Model ${data.transcript.model} · ${versions}`));
+    el("p", { class: "muted versions" }, `Model ${data.transcript.model} · ${versions}`));
   // the analysis writes {customer, agent}; read the plural too, in case a result ever carried it
   const policy = cs.emotion_policy || {};
   const used = (role) => Boolean(policy[role] ?? policy[`${role}s`]);
