@@ -27,8 +27,13 @@ Mapping (thresholds in :class:`EmotionThresholds`, all configurable):
   question asked with long pauses. Without acoustics (an agent, unless the deployment opted
   in), arousal is absent and frustrated/enthusiastic cannot be given: the label says only
   what the text supports.
-* confidence, 0..1: the sentiment's confidence scaled by how far valence (and arousal, when
-  used) is from the nearest boundary (full at 0.25 away or more).
+* confidence, 0..1: how often a label of its valence class (negative, neutral/uncertain,
+  positive) at that distance from neutral was right on conversational comments people labelled
+  (:mod:`callscope.scoring.label_confidence`, calibrated: a stated 0.6 was right about 6 in 10
+  times there); for a label that also rests on the voice (frustrated, enthusiastic, and
+  dissatisfied/satisfied read with acoustics) times ``0.5 + 0.5 · margin`` of arousal from its
+  threshold (full at 0.25 away; not calibrated: no labelled real calls); an ``empathetic``
+  formula keeps its sentence's sign confidence.
 """
 
 from __future__ import annotations
@@ -37,7 +42,9 @@ import math
 import re
 from dataclasses import dataclass
 
-EMOTION_RULES_VERSION = "emotion-rules/2"
+from callscope.scoring.label_confidence import load_map, text_class
+
+EMOTION_RULES_VERSION = "emotion-rules/3"
 LABELS = ("frustrated", "dissatisfied", "uncertain", "neutral", "satisfied", "enthusiastic", "empathetic")
 #: |sentiment| below this is neutral: a mean human rating of ±0.5 on vader's -4..+4 scale.
 NEUTRAL_BAND = 0.125
@@ -112,9 +119,10 @@ def classify(
         label = "enthusiastic" if high else "satisfied"
     else:
         label = "uncertain" if uncertainty_cues(text, longest_pause_s, thresholds) else "neutral"
-    confidence = sentiment_confidence * (0.5 + 0.5 * _margin(valence, [-band, band]))
     if label == "empathetic":
         confidence = sentiment_confidence
+    else:
+        confidence = load_map().probability(text_class(valence, band), valence)
     if arousal is not None and label in ("frustrated", "dissatisfied", "satisfied", "enthusiastic"):
         confidence *= 0.5 + 0.5 * _margin(arousal, [thresholds.high_arousal])
     return EmotionEstimate(label, round(confidence, 4), round(valence, 4), None if arousal is None else round(arousal, 4), arousal is not None)

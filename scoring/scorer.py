@@ -26,6 +26,7 @@ from callscope.scoring.call_scores import (
 from callscope.scoring.courtesy import COURTESY_VERSION
 from callscope.scoring.emotion import EMOTION_RULES_VERSION, EmotionThresholds
 from callscope.scoring.escalation import EscalationBands, decide_level, reason
+from callscope.scoring.label_confidence import load_map
 from callscope.scoring.population_baseline import PopulationBaseline
 from callscope.scoring.results import CallScores, SpeakerScores, SpeakerTimeline, UtteranceScores
 from callscope.scoring.roles import (
@@ -117,7 +118,7 @@ class CallScorer:
 
     @property
     def versions(self) -> dict[str, str]:
-        return {"sentiment": self.sentiment.version, "emotion": EMOTION_RULES_VERSION, "courtesy": COURTESY_VERSION,
+        return {"sentiment": self.sentiment.version, "emotion": f"{EMOTION_RULES_VERSION}+{load_map().version}", "courtesy": COURTESY_VERSION,
                 "sentences": SENTENCE_RULES_VERSION,
                 "roles": ROLE_RULES_VERSION, "call_scores": CALL_RULES_VERSION,
                 "interruptions": INTERRUPTION_RULES_VERSION, "language": LANGUAGE_RULES_VERSION,
