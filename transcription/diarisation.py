@@ -171,19 +171,19 @@ def _cluster_all(embeddings: np.ndarray, centres: np.ndarray, settings: Diarisat
 
 
 class SpeakerEncoder:
-    """The resemblyzer GE2E encoder (weights in the ``resemblyzer`` wheel), on the CPU."""
+    """The resemblyzer GE2E encoder (weights in the ``resemblyzer`` wheel), on the CPU, run by
+    onnxruntime (:mod:`callscope.transcription.speaker_runtime`: no torch or librosa per call)."""
 
     def __init__(self, threads: int = 0) -> None:
+        from callscope.transcription.speaker_runtime import SpeakerRuntime
+
         try:
-            import torch
-            from resemblyzer import VoiceEncoder
-        except ImportError as exc:
+            self.runtime = SpeakerRuntime(threads)
+        except (ImportError, FileNotFoundError) as exc:
             raise MissingWeightsError(
                 "The speaker encoder is missing: install the PyPI package 'resemblyzer' (pip install resemblyzer==0.1.4)."
+                f" ({exc})"
             ) from exc
-        if threads:
-            torch.set_num_threads(threads)
-        self.encoder = VoiceEncoder(device="cpu", verbose=False)
 
     def window_embeddings(self, speech: np.ndarray, sample_rate: int) -> tuple[np.ndarray, np.ndarray]:
         """d-vectors (n, 256) of 1.6 s windows every 0.4 s of ``speech``, and each window's centre (s).
@@ -192,41 +192,35 @@ class SpeakerEncoder:
         computed ``EMBED_BATCH`` windows at a time: the mel spectrogram of each batch's span only
         (frames centred as librosa centres them), so memory does not grow with the call.
         """
-        import torch
+        from callscope.transcription.speaker_runtime import partial_slices
 
         rms = float(np.sqrt(np.mean(speech**2))) + 1e-9
         wav = (speech * (10 ** (-30 / 20) / rms)).astype(np.float32)  # -30 dBFS as resemblyzer expects
-        wav_slices, mel_slices = self.encoder.compute_partial_slices(len(wav), 1.0 / WINDOW_HOP_S, 0.5)
+        wav_slices, mel_slices = partial_slices(len(wav), 1.0 / WINDOW_HOP_S, 0.5)
         parts = []
         for b in range(0, len(mel_slices), EMBED_BATCH):
             batch = mel_slices[b : b + EMBED_BATCH]
             first = batch[0].start
-            mel = _mel_frames(wav, first, batch[-1].stop)
+            mel = self._mel_frames(wav, first, batch[-1].stop)
             mels = np.stack([mel[sl.start - first : sl.stop - first] for sl in batch])
-            with torch.no_grad():
-                parts.append(self.encoder(torch.from_numpy(mels)).numpy())
+            parts.append(self.runtime.embed(mels))
         centres = np.array(
             [(s.start + min(s.stop, len(wav))) / 2.0 / sample_rate for s in wav_slices], dtype=np.float64
         )
         return np.concatenate(parts), centres
 
+    def _mel_frames(self, wav: np.ndarray, first: int, stop: int) -> np.ndarray:
+        """Mel frames ``first..stop-1`` (stop - first, 40) of ``wav`` exactly as resemblyzer's
+        ``wav_to_mel_spectrogram`` gives them for the whole signal (librosa's centred frames:
+        zero-padded beyond its ends)."""
+        from callscope.transcription.speaker_runtime import HOP, N_FFT, mel_frames
 
-def _mel_frames(wav: np.ndarray, first: int, stop: int) -> np.ndarray:
-    """Mel frames ``first..stop-1`` (stop, 40) of ``wav`` exactly as resemblyzer's
-    ``wav_to_mel_spectrogram`` gives them for the whole signal (zero-padded beyond its ends)."""
-    import librosa
-    from resemblyzer import hparams as hp
-
-    n_fft = int(hp.sampling_rate * hp.mel_window_length / 1000)
-    hop = int(hp.sampling_rate * hp.mel_window_step / 1000)
-    a, b = first * hop - n_fft // 2, (stop - 1) * hop + n_fft // 2 + (n_fft % 2)
-    seg = np.zeros(b - a, dtype=np.float32)
-    lo, hi = max(a, 0), min(b, len(wav))
-    if hi > lo:
-        seg[lo - a : hi - a] = wav[lo:hi]
-    frames = librosa.feature.melspectrogram(y=seg, sr=hp.sampling_rate, n_fft=n_fft, hop_length=hop,
-                                            n_mels=hp.mel_n_channels, center=False)
-    return frames.astype(np.float32).T
+        a, b = first * HOP - N_FFT // 2, (stop - 1) * HOP + N_FFT // 2 + (N_FFT % 2)
+        seg = np.zeros(b - a, dtype=np.float32)
+        lo, hi = max(a, 0), min(b, len(wav))
+        if hi > lo:
+            seg[lo - a : hi - a] = wav[lo:hi]
+        return mel_frames(seg, self.runtime.mel_basis)
 
 
 def diarise_mono(
