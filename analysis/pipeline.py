@@ -217,7 +217,6 @@ class Analyzer:
         if self._scorer is None and self.settings.score:
             def load() -> CallScorer:
                 scorer = CallScorer(self.settings.scoring)
-                frame_features(np.zeros(16_000, dtype=np.float32) + 1e-3, 16_000)  # librosa compiles its kernels once
                 return scorer
 
             self._scorer = self._timed_load("scoring", load)

@@ -1,20 +1,23 @@
-"""Acoustic features with librosa: pitch, loudness, spectral shape and a voice-quality proxy.
+"""Acoustic features: pitch, loudness, spectral shape and a voice-quality proxy.
 
 Frame features are computed once per signal (10 ms hop at 16 kHz) by :func:`frame_features`
 and summarised over any stretch (an utterance, a 1 s grid cell) by :func:`summarise`, so an
 hour-long call is framed once, not once per utterance.
 
-Pitch uses YIN (``librosa.yin``), with a frame voiced when its YIN aperiodicity is low and it
-is loud enough; pYIN (``librosa.pyin``) is available as ``f0_method="pyin"``. YIN was chosen
-with numbers: ``benchmarks/features.py`` times both and compares their f0 on real speech.
+Pitch uses YIN (librosa's, as :mod:`callscope.audio.spectral` computes it without importing
+librosa), with a frame voiced when its YIN aperiodicity is low and it is loud enough; pYIN
+(``librosa.pyin``) is available as ``f0_method="pyin"``. YIN was chosen with numbers:
+``benchmarks/features.py`` times both and compares their f0 on real speech. The spectral
+measures are librosa's too (STFT magnitude, RMS, centroid, flatness, dB), in numpy.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import librosa
 import numpy as np
+
+from callscope.audio import spectral
 
 HOP_S = 0.01
 F0_MIN_HZ = 65.0
@@ -74,9 +77,9 @@ class AcousticSummary:
 
 
 def _yin_f0(y: np.ndarray, sr: int, hop: int, frame: int) -> np.ndarray:
-    f0 = librosa.yin(y, fmin=F0_MIN_HZ, fmax=F0_MAX_HZ, sr=sr, frame_length=frame, hop_length=hop, trough_threshold=0.1)
+    f0 = spectral.yin(y, F0_MIN_HZ, F0_MAX_HZ, sr, frame, hop, trough_threshold=0.1)
     # Voicing: YIN's cumulative-mean-normalised difference at the chosen period (aperiodicity).
-    frames = librosa.util.frame(np.pad(y, frame // 2), frame_length=frame, hop_length=hop)
+    frames = spectral.frame(np.pad(y, frame // 2), frame, hop)
     n = min(frames.shape[1], len(f0))
     lag = np.clip(np.round(sr / f0[:n]).astype(int), 1, frame // 2 - 1)
     x = frames[:, :n]
@@ -98,14 +101,16 @@ def _frame_block(y: np.ndarray, sr: int, f0_method: str) -> tuple[np.ndarray, ..
     frame = 2048 if sr > 16_000 else 1024  # 64 ms at 16 kHz: two periods of 65 Hz
     if len(y) < frame:
         y = np.pad(y, (0, frame - len(y)))
-    spec = np.abs(librosa.stft(y, n_fft=frame // 2, hop_length=hop))
-    rms = librosa.feature.rms(S=spec, frame_length=frame // 2)[0]
+    spec = spectral.stft_magnitude(y, frame // 2, hop)
+    rms = spectral.rms(spec, frame // 2)
     rms_dbfs = 20 * np.log10(rms + 1e-5)
-    centroid = librosa.feature.spectral_centroid(S=spec, sr=sr)[0]
-    flatness = librosa.feature.spectral_flatness(S=spec)[0]
-    log_spec = librosa.amplitude_to_db(spec, ref=1.0, amin=1e-4, top_db=None)  # fixed floor: -80 dB
+    centroid = spectral.centroid(spec, sr)
+    flatness = spectral.flatness(spec)
+    log_spec = spectral.amplitude_to_db(spec, amin=1e-4)  # fixed floor: -80 dB
     flux = np.concatenate([[0.0], np.mean(np.maximum(np.diff(log_spec, axis=1), 0.0), axis=0)])
     if f0_method == "pyin":
+        import librosa
+
         f0, voiced, _ = librosa.pyin(y, fmin=F0_MIN_HZ, fmax=F0_MAX_HZ, sr=sr, frame_length=frame, hop_length=hop)
         f0 = np.where(voiced, f0, np.nan)
     elif f0_method == "yin":
