@@ -26,6 +26,11 @@ to choose anything about it (GoEmotions' train split trained it, its dev split c
   is the customer's bad situation: scoring it negative is right. Which intent is which is the
   rule in :data:`INFORMATIONAL` and :data:`PROBLEM` (written from the intent names; the rest,
   e.g. refunds requested or transfers pending, are in neither).
+  And MultiDoGo's customer-service chats (awslabs, CDLA-Permissive-1.0, the test split prepared by
+  ``benchmarks/multidogo_prepare.py``; evaluation only): customer turns its annotators labelled
+  ``contentonly``, the customer giving what was asked for (a name, a booking code, an address, an
+  amount, a date), are facts; turns labelled as reporting a fault (a broken phone, broken
+  software, a lost card, a disputed charge) are problem statements.
 
     .venv/bin/python benchmarks/neutral.py [--before REF] [--out benchmarks/results/neutral.json]
 """
@@ -50,6 +55,8 @@ from benchmarks.reference import DATA  # noqa: E402
 from benchmarks.sentiment import MULTILINGUAL, dialogue_sets  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
+MULTIDOGO = ROOT / "benchmarks" / "data" / "multidogo"
+MULTIDOGO_PROBLEMS = frozenset({"reportbrokenphone", "reportbrokensoftware", "reportlostcard", "disputecharge"})
 RESULTS = ROOT / "benchmarks" / "results"
 CACHE = Path.home() / ".cache" / "callscope" / "embeddings"
 BAND = 0.125
@@ -124,6 +131,14 @@ def sets() -> dict:
                                       ["neutral"] * sum(r["category"] in INFORMATIONAL for r in bank), "en")
     out["banking77 problems"] = ("problems", [r["text"] for r in bank if r["category"] in PROBLEM],
                                  ["negative"] * sum(r["category"] in PROBLEM for r in bank), "en")
+    turns = []
+    with gzip.open(MULTIDOGO / "test.jsonl.gz", "rt", encoding="utf-8") as f:
+        for line in f:
+            turns += [(text, set(intents)) for text, intents in json.loads(line)["turns"]]
+    facts = [t for t, intents in turns if intents == {"contentonly"}]
+    problems = [t for t, intents in turns if intents and intents <= MULTIDOGO_PROBLEMS]
+    out["MultiDoGo content-only turns"] = ("facts", facts, ["neutral"] * len(facts), "en")
+    out["MultiDoGo fault reports"] = ("problems", problems, ["negative"] * len(problems), "en")
     return out
 
 
