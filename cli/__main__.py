@@ -1,5 +1,5 @@
 """``python -m callscope.cli``."""
 
-from callscope.cli.main import app
+from callscope.cli.main import main
 
-app()
+main()

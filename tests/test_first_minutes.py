@@ -165,3 +165,23 @@ def test_the_plot_names_what_it_shows_and_a_call_without_speech_is_explained(cal
                          capture_output=True, text=True, timeout=120)
     said = " ".join(out.stderr.split())
     assert out.returncode == 1 and "no speech was found in the recording" in said and "without scor" not in said, said
+
+
+@pytest.mark.slow
+def test_analyze_ends_without_the_libraries_teardown_and_loses_no_output(tmp_path):
+    """After ``analyze`` the process ends at once (the interpreter's teardown of the model
+    libraries cost about half a second a run); the output is complete and flushed, the exit code
+    kept. Other commands end as usual (their atexit handlers run)."""
+    probe = ("import atexit, sys\nfrom callscope.cli.main import main\n"
+             "atexit.register(lambda: print('TEARDOWN RAN', file=sys.stderr))\nsys.argv = ['callscope', *sys.argv[1:]]\nmain()")
+    jfk = ROOT / "samples" / "jfk.flac"
+    out = subprocess.run([sys.executable, "-c", probe, "analyze", str(jfk), str(tmp_path / "missing.wav"),
+                          "-o", str(tmp_path / "out")], env=_env(tmp_path), capture_output=True, text=True, timeout=600)
+    said = _words(out.stderr)
+    assert out.returncode == 1  # one of the two failed: the code is kept
+    assert "1 of 2 call(s) analysed, 1 failed; models loaded once in" in said, said  # the last line, flushed
+    assert "TEARDOWN RAN" not in out.stderr
+    assert json.loads((tmp_path / "out" / "jfk.json").read_text())["duration_s"] > 10
+    version = subprocess.run([sys.executable, "-c", probe, "--version"], env=_env(tmp_path), capture_output=True,
+                             text=True, timeout=60)
+    assert version.returncode == 0 and "TEARDOWN RAN" in version.stderr
