@@ -437,7 +437,7 @@ def main() -> None:
 
     try:
         app()
-        code: object = 0
+        code: str | int | None = 0
     except SystemExit as exc:
         code = exc.code
     if not _EXIT.without_teardown:
