@@ -215,11 +215,7 @@ class Analyzer:
     def scorer(self) -> CallScorer | None:
         """The scorer (sentiment, emotion, call scores); None when the settings do not score."""
         if self._scorer is None and self.settings.score:
-            def load() -> CallScorer:
-                scorer = CallScorer(self.settings.scoring)
-                return scorer
-
-            self._scorer = self._timed_load("scoring", load)
+            self._scorer = self._timed_load("scoring", lambda: CallScorer(self.settings.scoring))
         return self._scorer
 
     @property

@@ -41,11 +41,11 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks.reference import AUDIO, DATA  # noqa: E402
+from benchmarks.reference import AUDIO  # noqa: E402
+from benchmarks.sentiment import CACHE  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
-CACHE = Path.home() / ".cache" / "callscope" / "embeddings"
 BINS = np.linspace(0.5, 1.0, 11)
 LABEL_BINS = np.linspace(0.0, 1.0, 11)
 WINDOW, STEP = 6, 2
@@ -56,52 +56,49 @@ CLASS_OF = {"dissatisfied": "negative", "frustrated": "negative", "neutral": "ne
 def reliability(confidence: np.ndarray, right: np.ndarray, edges: np.ndarray = BINS) -> dict:
     """ECE and the per-bin (mean confidence, accuracy, n) of ``confidence`` against ``right``;
     ``edges``: the bins (default 0.5..1 in tenths)."""
-    BINS = edges
-    idx = np.clip(np.digitize(confidence, BINS[1:-1]), 0, len(BINS) - 2)
+    idx = np.clip(np.digitize(confidence, edges[1:-1]), 0, len(edges) - 2)
     bins, ece = [], 0.0
-    for b in range(len(BINS) - 1):
+    for b in range(len(edges) - 1):
         inside = idx == b
         if inside.any():
             conf, acc = float(confidence[inside].mean()), float(right[inside].mean())
             ece += inside.mean() * abs(acc - conf)
-            bins.append({"from": round(float(BINS[b]), 2), "to": round(float(BINS[b + 1]), 2), "n": int(inside.sum()),
+            bins.append({"from": round(float(edges[b]), 2), "to": round(float(edges[b + 1]), 2), "n": int(inside.sum()),
                          "confidence": round(conf, 3), "accuracy": round(acc, 3)})
     return {"n": int(len(right)), "accuracy": round(float(right.mean()), 4), "mean_confidence": round(float(confidence.mean()), 4),
             "ece": round(float(ece), 4), "bins": bins}
 
 
-def sentiment_sets() -> dict[str, tuple[list[str], np.ndarray, str]]:
-    from benchmarks.sentiment import dialogue_sets
-    from callscope.scoring.train_sentiment import FOLDS, SEED, load_domains
+def _goemotions_polar(split: str) -> list[tuple[str, bool]]:
+    """(comment, is positive) of a GoEmotions split's positive-only and negative-only comments."""
+    from callscope.scoring.train_sentiment import GOEMOTIONS, read_goemotions
 
-    domains = load_domains(DATA / "text")
-    texts = [t for ts, _ in domains.values() for t in ts]
-    ratings = np.concatenate([r for _, r in domains.values()])
-    order = np.random.default_rng(SEED).permutation(len(ratings))
-    test = order[int(FOLDS[0] * len(order)) + int(FOLDS[1] * len(order)):]
-    polar = test[np.abs(ratings[test]) >= 0.5]
-    out = {"vader held-out tenth": ([texts[i] for i in polar], ratings[polar] > 0, "en")}
+    return [(t, k == "positive") for t, k in read_goemotions(GOEMOTIONS / f"{split}.tsv.gz", three_classes=True)
+            if k != "neutral"]
+
+
+def sentiment_sets() -> dict[str, tuple[list[str], np.ndarray, str]]:
+    from benchmarks.sentiment import dialogue_sets, multilingual_set, vader_polar
+
+    texts, ratings = vader_polar("test")
+    out = {"vader held-out tenth": (texts, ratings > 0, "en")}
     meld_texts, _prev, gold = dialogue_sets()["meld_dev"]
     keep = [i for i, g in enumerate(gold) if g != "neutral"]
     out["MELD dev (polar lines)"] = ([meld_texts[i] for i in keep], np.array([gold[i] == "positive" for i in keep]), "en")
-    from callscope.scoring.train_sentiment import read_goemotions
-
-    comments = [(t, k) for t, k in read_goemotions(ROOT / "benchmarks" / "data" / "goemotions" / "test.tsv.gz", three_classes=True)
-                if k != "neutral"]
-    out["GoEmotions test (polar comments)"] = ([t for t, _ in comments], np.array([k == "positive" for _, k in comments]), "en")
+    comments = _goemotions_polar("test")
+    out["GoEmotions test (polar comments)"] = ([t for t, _ in comments], np.array([p for _, p in comments]), "en")
     for name in ("da_lcc", "no_norec"):
-        rows = [line.split("\t", 1) for line in (DATA / "multilingual" / "text" / f"{name}.tsv").read_text(encoding="utf-8").splitlines()
-                if "\t" in line]
-        out[name] = ([r[1] for r in rows], np.array([r[0] == "1" for r in rows]), name[:2])
+        texts, labels = multilingual_set(name)
+        out[name] = (texts, labels == 1, name[:2])
     return out
 
 
 def label_sets() -> dict[str, tuple[list[str], list[str]]]:
     """(texts, gold class) of the 3-class conversational sets the label curves never saw."""
     from benchmarks.sentiment import dialogue_sets
-    from callscope.scoring.train_sentiment import read_goemotions
+    from callscope.scoring.train_sentiment import GOEMOTIONS, read_goemotions
 
-    rows = read_goemotions(ROOT / "benchmarks" / "data" / "goemotions" / "test.tsv.gz", three_classes=True)
+    rows = read_goemotions(GOEMOTIONS / "test.tsv.gz", three_classes=True)
     out = {"GoEmotions test (in-domain)": ([t for t, _ in rows], [k for _, k in rows])}
     dialogues = dialogue_sets()
     out["MELD dev"] = (dialogues["meld_dev"][0], dialogues["meld_dev"][2])
@@ -134,17 +131,11 @@ def dev_temperature(model) -> float:
     """The temperature on the sign head's logit that minimises the log-loss of "the sign is
     right" on development data: GoEmotions dev's positive-only and negative-only comments and
     vader's calibration tenth (|rating| ≥ 0.5). 1 = the head is calibrated there."""
-    from callscope.scoring.train_sentiment import FOLDS, SEED, cached_embeddings, load_domains, read_goemotions
+    from benchmarks.sentiment import vader_polar
+    from callscope.scoring.train_sentiment import cached_embeddings
 
-    rows = [(t, k == "positive") for t, k in read_goemotions(ROOT / "benchmarks" / "data" / "goemotions" / "dev.tsv.gz",
-                                                               three_classes=True) if k != "neutral"]
-    domains = load_domains(DATA / "text")
-    texts = [t for ts, _ in domains.values() for t in ts]
-    ratings = np.concatenate([r for _, r in domains.values()])
-    order = np.random.default_rng(SEED).permutation(len(ratings))
-    n_train, n_cal = int(FOLDS[0] * len(order)), int(FOLDS[1] * len(order))
-    cal = [i for i in order[n_train:n_train + n_cal] if abs(ratings[i]) >= 0.5]
-    rows += [(texts[i], bool(ratings[i] > 0)) for i in cal]
+    texts, ratings = vader_polar("calibration")
+    rows = _goemotions_polar("dev") + [(t, bool(r > 0)) for t, r in zip(texts, ratings)]
     x = cached_embeddings(model.encoder, [t for t, _ in rows], CACHE)
     positive = np.array([p for _, p in rows])
     scores, logit = model.heads.score(x, "en"), x @ model.heads.logit_coef + model.heads.logit_intercept

@@ -52,13 +52,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.reference import DATA  # noqa: E402
-from benchmarks.sentiment import MULTILINGUAL, dialogue_sets  # noqa: E402
+from benchmarks.sentiment import CACHE, MULTILINGUAL, dialogue_sets, multilingual_set, vader_polar  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 MULTIDOGO = ROOT / "benchmarks" / "data" / "multidogo"
 MULTIDOGO_PROBLEMS = frozenset({"reportbrokenphone", "reportbrokensoftware", "reportlostcard", "disputecharge"})
 RESULTS = ROOT / "benchmarks" / "results"
-CACHE = Path.home() / ".cache" / "callscope" / "embeddings"
 BAND = 0.125
 INFORMATIONAL = frozenset(
     "exchange_rate fiat_currency_support card_delivery_estimate automatic_top_up exchange_via_app age_limit "
@@ -92,7 +91,7 @@ def head_at(ref: str, tmp: Path) -> Path:
 
 def sets() -> dict:
     """name → (kind, texts, gold, language) for every set in the module doc."""
-    from callscope.scoring.train_sentiment import FOLDS, GOEMOTIONS, SEED, XED, load_domains
+    from callscope.scoring.train_sentiment import GOEMOTIONS, XED
 
     out: dict = {}
     dialogues = dialogue_sets()
@@ -113,18 +112,11 @@ def sets() -> dict:
         with gzip.open(XED / f"neutral_{lang}.tsv.gz", "rt", encoding="utf-8") as f:
             lines = [line.rstrip("\n") for line in f if line.strip()]
         out[f"XED neutral subtitles {lang}"] = ("conversation", lines, ["neutral"] * len(lines), lang)
-    domains = load_domains(DATA / "text")
-    texts = [t for ts, _ in domains.values() for t in ts]
-    ratings = np.concatenate([r for _, r in domains.values()])
-    order = np.random.default_rng(SEED).permutation(len(ratings))
-    test = order[int(FOLDS[0] * len(order)) + int(FOLDS[1] * len(order)):]
-    polar = test[np.abs(ratings[test]) >= 0.5]
-    out["vader held-out fold"] = ("polarity", [texts[i] for i in polar], ["positive" if ratings[i] > 0 else "negative" for i in polar],
-                                  "en")
+    texts, ratings = vader_polar("test")
+    out["vader held-out fold"] = ("polarity", texts, ["positive" if r > 0 else "negative" for r in ratings], "en")
     for name in MULTILINGUAL:
-        rows = [line.split("\t", 1) for line in (DATA / "multilingual" / "text" / f"{name}.tsv").read_text(encoding="utf-8").splitlines()
-                if "\t" in line]
-        out[name] = ("polarity", [r[1] for r in rows], ["positive" if r[0] == "1" else "negative" for r in rows], name[:2])
+        texts, labels = multilingual_set(name)
+        out[name] = ("polarity", texts, ["positive" if k == 1 else "negative" for k in labels], name[:2])
     with open(DATA / "text" / "banking77" / "test.csv", newline="", encoding="utf-8") as f:
         bank = list(csv.DictReader(f))
     out["banking77 informational"] = ("facts", [r["text"] for r in bank if r["category"] in INFORMATIONAL],

@@ -89,6 +89,27 @@ def polarity(scores: np.ndarray, ratings: np.ndarray) -> dict:
             "slope": round(float(np.polyfit(ratings / 4.0, scores, 1)[0]), 3), "polar_sentences": int(polar.sum())}
 
 
+def multilingual_set(name: str) -> tuple[list[str], np.ndarray]:
+    """(texts, labels 1 positive / 0 negative) of one of the :data:`MULTILINGUAL` sets."""
+    rows = [line.split("\t", 1) for line in (DATA / "multilingual" / "text" / f"{name}.tsv").read_text(encoding="utf-8").splitlines()
+            if "\t" in line]
+    return [r[1] for r in rows], np.array([int(r[0]) for r in rows])
+
+
+def vader_polar(fold: str = "test") -> tuple[list[str], np.ndarray]:
+    """(texts, mean ratings -4..+4) of the vader sentences in ``fold`` (``calibration`` or ``test``,
+    as ``train_sentiment`` draws them) whose |rating| is at least 0.5."""
+    from callscope.scoring.train_sentiment import folds, load_domains
+
+    domains = load_domains(DATA / "text")
+    texts = [t for ts, _ in domains.values() for t in ts]
+    ratings = np.concatenate([r for _, r in domains.values()])
+    _, cal, test = folds(len(ratings))
+    chosen = {"calibration": cal, "test": test}[fold]
+    polar = chosen[np.abs(ratings[chosen]) >= 0.5]
+    return [texts[i] for i in polar], ratings[polar]
+
+
 def dialogue_sets() -> dict[str, tuple[list[str], list[str], list[str]]]:
     """(utterances, the other party's preceding turn, 3-class gold) of MELD dev and 600 DailyDialog dialogues (seed 0)."""
     with open(DATA / "text" / "meld" / "dev_sent_emo.csv", newline="", encoding="utf-8") as f:
@@ -173,8 +194,7 @@ def main() -> None:
     dialogues = dialogue_sets()
     multilingual = {}
     for name in MULTILINGUAL:
-        rows = [line.split("\t", 1) for line in (DATA / "multilingual" / "text" / f"{name}.tsv").read_text(encoding="utf-8").splitlines() if "\t" in line]
-        multilingual[name] = ([r[1] for r in rows], np.array([int(r[0]) for r in rows]))
+        multilingual[name] = multilingual_set(name)
 
     encoders = {"minilm": MiniLM(), "e5": shipped.encoder}
     emb: dict[str, dict[str, np.ndarray]] = {}

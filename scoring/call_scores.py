@@ -79,11 +79,12 @@ def passage_weights(utterances: list[Utterance]) -> list[float]:
     passage's sentences (at most :data:`MAX_SENTENCES_PER_PASSAGE`), divided among the
     passage's utterances by their words and among the speaker's copies of the same passage."""
     units = sentence_units(utterances)
-    texts = [_normalised(" ".join(utterances[i].text for i in unit)) for unit in units]
+    joined = [" ".join(utterances[i].text for i in unit) for unit in units]
+    texts = [_normalised(text) for text in joined]
     copies = Counter((utterances[unit[0]].speaker, text) for unit, text in zip(units, texts))
     weights = [0.0] * len(utterances)
-    for unit, text in zip(units, texts):
-        sentences = sentence_count(" ".join(utterances[i].text for i in unit))
+    for unit, text, whole in zip(units, texts, joined):
+        sentences = sentence_count(whole)
         passage = min(sentences, MAX_SENTENCES_PER_PASSAGE) / copies[(utterances[unit[0]].speaker, text)]
         words = sum(max(len(utterances[i].words), 1) for i in unit)
         for i in unit:
@@ -165,9 +166,12 @@ def speaker_scores(
     duration: float,
     version: str,
     arousal_baseline: str | None = None,
+    passages: list[float] | None = None,
 ) -> SpeakerScores:
+    """One speaker's scores. ``passages``: :func:`passage_weights` of ``utterances``, when the
+    caller scores several speakers of the call (computed here otherwise)."""
     idx = [i for i, u in enumerate(utterances) if u.speaker == speaker]
-    passages = passage_weights(utterances)
+    passages = passage_weights(utterances) if passages is None else passages
     quarters = [[i for i in idx if _quarter(utterances[i], duration) == q] for q in range(4)]
     by_quarter = [None if (m := _weighted_mean(q, utterances, scores, passages)) is None else round(m, 4)
                   for q in quarters]

@@ -23,11 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
+from callscope.environment import cache_root
 from callscope.scoring.emotion import NEUTRAL_BAND
 from callscope.scoring.label_confidence import CLASSES, MAP_PATH, LabelConfidenceMap, text_class
-
-GOEMOTIONS_DEV = Path(__file__).resolve().parents[1] / "benchmarks" / "data" / "goemotions" / "dev.tsv.gz"
-CACHE = Path.home() / ".cache" / "callscope" / "embeddings"
 
 
 def fit(scores: np.ndarray, gold: list[str], version_data: str, head_version: str,
@@ -57,11 +55,11 @@ def main() -> None:
     args = parser.parse_args()
 
     from callscope.scoring.sentiment import SentimentModel
-    from callscope.scoring.train_sentiment import cached_embeddings, read_goemotions
+    from callscope.scoring.train_sentiment import GOEMOTIONS, cached_embeddings, read_goemotions
 
     model = SentimentModel(head_path=args.head) if args.head else SentimentModel()
-    rows = read_goemotions(GOEMOTIONS_DEV, three_classes=True)
-    scored = model.score_embeddings(cached_embeddings(model.encoder, [t for t, _ in rows], CACHE), "en")
+    rows = read_goemotions(GOEMOTIONS / "dev.tsv.gz", three_classes=True)
+    scored = model.score_embeddings(cached_embeddings(model.encoder, [t for t, _ in rows], cache_root() / "embeddings"), "en")
     fitted = fit(np.array([s.score for s in scored]), [k for _, k in rows],
                  f"GoEmotions dev 3-class Apache-2.0 n={len(rows)}", model.version)
     args.out.write_text(json.dumps(fitted.to_json(), indent=1) + "\n", encoding="utf-8")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from callscope.scoring.call_scores import speaker_scores
+from callscope.scoring.call_scores import passage_weights, speaker_scores
 from callscope.scoring.escalation import EscalationBands, relevel
 from callscope.scoring.results import CallScores, SpeakerScores, SpeakerTimeline, UtteranceScores
 from callscope.scoring.timeline import build_timeline
@@ -39,9 +39,10 @@ def rescore(
     bands = bands or EscalationBands.of(call.bands)
     utterances, scores = list(utterances), list(scores)
     total_talk = sum(s.talk_time_s for s in speakers)
+    passages = passage_weights(utterances)
     new_speakers = [
         speaker_scores(s.speaker, s.role, s.acoustic_emotion, utterances, scores, s.talk_time_s, total_talk, duration,
-                       s.sentiment_mean.version + version_suffix, s.arousal_baseline)
+                       s.sentiment_mean.version + version_suffix, s.arousal_baseline, passages)
         for s in speakers
     ]
     new_call = relevel(call, _customer(speakers), _customer(new_speakers), bands, call.escalation.version + version_suffix)

@@ -20,6 +20,7 @@ from callscope.scoring.call_scores import (
     INTERRUPTION_RULES_VERSION,
     interruptions,
     overlap_time,
+    passage_weights,
     silence,
     speaker_scores,
 )
@@ -184,9 +185,10 @@ class CallScorer:
 
         total_talk = sum(talk_time.values())
         sentiment_version = self.sentiment.version
+        passages = passage_weights(utterances)
         spk_scores = [
             speaker_scores(sp, role_of[sp], acoustic[sp], utterances, utt_scores, talk_time.get(sp, 0.0),
-                           total_talk, duration, sentiment_version, baselines.get(sp))
+                           total_talk, duration, sentiment_version, baselines.get(sp), passages)
             for sp in speakers
         ]
         customer = next((x for x in spk_scores if x.role == "customer"), None)

@@ -12,8 +12,9 @@ human-rated movie snippets, tweets and Amazon snippets, MIT).
   (green > +0.3, red < -0.5 by default) mean what they say.
 * neutral gate: a logistic head giving P(the text carries sentiment at all), trained on
   everyday conversational comments that people labelled Neutral or with an emotion
-  (GoEmotions, Apache-2.0). Where it is below the head's gate point (0.5, chosen on
-  development data) the score is shrunk in proportion (``score × P / point``): a line about the
+  (GoEmotions, Apache-2.0). Where it is below the head's gate point (stored in the head file:
+  0.6 for the shipped head, chosen on development data) the score is shrunk in proportion
+  (``score × P / point``): a line about the
   weather or an address keeps its sign but falls into the neutral band instead of reading as a
   complaint. The gated score is then rescaled once (``gate_scale``, fitted on the same held-out
   calibration sentences as the calibration) so that its spread still matches human ratings.

@@ -155,12 +155,18 @@ def fit_heads(x: np.ndarray, ratings: np.ndarray, domain: np.ndarray | None = No
                  float(logit.intercept_[0]), ridge_alpha=alpha, logit_c=c_best)
 
 
+def folds(n: int, seed: int = SEED) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Indices of the train, calibration and test folds (:data:`FOLDS`) of ``n`` rated sentences
+    (:func:`load_domains`' order), drawn with ``seed``."""
+    order = np.random.default_rng(seed).permutation(n)
+    n_train, n_cal = int(FOLDS[0] * n), int(FOLDS[1] * n)
+    return order[:n_train], order[n_train:n_train + n_cal], order[n_train + n_cal:]
+
+
 def fit_calibrated(x: np.ndarray, ratings: np.ndarray, domain: np.ndarray | None = None,
                    seed: int = SEED) -> tuple[Heads, np.ndarray]:
     """Heads on the train fold, calibrated on the calibration fold; returns them and the test-fold indices."""
-    order = np.random.default_rng(seed).permutation(len(ratings))
-    n_train, n_cal = int(FOLDS[0] * len(order)), int(FOLDS[1] * len(order))
-    train, cal, test = order[:n_train], order[n_train:n_train + n_cal], order[n_train + n_cal:]
+    train, cal, test = folds(len(ratings), seed)
     heads = fit_heads(x[train], ratings[train], None if domain is None else np.asarray(domain)[train], seed)
     heads.calibrate(x[cal], ratings[cal])
     return heads, test
@@ -323,8 +329,7 @@ def train(data: Path, out: Path, cache_dir: Path | None = None) -> dict:
     heads.gate_coef, heads.gate_intercept, gate_c, gate_report = fit_gate(x_gate, gate_polar, x_dev, dev_polar)
     heads.gate_offsets = language_offsets(encoder, cache_dir)
     dev3 = [(t, g) for t, g in read_goemotions(GOEMOTIONS / "dev.tsv.gz", three_classes=True)]
-    order = np.random.default_rng(SEED).permutation(len(ratings))
-    cal = order[int(FOLDS[0] * len(order)):int(FOLDS[0] * len(order)) + int(FOLDS[1] * len(order))]  # as fit_calibrated
+    _, cal, _ = folds(len(ratings))  # as fit_calibrated
     gate_point, gate_f1 = choose_gate_point(heads, cached_embeddings(encoder, [t for t, _ in dev3], cache_dir),
                                             [g for _, g in dev3], x[cal], ratings[cal])
     gate_report["gate_point_mean_macro_f1"] = gate_f1

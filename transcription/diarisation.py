@@ -22,6 +22,7 @@ import numpy as np
 
 from callscope.audio.vad import SpeechRegion
 from callscope.errors import MissingWeightsError
+from callscope.transcription.speaker_runtime import HOP, N_FFT, SpeakerRuntime, mel_frames, partial_slices
 from callscope.transcription.speech_gate import gather_speech
 from callscope.transcription.types import SpeakerTurn
 
@@ -175,8 +176,6 @@ class SpeakerEncoder:
     onnxruntime (:mod:`callscope.transcription.speaker_runtime`: no torch or librosa per call)."""
 
     def __init__(self, threads: int = 0) -> None:
-        from callscope.transcription.speaker_runtime import SpeakerRuntime
-
         try:
             self.runtime = SpeakerRuntime(threads)
         except (ImportError, FileNotFoundError) as exc:
@@ -192,8 +191,6 @@ class SpeakerEncoder:
         computed ``EMBED_BATCH`` windows at a time: the mel spectrogram of each batch's span only
         (frames centred as librosa centres them), so memory does not grow with the call.
         """
-        from callscope.transcription.speaker_runtime import partial_slices
-
         rms = float(np.sqrt(np.mean(speech**2))) + 1e-9
         wav = (speech * (10 ** (-30 / 20) / rms)).astype(np.float32)  # -30 dBFS as resemblyzer expects
         wav_slices, mel_slices = partial_slices(len(wav), 1.0 / WINDOW_HOP_S, 0.5)
@@ -213,8 +210,6 @@ class SpeakerEncoder:
         """Mel frames ``first..stop-1`` (stop - first, 40) of ``wav`` exactly as resemblyzer's
         ``wav_to_mel_spectrogram`` gives them for the whole signal (librosa's centred frames:
         zero-padded beyond its ends)."""
-        from callscope.transcription.speaker_runtime import HOP, N_FFT, mel_frames
-
         a, b = first * HOP - N_FFT // 2, (stop - 1) * HOP + N_FFT // 2 + (N_FFT % 2)
         seg = np.zeros(b - a, dtype=np.float32)
         lo, hi = max(a, 0), min(b, len(wav))

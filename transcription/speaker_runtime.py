@@ -11,8 +11,9 @@ torch's teardown adds about half a second at exit (``benchmarks/startup.py``), s
   (``CALLSCOPE_CACHE_DIR``, default ``~/.cache/callscope``; in memory when it is not writable) as
   an ONNX graph (the LSTM as ONNX's ``LSTM`` operator, gates reordered from torch's i, f, g, o to
   ONNX's i, o, f, c) and a ``.npy`` filter bank; later loads read those two files only;
-* the mel spectrogram is numpy's: frames of 400 samples every 160 (``center=False``), a
-  periodic Hann window, the power spectrum, the filter bank: what
+* the mel spectrogram is numpy's (:mod:`callscope.audio.spectral`'s framing and window): frames
+  of 400 samples every 160 (``center=False``), a periodic Hann window, the power spectrum, the
+  filter bank: what
   ``librosa.feature.melspectrogram`` computes for resemblyzer.
 
 Its d-vectors agree with resemblyzer's torch model to a cosine of 0.9999 or more
@@ -27,6 +28,8 @@ import os
 from pathlib import Path
 
 import numpy as np
+
+from callscope.audio import spectral
 
 SAMPLE_RATE = 16_000
 N_FFT = 400  #: 25 ms at 16 kHz (resemblyzer's mel_window_length)
@@ -133,9 +136,8 @@ def mel_frames(segment: np.ndarray, mel_basis: np.ndarray) -> np.ndarray:
     segment is shorter than one frame."""
     if len(segment) < N_FFT:
         return np.zeros((0, N_MELS), dtype=np.float32)
-    frames = np.lib.stride_tricks.sliding_window_view(segment.astype(np.float32), N_FFT)[::HOP]
-    window = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(N_FFT) / N_FFT)).astype(np.float32)
-    power = np.abs(np.fft.rfft(frames * window, axis=1)) ** 2
+    frames = spectral.frame(segment.astype(np.float32), N_FFT, HOP).T
+    power = np.abs(np.fft.rfft(frames * spectral.hann(N_FFT).astype(np.float32), axis=1)) ** 2
     return (power.astype(np.float32) @ mel_basis.T).astype(np.float32)
 
 
