@@ -17,6 +17,7 @@ import uuid
 from sqlalchemy import insert, select, text
 
 from benchmarks.reference import AUDIO
+from callscope.qa import rescoring
 from callscope.scoring.rules import starter_text
 from tests.support.server import running_service, wait_done
 
@@ -99,12 +100,16 @@ def test_rescore_runs_can_be_cancelled_queued_or_running(tmp_path, database):
             assert proc.poll() is None or running, proc.stdout.read() if proc.poll() is not None else ""
             time.sleep(0.05)
         assert running is not None, "the CLI's run never got going"
+        seen = _run(svc, running).done
         r = admin.post(f"/v1/admin/rescore/{running}/cancel")
-        assert r.status_code == 200 and r.json()["status"] == "cancelled"
+        assert r.status_code == 200 and r.json()["status"] == "cancelled", r.text
         said = proc.communicate(timeout=300)[0]
         assert proc.returncode == 1 and f"run {running} was cancelled by another user" in said, said
         status, done, _skipped, total, _worker = _run(svc, running)
         assert status == "cancelled" and 0 < done < total == COPIES + 1, (status, done, total)
+        # the cancellation got in after the batch at hand (or the one that began as it was sent), not
+        # after whatever batches the run started next: SQLite keeps no queue of waiting writers
+        assert done <= seen + 2 * rescoring.BATCH, (seen, done)
         # and the runs that ended cannot be cancelled again into something else
         assert admin.post(f"/v1/admin/rescore/{running}/cancel").json()["status"] == "cancelled"
         assert svc.sql("SELECT count(*) FROM rescore_runs WHERE status = 'cancelled'") == [(3,)]
