@@ -72,6 +72,7 @@ bench: $(STAMP) $(SUMMARIES)
 	$(PY) benchmarks/sentiment.py
 	$(PY) benchmarks/neutral.py
 	$(PY) benchmarks/confidence.py
+	$(PY) benchmarks/level_confidence.py
 	$(PY) benchmarks/features.py
 	$(PY) benchmarks/pipeline.py
 	$(PY) benchmarks/service.py

@@ -20,7 +20,8 @@
   a call were that short: Call01's hand-made reference transcript (real call, roles known) and
   the twelve contact-centre dialogues of ``benchmarks/data/dialogues.json`` (written for the role
   benchmark before the roles/3 cues; roles known by construction; as text, not spoken).
-* **Level confidence**: not measured. No shared call has a human level, and none may be made up.
+* **Level confidence**: in ``benchmarks/level_confidence.py`` (no shared call has a human level;
+  texts whose every sentence people rated stand in).
 
 ECE: 10 equal-width bins over 0.5..1 (labels: over 0..1), the mean |accuracy − confidence|
 weighted by the bin's share. PNGs: ``benchmarks/results/confidence_{sentiment,labels,roles}.png``.
@@ -256,7 +257,7 @@ def main() -> None:
         classes = "  ".join(f"{k[:3]} {c['stated']:.2f}/{c['right']:.2f}" for k, c in r["after"]["by_class"].items())
         print(f"{name:32} {r['after']['n']:>6} {r['after']['accuracy']:>9.3f} {r['before']['ece']:>11.3f} "
               f"{r['after']['ece']:>10.3f}  {classes}")
-    print("level confidence: not measured (no human levels exist for the shared calls)")
+    print("level confidence: benchmarks/level_confidence.py")
     args.out.write_text(json.dumps({"benchmark": "confidence", "date": time.strftime("%Y-%m-%d %H:%M:%S"),
                                     "sentiment_model": model.version, "role_rules": ROLE_RULES_VERSION,
                                     "sentiment": sentiment, "sign_temperature_on_dev": round(temperature, 2),

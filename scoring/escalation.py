@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from callscope.scoring.call_scores import UNRELIABLE_LEVEL_SHARE, WINDOW_WORDS
+from callscope.scoring.level_confidence import level_confidence, load_map
 from callscope.scoring.messages import number, say
 from callscope.scoring.results import BandsOut, CallScores, Reason, Score, SpeakerScores
 
@@ -105,9 +106,11 @@ def decide_level(customer: SpeakerScores | None, bands: EscalationBands, version
     problem was solved, whatever the start was. Otherwise the lower of the mean and the end
     decides, so a call that was bad throughout, or turned bad, is not rescued by a polite
     goodbye. The lowest utterance is named in the reasons when it reached orange or red. The
-    level's confidence is that of the sentiment it is read from (clarity, transcript reliability
-    and amount of evidence); a level read from fewer than :data:`WINDOW_WORDS` words, or from
-    words mostly in unreliable utterances (:data:`UNRELIABLE_LEVEL_SHARE`), says so.
+    level's confidence is P(the level is right) given how far the value it is read from lies
+    from the nearest band edge (:mod:`callscope.scoring.level_confidence`), times the share of
+    its evidence's words that the decoder was sure of; a level read from fewer than
+    :data:`WINDOW_WORDS` words, or from words mostly in unreliable utterances
+    (:data:`UNRELIABLE_LEVEL_SHARE`), says so.
 
     With ``override`` (a QA reviewer's level) the reviewer's level is the level, confidence 1.0,
     its first reason says who set it and why, and the rules' own reasons follow.
@@ -150,7 +153,8 @@ def _rules_level(customer: SpeakerScores | None, bands: EscalationBands, version
     if read.unreliable_share is not None and read.unreliable_share >= UNRELIABLE_LEVEL_SHARE:
         reasons.append(reason("reason.unreliable_transcript", "level", language, read.evidence,
                               share=float(read.unreliable_share)))
-    return Score(value=level, confidence=read.confidence, evidence=read.evidence, version=version,
+    confidence = level_confidence(value, (bands.green, bands.yellow, bands.orange), read.unreliable_share)
+    return Score(value=level, confidence=confidence, evidence=read.evidence, version=version,
                  detail=f"{basis} sentiment {value:+.3f}; bands green > {bands.green}, yellow ≥ {bands.yellow}, orange ≥ {bands.orange}, else red",
                  evidence_words=read.evidence_words, unreliable_share=read.unreliable_share), reasons
 
@@ -180,4 +184,5 @@ def relevel(call: CallScores, before: SpeakerScores | None, after: SpeakerScores
     (read only for a result stored before reasons were structured)."""
     rest = [r for r in details_of(call, before) if r.about != "level" and r.code != "reason.qa_level"]
     level, own = decide_level(after, bands, version, call.reasons_language, override)
-    return with_reasons(call, own + rest, escalation=level, bands=bands.out())
+    return with_reasons(call, own + rest, escalation=level, bands=bands.out(),
+                        versions={**call.versions, "level_confidence": load_map().version})

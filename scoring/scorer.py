@@ -28,6 +28,7 @@ from callscope.scoring.courtesy import COURTESY_VERSION
 from callscope.scoring.emotion import EMOTION_RULES_VERSION, EmotionThresholds
 from callscope.scoring.escalation import EscalationBands, decide_level, reason
 from callscope.scoring.label_confidence import load_map
+from callscope.scoring.level_confidence import load_map as load_level_map
 from callscope.scoring.population_baseline import PopulationBaseline
 from callscope.scoring.results import CallScores, SpeakerScores, SpeakerTimeline, UtteranceScores
 from callscope.scoring.roles import (
@@ -123,7 +124,7 @@ class CallScorer:
                 "sentences": SENTENCE_RULES_VERSION,
                 "roles": ROLE_RULES_VERSION, "call_scores": CALL_RULES_VERSION,
                 "interruptions": INTERRUPTION_RULES_VERSION, "language": LANGUAGE_RULES_VERSION,
-                "arousal_prior": load_prior(False).version}
+                "arousal_prior": load_prior(False).version, "level_confidence": load_level_map().version}
 
     def assign_roles(
         self,
