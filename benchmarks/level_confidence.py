@@ -47,11 +47,9 @@ HALVINGS = 20
 def held_out_texts(per_text: int = TEXT_SENTENCES, seed: int = 0):
     """vader's test tenth (never trained on) dealt into texts of ``per_text`` sentences."""
     from callscope.scoring.fit_level_confidence import RatedText
-    from callscope.scoring.train_sentiment import DEFAULT_DATA, folds, load_domains
+    from callscope.scoring.train_sentiment import DEFAULT_DATA, flattened, folds, load_domains
 
-    domains = load_domains(DEFAULT_DATA)
-    texts = [t for ts, _ in domains.values() for t in ts]
-    ratings = np.concatenate([r for _, r in domains.values()])
+    texts, ratings, _ = flattened(load_domains(DEFAULT_DATA))
     test = folds(len(ratings))[2]
     order = np.random.default_rng(seed).permutation(test)
     return [RatedText(f"test{k // per_text}", [texts[i] for i in order[k:k + per_text]],
@@ -60,9 +58,10 @@ def held_out_texts(per_text: int = TEXT_SENTENCES, seed: int = 0):
 
 
 def stated(cases, confidence_map) -> np.ndarray:
+    from callscope.scoring.escalation import EscalationBands
     from callscope.scoring.level_confidence import level_confidence
 
-    edges = (0.3, -0.2, -0.5)  # EscalationBands() defaults, with which the cases were read
+    edges = EscalationBands().edges  # the defaults, with which the cases were read
     return np.array([level_confidence(c.value, edges, c.unreliable_share, confidence_map) for c in cases])
 
 

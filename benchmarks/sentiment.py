@@ -99,11 +99,9 @@ def multilingual_set(name: str) -> tuple[list[str], np.ndarray]:
 def vader_polar(fold: str = "test") -> tuple[list[str], np.ndarray]:
     """(texts, mean ratings -4..+4) of the vader sentences in ``fold`` (``calibration`` or ``test``,
     as ``train_sentiment`` draws them) whose |rating| is at least 0.5."""
-    from callscope.scoring.train_sentiment import folds, load_domains
+    from callscope.scoring.train_sentiment import flattened, folds, load_domains
 
-    domains = load_domains(DATA / "text")
-    texts = [t for ts, _ in domains.values() for t in ts]
-    ratings = np.concatenate([r for _, r in domains.values()])
+    texts, ratings, _ = flattened(load_domains(DATA / "text"))
     _, cal, test = folds(len(ratings))
     chosen = {"calibration": cal, "test": test}[fold]
     polar = chosen[np.abs(ratings[chosen]) >= 0.5]

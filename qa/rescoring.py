@@ -121,6 +121,7 @@ def run(sessions: sessionmaker, run_id: int, on_progress: Callable[[int, int], N
         if since is not None:
             where.append(call_time() >= since)
         total = s.execute(select(func.count()).select_from(Call).where(*where)).scalar_one()
+        pause = SQLITE_YIELD_S if s.get_bind().dialect.name == "sqlite" else 0.0
         s.execute(update(RescoreRun).where(RescoreRun.id == run_id).values(total=total))
         s.commit()
     done = skipped = failed = 0
@@ -171,7 +172,6 @@ def run(sessions: sessionmaker, run_id: int, on_progress: Callable[[int, int], N
                         raise Cancelled(f"re-scoring run {run_id} was cancelled")
                     raise TakenOver(f"re-scoring run {run_id} was taken over")
                 s.commit()
-                pause = SQLITE_YIELD_S if s.get_bind().dialect.name == "sqlite" else 0.0
             if on_progress:
                 on_progress(done + skipped + failed, total)
             time.sleep(pause)

@@ -36,6 +36,11 @@ class EscalationBands:
     yellow: float = -0.2
     orange: float = -0.5
 
+    @property
+    def edges(self) -> tuple[float, float, float]:
+        """The band edges (green, yellow, orange), -1..+1."""
+        return self.green, self.yellow, self.orange
+
     def level(self, sentiment: float) -> str:
         if sentiment > self.green:
             return "green"
@@ -153,7 +158,7 @@ def _rules_level(customer: SpeakerScores | None, bands: EscalationBands, version
     if read.unreliable_share is not None and read.unreliable_share >= UNRELIABLE_LEVEL_SHARE:
         reasons.append(reason("reason.unreliable_transcript", "level", language, read.evidence,
                               share=float(read.unreliable_share)))
-    confidence = level_confidence(value, (bands.green, bands.yellow, bands.orange), read.unreliable_share)
+    confidence = level_confidence(value, bands.edges, read.unreliable_share)
     return Score(value=level, confidence=confidence, evidence=read.evidence, version=version,
                  detail=f"{basis} sentiment {value:+.3f}; bands green > {bands.green}, yellow ≥ {bands.yellow}, orange ≥ {bands.orange}, else red",
                  evidence_words=read.evidence_words, unreliable_share=read.unreliable_share), reasons

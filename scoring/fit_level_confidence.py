@@ -88,14 +88,14 @@ def model_without(domain: str):
         VADER_DOMAINS,
         cached_embeddings,
         fit_calibrated,
+        flattened,
         load_domains,
     )
 
     model = SentimentModel()
     domains = load_domains(DEFAULT_DATA, tuple(d for d in VADER_DOMAINS if d != domain))
     x = np.vstack([cached_embeddings(model.encoder, texts, cache_root() / "embeddings") for texts, _ in domains.values()])
-    ratings = np.concatenate([r for _, r in domains.values()])
-    names = np.concatenate([[name] * len(r) for name, (_, r) in domains.items()])
+    _, ratings, names = flattened(domains)
     heads, _test = fit_calibrated(x, ratings, names)
     shipped = model.heads
     heads.gate_coef, heads.gate_intercept, heads.gate_offsets = shipped.gate_coef, shipped.gate_intercept, shipped.gate_offsets
@@ -130,7 +130,6 @@ def level_cases(model, texts: list[RatedText]) -> list[LevelCase]:
 
     scorer = CallScorer(sentiment=model)
     bands = EscalationBands()
-    edges = (bands.green, bands.yellow, bands.orange)
     roles = RoleAssignment(roles={"Customer": "customer"}, source="channel_map", confidence=1.0)
     out = []
     with model.encoder.prefetched([s for t in texts for s in t.sentences]):
@@ -158,7 +157,7 @@ def level_cases(model, texts: list[RatedText]) -> list[LevelCase]:
             theirs = decide_level(people, bands, "people")[0].value
             out.append(LevelCase(text.text_id, len(utts), None if level.value is None else str(level.value),
                                  None if theirs is None else str(theirs),
-                                 value, band_margin(value, edges), read.unreliable_share, float(level.confidence),
+                                 value, band_margin(value, bands.edges), read.unreliable_share, float(level.confidence),
                                  float(read.confidence)))
     return out
 

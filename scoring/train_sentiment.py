@@ -80,6 +80,14 @@ def load_domains(data: Path, names=tuple(VADER_DOMAINS)) -> dict[str, tuple[list
     return {n: read_vader(data / "vader" / f"{VADER_DOMAINS[n]}_GroundTruth.txt") for n in names}
 
 
+def flattened(domains: dict[str, tuple[list[str], np.ndarray]]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """:func:`load_domains`' sentences as one list in its order: texts, mean ratings, domain names."""
+    texts = [t for ts, _ in domains.values() for t in ts]
+    ratings = np.concatenate([r for _, r in domains.values()])
+    names = np.concatenate([[name] * len(r) for name, (_, r) in domains.items()])
+    return texts, ratings, names
+
+
 def cached_embeddings(encoder, texts: list[str], cache_dir: Path | None) -> np.ndarray:
     """``encoder.encode(texts)``, kept in ``cache_dir`` under a hash of the encoder and the texts
     (embedding 18k sentences with the 4-bit e5 takes ≈ 10 min on one core)."""
@@ -319,8 +327,7 @@ def train(data: Path, out: Path, cache_dir: Path | None = None) -> dict:
     t0 = time.perf_counter()
     x = np.vstack([cached_embeddings(encoder, texts, cache_dir) for texts, _ in domains.values()])
     embed_s = time.perf_counter() - t0
-    ratings = np.concatenate([r for _, r in domains.values()])
-    domain = np.concatenate([[name] * len(r) for name, (_, r) in domains.items()])
+    _, ratings, domain = flattened(domains)
     heads, test = fit_calibrated(x, ratings, domain)
     t0 = time.perf_counter()
     gate_texts, gate_polar, dev_texts, dev_polar = gate_data()
