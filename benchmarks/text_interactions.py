@@ -40,7 +40,8 @@ def main() -> None:
     ap.add_argument("--chats", type=int, default=300)
     ap.add_argument("--emails", type=int, default=100)
     ap.add_argument("--per-chat", type=int, default=6)
-    ap.add_argument("--batch", type=int, default=100, help="interactions scored together in the batched runs")
+    ap.add_argument("--batch", type=int, default=32,
+                    help="interactions scored together in the batched runs (the worker takes up to 32: service/worker.py TEXT_BATCH)")
     args = ap.parse_args()
     from callscope.analysis.pipeline import build_analysis_settings
     from callscope.analysis.text_pipeline import TextMessage, analyze_thread, analyze_threads

