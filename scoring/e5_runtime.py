@@ -480,6 +480,14 @@ class E5Runtime:
         rows = _dequantise(self.word_nibbles[ids.reshape(-1)], self.word_scales[ids.reshape(-1)])
         return rows.reshape(*ids.shape, self.model.H)
 
+    def layer_input(self, ids: np.ndarray) -> np.ndarray:
+        """The graph's input ``x`` for token ids ``(batch, tokens)``: word + position + token type
+        embeddings after their LayerNorm, float32 ``(batch, tokens, 384)``."""
+        x = self._embed_rows(ids) + self.position[:ids.shape[1]][None]
+        mean = x.mean(-1, keepdims=True)
+        var = ((x - mean) ** 2).mean(-1, keepdims=True)
+        return ((x - mean) / np.sqrt(var + self.model.eps) * self.ln_w + self.ln_b).astype(np.float32)
+
     def _forward(self, batch: list[list[int]]) -> np.ndarray:
         """Mean of the last layer's hidden states over each window's tokens: (len(batch), 384)."""
         n, length = len(batch), max(len(w) for w in batch)
@@ -487,10 +495,7 @@ class E5Runtime:
         mask = np.zeros((n, length), dtype=bool)
         for r, w in enumerate(batch):
             ids[r, :len(w)], mask[r, :len(w)] = w, True
-        x = self._embed_rows(ids) + self.position[:length][None]
-        mean = x.mean(-1, keepdims=True)
-        var = ((x - mean) ** 2).mean(-1, keepdims=True)
-        x = ((x - mean) / np.sqrt(var + self.model.eps) * self.ln_w + self.ln_b).astype(np.float32)
+        x = self.layer_input(ids)
         bias = np.where(mask, 0.0, -1e9).astype(np.float32)[:, None, None, :]
         (h,) = self.session.run(["h"], {"x": x, "bias": bias})
         counts = mask.sum(1, keepdims=True)

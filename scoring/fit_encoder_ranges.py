@@ -62,10 +62,7 @@ def fit(texts: list[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         step = max(1, BATCH_TOKENS // length)
         for k in range(0, len(windows), step):
             ids = np.array(windows[k:k + step], dtype=np.int64)
-            x = runtime._embed_rows(ids) + runtime.position[:length][None]
-            mean = x.mean(-1, keepdims=True)
-            var = ((x - mean) ** 2).mean(-1, keepdims=True)
-            x = ((x - mean) / np.sqrt(var + runtime.model.eps) * runtime.ln_w + runtime.ln_b).astype(np.float32)
+            x = runtime.layer_input(ids)
             bias = np.zeros((len(ids), 1, 1, length), dtype=np.float32)
             for name, value in zip(names, session.run(names, {"x": x, "bias": bias})):
                 key, end = name.rsplit(".", 1)
