@@ -36,8 +36,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.reference import DATA  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
-CACHE = Path.home() / ".cache" / "callscope" / "embeddings"
-MULTILINGUAL = {"da_lcc": "da", "da_europarl": "da", "no_norec": "no", "fi_xed": "fi"}
 
 
 def _sentences(n: int) -> list[str]:
@@ -83,7 +81,7 @@ def speed(texts: list[str]) -> dict:
 
 
 def accuracy() -> dict:
-    from benchmarks.sentiment import multilingual_set, vader_polar
+    from benchmarks.sentiment import CACHE, MULTILINGUAL, multilingual_set, vader_polar
     from callscope.scoring.sentiment import Heads
     from callscope.scoring.text_encoder import TextEncoder
     from callscope.scoring.train_sentiment import DEFAULT_DATA, cached_embeddings, train
@@ -98,12 +96,11 @@ def accuracy() -> dict:
         scores = heads.score(cached_embeddings(encoder, polar_texts, CACHE), "en")
         row = {"head": version, "vader_test_pearson_r": trained["test_pearson_r"],
                "vader_test_polarity_accuracy": round(float(np.mean(np.sign(scores) == np.sign(polar_ratings))), 4)}
-        for name, language in MULTILINGUAL.items():
+        for name in MULTILINGUAL:
             texts, labels = multilingual_set(name)
-            s = heads.score(cached_embeddings(encoder, texts, CACHE), language)
+            s = heads.score(cached_embeddings(encoder, texts, CACHE), name[:2])
             row[name] = round(float(np.mean((s > 0) == (labels == 1))), 4)
-        gate = trained["gate"]["gate_point_mean_macro_f1"]
-        row["goemotions_dev_macro_f1"] = gate[f"{heads.gate_point:g}"] if f"{heads.gate_point:g}" in gate else max(gate.values())
+        row["goemotions_dev_macro_f1"] = trained["gate"]["gate_point_mean_macro_f1"][f"{heads.gate_point:g}"]
         out[engine] = row
     return out
 

@@ -352,14 +352,16 @@ def build_graph(model: PackedModel, accuracy_level: int = 4, engine: str = ENGIN
             nodes.append(helper.make_node("ReduceMax", [x], [key + ".max"], axes=[0, 1], keepdims=0))
         nibbles, scales = model.q4(weight + ".w", rows)
         bias = const(weight + ".b", model.f32(weight + ".b").copy())
-        if engine == "int8" and key.split(".")[1] in STATIC_INPUTS:
+        if engine == "int8":
+            weights = int8_weights(_dequantise(nibbles, scales))
+            if key.split(".")[1] in ROW_INPUTS:
+                return row_quantised(x, weight, weights, bias, cols, out)
+            assert key.split(".")[1] in STATIC_INPUTS, key
             xq, sc, zp = quantise(x, key)
-            q, scale = int8_weights(_dequantise(nibbles, scales))
+            q, scale = weights
             nodes.append(helper.make_node("MatMulIntegerToFloat", [xq, const(weight + ".i8", q), sc, const(weight + ".s", scale),
                                                                    zp, "", bias], [out], domain="com.microsoft"))
             return out
-        if engine == "int8" and key.split(".")[1] in ROW_INPUTS:
-            return row_quantised(x, weight, int8_weights(_dequantise(nibbles, scales)), bias, cols, out)
         w = const(weight + ".q", _ort_packing(nibbles).reshape(rows, cols // QK, QK // 2))
         s = const(weight + ".s", scales.reshape(-1))
         nodes.append(helper.make_node("MatMulNBits", [x, w, s], [out + ".mm"], domain="com.microsoft", K=cols, N=rows,

